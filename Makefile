@@ -1,0 +1,37 @@
+# Two entry points, each doing its own set-up on a fresh machine (only python3 and make needed):
+#   make demo   - the whole main job on the embedded SageMaker + LMI emulator
+#   make test   - the test suite (plus lint: ruff and mypy)
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP_DEV := $(VENV)/.installed-dev
+STAMP_LOCAL := $(VENV)/.installed-local
+
+.PHONY: demo test lint unit check-fresh clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(STAMP_LOCAL): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[local]'
+	touch $@
+
+$(STAMP_DEV): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[dev,local]'
+	touch $@ $(STAMP_LOCAL)
+
+demo: $(STAMP_LOCAL)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash scripts/quickstart.sh
+
+test: $(STAMP_DEV)
+	$(PY) tests/tools/fetch_sdk_wheel.py
+	$(PY) -m pytest
+
+lint: $(STAMP_DEV)
+	$(PY) -m ruff check deploy tests benchmarks
+	$(PY) -m ruff format --check deploy tests benchmarks
+	$(PY) -m mypy
+
+clean:
+	rm -rf $(VENV) .lmi .pytest_cache .mypy_cache .ruff_cache dist build

@@ -1,0 +1,271 @@
+"""Apply: the only module that changes AWS. Runs a Plan's actions in order, waits, reports progress.
+
+Rule: apply decides nothing (plan does); it executes, stops at the first failure and says what is still
+serving. Because plan orders deletions last, a failure never removes what serves traffic, and because names
+are content hashes and every create/delete tolerates "already exists"/"already gone", re-running after a crash
+at any step converges with no orphans. Secrets (``env:NAME`` references) are resolved here, at the last
+moment, and masked in any error text.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from deploy import plan as p
+from deploy.artifacts import UploadReport, delete_prefix, upload
+from deploy.aws.autoscaling import AutoScalingGateway
+from deploy.aws.cloudwatch import CloudWatchGateway
+from deploy.aws.s3 import S3Gateway
+from deploy.aws.sagemaker import SageMakerGateway
+from deploy.aws.session import AwsContext
+from deploy.errors import AwsError, DeployError, LmiError
+from deploy.naming import tags_to_list
+from deploy.waiting import Waiter
+
+EventSink = Callable[[dict[str, Any]], None]
+MASK = "****"
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    """What an apply did. ``status`` is the endpoint's final status (or "Deleted"/"unchanged")."""
+
+    endpoint_name: str
+    status: str
+    actions: tuple[str, ...] = ()
+    config_name: str | None = None
+    upload: UploadReport | None = None
+    elapsed_s: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "endpoint": self.endpoint_name,
+            "status": self.status,
+            "actions": list(self.actions),
+            "config": self.config_name,
+            "elapsed_s": round(self.elapsed_s, 2),
+        }
+        if self.upload is not None:
+            out["upload"] = {
+                "uploaded": self.upload.uploaded,
+                "skipped": self.upload.skipped,
+                "bytes": self.upload.bytes_uploaded,
+            }
+        return out
+
+    def __repr__(self) -> str:
+        return (
+            f"<ApplyResult {self.endpoint_name}: {self.status}, {len(self.actions)} action(s), "
+            f"{self.elapsed_s:.1f}s>"
+        )
+
+
+def resolve_secret(name: str, ref: str, environ: dict[str, str] | None = None) -> str:
+    """Turn a reference like ``env:HF_TOKEN`` into its value; raise with a fix when it is missing."""
+    env = os.environ if environ is None else environ
+    scheme, _, key = ref.partition(":")
+    if scheme != "env" or not key:
+        raise DeployError(
+            f"secret {name} has an unsupported reference {ref!r}",
+            field="model.hf_token",
+            value=ref,
+            fix="use a reference of the form env:VARIABLE",
+        )
+    value = env.get(key)
+    if not value:
+        raise DeployError(
+            f"secret {name} refers to ${key}, which is not set",
+            field="model.hf_token",
+            value=ref,
+            fix=f"export {key}=... before deploying",
+        )
+    return value
+
+
+@dataclass
+class Applier:
+    """Executes plans against one AWS context. ``on_event`` receives progress dicts."""
+
+    ctx: AwsContext
+    on_event: EventSink | None = None
+    create_bucket: bool = False
+    waiter: Waiter = field(default_factory=Waiter)
+    _secrets: list[str] = field(default_factory=list, repr=False)
+
+    def __post_init__(self) -> None:
+        self.sm = SageMakerGateway(self.ctx)
+        self.scaling = AutoScalingGateway(self.ctx)
+        self.cw = CloudWatchGateway(self.ctx)
+        self.s3 = S3Gateway(self.ctx)
+
+    def emit(self, event: dict[str, Any]) -> None:
+        if self.on_event is not None:
+            self.on_event(event)
+
+    def run(self, plan: p.Plan) -> ApplyResult:
+        """Run the actions in order; the first failure stops the run with an error saying what serves."""
+        start = time.monotonic()
+        state: dict[str, Any] = {"status": "unchanged", "config": None, "upload": None}
+        done: list[str] = []
+        for action in plan.actions:
+            self.emit({"event": "action", "type": action.type, "resource": action.resource, "phase": "start"})
+            try:
+                self._dispatch(action, plan, state)
+            except LmiError as exc:
+                raise self._explain(exc, action, plan) from exc
+            done.append(f"{action.type} {action.resource}")
+            self.emit({"event": "action", "type": action.type, "resource": action.resource, "phase": "done"})
+        return ApplyResult(
+            plan.endpoint_name,
+            state["status"],
+            tuple(done),
+            state["config"],
+            state["upload"],
+            time.monotonic() - start,
+        )
+
+    def _dispatch(self, action: p.Action, plan: p.Plan, state: dict[str, Any]) -> None:
+        handler = getattr(self, f"_do_{action.type}", None)
+        if handler is None:
+            raise DeployError(f"apply has no handler for {action.type}", field="plan", value=action.type)
+        handler(action, plan, state)
+
+    # -- artifacts and alarms --------------------------------------------------------------------------------
+    def _do_CreateBucket(self, action: p.CreateBucket, plan: p.Plan, state: dict[str, Any]) -> None:
+        if not self.create_bucket:
+            raise DeployError(
+                f"S3 bucket {action.resource} does not exist",
+                field="artifacts.bucket",
+                value=action.resource,
+                fix="re-run with --yes (or create_bucket=True) to create it, or set artifacts.bucket",
+            )
+        self.s3.create_bucket(action.resource, action.region or self.ctx.region)
+
+    def _do_UploadArtifacts(self, action: p.Action, plan: p.Plan, state: dict[str, Any]) -> None:
+        assert plan.desired is not None and plan.desired.artifacts is not None
+        state["upload"] = upload(self.s3, plan.desired.artifacts, self.on_event)
+
+    def _do_DeleteArtifacts(self, action: p.DeleteArtifacts, plan: p.Plan, state: dict[str, Any]) -> None:
+        delete_prefix(self.s3, action.bucket, action.prefix)
+
+    def _do_PutAlarm(self, action: p.PutAlarm, plan: p.Plan, state: dict[str, Any]) -> None:
+        self.cw.put_alarm(action.request)
+
+    def _do_DeleteAlarm(self, action: p.Action, plan: p.Plan, state: dict[str, Any]) -> None:
+        self.cw.delete_alarm(action.resource)
+
+    # -- SageMaker -------------------------------------------------------------------------------------------
+    def _do_CreateModel(self, action: p.CreateModel, plan: p.Plan, state: dict[str, Any]) -> None:
+        request = copy.deepcopy(action.request)
+        secrets = plan.desired.secret_env if plan.desired else {}
+        env = request.get("PrimaryContainer", {}).setdefault("Environment", {})
+        for name, ref in secrets.items():
+            env[name] = resolve_secret(name, ref)
+            self._secrets.append(env[name])
+        self.sm.create_model(request)
+
+    def _do_CreateEndpointConfig(
+        self, action: p.CreateEndpointConfig, plan: p.Plan, state: dict[str, Any]
+    ) -> None:
+        self.sm.create_endpoint_config(action.request)
+
+    def _do_CreateEndpoint(self, action: p.CreateEndpoint, plan: p.Plan, state: dict[str, Any]) -> None:
+        self.sm.create_endpoint(action.request)
+
+    def _do_UpdateEndpoint(self, action: p.UpdateEndpoint, plan: p.Plan, state: dict[str, Any]) -> None:
+        try:
+            self.sm.update_endpoint(action.request)
+        except AwsError as exc:
+            raise DeployError(
+                f"UpdateEndpoint {action.resource} failed: {exc.message}; "
+                f"{action.previous_config} is still serving",
+                field="name",
+                value=action.resource,
+                fix=exc.fix or "fix the cause above and run deploy again",
+                hint=exc.hint,
+            ) from exc
+
+    def _do_DeleteEndpoint(self, action: p.Action, plan: p.Plan, state: dict[str, Any]) -> None:
+        self.sm.delete_endpoint(action.resource)
+
+    def _do_WaitForDeletion(self, action: p.WaitForDeletion, plan: p.Plan, state: dict[str, Any]) -> None:
+        self.waiter.until_deleted(self.sm, action.resource, action.timeout_s, self.on_event)
+        state["status"] = "Deleted"
+
+    def _do_WaitForEndpoint(self, action: p.WaitForEndpoint, plan: p.Plan, state: dict[str, Any]) -> None:
+        described = self.waiter.until_settled(self.sm, action.resource, action.timeout_s, self.on_event)
+        status, serving = str(described["EndpointStatus"]), str(described.get("EndpointConfigName"))
+        reason = described.get("FailureReason") or "no FailureReason given"
+        if status == "InService" and serving == action.expected_config:
+            state.update(status=status, config=serving)
+            return
+        if status == "InService":
+            raise DeployError(
+                f"update of {action.resource} to {action.expected_config} failed, rolled back: {reason}; "
+                f"{serving} is still serving",
+                field="name",
+                value=action.resource,
+                fix="fix the cause and run deploy again",
+                hint=self._diagnose(action.resource, reason),
+            )
+        still = f"; {action.previous_config} may still be serving" if action.previous_config else ""
+        raise DeployError(
+            f"endpoint {action.resource} is {status}: {reason}{still}",
+            field="name",
+            value=action.resource,
+            fix="fix the cause and run deploy again (a Failed endpoint is recreated)",
+            hint=self._diagnose(action.resource, reason),
+        )
+
+    def _do_TagEndpoint(self, action: p.TagEndpoint, plan: p.Plan, state: dict[str, Any]) -> None:
+        self.sm.add_tags(action.arn, tags_to_list(action.tags))
+
+    def _do_DeleteEndpointConfig(self, action: p.Action, plan: p.Plan, state: dict[str, Any]) -> None:
+        self.sm.delete_endpoint_config(action.resource)
+
+    def _do_DeleteModel(self, action: p.Action, plan: p.Plan, state: dict[str, Any]) -> None:
+        self.sm.delete_model(action.resource)
+
+    # -- scaling ---------------------------------------------------------------------------------------------
+    def _do_RegisterScalableTarget(
+        self, action: p.RegisterScalableTarget, plan: p.Plan, state: dict[str, Any]
+    ) -> None:
+        self.scaling.register_target(action.request)
+
+    def _do_PutScalingPolicy(self, action: p.PutScalingPolicy, plan: p.Plan, state: dict[str, Any]) -> None:
+        self.scaling.put_policy(action.request)
+
+    def _do_DeleteScalingPolicy(
+        self, action: p.DeleteScalingPolicy, plan: p.Plan, state: dict[str, Any]
+    ) -> None:
+        self.scaling.delete_policy(action.resource_id, action.resource)
+
+    def _do_DeregisterScalableTarget(self, action: p.Action, plan: p.Plan, state: dict[str, Any]) -> None:
+        self.scaling.deregister_target(action.resource)
+
+    # -- errors ----------------------------------------------------------------------------------------------
+    def _diagnose(self, endpoint_name: str, reason: str) -> str | None:
+        """Best effort: the ops module reads the container's last log lines and recognises known errors."""
+        try:
+            from deploy.diagnose import explain_failure  # type: ignore[import-not-found,unused-ignore]
+        except ImportError:
+            return None
+        try:
+            diagnosis = explain_failure(self.ctx, endpoint_name, reason)
+        except Exception:  # a hint must never hide the real failure
+            return None
+        return str(diagnosis) if diagnosis else None
+
+    def _explain(self, exc: LmiError, action: p.Action, plan: p.Plan) -> LmiError:
+        """Mask secrets in the error and add where the run stopped; re-running is always safe."""
+        for secret in self._secrets:
+            exc.message = exc.message.replace(secret, MASK)
+            exc.args = (exc.message,)
+        if isinstance(exc, AwsError) and exc.fix is None:
+            exc.fix = f"fix the cause and run deploy again: apply resumes safely (stopped at {action.type})"
+        return exc

@@ -1,0 +1,228 @@
+"""CloudWatch Logs gateway: read the container logs of one SageMaker endpoint.
+
+Rule: read-only, and every call goes through :func:`deploy.aws.session.call` so AWS errors keep their code
+and message. SageMaker writes a container's stdout/stderr to the log group
+``/aws/sagemaker/Endpoints/<name>``, one stream per instance (``<variant>/<instance-id>``). We read the
+*newest* lines of each stream with ``GetLogEvents`` (``startFromHead=False``, a ``limit``), because
+``FilterLogEvents`` returns events oldest first and paging to the end of a long-lived group costs many
+calls. Following uses ``FilterLogEvents`` from a moving start time, de-duplicated by event id (events
+sharing the boundary millisecond come back twice), polling with backoff so an idle endpoint costs few calls.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from deploy.aws.session import AwsContext, call
+from deploy.errors import NotFoundError, UsageError
+
+LOG_GROUP_PREFIX = "/aws/sagemaker/Endpoints/"
+MAX_STREAMS = 10
+FOLLOW_MIN_DELAY_S = 1.0
+FOLLOW_MAX_DELAY_S = 10.0
+SEEN_IDS_KEPT = 10_000
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+@dataclass(frozen=True)
+class LogLine:
+    """One log event: when (epoch ms), which stream (instance), the message (no trailing newline)."""
+
+    timestamp_ms: int
+    stream: str
+    message: str
+    event_id: str = ""
+
+    @property
+    def time(self) -> datetime:
+        return datetime.fromtimestamp(self.timestamp_ms / 1000, tz=timezone.utc)
+
+    def render(self, *, with_stream: bool = False) -> str:
+        stamp = self.time.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        return f"{stamp} {self.stream} {self.message}" if with_stream else f"{stamp} {self.message}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "timestamp": self.time.isoformat().replace("+00:00", "Z"),
+            "timestamp_ms": self.timestamp_ms,
+            "stream": self.stream,
+            "message": self.message,
+            "event_id": self.event_id,
+        }
+
+
+def log_group_name(endpoint_name: str) -> str:
+    """The log group SageMaker writes an endpoint's container logs to."""
+    return f"{LOG_GROUP_PREFIX}{endpoint_name}"
+
+
+def parse_since(text: str, *, now: datetime | None = None) -> int:
+    """``10m``, ``1h``, ``2d``, ``30s`` (ago) or an ISO 8601 time -> epoch ms (UTC when no zone is given)."""
+    now = now or datetime.now(timezone.utc)
+    match = _DURATION.match(text)
+    if match:
+        seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()]
+        return int((now - timedelta(seconds=seconds)).timestamp() * 1000)
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(
+            f"cannot read --since {text!r}",
+            field="--since",
+            value=text,
+            fix="use a duration like 30s, 10m, 1h, 2d, or an ISO time like 2026-11-27T20:00:00Z",
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return int(moment.timestamp() * 1000)
+
+
+def list_streams(ctx: AwsContext, endpoint_name: str, *, limit: int = MAX_STREAMS) -> list[str]:
+    """Stream names of the endpoint's log group, most recently written first (at most ``limit``).
+
+    Raises :class:`NotFoundError` (with a fix) when the log group does not exist yet.
+    """
+    group = log_group_name(endpoint_name)
+    try:
+        response = call(
+            ctx.client("logs"),
+            "describe_log_streams",
+            "DescribeLogStreams",
+            group,
+            logGroupName=group,
+            orderBy="LastEventTime",
+            descending=True,
+            limit=min(max(limit, 1), 50),
+        )
+    except NotFoundError as exc:
+        raise _missing_group(endpoint_name, exc) from exc
+    return [str(s["logStreamName"]) for s in response.get("logStreams", [])][:limit]
+
+
+def _missing_group(endpoint_name: str, exc: NotFoundError) -> NotFoundError:
+    return NotFoundError(
+        f"no logs for endpoint {endpoint_name!r}: log group {log_group_name(endpoint_name)} does not exist",
+        code=exc.code,
+        operation=exc.operation,
+        field="endpoint",
+        value=endpoint_name,
+        fix="check the endpoint name and region (`lmi list`); the group appears once a container has started",
+    )
+
+
+def tail(
+    ctx: AwsContext,
+    endpoint_name: str,
+    *,
+    lines: int = 50,
+    start_ms: int | None = None,
+    end_ms: int | None = None,
+) -> list[LogLine]:
+    """The last ``lines`` log lines across the endpoint's streams, oldest first (merged by timestamp)."""
+    if lines <= 0:
+        return []
+    merged: list[LogLine] = []
+    for stream in list_streams(ctx, endpoint_name):
+        merged.extend(_stream_tail(ctx, endpoint_name, stream, lines, start_ms, end_ms))
+    merged.sort(key=lambda line: (line.timestamp_ms, line.stream))
+    return merged[-lines:]
+
+
+def _stream_tail(
+    ctx: AwsContext, endpoint_name: str, stream: str, lines: int, start_ms: int | None, end_ms: int | None
+) -> list[LogLine]:
+    group = log_group_name(endpoint_name)
+    kwargs: dict[str, Any] = {
+        "logGroupName": group,
+        "logStreamName": stream,
+        "startFromHead": False,
+        "limit": min(lines, 10_000),
+    }
+    if start_ms is not None:
+        kwargs["startTime"] = start_ms
+    if end_ms is not None:
+        kwargs["endTime"] = end_ms
+    response = call(ctx.client("logs"), "get_log_events", "GetLogEvents", f"{group}:{stream}", **kwargs)
+    return [_line(event, stream) for event in response.get("events", [])]
+
+
+def _line(event: dict[str, Any], stream: str) -> LogLine:
+    message = str(event.get("message", "")).rstrip("\n")
+    event_id = str(event.get("eventId") or f"{stream}@{event.get('timestamp', 0)}@{message}")
+    return LogLine(int(event.get("timestamp", 0)), str(event.get("logStreamName", stream)), message, event_id)
+
+
+def fetch_since(ctx: AwsContext, endpoint_name: str, start_ms: int) -> list[LogLine]:
+    """Every event from ``start_ms`` on, all streams interleaved, oldest first (follows ``nextToken``)."""
+    group = log_group_name(endpoint_name)
+    kwargs: dict[str, Any] = {"logGroupName": group, "startTime": start_ms}
+    out: list[LogLine] = []
+    while True:
+        response = call(ctx.client("logs"), "filter_log_events", "FilterLogEvents", group, **kwargs)
+        out.extend(_line(event, "") for event in response.get("events", []))
+        token = response.get("nextToken")
+        if not token or token == kwargs.get("nextToken"):
+            return out
+        kwargs["nextToken"] = token
+
+
+class _SeenIds:
+    """A bounded set of event ids: remembers the last ``size`` ids so a long follow does not grow forever."""
+
+    def __init__(self, size: int = SEEN_IDS_KEPT) -> None:
+        self._order: deque[str] = deque()
+        self._ids: set[str] = set()
+        self._size = size
+
+    def add(self, event_id: str) -> bool:
+        """Remember ``event_id``; False if it was already seen."""
+        if event_id in self._ids:
+            return False
+        self._ids.add(event_id)
+        self._order.append(event_id)
+        if len(self._order) > self._size:
+            self._ids.discard(self._order.popleft())
+        return True
+
+
+def follow(
+    ctx: AwsContext,
+    endpoint_name: str,
+    *,
+    start_ms: int,
+    sleep: Callable[[float], None] = time.sleep,
+    should_stop: Callable[[], bool] = lambda: False,
+    min_delay_s: float = FOLLOW_MIN_DELAY_S,
+    max_delay_s: float = FOLLOW_MAX_DELAY_S,
+    already_seen: tuple[str, ...] = (),
+) -> Iterator[LogLine]:
+    """Yield new lines as they arrive, until ``should_stop()``; waits for the log group if it is missing.
+
+    Polls at ``min_delay_s`` while lines flow and doubles the pause (up to ``max_delay_s``) while idle.
+    ``already_seen`` holds the ids of lines the caller printed before (e.g. the initial tail).
+    """
+    seen = _SeenIds()
+    for event_id in already_seen:
+        seen.add(event_id)
+    cursor = start_ms
+    delay = min_delay_s
+    while not should_stop():
+        try:
+            batch = fetch_since(ctx, endpoint_name, cursor)
+        except NotFoundError:
+            batch = []
+        fresh = [line for line in batch if seen.add(line.event_id)]
+        yield from fresh
+        if batch:
+            cursor = max(cursor, max(line.timestamp_ms for line in batch))
+        delay = min_delay_s if fresh else min(delay * 2, max_delay_s)
+        if should_stop():
+            return
+        sleep(delay)

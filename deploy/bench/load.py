@@ -1,0 +1,144 @@
+"""The load generator: closed-loop concurrency sweeps and open-loop Poisson arrivals of streaming requests.
+
+Rule: the client must not be the bottleneck, and must say so when it is. Each request runs on its own thread
+(boto3 clients are thread-safe; the connection pool is sized to the highest concurrency), the only shared
+state is a counter under a lock, and open-loop runs record how late each request left compared with its
+scheduled Poisson arrival (``max_lag_s``): a large lag means the client, not the endpoint, limited the rate.
+Arrivals and prompts come from a seeded RNG, so two runs send the same requests at the same offsets.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from deploy.bench.metrics import RequestRecord
+from deploy.errors import LmiError
+
+Sender = Callable[[str, int], RequestRecord]
+OnDone = Callable[[RequestRecord], None]
+
+# Common one-token English words: a prompt of N of them is about N tokens for Llama/Qwen-style tokenizers.
+WORDS = (
+    "the", "of", "and", "to", "in", "is", "was", "for", "on", "that", "with", "as", "by", "at", "from",
+    "it", "be", "this", "are", "or", "an", "have", "not", "which", "one", "all", "were", "but", "they",
+    "had", "there", "been", "has", "their", "more", "when", "will", "would", "who", "so", "if", "its",
+    "into", "than", "time", "only", "other", "new", "some", "could", "these", "two", "may", "first",
+    "then", "do", "any", "like", "my", "now", "over", "such", "our", "man", "me", "even", "most", "made",
+    "after", "also", "did", "many", "before", "must", "through", "back", "years", "where", "much", "your",
+    "way", "well", "down", "should", "because", "each", "just", "those", "people",
+)  # fmt: skip
+
+
+def make_prompt(rng: random.Random, n_words: int) -> str:
+    """A random sequence of ``n_words`` common words (different per request, so no prefix-cache hits)."""
+    return " ".join(rng.choice(WORDS) for _ in range(max(1, n_words)))
+
+
+def poisson_offsets(rate: float, count: int, rng: random.Random) -> list[float]:
+    """``count`` arrival times (seconds from 0) of a Poisson process with ``rate`` requests per second."""
+    offsets, now = [], 0.0
+    for _ in range(count):
+        now += rng.expovariate(rate)
+        offsets.append(now)
+    return offsets
+
+
+@dataclass(frozen=True)
+class LevelPlan:
+    """What one level sends: how many requests at most, for how long at most, with which prompts."""
+
+    requests: int
+    duration_s: float | None
+    prompts: tuple[str, ...]
+    output_tokens: int
+
+
+def run_closed_loop(send: Sender, plan: LevelPlan, concurrency: int, on_done: OnDone) -> list[RequestRecord]:
+    """``concurrency`` workers, each sending its next request as soon as the previous one finished."""
+    claims = _claims(plan)
+    lock = threading.Lock()
+    records: list[RequestRecord] = []
+    origin = time.perf_counter()
+
+    def worker() -> None:
+        while True:
+            with lock:
+                index = next(claims, None)
+            if index is None or _expired(origin, plan.duration_s):
+                return
+            record = _timed(send, plan.prompts[index % len(plan.prompts)], plan.output_tokens, origin)
+            with lock:
+                records.append(record)
+            on_done(record)
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return records
+
+
+def run_open_loop(
+    send: Sender, plan: LevelPlan, rate: float, on_done: OnDone, *, rng: random.Random, max_in_flight: int
+) -> list[RequestRecord]:
+    """Requests leave at Poisson arrival times regardless of how many are still running (up to a cap)."""
+    count = plan.requests
+    if plan.duration_s is not None:
+        count = min(count, max(1, int(rate * plan.duration_s * 2) + 10))
+    offsets = poisson_offsets(rate, count, rng)
+    if plan.duration_s is not None:
+        offsets = [t for t in offsets if t <= plan.duration_s] or offsets[:1]
+    records: list[RequestRecord] = []
+    lock = threading.Lock()
+    origin = time.perf_counter()
+
+    def fire(index: int, scheduled: float) -> None:
+        record = _timed(send, plan.prompts[index % len(plan.prompts)], plan.output_tokens, origin, scheduled)
+        with lock:
+            records.append(record)
+        on_done(record)
+
+    with ThreadPoolExecutor(max_workers=max_in_flight, thread_name_prefix="lmi-bench") as pool:
+        for index, scheduled in enumerate(offsets):
+            delay = scheduled - (time.perf_counter() - origin)
+            if delay > 0:
+                time.sleep(delay)
+            pool.submit(fire, index, scheduled)
+    return records
+
+
+def _claims(plan: LevelPlan) -> Iterator[int]:
+    """Request indexes to hand out; unbounded when only a duration limits the level."""
+    unbounded = plan.duration_s is not None and plan.requests <= 0
+    return iter(range(10**12 if unbounded else plan.requests))
+
+
+def _expired(origin: float, duration_s: float | None) -> bool:
+    return duration_s is not None and time.perf_counter() - origin >= duration_s
+
+
+def _timed(
+    send: Sender, prompt: str, output_tokens: int, origin: float, scheduled: float | None = None
+) -> RequestRecord:
+    """Send one request; failures become records (a benchmark counts errors, it does not stop on them)."""
+    sent_at = time.perf_counter() - origin
+    lag = 0.0 if scheduled is None else max(0.0, sent_at - scheduled)
+    try:
+        record = send(prompt, output_tokens)
+    except LmiError as exc:
+        return RequestRecord(sent_at=sent_at, error=exc.message, error_kind=exc.kind, lag_s=lag)
+    except Exception as exc:  # a network failure is a data point, not a crash
+        return RequestRecord(sent_at=sent_at, error=str(exc), error_kind=type(exc).__name__, lag_s=lag)
+    return RequestRecord(
+        sent_at=sent_at,
+        token_times=record.token_times,
+        e2e_s=record.e2e_s,
+        output_tokens=record.output_tokens,
+        lag_s=lag,
+    )

@@ -1,0 +1,158 @@
+"""Run a benchmark: a warm-up request, then one level per concurrency (closed loop) or rate (open loop).
+
+Rule: the runner wires the pieces and owns the defaults; the numbers are defined in
+:mod:`deploy.bench.metrics` and the load shapes in :mod:`deploy.bench.load`. Every request streams, asks for
+exactly ``output_tokens`` tokens (``ignore_eos``, as vLLM's benchmark does with ``--ignore-eos``) and gets a
+fresh random prompt of about ``input_tokens`` tokens.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from deploy.bench.load import LevelPlan, make_prompt, run_closed_loop, run_open_loop
+from deploy.bench.metrics import LevelResult, RequestRecord, Slo, aggregate
+from deploy.errors import UsageError
+
+if TYPE_CHECKING:
+    from deploy.invoke import Endpoint
+
+MAX_IN_FLIGHT = 256
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """What to send. ``rates`` non-empty selects open-loop Poisson levels instead of concurrency levels."""
+
+    concurrency: tuple[int, ...] = (1, 4, 16, 64)
+    rates: tuple[float, ...] = ()
+    requests: int | None = None
+    duration_s: float | None = None
+    input_tokens: int = 128
+    output_tokens: int = 128
+    chat: bool = False
+    seed: int = 0
+    slo: Slo = field(default_factory=Slo)
+    instance_type: str | None = None
+    instance_count: int | None = None
+    price_per_hour: float | None = None
+
+    def __post_init__(self) -> None:
+        checks = [
+            ("--concurrency", self.concurrency, all(c >= 1 for c in self.concurrency), "e.g. 1,4,16,64"),
+            ("--rate", self.rates, all(r > 0 for r in self.rates), "requests per second > 0, e.g. 2,4,8"),
+            ("--requests", self.requests, self.requests is None or self.requests >= 1, "at least 1"),
+            ("--duration", self.duration_s, self.duration_s is None or self.duration_s > 0, "seconds > 0"),
+            ("--input-tokens", self.input_tokens, self.input_tokens >= 1, "at least 1"),
+            ("--output-tokens", self.output_tokens, self.output_tokens >= 1, "at least 1"),
+        ]
+        for name, value, ok, fix in checks:
+            if not ok:
+                raise UsageError(f"{name} is out of range", field=name, value=value, fix=fix)
+        if not self.concurrency and not self.rates:
+            raise UsageError(
+                "no load level given", field="--concurrency", value="", fix="e.g. --concurrency 1,4"
+            )
+
+    @property
+    def mode(self) -> str:
+        return "rate" if self.rates else "concurrency"
+
+    @property
+    def levels(self) -> tuple[float, ...]:
+        return tuple(self.rates) if self.rates else tuple(float(c) for c in self.concurrency)
+
+    @property
+    def dollars_per_hour(self) -> float | None:
+        if self.price_per_hour is None:
+            return None
+        return self.price_per_hour * (self.instance_count or 1)
+
+    def requests_for(self, level: float) -> int:
+        """Requests per level: the given number; else unbounded with a duration; else 4 per stream / 64."""
+        if self.requests is not None:
+            return self.requests
+        if self.duration_s is not None:
+            return 0
+        return max(8, 4 * int(level)) if self.mode == "concurrency" else 64
+
+
+@dataclass(frozen=True)
+class BenchReport:
+    """Everything a run measured, plus the settings that produced it."""
+
+    endpoint: str
+    config: BenchConfig
+    levels: tuple[LevelResult, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        config = asdict(self.config)
+        config["slo"] = {"ttft_ms": _ms(self.config.slo.ttft_s), "tpot_ms": _ms(self.config.slo.tpot_s)}
+        return {
+            "endpoint": self.endpoint,
+            "mode": self.config.mode,
+            "config": config,
+            "levels": [level.to_dict() for level in self.levels],
+        }
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else seconds * 1000.0
+
+
+def streaming_sender(endpoint: Endpoint, *, chat: bool) -> Callable[[str, int], RequestRecord]:
+    """A function that streams one request and returns its timings (``sent_at`` is filled by the caller)."""
+
+    def send(prompt: str, output_tokens: int) -> RequestRecord:
+        if chat:
+            stream: Any = endpoint.chat_stream(prompt, max_tokens=output_tokens, ignore_eos=True)
+        else:
+            stream = endpoint.stream(prompt, max_new_tokens=output_tokens, ignore_eos_token=True)
+        for _ in stream:
+            pass
+        result = stream.result
+        return RequestRecord(
+            sent_at=0.0,
+            token_times=tuple(stream.token_times),
+            e2e_s=result.latency_s,
+            output_tokens=result.completion_tokens or len(stream.token_times),
+        )
+
+    return send
+
+
+def run_bench(
+    endpoint: Endpoint,
+    config: BenchConfig,
+    *,
+    on_done: Callable[[RequestRecord], None] | None = None,
+    on_level: Callable[[float, int], None] | None = None,
+) -> BenchReport:
+    """Warm up with one request (its errors propagate: a wrong name fails fast), then run every level."""
+    send = streaming_sender(endpoint, chat=config.chat)
+    rng = random.Random(config.seed)
+    send(make_prompt(rng, config.input_tokens), min(config.output_tokens, 8))
+    results = []
+    for level in config.levels:
+        count = config.requests_for(level)
+        prompts = tuple(make_prompt(rng, config.input_tokens) for _ in range(max(1, min(count or 256, 1024))))
+        plan = LevelPlan(count, config.duration_s, prompts, config.output_tokens)
+        if on_level is not None:
+            on_level(level, count)
+        done = on_done or (lambda record: None)
+        if config.mode == "rate":
+            records = run_open_loop(send, plan, level, done, rng=rng, max_in_flight=MAX_IN_FLIGHT)
+        else:
+            records = run_closed_loop(send, plan, int(level), done)
+        results.append(
+            aggregate(config.mode, level, records, slo=config.slo, dollars_per_hour=config.dollars_per_hour)
+        )
+    return BenchReport(endpoint.name, config, tuple(results))
+
+
+def pool_size(config: BenchConfig) -> int:
+    """Connections the runtime client needs: the highest concurrency, or the open-loop in-flight cap."""
+    return MAX_IN_FLIGHT if config.rates else max(config.concurrency) + 4

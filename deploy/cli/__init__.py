@@ -1,0 +1,111 @@
+"""The ``lmi`` command line: thin typer commands that parse, call the library and print.
+
+Start-up time matters (CI runs `lmi` many times; `--help` should feel instant), so this package imports only typer
+at module level. Each command module imports pydantic, jinja2, boto3 or rich inside the command that needs them.
+Errors from the library (:class:`deploy.errors.LmiError`) become one clear message and an exit code, never a
+traceback: 2 for input the user must change, 1 for runtime or AWS failures.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from typing import Any
+
+import typer
+
+from deploy._version import __version__
+
+COMMAND_MODULES = ("spec_cmds", "size_cmds", "deploy_cmds", "invoke_cmds", "local_cmds")
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"lmi-deploy {__version__}")
+        raise typer.Exit()
+
+
+def build_app() -> typer.Typer:
+    """Assemble the app from the command modules (each exposes ``register(app)``)."""
+    app = typer.Typer(
+        name="lmi",
+        help="Check, render, plan and deploy LLMs on Amazon SageMaker with the LMI v15 (vLLM) container.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+
+    @app.callback()
+    def _root(
+        version: bool = typer.Option(
+            False, "--version", callback=_version_callback, is_eager=True, help="Print the version and exit."
+        ),
+    ) -> None:
+        """lmi-deploy: one typed spec -> a sized, rendered, planned and applied SageMaker LMI endpoint."""
+
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"deploy.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"deploy.cli.{name}":
+                raise
+            continue
+        module.register(app)
+    return app
+
+
+def _wants_json(argv: list[str]) -> bool:
+    return "--json" in argv
+
+
+def _report(exc: Any, as_json: bool) -> int:
+    from deploy.errors import LmiError
+
+    if isinstance(exc, LmiError):
+        if as_json:
+            sys.stdout.write(json.dumps(exc.to_dict()) + "\n")
+        else:
+            sys.stderr.write(f"error: {exc}\n")
+        return exc.exit_code
+    raise exc
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: run the app and map errors to exit codes."""
+    from deploy.errors import LmiError
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    app = build_app()
+    try:
+        result = app(args=args, prog_name="lmi", standalone_mode=False)
+    except LmiError as exc:
+        sys.exit(_report(exc, _wants_json(args)))
+    except typer.Abort:
+        sys.stderr.write("aborted\n")
+        sys.exit(1)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        sys.exit(130)
+    except Exception as exc:
+        if not _is_usage_error(exc):
+            raise
+        sys.exit(_report_usage(exc, _wants_json(args)))
+    sys.exit(result if isinstance(result, int) else 0)
+
+
+def _is_usage_error(exc: Exception) -> bool:
+    """click's (or typer's vendored click's) usage errors: they know how to show themselves."""
+    return hasattr(exc, "format_message") and hasattr(exc, "show") and hasattr(exc, "exit_code")
+
+
+def _report_usage(exc: Any, as_json: bool) -> int:
+    if as_json:
+        payload = {"error": "usage_error", "message": exc.format_message(), "exit_code": 2}
+        sys.stdout.write(json.dumps(payload) + "\n")
+    else:
+        exc.show()
+    return 2

@@ -1,0 +1,59 @@
+"""Helpers shared by the command modules: JSON output, consoles, AWS contexts, the ``--local`` switch.
+
+Nothing heavy is imported at module level: rich and boto3 are imported inside the helpers that use them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+import typer
+
+JSON_OPTION = typer.Option(False, "--json", help="Print one JSON object on stdout (for CI and scripts).")
+LOCAL_OPTION = typer.Option(
+    False,
+    "--local",
+    help="Run against the embedded SageMaker + LMI emulator instead of AWS (also: LMI_LOCAL=1).",
+)
+REGION_OPTION = typer.Option(None, "--region", help="AWS region (default: the spec's, then AWS_REGION).")
+PROFILE_OPTION = typer.Option(None, "--profile", help="AWS profile (default: AWS_PROFILE).")
+
+
+def print_json(obj: Any) -> None:
+    """Write one JSON document to stdout; dataclasses and pydantic models are converted by ``to_dict``."""
+    sys.stdout.write(json.dumps(obj, indent=2, default=_default) + "\n")
+
+
+def _default(obj: Any) -> Any:
+    for attr in ("to_dict", "model_dump"):
+        if hasattr(obj, attr):
+            return getattr(obj, attr)()
+    if isinstance(obj, (set, frozenset, tuple)):
+        return list(obj)
+    return str(obj)
+
+
+def console(stderr: bool = False) -> Any:
+    """A rich console; progress and tables go to stderr when stdout carries data."""
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def use_local(flag: bool) -> bool:
+    """``--local`` or ``LMI_LOCAL=1`` selects the embedded emulator."""
+    return flag or os.environ.get("LMI_LOCAL", "").lower() in {"1", "true", "yes"}
+
+
+def aws_context(region: str | None, profile: str | None = None, local: bool = False) -> Any:
+    """Build the AWS context for a command: the emulator when ``local``, else the standard AWS settings."""
+    from deploy.aws.session import make_context
+
+    if use_local(local):
+        from deploy.local import connect
+
+        return connect(region=region or "us-east-1")
+    return make_context(region=region, profile=profile)

@@ -1,0 +1,163 @@
+"""Operations commands: ``lmi logs`` (container logs of an endpoint) and ``lmi iam-policy`` (least privilege).
+
+Rule: thin. Parse flags, call :mod:`deploy.aws.logs` or :mod:`deploy.iam`, print. Only typer and the
+standard library are imported at module level (``lmi --help`` must stay fast); boto3, pydantic and rich are
+imported inside the commands. With ``--json``, ``lmi logs`` prints one object; ``lmi logs --follow --json``
+prints one JSON object per line (JSON Lines) so a pipe can consume it as it arrives.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from deploy.cli._common import JSON_OPTION, LOCAL_OPTION, PROFILE_OPTION, REGION_OPTION, print_json
+
+ROLES = ("deployer", "execution", "both")
+ROLE_TITLES = {
+    "deployer": "Deploying identity (the user or CI role that runs lmi)",
+    "execution": "SageMaker execution role (the spec's `role`): permissions policy",
+    "execution_trust": "SageMaker execution role: trust policy",
+}
+
+
+def logs_cmd(
+    name: str = typer.Argument(..., help="Endpoint name."),
+    follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing new lines (Ctrl-C to stop)."),
+    since: str | None = typer.Option(
+        None, "--since", help="Only lines newer than this: 10m, 1h, 2d or ISO time."
+    ),
+    lines: int = typer.Option(
+        50, "--lines", "-n", min=0, help="How many of the newest lines to print first."
+    ),
+    region: str | None = REGION_OPTION,
+    profile: str | None = PROFILE_OPTION,
+    local: bool = LOCAL_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Print the container logs of endpoint NAME (CloudWatch group /aws/sagemaker/Endpoints/NAME)."""
+    from deploy.aws import logs
+    from deploy.cli._common import aws_context
+
+    ctx = aws_context(region, profile, local)
+    start_ms = logs.parse_since(since) if since else None
+    if not follow:
+        recent = logs.tail(ctx, name, lines=lines, start_ms=start_ms)
+        _print_lines(name, recent, as_json)
+        return
+    _follow(ctx, name, lines, start_ms, as_json)
+
+
+def _print_lines(name: str, recent: list[Any], as_json: bool) -> None:
+    from deploy.aws.logs import log_group_name
+
+    if as_json:
+        print_json({"endpoint": name, "log_group": log_group_name(name), "lines": recent})
+        return
+    with_stream = len({line.stream for line in recent}) > 1
+    for line in recent:
+        typer.echo(line.render(with_stream=with_stream))
+
+
+def _follow(ctx: Any, name: str, lines: int, start_ms: int | None, as_json: bool) -> None:
+    """Print the last ``lines`` lines (if the group exists yet), then new lines until Ctrl-C."""
+    import time
+
+    from deploy.aws import logs
+    from deploy.errors import NotFoundError
+
+    try:
+        recent = logs.tail(ctx, name, lines=lines, start_ms=start_ms)
+    except NotFoundError:
+        recent = []
+        sys.stderr.write(f"waiting for log group {logs.log_group_name(name)} to appear...\n")
+    for line in recent:
+        _emit(line, as_json)
+    cursor = max([line.timestamp_ms for line in recent] or [start_ms or int(time.time() * 1000)])
+    seen = tuple(line.event_id for line in recent)
+    try:
+        for line in logs.follow(ctx, name, start_ms=cursor, already_seen=seen):
+            _emit(line, as_json)
+    except KeyboardInterrupt:
+        return
+
+
+def _emit(line: Any, as_json: bool) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(line.to_dict()) + "\n")
+    else:
+        sys.stdout.write(line.render(with_stream=True) + "\n")
+    sys.stdout.flush()
+
+
+def iam_policy_cmd(
+    spec_path: Path = typer.Argument(..., metavar="SPEC", help="Deployment spec (YAML or TOML)."),
+    role: str = typer.Option("both", "--role", help="Which policy: deployer, execution or both."),
+    account: str | None = typer.Option(
+        None, "--account", help="AWS account id for ARNs (default: the role ARN's account, else '*')."
+    ),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Print least-privilege IAM policies for SPEC: the deploying identity and the execution role."""
+    from deploy.errors import UsageError
+    from deploy.iam import policies, policy_inputs
+    from deploy.spec import load_spec
+
+    if role not in ROLES:
+        raise UsageError(
+            f"unknown --role {role!r}", field="--role", value=role, fix="use deployer, execution or both"
+        )
+    if account is not None and not (account.isdigit() and len(account) == 12):
+        raise UsageError(
+            f"invalid --account {account!r}",
+            field="--account",
+            value=account,
+            fix="pass a 12-digit account id",
+        )
+    inputs = policy_inputs(load_spec(spec_path), account=account)
+    documents = policies(inputs, role)
+    notes = _notes(inputs)
+    if as_json:
+        print_json(
+            {"endpoint": inputs.endpoint_name, "partition": inputs.partition, **documents, "notes": notes}
+        )
+        return
+    _print_documents(documents, notes)
+
+
+def _notes(inputs: Any) -> list[str]:
+    notes = []
+    if inputs.account == "*":
+        notes.append(
+            "account unknown (the spec's role is not an ARN): ARNs use '*'; pass --account to pin it"
+        )
+    if inputs.create_default_bucket and inputs.artifacts:
+        notes.append(f"no artifacts.bucket in the spec: the default bucket {inputs.artifacts.bucket} is used")
+    if inputs.scaling:
+        notes.append(
+            "Application Auto Scaling cannot scope by endpoint: its write actions are limited to SageMaker "
+            "variant instance counts by condition keys"
+        )
+    return notes
+
+
+def _print_documents(documents: dict[str, Any], notes: list[str]) -> None:
+    """One document alone prints as bare JSON (pipe it to `aws iam put-role-policy`); several get titles."""
+    if len(documents) == 1:
+        typer.echo(json.dumps(next(iter(documents.values())), indent=2))
+    else:
+        for key, document in documents.items():
+            typer.echo(f"# {ROLE_TITLES[key]}")
+            typer.echo(json.dumps(document, indent=2))
+    for note in notes:
+        sys.stderr.write(f"note: {note}\n")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``logs`` and ``iam-policy`` to the ``lmi`` app."""
+    app.command("logs")(logs_cmd)
+    app.command("iam-policy")(iam_policy_cmd)

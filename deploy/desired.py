@@ -1,0 +1,236 @@
+"""The desired state of one deployment: every request body apply may send, with content-hashed names. Pure.
+
+Rule: built only from the resolved spec and the rendered output (no AWS calls; the account id and bucket are
+passed in). Names of immutable resources hash their request content (without names and tags), so equal content
+means an equal name and no work. Secrets stay references (``env:HF_TOKEN``) here; apply swaps in values at the
+last moment.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+from deploy.artifacts import ArtifactUpload
+from deploy.naming import (
+    TAG_CONTENT_HASH,
+    TAG_ENDPOINT,
+    TAG_MANAGED,
+    TAG_SPEC_HASH,
+    alarm_name,
+    content_hash,
+    resource_name,
+    tags_to_list,
+)
+
+TAG_ARTIFACTS = "lmi-deploy:artifacts"
+DEFAULT_STARTUP_S = 900
+DEFAULT_DOWNLOAD_S = 900
+PROVISIONING_MARGIN_S = 1200
+
+
+@dataclass(frozen=True)
+class ScalingDesired:
+    """Register-scalable-target and put-scaling-policy request bodies for the endpoint's variant."""
+
+    target: dict[str, Any]
+    policy: dict[str, Any]
+
+    @property
+    def resource_id(self) -> str:
+        return str(self.target["ResourceId"])
+
+
+@dataclass(frozen=True)
+class DesiredState:
+    """What should exist for one endpoint. Dict fields are request bodies: treat them as read-only."""
+
+    endpoint_name: str
+    spec_hash: str
+    model_request: dict[str, Any]
+    config_request: dict[str, Any]
+    endpoint_tags: dict[str, str]
+    deployment_config: dict[str, Any] = field(default_factory=dict)
+    scaling: ScalingDesired | None = None
+    alarm_request: dict[str, Any] | None = None
+    artifacts: ArtifactUpload | None = None
+    secret_env: dict[str, str] = field(default_factory=dict)
+    wait_timeout_s: float = float(DEFAULT_STARTUP_S + DEFAULT_DOWNLOAD_S + PROVISIONING_MARGIN_S)
+    variant_name: str = "AllTraffic"
+
+    @property
+    def model_name(self) -> str:
+        return str(self.model_request["ModelName"])
+
+    @property
+    def config_name(self) -> str:
+        return str(self.config_request["EndpointConfigName"])
+
+    @property
+    def instance_type(self) -> str | None:
+        variants = self.config_request.get("ProductionVariants", [])
+        return str(variants[0].get("InstanceType")) if variants else None
+
+    @property
+    def endpoint_request(self) -> dict[str, Any]:
+        return {
+            "EndpointName": self.endpoint_name,
+            "EndpointConfigName": self.config_name,
+            "Tags": tags_to_list(self.endpoint_tags),
+        }
+
+    @property
+    def update_request(self) -> dict[str, Any]:
+        request: dict[str, Any] = {"EndpointName": self.endpoint_name, "EndpointConfigName": self.config_name}
+        if self.deployment_config:
+            request["DeploymentConfig"] = self.deployment_config
+        return request
+
+
+def managed_tags(endpoint_name: str, spec_hash: str, user_tags: dict[str, str]) -> dict[str, str]:
+    """User tags plus the tags that let a stateless runner find and identify what lmi-deploy made."""
+    tags = dict(user_tags)
+    tags.update({TAG_MANAGED: "true", TAG_ENDPOINT: endpoint_name, TAG_SPEC_HASH: spec_hash})
+    return tags
+
+
+def name_model(
+    endpoint_name: str, request: dict[str, Any], tags: dict[str, str], extra: str = ""
+) -> dict[str, Any]:
+    """Give a CreateModel body its content-hashed name and our tags. ``extra``: e.g. an artifact digest."""
+    return _named(endpoint_name, request, "ModelName", tags, extra)
+
+
+def name_config(endpoint_name: str, request: dict[str, Any], tags: dict[str, str]) -> dict[str, Any]:
+    """Give a CreateEndpointConfig body its content-hashed name (it names the hashed model) and tags."""
+    return _named(endpoint_name, request, "EndpointConfigName", tags, "")
+
+
+def _named(
+    endpoint: str, request: dict[str, Any], key: str, tags: dict[str, str], extra: str
+) -> dict[str, Any]:
+    body = copy.deepcopy(request)
+    body.pop(key, None)
+    body.pop("Tags", None)
+    digest = content_hash([body, extra])
+    body[key] = resource_name(endpoint, digest)
+    body["Tags"] = tags_to_list({**tags, TAG_CONTENT_HASH: digest})
+    return body
+
+
+def builtin_alarm_request(endpoint_name: str, variant_name: str = "AllTraffic") -> dict[str, Any]:
+    """A CloudWatch alarm on the endpoint's invocation 5xx errors, used as an auto-rollback trigger."""
+    return {
+        "AlarmName": alarm_name(endpoint_name),
+        "AlarmDescription": f"lmi-deploy: 5xx errors on {endpoint_name}; rolls back a blue/green update",
+        "Namespace": "AWS/SageMaker",
+        "MetricName": "Invocation5XXErrors",
+        "Dimensions": [
+            {"Name": "EndpointName", "Value": endpoint_name},
+            {"Name": "VariantName", "Value": variant_name},
+        ],
+        "Statistic": "Sum",
+        "Period": 60,
+        "EvaluationPeriods": 2,
+        "Threshold": 1.0,
+        "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+        "TreatMissingData": "notBreaching",
+    }
+
+
+def deployment_config(
+    strategy: str, alarm_names: list[str], bake_s: int = 0, rolling_percent: int = 25
+) -> dict[str, Any]:
+    """UpdateEndpoint's DeploymentConfig: blue/green all-at-once (default) or rolling, + rollback alarms."""
+    if strategy == "rolling":
+        config: dict[str, Any] = {
+            "RollingUpdatePolicy": {
+                "MaximumBatchSize": {"Type": "CAPACITY_PERCENT", "Value": rolling_percent},
+                "WaitIntervalInSeconds": max(bake_s, 0),
+            }
+        }
+    else:
+        config = {
+            "BlueGreenUpdatePolicy": {
+                "TrafficRoutingConfiguration": {
+                    "Type": "ALL_AT_ONCE",
+                    "WaitIntervalInSeconds": max(bake_s, 0),
+                },
+                "TerminationWaitInSeconds": 0,
+            }
+        }
+    if alarm_names:
+        config["AutoRollbackConfiguration"] = {"Alarms": [{"AlarmName": n} for n in sorted(set(alarm_names))]}
+    return config
+
+
+def wait_timeout(startup_s: int | None, download_s: int | None) -> float:
+    """Longest wait for InService: provisioning margin + download + container start-up timeouts."""
+    return float(
+        (startup_s or DEFAULT_STARTUP_S) + (download_s or DEFAULT_DOWNLOAD_S) + PROVISIONING_MARGIN_S
+    )
+
+
+# -- from the resolved spec and rendered output ----------------------------------------------------------------
+def build_desired(resolved: Any, rendered: Any, *, region: str, account: str) -> DesiredState:
+    """Assemble the desired state from the lead's ``ResolvedSpec`` and ``Rendered`` (pure; no AWS call)."""
+    from deploy import requests as bodies
+    from deploy.naming import check_endpoint_name, default_bucket
+
+    spec = resolved.spec
+    endpoint = check_endpoint_name(spec.name)
+    bucket = spec.artifacts.bucket or default_bucket(region, account)
+    artifacts = desired_artifacts(spec, rendered, bucket, bodies.artifact_layout(spec))
+    tags = managed_tags(endpoint, resolved.spec_hash, dict(spec.tags))
+    if artifacts:
+        tags[TAG_ARTIFACTS] = artifacts.uri
+    model_data = artifacts.uri if artifacts else (spec.model.id if spec.model_source_kind == "s3" else None)
+    model_req = bodies.model_request(resolved, rendered, model_name="pending", model_data_s3_uri=model_data)
+    model_req = name_model(endpoint, model_req, tags, extra=artifacts.digest if artifacts else "")
+    config_req = bodies.endpoint_config_request(resolved, config_name="pending", model_name=model_req["ModelName"])
+    config_req = name_config(endpoint, config_req, tags)
+    scaling = bodies.scaling_requests(resolved, endpoint_name=endpoint)
+    alarm, deploy_cfg = _update_settings(spec.update, endpoint)
+    return DesiredState(
+        endpoint_name=endpoint,
+        spec_hash=resolved.spec_hash,
+        model_request=model_req,
+        config_request=config_req,
+        endpoint_tags=tags,
+        deployment_config=deploy_cfg,
+        scaling=ScalingDesired(scaling.target, scaling.policy) if scaling else None,
+        alarm_request=alarm,
+        artifacts=artifacts,
+        secret_env=dict(rendered.secret_env),
+        wait_timeout_s=wait_timeout(
+            spec.instance.startup_health_check_timeout_s, spec.instance.model_data_download_timeout_s
+        ),
+    )
+
+
+def desired_artifacts(spec: Any, rendered: Any, bucket: str, layout: str) -> ArtifactUpload | None:
+    """Local weights (+ serving.properties) go under ``<prefix>/model/``; for a Hub id or a foreign S3 prefix with
+    ``delivery: properties`` only serving.properties goes up, under a prefix named by its content, so the fleet
+    that still serves during an update keeps reading its own file."""
+    from deploy.artifacts import build_upload, generated_file
+    from deploy.naming import ARTIFACT_ROOT, content_hash
+
+    if layout not in ("upload_weights", "upload_properties"):
+        return None
+    root = (spec.artifacts.prefix or f"{ARTIFACT_ROOT}/{spec.name}").strip("/") + "/"
+    props = [generated_file("serving.properties", rendered.serving_properties)]
+    if layout == "upload_weights":
+        return build_upload(bucket, root + "model/", spec.model.id, props if spec.delivery == "properties" else [])
+    digest = content_hash(rendered.serving_properties, length=8)
+    return build_upload(bucket, f"{root}properties-{digest}/", None, props)
+
+
+def _update_settings(update: Any, endpoint: str) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """The built-in alarm (if asked for) and UpdateEndpoint's DeploymentConfig from the spec's update block."""
+    alarms = list(update.rollback_alarms)
+    alarm = builtin_alarm_request(endpoint) if update.builtin_5xx_alarm else None
+    if alarm:
+        alarms.append(alarm["AlarmName"])
+    config = deployment_config(update.strategy, alarms, update.termination_wait_s, update.rolling_batch_percent)
+    return alarm, config

@@ -1,0 +1,141 @@
+"""One error tree for the whole tool.
+
+Every error a user can cause carries *where* (``field``), *what* (``value``) and *how to fix it* (``fix``), so the
+CLI can print one clear line and pick an exit code without a traceback. Exit codes: 2 for input the user must change
+(spec, flags, a model that does not fit), 1 for runtime or AWS failures.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class LmiError(Exception):
+    """Base of every error lmi-deploy raises on purpose."""
+
+    exit_code = 1
+    kind = "error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        value: Any = None,
+        fix: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.value = value
+        self.fix = fix
+        self.hint = hint
+
+    def __str__(self) -> str:
+        text = self.message
+        if self.fix:
+            text += f"\n  fix: {self.fix}"
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape printed by ``--json`` commands: one object, stable keys."""
+        out: dict[str, Any] = {"error": self.kind, "message": self.message}
+        for key in ("field", "value", "fix", "hint"):
+            val = getattr(self, key)
+            if val is not None:
+                out[key] = val if isinstance(val, (str, int, float, bool, list, dict)) else str(val)
+        out["exit_code"] = self.exit_code
+        return out
+
+
+class UsageError(LmiError):
+    """A command-line flag or argument the user must change."""
+
+    exit_code = 2
+    kind = "usage_error"
+
+
+class SpecError(LmiError):
+    """The deployment spec is invalid: names the field, the value and the fix."""
+
+    exit_code = 2
+    kind = "spec_error"
+
+
+class FitError(LmiError):
+    """The model does not fit the hardware asked for; ``estimate`` holds the budget that shows why."""
+
+    exit_code = 2
+    kind = "fit_error"
+
+    def __init__(self, message: str, *, estimate: Any = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.estimate = estimate
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        if self.estimate is not None and hasattr(self.estimate, "to_dict"):
+            out["estimate"] = self.estimate.to_dict()
+        return out
+
+
+class PlanError(LmiError):
+    """The plan cannot be computed (e.g. the remote state is in a shape we refuse to touch)."""
+
+    kind = "plan_error"
+
+
+class AwsError(LmiError):
+    """An AWS call failed. Keeps the AWS error code and message and names the operation that failed."""
+
+    kind = "aws_error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        operation: str | None = None,
+        status: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.code = code
+        self.operation = operation
+        self.status = status
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        out.update({k: v for k, v in (("code", self.code), ("operation", self.operation)) if v})
+        return out
+
+
+class NotFoundError(AwsError):
+    """The resource does not exist (SageMaker says ``Could not find …``)."""
+
+    kind = "not_found"
+
+
+class DeployError(LmiError):
+    """A deployment or update failed; the message says what is still serving."""
+
+    kind = "deploy_error"
+
+
+class InvokeError(LmiError):
+    """Invoking an endpoint failed; ``status`` is the container's HTTP status when known."""
+
+    kind = "invoke_error"
+
+    def __init__(self, message: str, *, status: int | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.status = status
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        if self.status is not None:
+            out["status"] = self.status
+        return out

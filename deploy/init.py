@@ -1,0 +1,40 @@
+"""`lmi init`: write a commented starter spec (and optionally a CI workflow) from the shipped templates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from deploy.errors import UsageError
+from deploy.templates import render_template
+
+CI_TEMPLATES = {"github": ("templates/github-workflow.yml", Path(".github/workflows/lmi-deploy.yml"))}
+
+
+def _refuse_overwrite(path: Path, force: bool) -> None:
+    if path.exists() and not force:
+        raise UsageError(f"{path} already exists", field="path", value=str(path), fix="pass --force to overwrite")
+
+
+def write_starter_spec(path: Path, *, name: str, model: str, instance: str, region: str, force: bool) -> Path:
+    """Render templates/spec.yaml.j2, then validate the result so a starter spec is always a valid spec."""
+    from deploy.spec import load_spec
+
+    _refuse_overwrite(path, force)
+    text = render_template("templates/spec.yaml.j2", name=name, model=model, instance=instance, region=region)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    load_spec(path)
+    return path
+
+
+def write_ci_workflow(kind: str, *, spec_path: Path, region: str, force: bool) -> Path:
+    """Write the CI workflow for ``kind`` (only ``github`` today)."""
+    if kind not in CI_TEMPLATES:
+        raise UsageError(f"unknown CI system {kind!r}", field="--ci", value=kind, fix="use --ci github")
+    template, target = CI_TEMPLATES[kind]
+    _refuse_overwrite(target, force)
+    spec_glob = str(spec_path.parent / "*.yaml") if str(spec_path.parent) != "." else "*.yaml"
+    text = render_template(template, spec_glob=spec_glob, region=region)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    return target

@@ -1,0 +1,187 @@
+"""``deploy.Endpoint``: generate, chat, stream and submit (async) against a deployed LMI v15 endpoint.
+
+Rule: this module composes; it decides nothing about bodies (``deploy.invoking.requests``), responses
+(``deploy.invoking.results``, ``deploy.streaming``) or AWS (``deploy.aws.runtime``). Building an Endpoint
+makes no session, client or call, so it is cheap to create one per request in user code.
+
+    ep = deploy.Endpoint("qwen-chat", region="us-east-1")
+    ep.generate("The capital of France is", max_new_tokens=8)
+    for text in (s := ep.chat_stream([{"role": "user", "content": "hi"}])):
+        print(text, end="")
+    s.result.completion_tokens
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from deploy.invoking.errors import InvokeTimeoutError, classify_container_error
+from deploy.invoking.requests import chat_body, lmi_body
+from deploy.invoking.results import ChatResult, Generation, StreamResult, parse_chat, parse_generation
+from deploy.streaming import StreamEvent, iter_events
+
+if TYPE_CHECKING:
+    from deploy.aws.runtime import RuntimeGateway
+    from deploy.aws.session import AwsContext
+
+Messages = Sequence[Mapping[str, Any]]
+
+__all__ = ["AsyncJob", "ChatResult", "Endpoint", "Generation", "StreamResult"]
+
+
+class Endpoint:
+    """A client for one SageMaker endpoint that serves an LMI v15 container."""
+
+    def __init__(
+        self,
+        name: str,
+        session: Any = None,
+        *,
+        context: AwsContext | None = None,
+        region: str | None = None,
+        read_timeout_s: float = 70.0,
+        max_pool_connections: int = 10,
+        max_attempts: int = 3,
+    ) -> None:
+        self.name = name
+        self._session = session
+        self._context = context
+        self._region = region
+        self._gateway_options = {
+            "read_timeout_s": read_timeout_s,
+            "max_pool_connections": max_pool_connections,
+            "max_attempts": max_attempts,
+        }
+        self._gateway: RuntimeGateway | None = None
+
+    def __repr__(self) -> str:
+        return f"Endpoint({self.name!r})"
+
+    @property
+    def gateway(self) -> RuntimeGateway:
+        """The runtime gateway, built on first use."""
+        if self._gateway is None:
+            from deploy.aws.runtime import RuntimeGateway
+            from deploy.aws.session import make_context
+
+            context = self._context or make_context(region=self._region, session=self._session)
+            self._gateway = RuntimeGateway(context, **self._gateway_options)  # type: ignore[arg-type]
+        return self._gateway
+
+    def generate(self, prompt: str, **params: Any) -> Generation:
+        """Complete ``prompt`` with the LMI schema (``max_new_tokens``, ``temperature``, ``stop`` ...)."""
+        body = lmi_body(prompt, params)
+        started = time.perf_counter()
+        response = self.gateway.invoke(self.name, _encode(body))
+        return parse_generation(response.body, latency_s=time.perf_counter() - started, endpoint=self.name)
+
+    def chat(self, messages: Messages | str, **params: Any) -> ChatResult:
+        """Answer a conversation with the OpenAI chat schema (``max_tokens``, ``temperature`` ...)."""
+        body = chat_body(messages, params)
+        started = time.perf_counter()
+        response = self.gateway.invoke(self.name, _encode(body))
+        return parse_chat(response.body, latency_s=time.perf_counter() - started, endpoint=self.name)
+
+    def stream(self, prompt: str, **params: Any) -> StreamResult[Generation]:
+        """Like :meth:`generate`, but iterate the result to receive text as it is generated."""
+        events, started = self._open_stream(lmi_body(prompt, params, stream=True))
+        return StreamResult(events, Generation, started=started)
+
+    def chat_stream(self, messages: Messages | str, **params: Any) -> StreamResult[ChatResult]:
+        """Like :meth:`chat`, but iterate the result to receive text as it is generated."""
+        events, started = self._open_stream(chat_body(messages, params, stream=True))
+        return StreamResult(events, ChatResult, started=started)
+
+    def _open_stream(self, body: dict[str, Any]) -> tuple[Iterator[StreamEvent], float]:
+        started = time.perf_counter()
+        parts = self.gateway.invoke_stream(self.name, _encode(body))
+        return iter_events(parts, endpoint=self.name), started
+
+    def submit(self, request: str | Messages, input_s3_uri: str | None = None, **params: Any) -> AsyncJob:
+        """Queue a request on an async-inference endpoint; the body is uploaded to ``input_s3_uri``.
+
+        A string is an LMI-schema prompt, a list of messages a chat request. Without ``input_s3_uri`` the body
+        goes to ``s3://sagemaker-<region>-<account>/lmi-deploy/async-inputs/<uuid>.json``.
+        """
+        is_chat = not isinstance(request, str)
+        body = chat_body(request, params) if not isinstance(request, str) else lmi_body(request, params)
+        gateway = self.gateway
+        if input_s3_uri is None:
+            input_s3_uri = f"s3://{gateway.default_bucket()}/lmi-deploy/async-inputs/{uuid.uuid4().hex}.json"
+        gateway.put_object(input_s3_uri, _encode(body))
+        invocation = gateway.invoke_async(self.name, input_s3_uri)
+        return AsyncJob(
+            endpoint=self.name,
+            inference_id=invocation.inference_id,
+            input_location=input_s3_uri,
+            output_location=invocation.output_location,
+            failure_location=invocation.failure_location,
+            chat=is_chat,
+            submitted=time.perf_counter(),
+            _gateway=gateway,
+        )
+
+
+@dataclass
+class AsyncJob:
+    """A queued async request. ``wait()`` polls S3 until the output (or the failure) object appears."""
+
+    endpoint: str
+    inference_id: str
+    input_location: str
+    output_location: str
+    failure_location: str | None
+    chat: bool
+    submitted: float
+    _gateway: RuntimeGateway
+
+    def __repr__(self) -> str:
+        return (
+            f"AsyncJob(endpoint={self.endpoint!r}, inference_id={self.inference_id!r}, "
+            f"output={self.output_location!r})"
+        )
+
+    def poll(self) -> Generation | ChatResult | None:
+        """The result if SageMaker has written it, None while it is still queued; raises if it failed."""
+        if self.failure_location:
+            failure = self._gateway.get_object(self.failure_location)
+            if failure is not None:
+                text = failure.decode("utf-8", "replace")
+                raise classify_container_error(None, text, endpoint=self.endpoint)
+        output = self._gateway.get_object(self.output_location)
+        if output is None:
+            return None
+        latency = time.perf_counter() - self.submitted
+        if self.chat:
+            return parse_chat(output, latency_s=latency, endpoint=self.endpoint)
+        return parse_generation(output, latency_s=latency, endpoint=self.endpoint)
+
+    def wait(self, timeout_s: float = 900.0, poll_s: float = 2.0) -> Generation | ChatResult:
+        """Poll until the result exists; :class:`InvokeTimeoutError` after ``timeout_s``."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            result = self.poll()
+            if result is not None:
+                return result
+            if time.monotonic() >= deadline:
+                raise InvokeTimeoutError(
+                    f"async request {self.inference_id} on {self.endpoint!r}: "
+                    f"no output after {timeout_s:g} s",
+                    field="timeout_s",
+                    value=timeout_s,
+                    fix=f"wait longer (job.wait(timeout_s=...)) or look for {self.output_location}",
+                )
+            time.sleep(poll_s)
+
+    def result(self, timeout_s: float = 900.0) -> Generation | ChatResult:
+        """Alias of :meth:`wait` with the default poll interval."""
+        return self.wait(timeout_s=timeout_s)
+
+
+def _encode(body: Mapping[str, Any]) -> bytes:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

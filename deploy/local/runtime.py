@@ -1,0 +1,206 @@
+"""SageMaker runtime: InvokeEndpoint, InvokeEndpointWithResponseStream and InvokeEndpointAsync, emulated.
+
+Rule: the runtime answers as SageMaker does around an LMI v15 container: a missing or not-yet-serving endpoint is
+``ValidationError: Endpoint X of account Y not found.``; a container error is ``ModelError`` (HTTP 424) carrying
+the container's status in ``OriginalStatusCode`` and body in ``OriginalMessage``; streams are event-stream
+``PayloadPart`` events cut at arbitrary byte boundaries. Each answer carries the custom attribute
+``x-lmi-emulated=true`` and text starting with ``[emulated]``. Every invocation emits AWS/SageMaker metrics.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from deploy.local import backends, eventstream
+from deploy.local.container import Container
+from deploy.local.endpoints import EndpointRegistry
+from deploy.local.errors import ApiError
+from deploy.local.lmi_protocol import ContainerError, Generation, GenerationRequest, generate, parse_request
+from deploy.local.lmi_protocol import full_response, stream_lines
+
+EMULATED_ATTRIBUTE = "x-lmi-emulated=true"
+
+
+@dataclass
+class Timing:
+    """Token timing of the simulated engine: time to first token and inter-token latency, in seconds."""
+
+    ttft_s: float = 0.0
+    itl_s: float = 0.0
+
+    def total(self, tokens: int) -> float:
+        return self.ttft_s + self.itl_s * max(tokens - 1, 0) if tokens else 0.0
+
+
+@dataclass
+class Invocation:
+    region: str
+    endpoint: str
+    container: Container
+    body: bytes
+
+
+def _not_found(region: str, name: str) -> ApiError:
+    return ApiError("ValidationError", f"Endpoint {name} of account {backends.account_id()} not found.")
+
+
+def resolve(registry: EndpointRegistry, region: str, name: str, request: Request) -> Invocation:
+    variant = request.headers.get("X-Amzn-SageMaker-Target-Variant")
+    with registry.lock:
+        container = registry.serving_container(region, name, variant)
+    if container is None:
+        raise _not_found(region, name)
+    return Invocation(region, name, container, request.get_data())
+
+
+def model_error(invocation: Invocation, error: ContainerError) -> ApiError:
+    region, group = invocation.region, f"/aws/sagemaker/Endpoints/{invocation.endpoint}"
+    kind = "client" if error.status < 500 else "server"
+    original = json.dumps(error.body)
+    console = f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#logEventViewer:group={group}"
+    message = (
+        f'Received {kind} error ({error.status}) from primary with message "{original}". '
+        f"See {console} in account {backends.account_id()} for more information."
+    )
+    arn = f"arn:aws:logs:{region}:{backends.account_id()}:log-group:{group}"
+    return ApiError("ModelError", message, 424, OriginalStatusCode=error.status, OriginalMessage=original,
+                    LogStreamArn=arn)
+
+
+def _prepare(invocation: Invocation) -> tuple[GenerationRequest, Generation]:
+    container = invocation.container
+    served = container.engine.served_model_name if container.engine else "lmi"
+    request = parse_request(invocation.body, max_model_len=container.max_model_len, served_model_name=served)
+    return request, generate(request)
+
+
+def _request_id(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()[:24]
+
+
+def _headers(container: Container) -> dict[str, str]:
+    return {"x-Amzn-Invoked-Production-Variant": container.variant_name,
+            "X-Amzn-SageMaker-Custom-Attributes": EMULATED_ATTRIBUTE}
+
+
+def emit_metrics(invocation: Invocation, latency_s: float, status: int) -> None:
+    """Invocations, InvocationsPerInstance, ModelLatency (microseconds) and error counts, per variant."""
+    container = invocation.container
+    dims = [{"Name": "EndpointName", "Value": invocation.endpoint},
+            {"Name": "VariantName", "Value": container.variant_name}]
+    now = datetime.now(timezone.utc)
+    data = [
+        {"MetricName": "Invocations", "Value": 1.0, "Unit": "None", "Dimensions": dims, "Timestamp": now},
+        {"MetricName": "InvocationsPerInstance", "Value": 1.0 / max(container.instance_count, 1), "Unit": "None",
+         "Dimensions": dims, "Timestamp": now},
+        {"MetricName": "ModelLatency", "Value": latency_s * 1e6, "Unit": "Microseconds", "Dimensions": dims,
+         "Timestamp": now},
+        {"MetricName": "Invocation4XXErrors", "Value": float(400 <= status < 500), "Unit": "None",
+         "Dimensions": dims, "Timestamp": now},
+        {"MetricName": "Invocation5XXErrors", "Value": float(status >= 500), "Unit": "None", "Dimensions": dims,
+         "Timestamp": now},
+    ]
+    backends.put_metrics(invocation.region, "AWS/SageMaker", data)
+
+
+def invoke(invocation: Invocation, timing: Timing) -> Response:
+    started = time.monotonic()
+    try:
+        request, generation = _prepare(invocation)
+    except ContainerError as exc:
+        emit_metrics(invocation, time.monotonic() - started, exc.status)
+        raise model_error(invocation, exc) from exc
+    time.sleep(timing.total(len(generation.tokens)))
+    body = full_response(request, generation, request_id=_request_id(invocation.body), created=int(time.time()))
+    emit_metrics(invocation, time.monotonic() - started, 200)
+    headers = {"Content-Type": "application/json", **_headers(invocation.container)}
+    return Response(json.dumps(body), status=200, headers=headers)
+
+
+def invoke_stream(invocation: Invocation, timing: Timing, stream_fault: ApiError | None = None) -> Response:
+    started = time.monotonic()
+    try:
+        request, generation = _prepare(invocation)
+    except ContainerError as exc:
+        emit_metrics(invocation, 0.0, exc.status)
+        raise model_error(invocation, exc) from exc
+    request_id = _request_id(invocation.body)
+    if request.stream:
+        lines = list(stream_lines(request, generation, request_id=request_id, created=int(time.time())))
+    else:  # without "stream": true LMI answers one JSON object, which SageMaker still streams in parts
+        body = full_response(request, generation, request_id=request_id, created=int(time.time()))
+        lines = [json.dumps(body).encode("utf-8")]
+    emit_metrics(invocation, timing.total(len(generation.tokens)) + time.monotonic() - started, 200)
+    headers = {"Content-Type": "application/vnd.amazon.eventstream",
+               "X-Amzn-SageMaker-Content-Type": "application/jsonlines", **_headers(invocation.container)}
+    rng = random.Random(request_id)
+    return Response(_events(lines, timing, rng, stream_fault), status=200, headers=headers, direct_passthrough=True)
+
+
+def _events(lines: list[bytes], timing: Timing, rng: random.Random, fault: ApiError | None) -> Iterator[bytes]:
+    for index, line in enumerate(lines):
+        time.sleep(timing.ttft_s if index == 0 else timing.itl_s)
+        if fault is not None and index == min(2, len(lines) - 1):
+            yield eventstream.stream_error(fault.code, fault.message, "ModelStreamError")
+            return
+        for piece in eventstream.split_payload(line, rng):
+            yield eventstream.payload_part(piece)
+
+
+def invoke_async(invocation: Invocation, timing: Timing, request: Request) -> Response:
+    """Read the input from S3, run it, write ``<id>.out`` (or ``<id>-error.out``) under the config's paths."""
+    config = _async_config(invocation)
+    input_location = request.headers.get("X-Amzn-SageMaker-InputLocation", "")
+    data = backends.read_s3(input_location) if input_location.startswith("s3://") else None
+    if data is None:
+        raise ApiError("ValidationError", f"Could not read the input from {input_location or '(missing)'}.")
+    inference_id = request.headers.get("X-Amzn-SageMaker-Inference-Id") or str(uuid.uuid4())
+    output = config.get("OutputConfig", {})
+    out_uri = f"{output.get('S3OutputPath', '').rstrip('/')}/{inference_id}.out"
+    failure_path = output.get("S3FailurePath") or output.get("S3OutputPath", "")
+    fail_uri = f"{failure_path.rstrip('/')}/{inference_id}-error.out"
+    job = Invocation(invocation.region, invocation.endpoint, invocation.container, data)
+    run = threading.Thread(target=_run_async, args=(job, timing, out_uri, fail_uri), daemon=True)
+    if timing.total(1) > 0:
+        run.start()
+    else:
+        _run_async(job, timing, out_uri, fail_uri)
+    headers = {"X-Amzn-SageMaker-OutputLocation": out_uri, "X-Amzn-SageMaker-FailureLocation": fail_uri,
+               "Content-Type": "application/json"}
+    return Response(json.dumps({"InferenceId": inference_id}), status=202, headers=headers)
+
+
+def _async_config(invocation: Invocation) -> dict[str, Any]:
+    backend = backends.sagemaker(invocation.region)
+    endpoint = backend.endpoints.get(invocation.endpoint)
+    config = backend.describe_endpoint_config(endpoint.endpoint_config_name) if endpoint else {}
+    async_config = config.get("AsyncInferenceConfig") or {}
+    if not async_config.get("OutputConfig", {}).get("S3OutputPath"):
+        raise ApiError("ValidationError", f"Endpoint {invocation.endpoint} is not configured for asynchronous "
+                       "inference (its endpoint configuration has no AsyncInferenceConfig).")
+    return dict(async_config)
+
+
+def _run_async(job: Invocation, timing: Timing, out_uri: str, fail_uri: str) -> None:
+    started = time.monotonic()
+    try:
+        request, generation = _prepare(job)
+    except ContainerError as exc:
+        backends.write_s3(fail_uri, json.dumps(exc.body).encode("utf-8"))
+        emit_metrics(job, time.monotonic() - started, exc.status)
+        return
+    time.sleep(timing.total(len(generation.tokens)))
+    body = full_response(request, generation, request_id=_request_id(job.body), created=int(time.time()))
+    backends.write_s3(out_uri, json.dumps(body).encode("utf-8"))
+    emit_metrics(job, time.monotonic() - started, 200)

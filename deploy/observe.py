@@ -1,0 +1,157 @@
+"""Observe: read-only calls that describe what exists for one endpoint, frozen into a RemoteSnapshot.
+
+Rule: only describe/list/get calls here; never a write. The snapshot holds exactly what ``plan`` compares, so
+plan stays pure and testable without AWS. Managed models and configs are found by name shape *and* the
+``lmi-deploy:endpoint`` tag, so nothing lmi-deploy did not make is ever a candidate for deletion.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from deploy.artifacts import remote_digest
+from deploy.aws.autoscaling import AutoScalingGateway
+from deploy.aws.cloudwatch import CloudWatchGateway
+from deploy.aws.s3 import S3Gateway
+from deploy.aws.sagemaker import SageMakerGateway
+from deploy.aws.session import AwsContext
+from deploy.desired import TAG_ARTIFACTS, DesiredState
+from deploy.naming import TAG_ENDPOINT, alarm_name, is_resource_of, resource_prefix, scaling_resource_id
+
+
+@dataclass(frozen=True)
+class EndpointState:
+    """The parts of DescribeEndpoint (+ tags) plan needs."""
+
+    name: str
+    arn: str
+    status: str
+    config_name: str
+    pending_config_name: str | None = None
+    failure_reason: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    created: datetime | None = None
+    instance_counts: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class RemoteSnapshot:
+    """What exists now for one endpoint name."""
+
+    endpoint_name: str
+    endpoint: EndpointState | None = None
+    instance_type: str | None = None
+    models: tuple[str, ...] = ()
+    configs: tuple[str, ...] = ()
+    scaling_target: dict[str, Any] | None = None
+    scaling_policies: tuple[dict[str, Any], ...] = ()
+    alarm: dict[str, Any] | None = None
+    artifact_digest: str | None = None
+    artifact_uri: str | None = None
+    bucket_exists: bool | None = None
+    region: str = ""
+
+    @property
+    def is_empty(self) -> bool:
+        return self.endpoint is None and not self.models and not self.configs and self.scaling_target is None
+
+
+def observe(ctx: AwsContext, endpoint_name: str, desired: DesiredState | None = None) -> RemoteSnapshot:
+    """Read everything plan compares for ``endpoint_name`` (and the desired artifacts, when given)."""
+    sm = SageMakerGateway(ctx)
+    endpoint = read_endpoint(sm, endpoint_name)
+    instance_type = _instance_type(sm, endpoint.config_name) if endpoint else None
+    models = _managed(
+        sm, endpoint_name, sm.list_models(resource_prefix(endpoint_name)), "ModelName", "ModelArn"
+    )
+    configs = _managed(
+        sm,
+        endpoint_name,
+        sm.list_endpoint_configs(resource_prefix(endpoint_name)),
+        "EndpointConfigName",
+        "EndpointConfigArn",
+    )
+    scaling = AutoScalingGateway(ctx)
+    resource_id = scaling_resource_id(endpoint_name, desired.variant_name if desired else "AllTraffic")
+    target = scaling.describe_target(resource_id)
+    policies = tuple(scaling.describe_policies(resource_id))
+    alarm = CloudWatchGateway(ctx).describe_alarm(alarm_name(endpoint_name))
+    digest, bucket_exists = _artifact_state(S3Gateway(ctx), desired)
+    return RemoteSnapshot(
+        endpoint_name=endpoint_name,
+        endpoint=endpoint,
+        instance_type=instance_type,
+        models=models,
+        configs=configs,
+        scaling_target=target,
+        scaling_policies=policies,
+        alarm=alarm,
+        artifact_digest=digest,
+        artifact_uri=_artifact_uri(sm, endpoint, models),
+        bucket_exists=bucket_exists,
+        region=ctx.region,
+    )
+
+
+def _artifact_state(s3: S3Gateway, desired: DesiredState | None) -> tuple[str | None, bool | None]:
+    """(last complete upload's digest, whether the bucket exists); the bucket is read only if needed."""
+    if desired is None or desired.artifacts is None:
+        return None, None
+    if not s3.bucket_exists(desired.artifacts.bucket):
+        return None, False
+    return remote_digest(s3, desired.artifacts), True
+
+
+def read_endpoint(sm: SageMakerGateway, name: str) -> EndpointState | None:
+    """DescribeEndpoint (+ ListTags) as an EndpointState, or None when there is no such endpoint."""
+    raw = sm.describe_endpoint(name)
+    if raw is None:
+        return None
+    pending = raw.get("PendingDeploymentSummary") or {}
+    variants = raw.get("ProductionVariants") or []
+    return EndpointState(
+        name=name,
+        arn=str(raw["EndpointArn"]),
+        status=str(raw["EndpointStatus"]),
+        config_name=str(raw.get("EndpointConfigName", "")),
+        pending_config_name=pending.get("EndpointConfigName"),
+        failure_reason=raw.get("FailureReason"),
+        tags=sm.list_tags(str(raw["EndpointArn"])),
+        created=raw.get("CreationTime"),
+        instance_counts=tuple(int(v.get("CurrentInstanceCount") or 0) for v in variants),
+    )
+
+
+def _instance_type(sm: SageMakerGateway, config_name: str) -> str | None:
+    config = sm.describe_endpoint_config(config_name)
+    variants = (config or {}).get("ProductionVariants") or []
+    return str(variants[0].get("InstanceType")) if variants else None
+
+
+def _managed(
+    sm: SageMakerGateway, endpoint: str, items: list[dict[str, Any]], key: str, arn_key: str
+) -> tuple[str, ...]:
+    """Names of listed resources that are this endpoint's: right name shape and our endpoint tag."""
+    names = []
+    for item in items:
+        name = str(item[key])
+        if is_resource_of(endpoint, name) and sm.list_tags(str(item[arn_key])).get(TAG_ENDPOINT) == endpoint:
+            names.append(name)
+    return tuple(sorted(names))
+
+
+def _artifact_uri(
+    sm: SageMakerGateway, endpoint: EndpointState | None, models: tuple[str, ...]
+) -> str | None:
+    """Where this endpoint's uploads live, from the endpoint's tags (or, without an endpoint, a model's)."""
+    if endpoint is not None and TAG_ARTIFACTS in endpoint.tags:
+        return endpoint.tags[TAG_ARTIFACTS]
+    for name in models:
+        model = sm.describe_model(name)
+        if model:
+            uri = sm.list_tags(str(model["ModelArn"])).get(TAG_ARTIFACTS)
+            if uri:
+                return uri
+    return None

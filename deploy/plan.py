@@ -1,0 +1,393 @@
+"""Plan: a pure diff of the desired state against a remote snapshot, as an ordered list of typed actions.
+
+Rule: no I/O. Every action says what it touches and why, in words a reviewer can read on a pull request. The
+order is the order apply runs them: artifacts -> alarm -> model -> config -> (deregister scaling for an
+instance-type change) -> create/update endpoint -> wait -> tags -> scaling -> delete superseded
+models/configs. Deletions come last, so a failed update never removes what is still serving. Applying a plan
+and planning again gives no actions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from deploy.desired import DesiredState
+from deploy.errors import PlanError
+from deploy.observe import RemoteSnapshot
+
+TRANSITIONAL = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack"})
+
+
+@dataclass(frozen=True)
+class Action:
+    """One step of a plan. ``mutating`` is False for waits (they only read)."""
+
+    resource: str
+    reason: str
+    mutating: ClassVar[bool] = True
+
+    @property
+    def type(self) -> str:
+        return type(self).__name__
+
+    def to_dict(self) -> dict[str, str]:
+        return {"type": self.type, "resource": self.resource, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class CreateBucket(Action):
+    region: str = ""
+
+
+@dataclass(frozen=True)
+class UploadArtifacts(Action):
+    pass
+
+
+@dataclass(frozen=True)
+class PutAlarm(Action):
+    request: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DeleteAlarm(Action):
+    pass
+
+
+@dataclass(frozen=True)
+class CreateModel(Action):
+    request: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CreateEndpointConfig(Action):
+    request: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CreateEndpoint(Action):
+    request: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class UpdateEndpoint(Action):
+    request: dict[str, Any] = field(default_factory=dict)
+    previous_config: str = ""
+
+
+@dataclass(frozen=True)
+class DeleteEndpoint(Action):
+    pass
+
+
+@dataclass(frozen=True)
+class WaitForEndpoint(Action):
+    expected_config: str = ""
+    timeout_s: float = 3600.0
+    previous_config: str | None = None
+    mutating: ClassVar[bool] = False
+
+
+@dataclass(frozen=True)
+class WaitForDeletion(Action):
+    timeout_s: float = 1800.0
+    mutating: ClassVar[bool] = False
+
+
+@dataclass(frozen=True)
+class TagEndpoint(Action):
+    arn: str = ""
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RegisterScalableTarget(Action):
+    request: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PutScalingPolicy(Action):
+    request: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DeleteScalingPolicy(Action):
+    resource_id: str = ""
+
+
+@dataclass(frozen=True)
+class DeregisterScalableTarget(Action):
+    pass
+
+
+@dataclass(frozen=True)
+class DeleteModel(Action):
+    pass
+
+
+@dataclass(frozen=True)
+class DeleteEndpointConfig(Action):
+    pass
+
+
+@dataclass(frozen=True)
+class DeleteArtifacts(Action):
+    bucket: str = ""
+    prefix: str = ""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """An ordered list of actions for one endpoint; empty when everything already matches."""
+
+    endpoint_name: str
+    actions: tuple[Action, ...]
+    desired: DesiredState | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.actions
+
+    @property
+    def mutating_count(self) -> int:
+        return sum(1 for a in self.actions if a.mutating)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"endpoint": self.endpoint_name, "actions": [a.to_dict() for a in self.actions]}
+
+    def __repr__(self) -> str:
+        if not self.actions:
+            return f"<Plan {self.endpoint_name}: no changes>"
+        lines = [f"<Plan {self.endpoint_name}: {len(self.actions)} action(s)"]
+        lines += [f"  {a.type:<24} {a.resource:<40} {a.reason}" for a in self.actions]
+        return "\n".join(lines) + ">"
+
+
+def plan(desired: DesiredState, snapshot: RemoteSnapshot) -> Plan:
+    """Diff ``desired`` against ``snapshot``; see the module docstring for the order."""
+    actions: list[Action] = []
+    actions += _artifact_actions(desired, snapshot)
+    actions += _alarm_actions(desired, snapshot)
+    actions += _immutable_actions(desired, snapshot)
+    instance_change = _scaled_instance_change(desired, snapshot)
+    if instance_change:
+        actions += _deregister_actions(
+            snapshot, "instance type changes on an autoscaled variant; AWS requires it"
+        )
+    actions += _endpoint_actions(desired, snapshot)
+    actions += _scaling_actions(desired, snapshot, force=instance_change)
+    actions += _cleanup_actions(desired, snapshot)
+    return Plan(endpoint_name=desired.endpoint_name, actions=tuple(actions), desired=desired)
+
+
+def _artifact_actions(desired: DesiredState, snapshot: RemoteSnapshot) -> list[Action]:
+    upload = desired.artifacts
+    if upload is None or snapshot.artifact_digest == upload.digest:
+        return []
+    actions: list[Action] = []
+    if snapshot.bucket_exists is False:
+        actions.append(
+            CreateBucket(
+                upload.bucket,
+                "artifact bucket does not exist (created only with consent)",
+                region=snapshot.region,
+            )
+        )
+    why = "first upload" if snapshot.artifact_digest is None else "files changed"
+    mib = upload.total_bytes / (1024 * 1024)
+    text = f"{why}: {len(upload.files)} file(s), {mib:.1f} MiB (unchanged files skipped)"
+    return [*actions, UploadArtifacts(upload.uri, text)]
+
+
+def _alarm_actions(desired: DesiredState, snapshot: RemoteSnapshot) -> list[Action]:
+    want = desired.alarm_request
+    if want is None:
+        return (
+            [DeleteAlarm(snapshot.alarm["AlarmName"], "built-in 5xx alarm no longer wanted")]
+            if snapshot.alarm
+            else []
+        )
+    if snapshot.alarm is not None and _subset(
+        {k: v for k, v in want.items() if k != "Dimensions"}, snapshot.alarm
+    ):
+        return []
+    return [PutAlarm(want["AlarmName"], "5xx alarm that rolls back a bad update", request=want)]
+
+
+def _immutable_actions(desired: DesiredState, snapshot: RemoteSnapshot) -> list[Action]:
+    actions: list[Action] = []
+    if desired.model_name not in snapshot.models:
+        actions.append(
+            CreateModel(desired.model_name, "model content changed or new", request=desired.model_request)
+        )
+    if desired.config_name not in snapshot.configs:
+        reason = "endpoint config content changed or new"
+        actions.append(CreateEndpointConfig(desired.config_name, reason, request=desired.config_request))
+    return actions
+
+
+def _endpoint_actions(desired: DesiredState, snapshot: RemoteSnapshot) -> list[Action]:
+    name, current = desired.endpoint_name, snapshot.endpoint
+    wait = WaitForEndpoint(
+        name, "until InService", expected_config=desired.config_name, timeout_s=desired.wait_timeout_s
+    )
+    if current is None:
+        return [CreateEndpoint(name, "endpoint does not exist", request=desired.endpoint_request), wait]
+    if current.status == "Failed":
+        why = f"endpoint is Failed ({current.failure_reason or 'no reason given'}); recreate it"
+        return [
+            DeleteEndpoint(name, why),
+            WaitForDeletion(name, "until deleted"),
+            CreateEndpoint(name, "recreate after failure", request=desired.endpoint_request),
+            wait,
+        ]
+    if current.status in TRANSITIONAL:
+        return _in_flight(desired, current.status, current.config_name, current.pending_config_name, wait)
+    if current.status != "InService":
+        raise PlanError(
+            f"endpoint {name} is {current.status}; lmi-deploy will not change it in that state",
+            field="name",
+            value=name,
+            fix="wait until it is InService or Failed (lmi status NAME), then run again",
+        )
+    actions: list[Action] = []
+    if current.config_name != desired.config_name:
+        why = f"config {current.config_name} -> {desired.config_name} ({_strategy(desired)})"
+        actions.append(
+            UpdateEndpoint(name, why, request=desired.update_request, previous_config=current.config_name)
+        )
+        actions.append(
+            WaitForEndpoint(
+                name,
+                "until the update finishes",
+                expected_config=desired.config_name,
+                timeout_s=desired.wait_timeout_s,
+                previous_config=current.config_name,
+            )
+        )
+    if not _subset(desired.endpoint_tags, current.tags):
+        actions.append(
+            TagEndpoint(name, "spec hash or tags changed", arn=current.arn, tags=desired.endpoint_tags)
+        )
+    return actions
+
+
+def _in_flight(
+    desired: DesiredState, status: str, config: str, pending: str | None, wait: Action
+) -> list[Action]:
+    if desired.config_name in (config, pending):
+        return [wait]
+    raise PlanError(
+        f"endpoint {desired.endpoint_name} is {status} towards another configuration ({pending or config})",
+        field="name",
+        value=desired.endpoint_name,
+        fix="wait for it to finish (lmi status NAME), then run again",
+    )
+
+
+def _strategy(desired: DesiredState) -> str:
+    return "rolling" if "RollingUpdatePolicy" in desired.deployment_config else "blue/green"
+
+
+def _scaled_instance_change(desired: DesiredState, snapshot: RemoteSnapshot) -> bool:
+    return (
+        snapshot.endpoint is not None
+        and snapshot.scaling_target is not None
+        and snapshot.instance_type is not None
+        and snapshot.instance_type != desired.instance_type
+    )
+
+
+def _deregister_actions(snapshot: RemoteSnapshot, reason: str) -> list[Action]:
+    if snapshot.scaling_target is None:
+        return []
+    resource_id = str(snapshot.scaling_target["ResourceId"])
+    actions: list[Action] = [
+        DeleteScalingPolicy(str(p["PolicyName"]), reason, resource_id=resource_id)
+        for p in snapshot.scaling_policies
+    ]
+    actions.append(DeregisterScalableTarget(resource_id, reason))
+    return actions
+
+
+def _scaling_actions(desired: DesiredState, snapshot: RemoteSnapshot, *, force: bool) -> list[Action]:
+    want = desired.scaling
+    if want is None:
+        return _deregister_actions(snapshot, "the spec has no scaling section")
+    actions: list[Action] = []
+    target = snapshot.scaling_target
+    if force or target is None or not _subset(want.target, target):
+        actions.append(
+            RegisterScalableTarget(want.resource_id, _target_reason(want.target), request=want.target)
+        )
+    policies = {str(p["PolicyName"]): p for p in snapshot.scaling_policies}
+    name = str(want.policy["PolicyName"])
+    if force or name not in policies or not _subset(want.policy, policies[name]):
+        actions.append(PutScalingPolicy(name, "target-tracking policy new or changed", request=want.policy))
+    actions += [
+        DeleteScalingPolicy(other, "policy not in the spec", resource_id=want.resource_id)
+        for other in sorted(policies)
+        if other != name and not force
+    ]
+    return actions
+
+
+def _target_reason(target: dict[str, Any]) -> str:
+    return f"scale between {target.get('MinCapacity')} and {target.get('MaxCapacity')} instances"
+
+
+def _cleanup_actions(desired: DesiredState, snapshot: RemoteSnapshot) -> list[Action]:
+    actions: list[Action] = [
+        DeleteEndpointConfig(name, "superseded (deleted only after the endpoint serves the new config)")
+        for name in snapshot.configs
+        if name != desired.config_name
+    ]
+    actions += [
+        DeleteModel(name, "superseded (deleted only after the endpoint serves the new model)")
+        for name in snapshot.models
+        if name != desired.model_name
+    ]
+    return actions
+
+
+def _subset(want: Any, have: Any) -> bool:
+    """True when every key/value in ``want`` appears in ``have`` (AWS adds defaults to what it returns)."""
+    if isinstance(want, dict):
+        return isinstance(have, dict) and all(k in have and _subset(v, have[k]) for k, v in want.items())
+    if isinstance(want, list):
+        return isinstance(have, list) and len(want) == len(have) and all(map(_subset, want, have))
+    if isinstance(want, float) or isinstance(have, float):
+        return (
+            isinstance(have, (int, float)) and isinstance(want, (int, float)) and float(want) == float(have)
+        )
+    return bool(want == have)
+
+
+def plan_destroy(snapshot: RemoteSnapshot, *, keep_artifacts: bool = False) -> Plan:
+    """Everything lmi-deploy made for this endpoint, removed in a safe order; nothing left behind."""
+    name = snapshot.endpoint_name
+    actions: list[Action] = _deregister_actions(snapshot, "destroy: scaling goes first")
+    if snapshot.endpoint is not None:
+        actions += [DeleteEndpoint(name, "destroy"), WaitForDeletion(name, "until deleted")]
+    actions += [DeleteEndpointConfig(c, "destroy") for c in snapshot.configs]
+    actions += [DeleteModel(m, "destroy") for m in snapshot.models]
+    if snapshot.alarm is not None:
+        actions.append(DeleteAlarm(str(snapshot.alarm["AlarmName"]), "destroy"))
+    if snapshot.artifact_uri and not keep_artifacts:
+        bucket, prefix = _artifact_root(name, snapshot.artifact_uri)
+        actions.append(
+            DeleteArtifacts(
+                f"s3://{bucket}/{prefix}", "destroy: uploaded artifacts", bucket=bucket, prefix=prefix
+            )
+        )
+    return Plan(endpoint_name=name, actions=tuple(actions))
+
+
+def _artifact_root(endpoint_name: str, uri: str) -> tuple[str, str]:
+    """Our uploads live under ``lmi-deploy/<endpoint>/``: delete that root; a user prefix only as given."""
+    from deploy.naming import ARTIFACT_ROOT
+
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    root = f"{ARTIFACT_ROOT}/{endpoint_name}/"
+    return bucket, root if key.startswith(root) else key

@@ -1,0 +1,155 @@
+"""resolve: fill every ``auto`` of a spec from the model's shape and the instance's GPUs.
+
+Rule: no AWS, no network. The model shape comes from ``model.config``, a local model directory, or the bundled
+library; when none is available, each ``auto`` falls back to a documented default and a note says so, because a
+render must still be possible offline for any model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from deploy.errors import SpecError
+
+if TYPE_CHECKING:
+    from deploy.sizing import Estimate, ModelShape
+    from deploy.spec import DeploymentSpec
+
+UNKNOWN_SHAPE_BATCH = 256  # vLLM's own max_num_seqs default; LMI async mode would silently use 32
+
+
+@dataclass(frozen=True)
+class ResolvedSpec:
+    """A spec with no ``auto`` left; ``notes`` explains every value that was chosen rather than given."""
+
+    spec: DeploymentSpec
+    tensor_parallel_degree: int
+    max_model_len: int | None
+    max_rolling_batch_size: int
+    estimate: Estimate | None = None
+    notes: tuple[str, ...] = ()
+    spec_hash: str = ""
+    shape: ModelShape | None = field(default=None, repr=False)
+
+    @property
+    def copies_per_instance(self) -> int:
+        """Model copies LMI starts per instance (GPUs / tp)."""
+        from deploy.catalog import get_instance
+
+        return max(1, get_instance(self.spec.instance.type).gpu_count // self.tensor_parallel_degree)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.spec.name,
+            "spec_hash": self.spec_hash,
+            "tensor_parallel_degree": self.tensor_parallel_degree,
+            "max_model_len": self.max_model_len,
+            "max_rolling_batch_size": self.max_rolling_batch_size,
+            "notes": list(self.notes),
+            "estimate": self.estimate.to_dict() if self.estimate is not None else None,
+        }
+
+
+def spec_hash(spec: DeploymentSpec) -> str:
+    """A stable 12-hex-digit hash of the spec's canonical JSON (what CI compares against deployed tags)."""
+    canonical = json.dumps(spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+
+def resolve(spec: DeploymentSpec, *, shape: ModelShape | None = None) -> ResolvedSpec:
+    """Resolve ``spec``; raises FitError (exit 2) when the model cannot fit the instance as configured."""
+    if shape is None:
+        shape = find_shape(spec)
+    if shape is None:
+        return _resolve_without_shape(spec)
+    return _resolve_with_shape(spec, shape)
+
+
+def find_shape(spec: DeploymentSpec) -> ModelShape | None:
+    """The model's shape from model.config, a local directory, or the bundled library; None when unknown."""
+    from deploy.sizing import load_shape
+
+    ref = spec.model.config or (spec.model.id if spec.model.kind != "s3" else None)
+    if ref is None:
+        return None
+    try:
+        return load_shape(ref)
+    except SpecError:
+        if spec.model.config is not None or spec.model.kind == "local":
+            raise
+        return None
+
+
+def _engine_args(spec: DeploymentSpec) -> dict[str, Any]:
+    from deploy.catalog import lmi_version
+
+    engine = spec.engine
+    return {
+        "gpu_memory_utilization": engine.gpu_memory_utilization,
+        "dtype": engine.dtype,
+        "quantize": engine.quantize,
+        "kv_cache_dtype": engine.kv_cache_dtype,
+        "max_num_batched_tokens": engine.max_num_batched_tokens,
+        "vllm_version": lmi_version(spec.lmi.version).vllm_version,
+        "engine": "v0" if engine.env.get("VLLM_USE_V1") == "0" else "v1",
+    }
+
+
+def _auto(value: int | str) -> int | None:
+    return value if isinstance(value, int) else None
+
+
+def _resolve_with_shape(spec: DeploymentSpec, shape: ModelShape) -> ResolvedSpec:
+    from deploy.sizing import Hardware, resolve_engine
+
+    engine = spec.engine
+    resolution = resolve_engine(
+        shape,
+        Hardware.from_instance(spec.instance.type),
+        tensor_parallel_degree=_auto(engine.tensor_parallel_degree),
+        max_model_len=_auto(engine.max_model_len),
+        max_num_seqs=_auto(engine.max_rolling_batch_size),
+        **_engine_args(spec),
+    )
+    return ResolvedSpec(
+        spec=spec,
+        tensor_parallel_degree=resolution.tensor_parallel_degree,
+        max_model_len=resolution.max_model_len,
+        max_rolling_batch_size=resolution.max_rolling_batch_size,
+        estimate=resolution.estimate,
+        notes=tuple(resolution.notes),
+        spec_hash=spec_hash(spec),
+        shape=shape,
+    )
+
+
+def _resolve_without_shape(spec: DeploymentSpec) -> ResolvedSpec:
+    from deploy.catalog import get_instance
+
+    engine = spec.engine
+    notes = [
+        f"model shape of {spec.model.id!r} is unknown offline, so nothing was sized; add model.config "
+        "(a local config.json) to check the fit before deploying"
+    ]
+    tp = _auto(engine.tensor_parallel_degree)
+    if tp is None:
+        tp = get_instance(spec.instance.type).gpu_count
+        notes.append(f"tensor_parallel_degree=auto -> {tp} (all GPUs, LMI's own default `max`)")
+    max_len = _auto(engine.max_model_len)
+    if max_len is None:
+        notes.append("max_model_len=auto -> not rendered: vLLM takes the model's maximum (may not fit the KV cache)")
+    batch = _auto(engine.max_rolling_batch_size)
+    if batch is None:
+        batch = UNKNOWN_SHAPE_BATCH
+        notes.append(f"max_rolling_batch_size=auto -> {batch} (vLLM's default; LMI async would silently use 32)")
+    return ResolvedSpec(
+        spec=spec,
+        tensor_parallel_degree=tp,
+        max_model_len=max_len,
+        max_rolling_batch_size=batch,
+        notes=tuple(notes),
+        spec_hash=spec_hash(spec),
+    )

@@ -1,0 +1,139 @@
+"""The per-GPU memory budget, computed the way vLLM computes it at startup.
+
+Rule: mirror vLLM's own arithmetic, term by term, so the figures line up with its log lines:
+``requested = total x gpu_memory_utilization``; ``available KV = requested - weights - activation peak -
+non-torch`` (minus the CUDA-graph pool in versions that profile it first, >= 0.21); ``blocks = available //
+(bytes per token x block_size)``; "GPU KV cache size" = blocks x block_size tokens; "Maximum concurrency" =
+tokens / max_model_len. Every rank is identical here, so the minimum over ranks is any rank. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from deploy.sizing.hardware import Hardware
+from deploy.sizing.quant import runtime_quantization
+from deploy.sizing.shape import DTYPE_BYTES, ModelShape, Quantization
+from deploy.sizing.versions import EngineParams, VllmBehaviour, behaviour_for
+
+GIB = 1024**3
+FORWARD_HIDDEN_COPIES = 4  # residual, normed input, attention output and MLP output live at the MLP peak
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Raw numbers of one (shape, hardware, params) point; the verdict is added by :mod:`deploy.sizing.verdict`."""
+
+    behaviour: VllmBehaviour
+    tp: int
+    dtype: str
+    kv_cache_dtype: str
+    runtime_quant: Quantization | None
+    max_model_len: int
+    max_num_seqs: int
+    profiled_tokens: int
+    total_bytes: int
+    budget_bytes: float
+    weights_bytes: float
+    activation_bytes: float
+    non_torch_bytes: float
+    cuda_graph_bytes: float
+    kv_available_bytes: float
+    kv_bytes_per_token: int
+    block_size: int
+
+    @property
+    def headroom_bytes(self) -> float:
+        """Memory outside the budget: (1 - gpu_memory_utilization) x total."""
+        return self.total_bytes - self.budget_bytes
+
+    @property
+    def kv_blocks(self) -> int:
+        if self.kv_available_bytes <= 0 or self.kv_bytes_per_token <= 0:
+            return 0
+        return int(self.kv_available_bytes // (self.kv_bytes_per_token * self.block_size))
+
+    @property
+    def kv_tokens(self) -> int:
+        return self.kv_blocks * self.block_size
+
+    @property
+    def bytes_for_one_request(self) -> int:
+        """KV bytes one max_model_len request needs (whole blocks)."""
+        return math.ceil(self.max_model_len / self.block_size) * self.block_size * self.kv_bytes_per_token
+
+    @property
+    def max_concurrency(self) -> float:
+        return self.kv_tokens / self.max_model_len if self.max_model_len else 0.0
+
+
+def resolve_dtype(dtype: str, shape: ModelShape, hardware: Hardware) -> str:
+    """The activation dtype vLLM runs: 'auto' follows the checkpoint, fp32 checkpoints and pre-Ampere GPUs -> fp16."""
+    name = dtype.lower()
+    if name in ("auto", ""):
+        name = shape.torch_dtype.lower()
+        if shape.quantization is not None and shape.quantization.method in ("awq", "gptq"):
+            name = "float16"
+        elif name in ("float32", "fp32", "float"):
+            name = "bfloat16"
+    aliases = {"bf16": "bfloat16", "fp16": "float16", "half": "float16", "fp32": "float32", "float": "float32"}
+    name = aliases.get(name, name)
+    if name == "bfloat16" and hardware.bf16 is False:
+        name = "float16"
+    return name if name in DTYPE_BYTES else "bfloat16"
+
+
+def kv_dtype_bytes(kv_cache_dtype: str, dtype: str) -> float:
+    """Bytes per KV element: the model dtype for 'auto', 1 for the fp8 variants."""
+    name = kv_cache_dtype.lower()
+    if name in ("auto", ""):
+        return DTYPE_BYTES[dtype]
+    return DTYPE_BYTES.get(name, 1.0 if name.startswith("fp8") else DTYPE_BYTES[dtype])
+
+
+def activation_bytes(shape: ModelShape, tp: int, tokens: int, rows: int, dtype_bytes: float,
+                     behaviour: VllmBehaviour) -> float:
+    """Peak of the profile run: the larger of the forward pass and the dummy sampler, plus MoE workspaces.
+
+    The forward peak sits in the MLP (gate/up output of 2 x intermediate/tp plus the activated half) with a few
+    hidden-size tensors alive; the sampler works on rows x padded vocab logits in fp32 (sorted for top-k/top-p in
+    older versions). Fused-MoE workspaces (top_k copies of each token) stay allocated, so they add on top.
+    """
+    h = shape.hidden_size
+    attn = (shape.num_attention_heads * shape.head_dim / tp) + 2 * shape.kv_heads_per_rank(tp) * shape.head_dim
+    inter = shape.intermediate_size / tp
+    forward = tokens * (3 * inter + FORWARD_HIDDEN_COPIES * h + attn) * dtype_bytes
+    sampler = rows * shape.padded_vocab() * behaviour.sampler_bytes_per_logit
+    moe = 0.0
+    if shape.moe:
+        moe = tokens * shape.moe.top_k * (3 * shape.moe.expert_intermediate_size / tp + h) * dtype_bytes
+    return max(forward, sampler) + moe
+
+
+def compute_budget(shape: ModelShape, hardware: Hardware, params: EngineParams) -> Budget:
+    """Every number of the budget for one tensor-parallel degree (``params.tensor_parallel_degree``)."""
+    behaviour = behaviour_for(params)
+    tp = params.tensor_parallel_degree
+    dtype = resolve_dtype(params.dtype, shape, hardware)
+    dtype_bytes = DTYPE_BYTES[dtype]
+    runtime = None if shape.quantization else runtime_quantization(params.quantize, None)
+    max_len = params.max_model_len or shape.max_position_embeddings or 4096
+    total = hardware.visible_bytes
+    gpu = hardware.gpu_name
+    tokens = behaviour.profiled_tokens(params, max_len, total, gpu)
+    seqs = params.max_num_seqs or behaviour.default_max_num_seqs(total, gpu)
+    weights = shape.weight_bytes_per_rank(tp, dtype_bytes=dtype_bytes, runtime=runtime)
+    activation = activation_bytes(shape, tp, tokens, min(seqs, tokens), dtype_bytes, behaviour)
+    non_torch = behaviour.non_torch_bytes(tp)
+    graphs = behaviour.cuda_graph_bytes(shape.num_layers, shape.moe is not None, params.enforce_eager)
+    budget = total * params.gpu_memory_utilization
+    kv = budget - weights - activation - non_torch - (graphs if behaviour.cuda_graphs_in_budget else 0.0)
+    return Budget(
+        behaviour=behaviour, tp=tp, dtype=dtype, kv_cache_dtype=params.kv_cache_dtype, runtime_quant=runtime,
+        max_model_len=max_len, max_num_seqs=seqs, profiled_tokens=tokens, total_bytes=total, budget_bytes=budget,
+        weights_bytes=weights, activation_bytes=activation, non_torch_bytes=non_torch, cuda_graph_bytes=graphs,
+        kv_available_bytes=kv, kv_bytes_per_token=shape.kv_bytes_per_token(tp, kv_dtype_bytes(
+            params.kv_cache_dtype, dtype)),
+        block_size=params.block_size,
+    )

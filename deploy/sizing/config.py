@@ -1,0 +1,167 @@
+"""config.json -> ModelShape: read the architecture numbers that decide memory, whatever the model family names them.
+
+Rule: pure translation of a parsed config dict (no I/O). Unknown or missing fields fall back to the conventions of
+Hugging Face transformers (head_dim = hidden / heads, kv heads = heads); anything we had to assume is written to
+``ModelShape.notes`` so the user sees it. Multimodal configs are unwrapped from ``text_config`` and their vision tower
+is counted as extra weights.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from deploy.errors import SpecError
+from deploy.sizing.quant import parse_quantization
+from deploy.sizing.shape import MLA, ModelShape, MoE
+
+SLIDING_NOTE = (
+    "{n} of {total} layers use sliding-window attention ({w} tokens); vLLM 0.8.4 (LMI v15) charges them as full "
+    "attention, so the KV figures here do too"
+)
+
+
+def _first(cfg: Mapping[str, Any], *keys: str, default: Any = None) -> Any:
+    for key in keys:
+        if cfg.get(key) is not None:
+            return cfg[key]
+    return default
+
+
+def _require(cfg: Mapping[str, Any], model_id: str, *keys: str) -> int:
+    value = _first(cfg, *keys)
+    if value is None:
+        raise SpecError(f"{model_id}: config.json has no {keys[0]}", field="model.config", value=model_id,
+                        fix="point model.config at the model's full config.json")
+    return int(value)
+
+
+def _moe(cfg: Mapping[str, Any], layers: int, hidden_inter: int) -> MoE | None:
+    experts = _first(cfg, "num_local_experts", "n_routed_experts", "num_experts", "moe_num_experts")
+    if not experts or int(experts) <= 1:
+        return None
+    expert_inter = int(_first(cfg, "moe_intermediate_size", "expert_intermediate_size", default=hidden_inter))
+    shared = int(_first(cfg, "shared_expert_intermediate_size", default=0))
+    if not shared and cfg.get("n_shared_experts"):
+        shared = int(cfg["n_shared_experts"]) * expert_inter
+    if "interleave_moe_layer_step" in cfg:  # Llama 4: a shared expert of intermediate_size in every MoE layer
+        shared = shared or expert_inter
+    top_k = int(_first(cfg, "num_experts_per_tok", "moe_topk", "top_k", default=2))
+    return MoE(int(experts), expert_inter, _count_moe_layers(cfg, layers), shared, top_k)
+
+
+def _count_moe_layers(cfg: Mapping[str, Any], layers: int) -> int:
+    if cfg.get("first_k_dense_replace") is not None:  # DeepSeek V2/V3
+        step = int(cfg.get("moe_layer_freq", 1) or 1)
+        first = int(cfg["first_k_dense_replace"])
+        return sum(1 for i in range(layers) if i >= first and i % step == 0)
+    if cfg.get("interleave_moe_layer_step"):  # Llama 4
+        step = int(cfg["interleave_moe_layer_step"])
+        return sum(1 for i in range(layers) if (i + 1) % step == 0)
+    dense_only = set(cfg.get("mlp_only_layers") or [])
+    step = int(cfg.get("decoder_sparse_step", 1) or 1)
+    return sum(1 for i in range(layers) if i not in dense_only and (i + 1) % step == 0)
+
+
+def _mla(cfg: Mapping[str, Any]) -> MLA | None:
+    if not cfg.get("kv_lora_rank"):
+        return None
+    return MLA(
+        kv_lora_rank=int(cfg["kv_lora_rank"]),
+        qk_rope_head_dim=int(cfg.get("qk_rope_head_dim", 64)),
+        qk_nope_head_dim=int(cfg.get("qk_nope_head_dim", 128)),
+        v_head_dim=int(cfg.get("v_head_dim", 128)),
+        q_lora_rank=int(cfg["q_lora_rank"]) if cfg.get("q_lora_rank") else None,
+    )
+
+
+def _sliding_layers(cfg: Mapping[str, Any], layers: int) -> tuple[int | None, int]:
+    """(window, number of sliding layers); 0 layers when the model uses full attention everywhere."""
+    layer_types = cfg.get("layer_types")
+    if isinstance(layer_types, list) and layer_types:
+        count = sum(1 for t in layer_types if "sliding" in str(t) or "chunk" in str(t))
+        return _first(cfg, "sliding_window", "attention_chunk_size"), count
+    if cfg.get("attention_chunk_size") and cfg.get("no_rope_layers"):  # Llama 4: chunked local layers
+        return int(cfg["attention_chunk_size"]), sum(1 for x in cfg["no_rope_layers"] if x)
+    window = cfg.get("sliding_window")
+    if not window or cfg.get("use_sliding_window") is False:
+        return None, 0
+    pattern = cfg.get("sliding_window_pattern")
+    if isinstance(pattern, int) and pattern > 1:  # Gemma 3: every pattern-th layer is global
+        return int(window), layers - layers // pattern
+    if "Gemma2" in str(cfg.get("architectures")) or cfg.get("model_type") == "gemma2":
+        return int(window), layers // 2
+    return int(window), layers
+
+
+def _vision_params(cfg: Mapping[str, Any]) -> int:
+    """Rough parameter count of a ViT-style vision tower (4h^2 attention + 2hi MLP per layer + patch embedding)."""
+    vision = cfg.get("vision_config")
+    if not isinstance(vision, Mapping):
+        return 0
+    h = int(_first(vision, "hidden_size", "width", default=0) or 0)
+    inter = int(_first(vision, "intermediate_size", default=4 * h) or 4 * h)
+    layers = int(_first(vision, "num_hidden_layers", "depth", default=0) or 0)
+    patch = int(vision.get("patch_size", 14) or 14)
+    text_h = int((cfg.get("text_config") or {}).get("hidden_size", h) or h)
+    projector = h * text_h * 2
+    return layers * (4 * h * h + 2 * h * inter) + 3 * patch * patch * h + projector
+
+
+def _text_config(cfg: Mapping[str, Any]) -> Mapping[str, Any]:
+    text = cfg.get("text_config")
+    if isinstance(text, Mapping):
+        merged = {k: v for k, v in cfg.items() if k not in ("text_config", "vision_config")}
+        merged.update(text)
+        return merged
+    return cfg
+
+
+def shape_from_config(cfg: Mapping[str, Any], model_id: str) -> ModelShape:
+    """Build a :class:`ModelShape` from a parsed config.json (multimodal configs included)."""
+    text = _text_config(cfg)
+    hidden = _require(text, model_id, "hidden_size", "n_embd", "d_model")
+    layers = _require(text, model_id, "num_hidden_layers", "n_layer", "num_layers")
+    heads = _require(text, model_id, "num_attention_heads", "n_head")
+    kv_heads = int(_first(text, "num_key_value_heads", "n_kv_heads", "num_kv_heads", default=heads))
+    if text.get("multi_query"):
+        kv_heads = 1
+    head_dim = int(_first(text, "head_dim", default=0) or hidden // heads)
+    inter = int(_first(text, "intermediate_size_mlp", "intermediate_size", "ffn_dim", default=4 * hidden))
+    if "intermediate_size_mlp" in text:
+        moe_cfg = dict(text)
+        moe_cfg.setdefault("moe_intermediate_size", text.get("intermediate_size"))
+    else:
+        moe_cfg = dict(text)
+    window, sliding = _sliding_layers(text, layers)
+    notes = []
+    if sliding:
+        notes.append(SLIDING_NOTE.format(n=sliding, total=layers, w=window))
+    mla = _mla(text)
+    return ModelShape(
+        model_id=model_id,
+        architecture=str((cfg.get("architectures") or [cfg.get("model_type", "unknown")])[0]),
+        hidden_size=hidden,
+        num_layers=layers,
+        num_attention_heads=heads,
+        num_kv_heads=kv_heads,
+        head_dim=head_dim,
+        intermediate_size=inter,
+        vocab_size=_require(text, model_id, "vocab_size", "padded_vocab_size"),
+        max_position_embeddings=_max_positions(text),
+        torch_dtype=str(_first(text, "torch_dtype", "dtype", default=_first(cfg, "torch_dtype", default="bfloat16"))),
+        tie_word_embeddings=bool(_first(text, "tie_word_embeddings", default=cfg.get("tie_word_embeddings", False))),
+        attention_bias=bool(text.get("attention_bias") or "Qwen2" in str(cfg.get("architectures"))),
+        moe=_moe(moe_cfg, layers, inter),
+        mla=mla,
+        sliding_window=int(window) if window else None,
+        num_sliding_layers=sliding,
+        vision_params=_vision_params(cfg),
+        quantization=parse_quantization(_first(cfg, "quantization_config", default=text.get("quantization_config"))),
+        notes=tuple(notes),
+    )
+
+
+def _max_positions(cfg: Mapping[str, Any]) -> int | None:
+    value = _first(cfg, "max_position_embeddings", "max_sequence_length", "seq_length", "n_positions")
+    return int(value) if value else None

@@ -1,0 +1,87 @@
+"""Quantization: how many bytes a linear-layer weight takes in a pre-quantized checkpoint or a runtime mode.
+
+Rule: only linear layers (attention, MLP, experts) are quantized; embeddings, the LM head and norms stay in the
+model dtype, as vLLM's AWQ/GPTQ/FP8/compressed-tensors loaders do. Group-wise formats pay for one fp16 scale (and
+a packed zero point when asymmetric) per group of weights; block-wise FP8 pays one fp32 scale per 128x128 block.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from deploy.errors import SpecError
+from deploy.sizing.shape import Quantization
+
+RUNTIME_QUANTIZE = {
+    "fp8": Quantization("fp8", 8.0, note="runtime FP8 (weights cast to fp8 at load)"),
+    "bitsandbytes": Quantization("bitsandbytes", 4.0, 64, 4.0, note="runtime bitsandbytes 4-bit"),
+}
+PREQUANTIZED = {"awq", "gptq", "awq_marlin", "gptq_marlin", "compressed-tensors", "fp8", "marlin", "modelopt"}
+
+
+def _group_quant(method: str, bits: float, group: int | None, zero_point: bool) -> Quantization:
+    if group is None or group <= 0:
+        return Quantization(method, bits, note=f"{method} {bits:g}-bit, per-channel scales")
+    scale = 2.0 + (bits / 8.0 if zero_point else 0.0)
+    return Quantization(method, bits, group, scale, note=f"{method} {bits:g}-bit, group size {group}")
+
+
+def _fp8(cfg: Mapping[str, Any]) -> Quantization:
+    block = cfg.get("weight_block_size")
+    if isinstance(block, list) and len(block) == 2:
+        group = int(block[0]) * int(block[1])
+        return Quantization("fp8", 8.0, group, 4.0, note=f"FP8 block-wise {block[0]}x{block[1]}")
+    return Quantization("fp8", 8.0, note="FP8 per-tensor/per-channel")
+
+
+def _compressed_tensors(cfg: Mapping[str, Any]) -> Quantization:
+    groups = cfg.get("config_groups") or {}
+    for group in groups.values():
+        weights = (group or {}).get("weights") or {}
+        bits = float(weights.get("num_bits", 8))
+        size = weights.get("group_size")
+        kind = str(weights.get("type", "int"))
+        method = f"compressed-tensors {'FP' if kind == 'float' else 'W'}{bits:g}"
+        q = _group_quant(method, bits, int(size) if size else None, not weights.get("symmetric", True))
+        return q
+    return Quantization("compressed-tensors", 8.0, note="compressed-tensors (no config_groups; assumed 8-bit)")
+
+
+def parse_quantization(cfg: Mapping[str, Any] | None) -> Quantization | None:
+    """Read a config.json ``quantization_config``; None for an unquantized checkpoint."""
+    if not cfg:
+        return None
+    method = str(cfg.get("quant_method") or cfg.get("quant_algo") or "").lower()
+    if method in ("awq", "awq_marlin"):
+        return _group_quant("awq", float(cfg.get("bits", cfg.get("w_bit", 4))),
+                            int(cfg.get("group_size", cfg.get("q_group_size", 128))), bool(cfg.get("zero_point", True)))
+    if method in ("gptq", "gptq_marlin"):
+        return _group_quant("gptq", float(cfg.get("bits", 4)), int(cfg.get("group_size", 128)),
+                            not cfg.get("sym", True))
+    if method in ("fp8", "fbgemm_fp8") or method.startswith("fp8"):
+        return _fp8(cfg)
+    if method == "compressed-tensors":
+        return _compressed_tensors(cfg)
+    if method == "modelopt":
+        return Quantization("modelopt", 4.0 if "fp4" in str(cfg).lower() else 8.0)
+    if method == "bitsandbytes":
+        return RUNTIME_QUANTIZE["bitsandbytes"] if cfg.get("load_in_4bit") else Quantization("bitsandbytes", 8.0)
+    return Quantization(method or "unknown", 8.0, note=f"unrecognised quant_method {method!r}: assumed 8-bit")
+
+
+def runtime_quantization(quantize: str | None, existing: Quantization | None) -> Quantization | None:
+    """Combine the checkpoint's quantization with ``option.quantize`` (runtime fp8/bitsandbytes only)."""
+    if not quantize:
+        return existing
+    name = quantize.lower()
+    if existing is not None:
+        return existing  # vLLM uses the checkpoint's method; option.quantize just names it
+    if name in RUNTIME_QUANTIZE:
+        return RUNTIME_QUANTIZE[name]
+    if name in PREQUANTIZED:
+        raise SpecError(f"quantize={quantize}: the checkpoint has no quantization_config, and {quantize} needs a "
+                        "pre-quantized checkpoint", field="engine.quantize", value=quantize,
+                        fix="use a pre-quantized checkpoint or quantize: fp8 (runtime)")
+    raise SpecError(f"quantize={quantize}: unknown quantization method", field="engine.quantize", value=quantize,
+                    fix="use fp8, awq, gptq, compressed-tensors or bitsandbytes")

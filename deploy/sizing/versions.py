@@ -1,0 +1,144 @@
+"""What changes with the vLLM version: scheduler defaults, what the profile run measures, where CUDA graphs go.
+
+Rule: every version-dependent constant of the estimator lives here, keyed by the vLLM version (and V0/V1 engine),
+so the estimator follows the version asked for. LMI v15 ships vLLM 0.8.4 with the V1 engine (``VLLM_USE_V1=0``
+selects V0). Sources: vLLM's ``EngineArgs`` defaults, ``gpu_worker.determine_available_memory`` (V1) and
+``worker.determine_num_available_blocks`` (V0) of each line, and the calibration logs (0.6 to 0.26) for the sizes
+the source code cannot give (sampler workspace, non-torch overhead, CUDA-graph pool).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from deploy.errors import UsageError
+
+Engine = Literal["v0", "v1"]
+GIB = 1024**3
+DEFAULT_VLLM_VERSION = "0.8.4"
+LONG_CONTEXT_TOKENS = 32 * 1024  # V0 turns chunked prefill on above this max_model_len
+LARGE_GPU_BYTES = 70 * GIB  # newer vLLM raises the scheduler budgets on >= 70 GiB GPUs other than A100
+
+
+@dataclass(frozen=True)
+class EngineParams:
+    """The engine settings that move memory; None means "vLLM's default for that version"."""
+
+    tensor_parallel_degree: int = 1
+    max_model_len: int | None = None
+    max_num_seqs: int | None = None
+    max_num_batched_tokens: int | None = None
+    gpu_memory_utilization: float = 0.9
+    dtype: str = "auto"
+    quantize: str | None = None
+    kv_cache_dtype: str = "auto"
+    vllm_version: str = DEFAULT_VLLM_VERSION
+    engine: Engine = "v1"
+    block_size: int = 16
+    enforce_eager: bool = False
+    enable_chunked_prefill: bool | None = None
+
+
+def parse_version(text: str) -> tuple[int, int, int]:
+    """'0.8.4' -> (0, 8, 4); tolerant of suffixes like '0.8.5.post1' or '0.7.4.dev390'."""
+    parts: list[int] = []
+    for piece in text.strip().lstrip("v").split(".")[:3]:
+        digits = "".join(ch for ch in piece if ch.isdigit())
+        if not digits:
+            break
+        parts.append(int(digits))
+    if not parts:
+        raise UsageError(f"vllm_version={text!r} is not a version", field="vllm_version", value=text,
+                         fix="use a version like 0.8.4")
+    while len(parts) < 3:
+        parts.append(0)
+    return parts[0], parts[1], parts[2]
+
+
+@dataclass(frozen=True)
+class VllmBehaviour:
+    """Memory-relevant behaviour of one vLLM version + engine."""
+
+    version: tuple[int, int, int]
+    engine: Engine
+
+    @property
+    def label(self) -> str:
+        return f"vLLM {'.'.join(map(str, self.version))} {self.engine.upper()}"
+
+    @property
+    def large_gpu_defaults(self) -> bool:
+        """>= 0.9: 8192 batched tokens / 1024 seqs on >= 70 GiB GPUs that are not A100."""
+        return self.engine == "v1" and self.version >= (0, 9, 0)
+
+    @property
+    def cuda_graphs_in_budget(self) -> bool:
+        """>= 0.21 profiles CUDA-graph memory before sizing the KV cache; older versions capture after."""
+        return self.version >= (0, 21, 0)
+
+    @property
+    def device_wide_non_torch(self) -> bool:
+        """V1 before 0.9.1 counted all device memory not owned by torch (CUDA context included) as non-torch."""
+        return self.engine == "v1" and self.version < (0, 9, 1)
+
+    @property
+    def sampler_bytes_per_logit(self) -> float:
+        """Peak bytes per (row x vocab) element of the profile run's dummy sampler.
+
+        V0 and early V1 sort the logits for top-k/top-p (fp32 values + int64 indices + softmax/cumsum copies;
+        0.8.x also builds an int64 prompt_token_ids of the same shape); from 0.10 V1 samples without the sort.
+        Calibrated: V0 0.7.2 9.65 x 4 bytes, V1 0.19 3.86 x 4 bytes.
+        """
+        if self.engine == "v0":
+            return 38.6
+        return 40.0 if self.version < (0, 10, 0) else 15.4
+
+    def non_torch_bytes(self, tp: int) -> float:
+        """CUDA context / cuBLAS workspaces (when counted), plus NCCL and custom all-reduce buffers at tp > 1."""
+        base = 0.6 * GIB if self.device_wide_non_torch else 0.3 * GIB
+        return base + (1.85 * GIB if tp > 1 else 0.0)
+
+    def default_max_num_seqs(self, gpu_bytes: float, gpu_name: str) -> int:
+        if self.large_gpu_defaults and gpu_bytes >= LARGE_GPU_BYTES and "A100" not in gpu_name.upper():
+            return 1024
+        return 256
+
+    def chunked_prefill(self, params: EngineParams) -> bool:
+        if self.engine == "v1":
+            return True
+        if params.enable_chunked_prefill is not None:
+            return params.enable_chunked_prefill
+        return (params.max_model_len or 0) > LONG_CONTEXT_TOKENS
+
+    def profiled_tokens(self, params: EngineParams, max_model_len: int, gpu_bytes: float, gpu_name: str) -> int:
+        """Tokens of the profile run's forward pass (the activation peak scales with it)."""
+        batched = params.max_num_batched_tokens
+        if batched is None:
+            large = self.large_gpu_defaults and gpu_bytes >= LARGE_GPU_BYTES and "A100" not in gpu_name.upper()
+            batched = 8192 if large else 2048
+        if not self.chunked_prefill(params):
+            return max(max_model_len, batched)
+        return batched
+
+    def cuda_graph_bytes(self, num_layers: int, moe: bool, enforce_eager: bool) -> float:
+        """CUDA-graph pool estimate: grows with layer count (piecewise graphs keep per-layer buffers).
+
+        Fitted on vLLM 0.19 logs (0.76-1.61 GiB for 28-80 layers); V0 captures fewer, smaller graphs.
+        """
+        if enforce_eager:
+            return 0.0
+        per_layer = 0.0165 * (1.5 if moe else 1.0)
+        scale = 0.4 if self.engine == "v0" else 1.0
+        return (0.35 + per_layer * num_layers) * scale * GIB
+
+
+def behaviour_for(params: EngineParams) -> VllmBehaviour:
+    version = parse_version(params.vllm_version)
+    if params.engine not in ("v0", "v1"):
+        raise UsageError(f"engine={params.engine!r} is not a vLLM engine", field="vllm_engine",
+                         value=params.engine, fix="use v0 or v1")
+    if params.engine == "v0" and version >= (0, 11, 0):
+        raise UsageError(f"vLLM {params.vllm_version} has no V0 engine", field="vllm_engine", value="v0",
+                         fix="use --vllm-engine v1 (V0 was removed in vLLM 0.11)")
+    return VllmBehaviour(version, params.engine)

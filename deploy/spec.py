@@ -1,0 +1,389 @@
+"""The deployment spec: one typed document the user writes (YAML, TOML, or Python objects).
+
+Rule: this module only reads the spec file. No network, no AWS, no environment variables. Every field is documented
+(the JSON Schema for editors is generated from these models) and every rule that rejects a value says which field,
+which value and how to fix it, because a wrong value found here costs seconds, the same value found by SageMaker costs
+a 20-minute failed deployment.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from deploy.errors import SpecError
+from deploy.spec_rules import (
+    check_env_keys,
+    check_hf_token_ref,
+    check_options,
+    check_role_partition,
+    dtype_hint,
+    model_source_kind,
+)
+
+ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+ROLE_ARN = re.compile(r"^arn:(aws[a-z-]*):iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+S3_URI = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$")
+
+Auto = Literal["auto"]
+Scalar = str | int | float | bool
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class LmiSettings(_Model):
+    """Which LMI container to run."""
+
+    version: int = Field(15, description="LMI major version (15 = DJL Serving 0.33.0, vLLM 0.8.4).", examples=[15])
+    image: str | None = Field(
+        None,
+        description="Explicit image URI; overrides the regional djl-inference image for `version`.",
+        examples=["763104351884.dkr.ecr.us-east-1.amazonaws.com/djl-inference:0.33.0-lmi15.0.0-cu128"],
+    )
+
+    @field_validator("version")
+    @classmethod
+    def _known_version(cls, value: int) -> int:
+        from deploy.catalog import lmi_version
+
+        lmi_version(value)  # raises SpecError naming the known versions
+        return value
+
+
+class ModelSource(_Model):
+    """Where the weights come from, and what is needed to read them."""
+
+    id: str = Field(
+        description=(
+            "Hugging Face model id, `s3://bucket/prefix/` holding the weights, or a local directory "
+            "(must start with `./`, `../`, `/` or `~`; uploaded to S3 on deploy)."
+        ),
+        examples=["Qwen/Qwen2.5-7B-Instruct", "s3://my-bucket/models/qwen25-7b/", "./models/qwen25-7b"],
+    )
+    revision: str | None = Field(None, description="Hub revision (commit or branch); recommended for Hub models.")
+    config: str | None = Field(
+        None,
+        description="Local config.json (or model directory) used for sizing when the model is not in the bundled "
+        "library and no network is wanted. Relative paths are relative to the spec file.",
+        examples=["./configs/my-model-config.json"],
+    )
+    trust_remote_code: bool = Field(False, description="Allow custom modeling code shipped with the model.")
+    hf_token: str | None = Field(
+        None,
+        description="Reference to a Hugging Face token for gated models, resolved at deploy time and never printed: "
+        "`env:NAME` (an environment variable of the deploying machine).",
+        examples=["env:HF_TOKEN"],
+    )
+
+    @field_validator("id")
+    @classmethod
+    def _valid_id(cls, value: str) -> str:
+        kind = model_source_kind(value)
+        if kind == "s3" and not S3_URI.match(value):
+            raise ValueError(f"{value!r} is not a valid S3 URI; use s3://bucket/prefix/")
+        if kind == "hub" and not re.match(r"^[\w.-]+(/[\w.-]+)?$", value):
+            raise ValueError(
+                f"{value!r} is neither a Hugging Face id (org/name), an s3:// URI, nor a local directory "
+                "(local directories must start with ./, ../, / or ~)"
+            )
+        return value
+
+    @field_validator("hf_token")
+    @classmethod
+    def _token_is_reference(cls, value: str | None) -> str | None:
+        return None if value is None else check_hf_token_ref(value)
+
+    @property
+    def kind(self) -> Literal["hub", "s3", "local"]:
+        return model_source_kind(self.id)
+
+
+class EngineSettings(_Model):
+    """vLLM engine settings, rendered as LMI v15 async-mode `option.*` keys. `auto` is resolved by the fit estimator."""
+
+    tensor_parallel_degree: int | Auto = Field(
+        "auto", description="GPUs per model copy; `auto` picks the smallest degree that fits.", examples=["auto", 4]
+    )
+    max_model_len: int | Auto = Field(
+        "auto",
+        description="Longest prompt + output in tokens; `auto` takes the model's maximum capped to what fits the KV "
+        "cache with headroom.",
+        examples=["auto", 32768],
+    )
+    max_rolling_batch_size: int | Auto = Field(
+        "auto",
+        description="Concurrent sequences per copy (vLLM max_num_seqs); `auto` sizes it from KV capacity instead of "
+        "LMI's silent async default of 32.",
+        examples=["auto", 64],
+    )
+    max_num_batched_tokens: int | None = Field(
+        None, description="Token budget per engine step (vLLM default when unset).", examples=[8192]
+    )
+    dtype: Literal["auto", "bf16", "fp16", "fp32"] = Field("auto", description="Weight dtype (LMI short names).")
+    quantize: str | None = Field(
+        None,
+        description="Runtime quantization (e.g. `fp8`); leave unset for pre-quantized AWQ/GPTQ/FP8 checkpoints.",
+        examples=["fp8"],
+    )
+    kv_cache_dtype: Literal["auto", "fp8", "fp8_e4m3", "fp8_e5m2"] = Field(
+        "auto", description="KV-cache dtype; fp8 doubles the KV-cache tokens."
+    )
+    gpu_memory_utilization: float = Field(
+        0.9, gt=0.05, le=1.0, description="Fraction of each GPU's memory vLLM may use (vLLM default 0.9)."
+    )
+    enable_prefix_caching: bool | None = Field(
+        None, description="Prefix caching (on by default in vLLM V1; `false` cannot switch it off in LMI v15)."
+    )
+    options: dict[str, Scalar] = Field(
+        default_factory=dict,
+        description="Further `option.*` keys, checked against the vLLM 0.8.4 engine arguments LMI v15 passes on.",
+        examples=[{"enable_chunked_prefill": True, "max_loras": 4}],
+    )
+    env: dict[str, str] = Field(
+        default_factory=dict,
+        description="Extra container environment (e.g. VLLM_* variables).",
+        examples=[{"VLLM_ATTENTION_BACKEND": "FLASHINFER"}],
+    )
+
+    @field_validator("dtype", mode="before")
+    @classmethod
+    def _short_dtype(cls, value: Any) -> Any:
+        return dtype_hint(value)
+
+    @field_validator("tensor_parallel_degree", "max_model_len", "max_rolling_batch_size", "max_num_batched_tokens")
+    @classmethod
+    def _positive(cls, value: Any) -> Any:
+        if isinstance(value, int) and value < 1:
+            raise ValueError(f"must be a positive integer or 'auto', got {value}")
+        return value
+
+    @field_validator("quantize")
+    @classmethod
+    def _known_quantize(cls, value: str | None) -> str | None:
+        from deploy.spec_rules import check_quantize
+
+        return None if value is None else check_quantize(value)
+
+    @field_validator("options")
+    @classmethod
+    def _options(cls, value: dict[str, Scalar]) -> dict[str, Scalar]:
+        return check_options(value)
+
+    @field_validator("env")
+    @classmethod
+    def _env(cls, value: dict[str, str]) -> dict[str, str]:
+        return check_env_keys(value)
+
+
+class InstanceSettings(_Model):
+    """The GPU instances that serve the endpoint."""
+
+    type: str = Field("ml.g6e.2xlarge", description="SageMaker instance type.", examples=["ml.g6e.2xlarge"])
+    count: int = Field(1, ge=1, le=100, description="Initial instance count.")
+    startup_health_check_timeout_s: int = Field(
+        1800, ge=60, le=3600, description="ContainerStartupHealthCheckTimeoutInSeconds (model download + load)."
+    )
+    model_data_download_timeout_s: int = Field(
+        1800, ge=60, le=3600, description="ModelDataDownloadTimeoutInSeconds (S3 artifacts to the instance)."
+    )
+    volume_size_gb: int | None = Field(
+        None, ge=1, le=512, description="ML storage volume size; not supported on types with local NVMe storage."
+    )
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str) -> str:
+        from deploy.catalog import get_instance
+
+        get_instance(value)  # raises SpecError with close matches
+        return value
+
+
+class ScalingSettings(_Model):
+    """Target-tracking autoscaling of the endpoint variant."""
+
+    min: int = Field(1, ge=0, description="Minimum instances (0 only for async endpoints).")
+    max: int = Field(4, ge=1, description="Maximum instances.")
+    metric: Literal["invocations_per_instance", "concurrent_requests", "backlog_per_instance"] = Field(
+        "invocations_per_instance",
+        description="invocations_per_instance (per minute), concurrent_requests (high-resolution, reacts in "
+        "seconds), backlog_per_instance (async endpoints).",
+    )
+    target: float = Field(10.0, gt=0, description="Target value of the metric per instance.")
+    scale_in_cooldown_s: int = Field(300, ge=0, le=86400, description="Seconds between scale-in steps.")
+    scale_out_cooldown_s: int = Field(60, ge=0, le=86400, description="Seconds between scale-out steps.")
+
+    @model_validator(mode="after")
+    def _min_le_max(self) -> ScalingSettings:
+        if self.min > self.max:
+            raise ValueError(f"min ({self.min}) is greater than max ({self.max}); set min <= max")
+        return self
+
+
+class UpdateSettings(_Model):
+    """How a changed spec replaces a running endpoint."""
+
+    strategy: Literal["blue_green", "rolling"] = Field(
+        "blue_green", description="blue_green: a full new fleet, traffic shifted, old fleet kept until healthy."
+    )
+    rollback_alarms: list[str] = Field(
+        default_factory=list, description="CloudWatch alarm names that roll the update back when they fire."
+    )
+    builtin_5xx_alarm: bool = Field(
+        False, description="Also create and watch an alarm on Invocation5XXErrors of the new fleet."
+    )
+    termination_wait_s: int = Field(
+        0, ge=0, le=3600, description="Seconds the old fleet stays up after traffic moved (bake time)."
+    )
+    rolling_batch_percent: int = Field(
+        25, ge=5, le=50, description="Rolling strategy: share of capacity replaced per step."
+    )
+
+
+class VpcSettings(_Model):
+    """VPC placement; both lists or neither."""
+
+    subnets: list[str] = Field(default_factory=list, examples=[["subnet-0abc1234"]])
+    security_groups: list[str] = Field(default_factory=list, examples=[["sg-0abc1234"]])
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> VpcSettings:
+        if bool(self.subnets) != bool(self.security_groups):
+            raise ValueError("give both subnets and security_groups, or neither")
+        return self
+
+
+class SecuritySettings(_Model):
+    """Enterprise settings rendered into CreateModel / CreateEndpointConfig."""
+
+    vpc: VpcSettings = Field(default_factory=VpcSettings)
+    kms_key_id: str | None = Field(None, description="KMS key for the ML storage volume.")
+    network_isolation: bool = Field(False, description="No outbound network from the container.")
+
+
+class AsyncInferenceSettings(_Model):
+    """Asynchronous endpoint: requests and responses go through S3."""
+
+    output_path: str = Field(description="S3 prefix for responses.", examples=["s3://my-bucket/async-out/"])
+    failure_path: str | None = Field(None, description="S3 prefix for failures (default: output_path).")
+    max_concurrent_invocations_per_instance: int | None = Field(None, ge=1, le=1000)
+
+    @field_validator("output_path", "failure_path")
+    @classmethod
+    def _s3(cls, value: str | None) -> str | None:
+        if value is not None and not S3_URI.match(value):
+            raise ValueError(f"{value!r} is not a valid S3 URI; use s3://<bucket: 3-63 lowercase characters>/<prefix>/")
+        return value
+
+
+class ArtifactSettings(_Model):
+    """Where lmi-deploy uploads serving.properties and local weights."""
+
+    bucket: str | None = Field(None, description="S3 bucket (default: sagemaker-<region>-<account>).")
+    prefix: str | None = Field(None, description="Key prefix (default: lmi-deploy/<endpoint name>).")
+
+
+class DeploymentSpec(_Model):
+    """One LLM endpoint on SageMaker served by the LMI container (vLLM backend, async mode)."""
+
+    name: str = Field(description="Endpoint name (SageMaker rules: letters, digits, hyphens, <= 63 chars).")
+    region: str = Field("us-east-1", description="AWS region.")
+    role: str = Field(description="SageMaker execution role ARN.")
+    lmi: LmiSettings = Field(default_factory=lambda: LmiSettings())
+    model: ModelSource
+    engine: EngineSettings = Field(default_factory=lambda: EngineSettings())
+    instance: InstanceSettings = Field(default_factory=lambda: InstanceSettings())
+    scaling: ScalingSettings | None = Field(None, description="Autoscaling; omit for a fixed instance count.")
+    update: UpdateSettings = Field(default_factory=lambda: UpdateSettings())
+    security: SecuritySettings = Field(default_factory=lambda: SecuritySettings())
+    async_inference: AsyncInferenceSettings | None = None
+    delivery: Literal["properties", "env"] = Field(
+        "properties",
+        description="properties: engine settings in serving.properties next to the model; env: OPTION_* variables.",
+    )
+    artifacts: ArtifactSettings = Field(default_factory=lambda: ArtifactSettings())
+    tags: dict[str, str] = Field(default_factory=dict, description="Tags on every resource lmi-deploy creates.")
+
+    @field_validator("name")
+    @classmethod
+    def _endpoint_name(cls, value: str) -> str:
+        if not ENDPOINT_NAME.match(value):
+            raise ValueError(
+                f"{value!r} is not a valid SageMaker endpoint name; use letters, digits and single hyphens, "
+                "start and end with a letter or digit, at most 63 characters"
+            )
+        return value
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        from deploy.catalog import region_info
+
+        region_info(value)
+        return value
+
+    @field_validator("role")
+    @classmethod
+    def _role(cls, value: str) -> str:
+        if not ROLE_ARN.match(value):
+            raise ValueError(
+                f"{value!r} is not an IAM role ARN; expected arn:<partition>:iam::<12-digit account>:role/<name>"
+            )
+        return value
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, val in value.items():
+            if key.startswith(("aws:", "lmi-deploy:")):
+                raise ValueError(f"tag key {key!r} uses a reserved prefix (aws:, lmi-deploy:)")
+            if not 1 <= len(key) <= 128 or len(val) > 256:
+                raise ValueError(f"tag {key!r}: keys are 1-128 characters, values at most 256")
+        return value
+
+    @model_validator(mode="after")
+    def _cross_field_rules(self) -> DeploymentSpec:
+        from deploy.spec_rules import check_cross_fields
+
+        check_cross_fields(self)
+        check_role_partition(self.role, self.region)
+        return self
+
+    @property
+    def model_source_kind(self) -> Literal["hub", "s3", "local"]:
+        return self.model.kind
+
+
+def load_spec(path: str | Path) -> DeploymentSpec:
+    """Read a YAML or TOML spec file and validate it; errors name file, line, field, value and fix."""
+    from deploy.spec_loader import read_document
+
+    path = Path(path)
+    data, lines = read_document(path)
+    return parse_spec(data, source=str(path), lines=lines, base_dir=path.parent)
+
+
+def parse_spec(
+    data: Any,
+    *,
+    source: str = "<spec>",
+    lines: dict[tuple[str | int, ...], int] | None = None,
+    base_dir: Path | None = None,
+) -> DeploymentSpec:
+    """Validate a parsed document; relative local paths are made relative to ``base_dir``."""
+    from deploy.spec_loader import absolutize_paths, spec_error_from
+
+    if not isinstance(data, dict):
+        raise SpecError(f"{source}: the spec must be a mapping of fields", fix="start from `lmi init`")
+    if base_dir is not None:
+        data = absolutize_paths(data, base_dir)
+    try:
+        return DeploymentSpec.model_validate(data)
+    except ValidationError as exc:
+        raise spec_error_from(exc, source=source, lines=lines or {}) from None
+

@@ -1,0 +1,211 @@
+"""Rules the spec enforces, kept apart from the models so each rule reads as one small function.
+
+Why these rules: each one stands for a failure LMI v15 or SageMaker would otherwise report late (a silently dropped
+option, a conflict error at container start, a model that cannot be downloaded under network isolation). Messages
+say what to write instead. The vLLM 0.8.4 engine-argument names come from ``deploy/data/vllm_0_8_4_engine_args.txt``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from functools import lru_cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from deploy.spec import DeploymentSpec
+
+DTYPE_ALIASES = {"float16": "fp16", "half": "fp16", "bfloat16": "bf16", "float32": "fp32", "float": "fp32"}
+
+# Keys with a dedicated spec field, or that LMI v15 async mode sets itself.
+OWNED_KEYS = {
+    "tensor_parallel_degree": "engine.tensor_parallel_degree",
+    "max_model_len": "engine.max_model_len",
+    "max_rolling_batch_size": "engine.max_rolling_batch_size",
+    "max_rolling_batch_prefill_tokens": "engine.max_num_batched_tokens",
+    "max_num_batched_tokens": "engine.max_num_batched_tokens",
+    "dtype": "engine.dtype",
+    "quantize": "engine.quantize",
+    "quantization": "engine.quantize",
+    "kv_cache_dtype": "engine.kv_cache_dtype",
+    "gpu_memory_utilization": "engine.gpu_memory_utilization",
+    "enable_prefix_caching": "engine.enable_prefix_caching",
+    "model_id": "model.id",
+    "model": "model.id",
+    "revision": "model.revision",
+    "trust_remote_code": "model.trust_remote_code",
+    "async_mode": "(always true: lmi-deploy renders LMI v15 async mode)",
+    "rolling_batch": "(always `disable`: async mode)",
+    "entryPoint": "(always djl_python.lmi_vllm.vllm_async_service)",
+    "engine": "(always Python)",
+    "model_loading_timeout": "instance.startup_health_check_timeout_s",
+}
+
+# LMI raises a conflict error for these vLLM names; point at the LMI names.
+CONFLICTING_KEYS = {
+    "max_num_seqs": "engine.max_rolling_batch_size",
+    "tensor_parallel_size": "engine.tensor_parallel_degree",
+    "pipeline_parallel_size": "nothing: LMI v15's vLLM backend rejects pipeline parallelism",
+    "pipeline_parallel_degree": "nothing: LMI v15's vLLM backend rejects pipeline parallelism",
+}
+
+# option.* keys LMI itself reads (not vLLM engine arguments) that make sense in async mode.
+LMI_KEYS = {
+    "predict_timeout", "parallel_loading", "chat_template", "chat_template_content_format",
+    "enable_auto_tool_choice", "tool_call_parser", "reasoning_parser", "enable_reasoning",
+    "cpu_offload_gb_per_gpu", "env", "task", "limit_mm_per_prompt", "max_loras", "job_queue_size",
+}
+
+# Keys that LMI v15 async mode ignores or rejects, with the reason.
+REFUSED_IN_ASYNC = {
+    "enable_lora": "LoRA needs rolling-batch mode in LMI v15 (async mode has no multi-LoRA before v16)",
+    "output_formatter": "the async handler ignores output formatters in LMI v15",
+    "tgi_compat": "tgi_compat applies to rolling-batch mode only",
+    "enable_streaming": "deprecated; send \"stream\": true in the request instead",
+}
+
+QUANTIZE_METHODS = {
+    "fp8", "bitsandbytes", "awq", "awq_marlin", "gptq", "gptq_marlin", "marlin", "compressed-tensors",
+    "fbgemm_fp8", "experts_int8", "deepspeedfp", "gguf", "modelopt", "ptpc_fp8", "moe_wna16", "quark", "tpu_int8",
+}
+
+LITERAL_TOKEN = re.compile(r"^(hf_[A-Za-z0-9]{10,}|[A-Za-z0-9]{30,})$")
+ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,1023}$")
+
+
+@lru_cache(maxsize=1)
+def vllm_engine_args() -> frozenset[str]:
+    """Names of vLLM 0.8.4 (Async)EngineArgs fields: what LMI v15 forwards as ``--name``."""
+    text = resources.files("deploy").joinpath("data/vllm_0_8_4_engine_args.txt").read_text()
+    names = (line.split("#", 1)[0].strip() for line in text.splitlines())
+    return frozenset(n for n in names if n)
+
+
+def model_source_kind(model_id: str) -> Literal["hub", "s3", "local"]:
+    """Classify ``model.id``: s3:// URIs, explicit paths (./ ../ / ~), else a Hugging Face id."""
+    if model_id.startswith("s3://"):
+        return "s3"
+    if model_id.startswith(("./", "../", "/", "~")) or model_id in {".", ".."}:
+        return "local"
+    return "hub"
+
+
+def dtype_hint(value: Any) -> Any:
+    """Refuse long dtype names with the short name LMI accepts (LMI v15 fails with `Invalid data type`)."""
+    if isinstance(value, str) and value.lower() in DTYPE_ALIASES:
+        short = DTYPE_ALIASES[value.lower()]
+        raise ValueError(f"LMI v15 does not accept dtype {value!r} (Invalid data type at startup); use {short!r}")
+    return value
+
+
+def check_hf_token_ref(value: str) -> str:
+    """Tokens are references (``env:NAME``), never literals: a literal would end up in plans, logs and git."""
+    if value.startswith("env:") and ENV_KEY.match(value[4:]):
+        return value
+    if LITERAL_TOKEN.match(value):
+        raise ValueError("looks like a literal token; never put secrets in the spec, write env:HF_TOKEN instead")
+    raise ValueError(f"{value!r} is not a token reference; write env:<VARIABLE>, e.g. env:HF_TOKEN")
+
+
+def check_quantize(value: str) -> str:
+    if value not in QUANTIZE_METHODS:
+        close = difflib.get_close_matches(value, sorted(QUANTIZE_METHODS), n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else f"; known: {', '.join(sorted(QUANTIZE_METHODS))}"
+        raise ValueError(f"unknown quantization method {value!r}{hint}")
+    return value
+
+
+def check_options(options: dict[str, Any]) -> dict[str, Any]:
+    """Every extra ``option.*`` key must be one LMI v15 passes on; otherwise LMI drops it without a word."""
+    for key, value in options.items():
+        _check_option(key, value)
+    return options
+
+
+def _check_option(key: str, value: Any) -> None:
+    bare = key.removeprefix("option.")
+    if bare != key:
+        raise ValueError(f"write option keys without the prefix: {bare!r} instead of {key!r}")
+    if bare in CONFLICTING_KEYS:
+        raise ValueError(
+            f"options.{bare} conflicts with LMI's own setting (LMI raises a conflict error); "
+            f"use {CONFLICTING_KEYS[bare]}"
+        )
+    if bare in OWNED_KEYS:
+        raise ValueError(f"options.{bare} is set by lmi-deploy; use {OWNED_KEYS[bare]}")
+    if bare in REFUSED_IN_ASYNC:
+        raise ValueError(f"options.{bare}: {REFUSED_IN_ASYNC[bare]}")
+    if bare not in vllm_engine_args() and bare not in LMI_KEYS:
+        known = sorted(vllm_engine_args() | LMI_KEYS)
+        close = difflib.get_close_matches(bare, known, n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise ValueError(
+            f"options.{bare} is not a vLLM 0.8.4 engine argument that LMI v15 passes on "
+            f"(LMI would silently drop it){hint}"
+        )
+    if isinstance(value, str) and ("\n" in value or "\r" in value):
+        raise ValueError(f"options.{bare}: values cannot contain newlines")
+
+
+def check_env_keys(env: dict[str, str]) -> dict[str, str]:
+    for key in env:
+        if not ENV_KEY.match(key):
+            raise ValueError(f"env key {key!r} is not a valid environment variable name")
+        if key == "HF_TOKEN":
+            raise ValueError("do not put HF_TOKEN in engine.env; set model.hf_token: env:HF_TOKEN")
+        if key.startswith("OPTION_") or key in {"HF_MODEL_ID", "TENSOR_PARALLEL_DEGREE"}:
+            raise ValueError(f"engine.env.{key} would override lmi-deploy's rendering; use engine.options instead")
+    return env
+
+
+def check_role_partition(role: str, region: str) -> None:
+    """A role ARN must belong to the region's partition (aws, aws-cn, aws-us-gov, ...)."""
+    from deploy.catalog import region_info
+
+    partition = region_info(region).partition
+    role_partition = role.split(":")[1]
+    if role_partition != partition:
+        raise ValueError(
+            f"role is in partition {role_partition!r} but region {region!r} is in {partition!r}; "
+            f"use an arn:{partition}:iam::... role"
+        )
+
+
+def check_cross_fields(spec: DeploymentSpec) -> None:
+    """Rules that involve more than one field."""
+    from deploy.catalog import get_instance
+
+    gpus = get_instance(spec.instance.type).gpu_count
+    tp = spec.engine.tensor_parallel_degree
+    if isinstance(tp, int) and (tp > gpus or gpus % tp):
+        valid = [d for d in range(1, gpus + 1) if gpus % d == 0]
+        raise ValueError(
+            f"engine.tensor_parallel_degree={tp}: {spec.instance.type} has {gpus} GPU(s); "
+            f"use one of {', '.join(map(str, valid))} (or auto)"
+        )
+    if spec.security.network_isolation and spec.model.kind == "hub":
+        raise ValueError(
+            "security.network_isolation is on but model.id is a Hugging Face id: the container could not "
+            "download the weights; point model.id at s3:// or a local directory"
+        )
+    if spec.security.network_isolation and spec.model.kind == "s3" and spec.delivery == "properties":
+        raise ValueError(
+            "security.network_isolation with an s3:// model needs delivery: env (the container cannot download "
+            "from S3 itself, so SageMaker mounts the weights prefix and the settings travel as OPTION_* variables)"
+        )
+    if spec.scaling is not None:
+        _check_scaling(spec)
+
+
+def _check_scaling(spec: DeploymentSpec) -> None:
+    assert spec.scaling is not None
+    if spec.scaling.min == 0 and spec.async_inference is None:
+        raise ValueError("scaling.min=0 is only possible for async endpoints; set scaling.min to 1 or more")
+    if spec.scaling.metric == "backlog_per_instance" and spec.async_inference is None:
+        raise ValueError("scaling.metric=backlog_per_instance needs async_inference; use invocations_per_instance")
+    if spec.instance.count < spec.scaling.min or spec.instance.count > spec.scaling.max:
+        raise ValueError(
+            f"instance.count={spec.instance.count} is outside scaling min..max "
+            f"({spec.scaling.min}..{spec.scaling.max}); make them agree"
+        )

@@ -1,0 +1,110 @@
+"""Offline commands must not import boto3/botocore, and no command path imports the sagemaker SDK.
+
+Why: start-up time. boto3 + botocore cost a few hundred milliseconds and the SageMaker SDK several seconds;
+`lmi --help`, `lmi render` and friends must stay instant. Each case runs the real CLI in a subprocess with
+``python -X importtime`` (the interpreter's own import log) and inspects the modules it loaded; no timing is
+asserted here (timings are printed by benchmarks/cli_startup.py). A case skips only when its command, or a
+``deploy`` module it needs, does not exist yet.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SPEC = "examples/qwen25-7b.yaml"
+MODEL = "Qwen/Qwen2.5-7B-Instruct"
+AWS_MODULES = ("boto3", "botocore", "s3transfer", "moto")
+
+# (id, argv): every command that works offline.
+OFFLINE_COMMANDS = [
+    ("help", ["--help"]),
+    ("version", ["--version"]),
+    ("render", ["render", SPEC]),
+    ("render-json", ["render", SPEC, "--json"]),
+    ("validate", ["validate", SPEC]),
+    ("catalog-instances", ["catalog", "instances"]),
+    ("catalog-versions", ["catalog", "versions", "--json"]),
+    ("catalog-regions", ["catalog", "regions"]),
+    ("size", ["size", MODEL, "--instance", "ml.g6e.2xlarge", "--json"]),
+]
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH", "")]))
+    env.update(
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_CONFIG_FILE=os.devnull,
+        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+        HF_HUB_OFFLINE="1",
+        COLUMNS="200",
+    )
+    return env
+
+
+def _run(args: list[str], *, importtime: bool) -> subprocess.CompletedProcess[str]:
+    flags = ["-X", "importtime"] if importtime else []
+    return subprocess.run(
+        [sys.executable, *flags, "-m", "deploy.cli", *args],
+        cwd=REPO_ROOT,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def imported_modules(importtime_log: str) -> set[str]:
+    """Module names from a ``-X importtime`` log (``import time: self | cumulative | name`` lines)."""
+    names = set()
+    for line in importtime_log.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            name = line.rsplit("|", 1)[1].strip()
+            if name != "imported package":
+                names.add(name)
+    return names
+
+
+def _top_level(names: set[str], roots: tuple[str, ...]) -> list[str]:
+    return sorted(name for name in names if name.split(".")[0] in roots)
+
+
+def _skip_if_missing(args: list[str]) -> None:
+    if args[0].startswith("-"):
+        return
+    probe = _run([*args[:2], "--help"] if args[0] == "catalog" else [args[0], "--help"], importtime=False)
+    if probe.returncode != 0 and "No such command" in probe.stdout + probe.stderr:
+        pytest.skip(f"`lmi {args[0]}` does not exist yet")
+
+
+def _skip_if_a_deploy_module_is_missing(result: subprocess.CompletedProcess[str]) -> None:
+    last_line = (result.stderr.strip().splitlines() or [""])[-1]
+    if last_line.startswith(("ImportError", "ModuleNotFoundError")) and "deploy" in last_line:
+        pytest.skip(f"a deploy module this command needs does not exist yet: {last_line}")
+
+
+def test_importtime_parser_reads_the_log_format() -> None:
+    log = "import time: self [us] | cumulative | imported package\nimport time:  12 |  40 |   json.decoder\n"
+    assert imported_modules(log) == {"json.decoder"}
+
+
+@pytest.mark.parametrize("args", [case[1] for case in OFFLINE_COMMANDS], ids=[c[0] for c in OFFLINE_COMMANDS])
+def test_offline_command_imports_neither_aws_sdks_nor_sagemaker(args: list[str]) -> None:
+    _skip_if_missing(args)
+    result = _run(args, importtime=True)
+    if result.returncode != 0:
+        _skip_if_a_deploy_module_is_missing(result)
+    assert result.returncode == 0, f"lmi {' '.join(args)} failed:\n{result.stdout}\n{result.stderr[-2000:]}"
+    modules = imported_modules(result.stderr)
+    assert "deploy.cli" in modules, "the import log was not captured"
+    assert _top_level(modules, ("sagemaker",)) == []
+    assert _top_level(modules, AWS_MODULES) == []
