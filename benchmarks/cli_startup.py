@@ -31,6 +31,10 @@ def _env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH", "")]))
     env.setdefault("HF_HUB_OFFLINE", "1")
+    # `import sagemaker.serve` (SDK v3) builds a session at import time and fails without a region; keep it from
+    # waiting on the EC2 metadata service so the row measures imports, not a network timeout.
+    env.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    env.setdefault("AWS_EC2_METADATA_DISABLED", "true")
     return env
 
 
@@ -67,7 +71,7 @@ def _row(label: str, samples: list[float], baseline: float | None) -> str:
     ratio = f"{median / baseline:6.2f}x" if baseline else "     -"
     target = TARGETS_S.get(label)
     verdict = "" if target is None else ("  ok" if median < target else f"  OVER target {target:.1f}s")
-    return f"{label:<28} {median:8.3f} {min(samples):8.3f} {max(samples):8.3f} {ratio}{verdict}"
+    return f"{label:<36} {median:8.3f} {min(samples):8.3f} {max(samples):8.3f} {ratio}{verdict}"
 
 
 def main() -> int:
@@ -100,11 +104,11 @@ def main() -> int:
         f"cli start-up, {args.runs} runs each (seconds, wall clock, python {sys.version.split()[0]}, "
         f"{os.cpu_count()} cpus{', hyperfine available' if shutil.which('hyperfine') else ''})"
     )
-    print(f"{'command':<28} {'median':>8} {'min':>8} {'max':>8} {'vs SDK':>7}")
+    print(f"{'command':<36} {'median':>8} {'min':>8} {'max':>8} {'vs SDK':>7}")
     for label, samples in results.items():
         print(_row(label, samples, baseline))
     for label, reason in failures.items():
-        print(f"{label:<28} FAILED, not measured: {reason}")
+        print(f"{label:<36} FAILED, not measured: {reason}")
     if sdk_label is None:
         print(
             "SageMaker SDK: not installed, no ratio. Install it (pip install -e '.[sdk]') or pass "

@@ -16,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from deploy import plan as p
 from deploy.artifacts import UploadReport, delete_prefix, upload
 from deploy.aws.autoscaling import AutoScalingGateway
 from deploy.aws.cloudwatch import CloudWatchGateway
@@ -25,6 +24,23 @@ from deploy.aws.sagemaker import SageMakerGateway
 from deploy.aws.session import AwsContext
 from deploy.errors import AwsError, DeployError, LmiError
 from deploy.naming import tags_to_list
+from deploy.plan import (
+    Action,
+    CreateBucket,
+    CreateEndpoint,
+    CreateEndpointConfig,
+    CreateModel,
+    DeleteArtifacts,
+    DeleteScalingPolicy,
+    Plan,
+    PutAlarm,
+    PutScalingPolicy,
+    RegisterScalableTarget,
+    TagEndpoint,
+    UpdateEndpoint,
+    WaitForDeletion,
+    WaitForEndpoint,
+)
 from deploy.waiting import Waiter
 
 EventSink = Callable[[dict[str, Any]], None]
@@ -107,7 +123,7 @@ class Applier:
         if self.on_event is not None:
             self.on_event(event)
 
-    def run(self, plan: p.Plan) -> ApplyResult:
+    def run(self, plan: Plan) -> ApplyResult:
         """Run the actions in order; the first failure stops the run with an error saying what serves."""
         start = time.monotonic()
         state: dict[str, Any] = {"status": "unchanged", "config": None, "upload": None}
@@ -129,14 +145,14 @@ class Applier:
             time.monotonic() - start,
         )
 
-    def _dispatch(self, action: p.Action, plan: p.Plan, state: dict[str, Any]) -> None:
+    def _dispatch(self, action: Action, plan: Plan, state: dict[str, Any]) -> None:
         handler = getattr(self, f"_do_{action.type}", None)
         if handler is None:
             raise DeployError(f"apply has no handler for {action.type}", field="plan", value=action.type)
         handler(action, plan, state)
 
     # -- artifacts and alarms --------------------------------------------------------------------------------
-    def _do_CreateBucket(self, action: p.CreateBucket, plan: p.Plan, state: dict[str, Any]) -> None:
+    def _do_CreateBucket(self, action: CreateBucket, plan: Plan, state: dict[str, Any]) -> None:
         if not self.create_bucket:
             raise DeployError(
                 f"S3 bucket {action.resource} does not exist",
@@ -146,21 +162,21 @@ class Applier:
             )
         self.s3.create_bucket(action.resource, action.region or self.ctx.region)
 
-    def _do_UploadArtifacts(self, action: p.Action, plan: p.Plan, state: dict[str, Any]) -> None:
+    def _do_UploadArtifacts(self, action: Action, plan: Plan, state: dict[str, Any]) -> None:
         assert plan.desired is not None and plan.desired.artifacts is not None
         state["upload"] = upload(self.s3, plan.desired.artifacts, self.on_event)
 
-    def _do_DeleteArtifacts(self, action: p.DeleteArtifacts, plan: p.Plan, state: dict[str, Any]) -> None:
+    def _do_DeleteArtifacts(self, action: DeleteArtifacts, plan: Plan, state: dict[str, Any]) -> None:
         delete_prefix(self.s3, action.bucket, action.prefix)
 
-    def _do_PutAlarm(self, action: p.PutAlarm, plan: p.Plan, state: dict[str, Any]) -> None:
+    def _do_PutAlarm(self, action: PutAlarm, plan: Plan, state: dict[str, Any]) -> None:
         self.cw.put_alarm(action.request)
 
-    def _do_DeleteAlarm(self, action: p.Action, plan: p.Plan, state: dict[str, Any]) -> None:
+    def _do_DeleteAlarm(self, action: Action, plan: Plan, state: dict[str, Any]) -> None:
         self.cw.delete_alarm(action.resource)
 
     # -- SageMaker -------------------------------------------------------------------------------------------
-    def _do_CreateModel(self, action: p.CreateModel, plan: p.Plan, state: dict[str, Any]) -> None:
+    def _do_CreateModel(self, action: CreateModel, plan: Plan, state: dict[str, Any]) -> None:
         request = copy.deepcopy(action.request)
         secrets = plan.desired.secret_env if plan.desired else {}
         env = request.get("PrimaryContainer", {}).setdefault("Environment", {})
@@ -170,14 +186,14 @@ class Applier:
         self.sm.create_model(request)
 
     def _do_CreateEndpointConfig(
-        self, action: p.CreateEndpointConfig, plan: p.Plan, state: dict[str, Any]
+        self, action: CreateEndpointConfig, plan: Plan, state: dict[str, Any]
     ) -> None:
         self.sm.create_endpoint_config(action.request)
 
-    def _do_CreateEndpoint(self, action: p.CreateEndpoint, plan: p.Plan, state: dict[str, Any]) -> None:
+    def _do_CreateEndpoint(self, action: CreateEndpoint, plan: Plan, state: dict[str, Any]) -> None:
         self.sm.create_endpoint(action.request)
 
-    def _do_UpdateEndpoint(self, action: p.UpdateEndpoint, plan: p.Plan, state: dict[str, Any]) -> None:
+    def _do_UpdateEndpoint(self, action: UpdateEndpoint, plan: Plan, state: dict[str, Any]) -> None:
         try:
             self.sm.update_endpoint(action.request)
         except AwsError as exc:
@@ -190,14 +206,14 @@ class Applier:
                 hint=exc.hint,
             ) from exc
 
-    def _do_DeleteEndpoint(self, action: p.Action, plan: p.Plan, state: dict[str, Any]) -> None:
+    def _do_DeleteEndpoint(self, action: Action, plan: Plan, state: dict[str, Any]) -> None:
         self.sm.delete_endpoint(action.resource)
 
-    def _do_WaitForDeletion(self, action: p.WaitForDeletion, plan: p.Plan, state: dict[str, Any]) -> None:
+    def _do_WaitForDeletion(self, action: WaitForDeletion, plan: Plan, state: dict[str, Any]) -> None:
         self.waiter.until_deleted(self.sm, action.resource, action.timeout_s, self.on_event)
         state["status"] = "Deleted"
 
-    def _do_WaitForEndpoint(self, action: p.WaitForEndpoint, plan: p.Plan, state: dict[str, Any]) -> None:
+    def _do_WaitForEndpoint(self, action: WaitForEndpoint, plan: Plan, state: dict[str, Any]) -> None:
         described = self.waiter.until_settled(self.sm, action.resource, action.timeout_s, self.on_event)
         status, serving = str(described["EndpointStatus"]), str(described.get("EndpointConfigName"))
         reason = described.get("FailureReason") or "no FailureReason given"
@@ -222,30 +238,28 @@ class Applier:
             hint=self._diagnose(action.resource, reason),
         )
 
-    def _do_TagEndpoint(self, action: p.TagEndpoint, plan: p.Plan, state: dict[str, Any]) -> None:
+    def _do_TagEndpoint(self, action: TagEndpoint, plan: Plan, state: dict[str, Any]) -> None:
         self.sm.add_tags(action.arn, tags_to_list(action.tags))
 
-    def _do_DeleteEndpointConfig(self, action: p.Action, plan: p.Plan, state: dict[str, Any]) -> None:
+    def _do_DeleteEndpointConfig(self, action: Action, plan: Plan, state: dict[str, Any]) -> None:
         self.sm.delete_endpoint_config(action.resource)
 
-    def _do_DeleteModel(self, action: p.Action, plan: p.Plan, state: dict[str, Any]) -> None:
+    def _do_DeleteModel(self, action: Action, plan: Plan, state: dict[str, Any]) -> None:
         self.sm.delete_model(action.resource)
 
     # -- scaling ---------------------------------------------------------------------------------------------
     def _do_RegisterScalableTarget(
-        self, action: p.RegisterScalableTarget, plan: p.Plan, state: dict[str, Any]
+        self, action: RegisterScalableTarget, plan: Plan, state: dict[str, Any]
     ) -> None:
         self.scaling.register_target(action.request)
 
-    def _do_PutScalingPolicy(self, action: p.PutScalingPolicy, plan: p.Plan, state: dict[str, Any]) -> None:
+    def _do_PutScalingPolicy(self, action: PutScalingPolicy, plan: Plan, state: dict[str, Any]) -> None:
         self.scaling.put_policy(action.request)
 
-    def _do_DeleteScalingPolicy(
-        self, action: p.DeleteScalingPolicy, plan: p.Plan, state: dict[str, Any]
-    ) -> None:
+    def _do_DeleteScalingPolicy(self, action: DeleteScalingPolicy, plan: Plan, state: dict[str, Any]) -> None:
         self.scaling.delete_policy(action.resource_id, action.resource)
 
-    def _do_DeregisterScalableTarget(self, action: p.Action, plan: p.Plan, state: dict[str, Any]) -> None:
+    def _do_DeregisterScalableTarget(self, action: Action, plan: Plan, state: dict[str, Any]) -> None:
         self.scaling.deregister_target(action.resource)
 
     # -- errors ----------------------------------------------------------------------------------------------
@@ -261,7 +275,7 @@ class Applier:
             return None
         return str(diagnosis) if diagnosis else None
 
-    def _explain(self, exc: LmiError, action: p.Action, plan: p.Plan) -> LmiError:
+    def _explain(self, exc: LmiError, action: Action, plan: Plan) -> LmiError:
         """Mask secrets in the error and add where the run stopped; re-running is always safe."""
         for secret in self._secrets:
             exc.message = exc.message.replace(secret, MASK)

@@ -127,7 +127,7 @@ def _unknown(field: str, value: object, known: list[str], what: str, listing: st
     if close:
         fix = f"did you mean {', '.join(close)}? (`lmi catalog {listing}` lists all)"
     else:
-        shown = ", ".join(known[:8]) + (", ..." if len(known) > 8 else "")
+        shown = ", ".join(known[:12]) + (", ..." if len(known) > 12 else "")
         fix = f"use one of: {shown}"
     return SpecError(f"{field}={value!r}: unknown {what}", field=field, value=value, fix=fix)
 

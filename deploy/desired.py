@@ -172,7 +172,7 @@ def wait_timeout(startup_s: int | None, download_s: int | None) -> float:
     )
 
 
-# -- from the resolved spec and rendered output ----------------------------------------------------------------
+# -- from the resolved spec and rendered output --------------------------------------------------------------
 def build_desired(resolved: Any, rendered: Any, *, region: str, account: str) -> DesiredState:
     """Assemble the desired state from the lead's ``ResolvedSpec`` and ``Rendered`` (pure; no AWS call)."""
     from deploy import requests as bodies
@@ -188,7 +188,9 @@ def build_desired(resolved: Any, rendered: Any, *, region: str, account: str) ->
     model_data = artifacts.uri if artifacts else (spec.model.id if spec.model_source_kind == "s3" else None)
     model_req = bodies.model_request(resolved, rendered, model_name="pending", model_data_s3_uri=model_data)
     model_req = name_model(endpoint, model_req, tags, extra=artifacts.digest if artifacts else "")
-    config_req = bodies.endpoint_config_request(resolved, config_name="pending", model_name=model_req["ModelName"])
+    config_req = bodies.endpoint_config_request(
+        resolved, config_name="pending", model_name=model_req["ModelName"]
+    )
     config_req = name_config(endpoint, config_req, tags)
     scaling = bodies.scaling_requests(resolved, endpoint_name=endpoint)
     alarm, deploy_cfg = _update_settings(spec.update, endpoint)
@@ -210,9 +212,11 @@ def build_desired(resolved: Any, rendered: Any, *, region: str, account: str) ->
 
 
 def desired_artifacts(spec: Any, rendered: Any, bucket: str, layout: str) -> ArtifactUpload | None:
-    """Local weights (+ serving.properties) go under ``<prefix>/model/``; for a Hub id or a foreign S3 prefix with
-    ``delivery: properties`` only serving.properties goes up, under a prefix named by its content, so the fleet
-    that still serves during an update keeps reading its own file."""
+    """Local weights (+ serving.properties) go under ``<prefix>/model/``.
+
+    For a Hub id or a foreign S3 prefix with ``delivery: properties`` only serving.properties goes up, under a
+    prefix named by its content, so the fleet still serving during an update keeps reading its own file.
+    """
     from deploy.artifacts import build_upload, generated_file
     from deploy.naming import ARTIFACT_ROOT, content_hash
 
@@ -221,16 +225,20 @@ def desired_artifacts(spec: Any, rendered: Any, bucket: str, layout: str) -> Art
     root = (spec.artifacts.prefix or f"{ARTIFACT_ROOT}/{spec.name}").strip("/") + "/"
     props = [generated_file("serving.properties", rendered.serving_properties)]
     if layout == "upload_weights":
-        return build_upload(bucket, root + "model/", spec.model.id, props if spec.delivery == "properties" else [])
+        return build_upload(
+            bucket, root + "model/", spec.model.id, props if spec.delivery == "properties" else []
+        )
     digest = content_hash(rendered.serving_properties, length=8)
     return build_upload(bucket, f"{root}properties-{digest}/", None, props)
 
 
 def _update_settings(update: Any, endpoint: str) -> tuple[dict[str, Any] | None, dict[str, Any]]:
-    """The built-in alarm (if asked for) and UpdateEndpoint's DeploymentConfig from the spec's update block."""
+    """The built-in alarm (if asked for) and UpdateEndpoint's DeploymentConfig from the update block."""
     alarms = list(update.rollback_alarms)
     alarm = builtin_alarm_request(endpoint) if update.builtin_5xx_alarm else None
     if alarm:
         alarms.append(alarm["AlarmName"])
-    config = deployment_config(update.strategy, alarms, update.termination_wait_s, update.rolling_batch_percent)
+    config = deployment_config(
+        update.strategy, alarms, update.termination_wait_s, update.rolling_batch_percent
+    )
     return alarm, config

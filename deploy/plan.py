@@ -243,7 +243,8 @@ def _endpoint_actions(desired: DesiredState, snapshot: RemoteSnapshot) -> list[A
             wait,
         ]
     if current.status in TRANSITIONAL:
-        return _in_flight(desired, current.status, current.config_name, current.pending_config_name, wait)
+        actions = _in_flight(desired, current.status, current.config_name, current.pending_config_name, wait)
+        return actions + _tag_actions(desired, current.arn, current.tags)
     if current.status != "InService":
         raise PlanError(
             f"endpoint {name} is {current.status}; lmi-deploy will not change it in that state",
@@ -266,11 +267,15 @@ def _endpoint_actions(desired: DesiredState, snapshot: RemoteSnapshot) -> list[A
                 previous_config=current.config_name,
             )
         )
-    if not _subset(desired.endpoint_tags, current.tags):
-        actions.append(
-            TagEndpoint(name, "spec hash or tags changed", arn=current.arn, tags=desired.endpoint_tags)
-        )
-    return actions
+    return actions + _tag_actions(desired, current.arn, current.tags)
+
+
+def _tag_actions(desired: DesiredState, arn: str, tags: dict[str, str]) -> list[Action]:
+    if _subset(desired.endpoint_tags, tags):
+        return []
+    return [
+        TagEndpoint(desired.endpoint_name, "spec hash or tags changed", arn=arn, tags=desired.endpoint_tags)
+    ]
 
 
 def _in_flight(

@@ -248,8 +248,10 @@ class UpdateSettings(_Model):
 class VpcSettings(_Model):
     """VPC placement; both lists or neither."""
 
-    subnets: list[str] = Field(default_factory=list, examples=[["subnet-0abc1234"]])
-    security_groups: list[str] = Field(default_factory=list, examples=[["sg-0abc1234"]])
+    subnets: list[str] = Field(default_factory=list, description="Subnet ids.", examples=[["subnet-0abc1234"]])
+    security_groups: list[str] = Field(
+        default_factory=list, description="Security group ids.", examples=[["sg-0abc1234"]]
+    )
 
     @model_validator(mode="after")
     def _both_or_neither(self) -> VpcSettings:
@@ -271,7 +273,9 @@ class AsyncInferenceSettings(_Model):
 
     output_path: str = Field(description="S3 prefix for responses.", examples=["s3://my-bucket/async-out/"])
     failure_path: str | None = Field(None, description="S3 prefix for failures (default: output_path).")
-    max_concurrent_invocations_per_instance: int | None = Field(None, ge=1, le=1000)
+    max_concurrent_invocations_per_instance: int | None = Field(
+        None, ge=1, le=1000, description="Requests SageMaker sends to one instance at a time."
+    )
 
     @field_validator("output_path", "failure_path")
     @classmethod

@@ -48,6 +48,11 @@ class LogLine:
         stamp = self.time.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
         return f"{stamp} {self.stream} {self.message}" if with_stream else f"{stamp} {self.message}"
 
+    @property
+    def content_key(self) -> str:
+        """Identity of a line by content: GetLogEvents returns no event ids, FilterLogEvents does."""
+        return f"{self.stream}@{self.timestamp_ms}@{self.message}"
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "timestamp": self.time.isoformat().replace("+00:00", "Z"),
@@ -155,8 +160,8 @@ def _stream_tail(
 
 def _line(event: dict[str, Any], stream: str) -> LogLine:
     message = str(event.get("message", "")).rstrip("\n")
-    event_id = str(event.get("eventId") or f"{stream}@{event.get('timestamp', 0)}@{message}")
-    return LogLine(int(event.get("timestamp", 0)), str(event.get("logStreamName", stream)), message, event_id)
+    line = LogLine(int(event.get("timestamp", 0)), str(event.get("logStreamName", stream)), message)
+    return LogLine(line.timestamp_ms, line.stream, message, str(event.get("eventId") or line.content_key))
 
 
 def fetch_since(ctx: AwsContext, endpoint_name: str, start_ms: int) -> list[LogLine]:
@@ -206,11 +211,11 @@ def follow(
     """Yield new lines as they arrive, until ``should_stop()``; waits for the log group if it is missing.
 
     Polls at ``min_delay_s`` while lines flow and doubles the pause (up to ``max_delay_s``) while idle.
-    ``already_seen`` holds the ids of lines the caller printed before (e.g. the initial tail).
+    ``already_seen`` holds the :attr:`LogLine.content_key` of lines the caller printed before (the initial
+    tail, read with GetLogEvents, which has no event ids).
     """
     seen = _SeenIds()
-    for event_id in already_seen:
-        seen.add(event_id)
+    printed = set(already_seen)
     cursor = start_ms
     delay = min_delay_s
     while not should_stop():
@@ -218,7 +223,7 @@ def follow(
             batch = fetch_since(ctx, endpoint_name, cursor)
         except NotFoundError:
             batch = []
-        fresh = [line for line in batch if seen.add(line.event_id)]
+        fresh = [line for line in batch if seen.add(line.event_id) and line.content_key not in printed]
         yield from fresh
         if batch:
             cursor = max(cursor, max(line.timestamp_ms for line in batch))

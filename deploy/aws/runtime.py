@@ -204,7 +204,9 @@ class RuntimeGateway:
         """Instance type and current count of the endpoint's first variant (read-only control-plane calls)."""
         sagemaker = self.context.client("sagemaker")
         described = call(sagemaker, "describe_endpoint", "DescribeEndpoint", endpoint, EndpointName=endpoint)
-        config_name = described["EndpointConfigName"]
+        config_name = described.get("EndpointConfigName")
+        if not config_name:
+            return EndpointCapacity(None, None)
         config = call(
             sagemaker,
             "describe_endpoint_config",
@@ -237,7 +239,8 @@ def _invoke_error(exc: AwsError, endpoint: str, read_timeout_s: float) -> Invoke
         return timeout_error(endpoint, read_timeout_s)
     if isinstance(cause, ClientError) and exc.code == "ModelError":
         status = cause.response.get("OriginalStatusCode")
-        message = str(cause.response.get("OriginalMessage") or exc.message)
+        fallback = cause.response.get("Error", {}).get("Message", exc.message)
+        message = str(cause.response.get("OriginalMessage") or fallback)
         return classify_container_error(
             int(str(status)) if status else None, _container_text(message), endpoint=endpoint
         )

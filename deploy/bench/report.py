@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from deploy.errors import UsageError
 
 if TYPE_CHECKING:
+    from deploy.bench.metrics import LevelResult
     from deploy.bench.runner import BenchReport
     from deploy.bench.stats import Distribution
 
@@ -29,41 +30,63 @@ def _num(value: float | None, fmt: str = "{:.1f}") -> str:
     return "-" if value is None else fmt.format(value)
 
 
-def table_rows(report: BenchReport) -> list[list[str]]:
-    """One row of text cells per level (the table's body; also handy for plain-text tests)."""
-    rows = []
-    for lv in report.levels:
-        level = str(int(lv.level)) if lv.mode == "concurrency" else f"{lv.level:g}/s"
-        rows.append([
-            level, f"{lv.completed}/{lv.sent}", f"{lv.error_rate:.1%}", _num(lv.requests_per_s, "{:.2f}"),
-            _num(lv.output_tokens_per_s), _triple(lv.ttft), _triple(lv.tpot), _triple(lv.itl),
-            _triple(lv.e2e),
-            _num(lv.goodput_requests_per_s, "{:.2f}"), _num(lv.cost_per_million_output_tokens, "${:.2f}"),
-        ])  # fmt: skip
-    return rows
+def throughput_rows(report: BenchReport) -> list[list[str]]:
+    """Per level: load, ok/sent, error rate, req/s, output tok/s, goodput, cost per million output tokens."""
+    return [
+        [
+            _level(lv), f"{lv.completed}/{lv.sent}", f"{lv.error_rate:.1%}",
+            _num(lv.requests_per_s, "{:.2f}"), _num(lv.output_tokens_per_s),
+            _num(lv.goodput_requests_per_s, "{:.2f}"),
+            _num(lv.cost_per_million_output_tokens, "${:.2f}"),
+        ]
+        for lv in report.levels
+    ]  # fmt: skip
 
 
-HEADERS = (
-    "load", "ok/sent", "errors", "req/s", "out tok/s", "TTFT ms p50/90/99", "TPOT ms p50/90/99",
-    "ITL ms p50/90/99", "E2E ms p50/90/99", "goodput req/s", "$/M out tok",
-)  # fmt: skip
+def latency_rows(report: BenchReport) -> list[list[str]]:
+    """Per level: TTFT, TPOT, ITL and E2E as p50/p90/p99 in milliseconds."""
+    return [[_level(lv), *(_triple(d) for d in (lv.ttft, lv.tpot, lv.itl, lv.e2e))] for lv in report.levels]
 
 
-def render_table(report: BenchReport) -> Any:
-    """A rich Table of the report."""
+def _level(lv: LevelResult) -> str:
+    return str(int(lv.level)) if lv.mode == "concurrency" else f"{lv.level:g}/s"
+
+
+THROUGHPUT_HEADERS = ("load", "ok/sent", "errors", "req/s", "out tok/s", "goodput req/s", "$/M out tok")
+LATENCY_HEADERS = ("load", "TTFT", "TPOT", "ITL", "E2E")
+
+
+def render_tables(report: BenchReport) -> list[Any]:
+    """Two rich Tables: throughput and cost, then latency percentiles (each fits 80 columns)."""
     from rich.table import Table
 
     config = report.config
+    where = f", {config.instance_count} x {config.instance_type}" if config.instance_type else ""
     title = (
-        f"lmi bench {report.endpoint}: {config.mode}, ~{config.input_tokens} in / {config.output_tokens} out "
-        f"tokens" + (f", {config.instance_count} x {config.instance_type}" if config.instance_type else "")
+        f"lmi bench {report.endpoint}: ~{config.input_tokens} in / {config.output_tokens} out tokens{where}"
     )
-    table = Table(title=title, title_justify="left")
-    for header in HEADERS:
-        table.add_column(header, justify="left" if header == "load" else "right", no_wrap=True)
-    for row in table_rows(report):
-        table.add_row(*row)
-    return table
+    tables = []
+    for caption, headers, rows in (
+        (title, THROUGHPUT_HEADERS, throughput_rows(report)),
+        ("latency in ms, p50/p90/p99", LATENCY_HEADERS, latency_rows(report)),
+    ):
+        table = Table(title=caption, title_justify="left")
+        for header in headers:
+            table.add_column(header, justify="left" if header == "load" else "right", no_wrap=True)
+        for row in rows:
+            table.add_row(*row)
+        tables.append(table)
+    return tables
+
+
+def require_matplotlib(path: str) -> None:
+    """Fail before a long run when ``--plot`` cannot be honoured."""
+    import importlib.util
+
+    if importlib.util.find_spec("matplotlib") is None:
+        raise UsageError(
+            "--plot needs matplotlib, which is not installed", field="--plot", value=path, fix=PLOT_FIX
+        )
 
 
 def plot(report: BenchReport, path: str) -> None:
@@ -102,3 +125,24 @@ def plot(report: BenchReport, path: str) -> None:
 
 def _scaled(seconds: float | None) -> float:
     return float("nan") if seconds is None else seconds * 1000.0
+
+
+def run_with_progress(run: Any, endpoint: Any, config: Any, *, quiet: bool) -> Any:
+    """Call ``run(endpoint, config, on_done=..., on_level=...)`` under a rich progress bar on stderr."""
+    if quiet:
+        return run(endpoint, config)
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("warm-up", total=None)
+
+        def on_level(level: float, count: int) -> None:
+            label = f"{config.mode} {level:g}"
+            progress.reset(task, description=label, total=count or None, completed=0)
+
+        def on_done(record: Any) -> None:
+            progress.advance(task)
+
+        return run(endpoint, config, on_done=on_done, on_level=on_level)

@@ -109,7 +109,7 @@ class StubRuntime:
         self.ttft_s = ttft_s
         self.itl_s = itl_s
         self.requests: list[tuple[str, dict[str, Any]]] = []
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
+        self._server = _QuietServer(("127.0.0.1", 0), _make_handler(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -125,6 +125,13 @@ class StubRuntime:
     def __exit__(self, *exc: object) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """Clients that hang up early (a failed test, an aborted stream) are normal here: no traceback."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        return
 
 
 def _make_handler(stub: StubRuntime) -> type[BaseHTTPRequestHandler]:

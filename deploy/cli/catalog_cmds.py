@@ -72,7 +72,8 @@ def _price_caption(prices: dict[str, str]) -> str:
     region, date = prices.get("price_region", "?"), prices.get("price_date", "?")
     return (
         f"GPU GiB as nvidia-smi reports them. $/h: indicative on-demand hosting price, {region}, "
-        f"collected {date}; n/a = no agreed public figure. Verify with the AWS Price List API."
+        f"collected {date}; n/a = no public figure. Sources per row: --json (price_note). "
+        "Verify with the AWS Price List API."
     )
 
 

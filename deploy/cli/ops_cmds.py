@@ -78,7 +78,7 @@ def _follow(ctx: Any, name: str, lines: int, start_ms: int | None, as_json: bool
     for line in recent:
         _emit(line, as_json)
     cursor = max([line.timestamp_ms for line in recent] or [start_ms or int(time.time() * 1000)])
-    seen = tuple(line.event_id for line in recent)
+    seen = tuple(line.content_key for line in recent)
     try:
         for line in logs.follow(ctx, name, start_ms=cursor, already_seen=seen):
             _emit(line, as_json)
@@ -126,7 +126,7 @@ def iam_policy_cmd(
             {"endpoint": inputs.endpoint_name, "partition": inputs.partition, **documents, "notes": notes}
         )
         return
-    _print_documents(documents, notes)
+    _print_documents(documents if role == "both" else {role: documents[role]}, notes)
 
 
 def _notes(inputs: Any) -> list[str]:
@@ -146,7 +146,7 @@ def _notes(inputs: Any) -> list[str]:
 
 
 def _print_documents(documents: dict[str, Any], notes: list[str]) -> None:
-    """One document alone prints as bare JSON (pipe it to `aws iam put-role-policy`); several get titles."""
+    """One document prints as bare JSON (pipe it to `aws iam put-role-policy`); several get titles."""
     if len(documents) == 1:
         typer.echo(json.dumps(next(iter(documents.values())), indent=2))
     else:

@@ -49,7 +49,7 @@ def read_s3(uri: str) -> bytes | None:
     bucket, key = split_s3_uri(uri)
     try:
         found = _s3().get_object(bucket, key)
-    except Exception:  # noqa: BLE001 - moto raises MissingBucket; the container just sees "no such object"
+    except Exception:
         return None
     return None if found is None else bytes(found.value)
 
@@ -69,7 +69,7 @@ def read_model_files(model_container: dict[str, Any], names: tuple[str, ...]) ->
     uri = source.get("S3Uri") or model_container.get("ModelDataUrl")
     if not uri or not str(uri).startswith("s3://"):
         return {}
-    if source and source.get("S3DataType") == "S3Prefix" or str(uri).endswith("/"):
+    if (source and source.get("S3DataType") == "S3Prefix") or str(uri).endswith("/"):
         prefix = str(uri) if str(uri).endswith("/") else f"{uri}/"
         found = {name: read_s3(prefix + name) for name in names}
         return {name: data for name, data in found.items() if data is not None}

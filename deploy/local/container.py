@@ -56,7 +56,7 @@ def _gpu_count(instance_type: str) -> int:
         from deploy.catalog import get_instance
 
         return int(get_instance(instance_type).gpu_count)
-    except Exception:  # noqa: BLE001 - an instance the catalog does not know: assume one device
+    except Exception:
         return 1
 
 
@@ -94,14 +94,24 @@ def start_variant(region: str, endpoint: str, config_name: str, variant: dict[st
         lines += _ready_lines(outcome)
     except StartupError as exc:
         lines += [f"ERROR PyProcess W-model-stdout: {line}" for line in exc.lines]
-        lines += ["ERROR ModelServer Failed to load model: engine exited", "INFO  ModelServer Model server stopped."]
+        lines += [
+            "ERROR ModelServer Failed to load model: engine exited",
+            "INFO  ModelServer Model server stopped.",
+        ]
         failure = PING_FAILURE.format(variant=variant["VariantName"])
     stream = log_stream_name(endpoint, config_name, variant["VariantName"])
     backends.write_log(region, f"/aws/sagemaker/Endpoints/{endpoint}", stream, lines)
     return Container(
-        variant_name=variant["VariantName"], model_name=variant["ModelName"], instance_type=instance_type,
-        instance_count=int(variant.get("InitialInstanceCount", 1)), image=image, log_stream=stream,
-        log_lines=tuple(lines), engine=engine, max_model_len=max_model_len, failure_reason=failure,
+        variant_name=variant["VariantName"],
+        model_name=variant["ModelName"],
+        instance_type=instance_type,
+        instance_count=int(variant.get("InitialInstanceCount", 1)),
+        image=image,
+        log_stream=stream,
+        log_lines=tuple(lines),
+        engine=engine,
+        max_model_len=max_model_len,
+        failure_reason=failure,
     )
 
 
@@ -129,6 +139,8 @@ def _ready_lines(outcome: FitOutcome) -> list[str]:
             f"INFO  PyProcess W-model-stdout: Maximum concurrency for {outcome.max_model_len:,} tokens per "
             f"request: {outcome.max_concurrency or 0.0:.2f}x"
         )
-    lines += ["INFO  ModelServer Initialize BOTH server with: EpollServerSocketChannel.",
-              "INFO  ModelServer BOTH API bind to: http://0.0.0.0:8080"]
+    lines += [
+        "INFO  ModelServer Initialize BOTH server with: EpollServerSocketChannel.",
+        "INFO  ModelServer BOTH API bind to: http://0.0.0.0:8080",
+    ]
     return lines

@@ -16,7 +16,7 @@ from moto.sagemaker import models as sagemaker_models
 
 from deploy.local import backends
 from deploy.local.endpoints import EndpointRegistry
-from deploy.local.errors import ApiError, from_moto, moto_errors, sagemaker_arn, validation
+from deploy.local.errors import from_moto, moto_errors, sagemaker_arn, validation
 
 Handler = Callable[[EndpointRegistry, str, dict[str, Any]], "dict[str, Any] | None"]
 _INSTANCE_TYPES: frozenset[str] | None = None
@@ -56,7 +56,9 @@ def create_model(registry: EndpointRegistry, region: str, body: dict[str, Any]) 
     return None
 
 
-def create_endpoint_config(registry: EndpointRegistry, region: str, body: dict[str, Any]) -> dict[str, Any] | None:
+def create_endpoint_config(
+    registry: EndpointRegistry, region: str, body: dict[str, Any]
+) -> dict[str, Any] | None:
     name = body.get("EndpointConfigName", "")
     if name in backends.sagemaker(region).endpoint_configs:
         arn = _arn(region, "endpoint-config", name)
@@ -70,7 +72,9 @@ def create_endpoint(registry: EndpointRegistry, region: str, body: dict[str, Any
     if name in backend.endpoints:
         raise validation(f'Cannot create already existing endpoint "{_arn(region, "endpoint", name)}".')
     if config_name not in backend.endpoint_configs:
-        raise validation(f'Could not find endpoint configuration "{_arn(region, "endpoint-config", config_name)}".')
+        raise validation(
+            f'Could not find endpoint configuration "{_arn(region, "endpoint-config", config_name)}".'
+        )
     try:
         endpoint = backend.create_endpoint(name, config_name, body.get("Tags") or [])
     except moto_errors() as exc:
@@ -95,7 +99,9 @@ def update_endpoint(registry: EndpointRegistry, region: str, body: dict[str, Any
         raise validation(f'Cannot update {state} endpoint "{endpoint.arn}".')
     backend = backends.sagemaker(region)
     if config_name not in backend.endpoint_configs:
-        raise validation(f'Could not find endpoint configuration "{_arn(region, "endpoint-config", config_name)}".')
+        raise validation(
+            f'Could not find endpoint configuration "{_arn(region, "endpoint-config", config_name)}".'
+        )
     _check_scalable_variants(region, name, endpoint.endpoint_config_name, config_name)
     endpoint.endpoint_status = "Updating"
     endpoint.failure_reason = None

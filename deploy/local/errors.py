@@ -39,8 +39,6 @@ def from_moto(exc: Exception) -> ApiError:
     return ApiError("InternalFailure", str(exc), 500)
 
 
-
-
 def moto_errors() -> tuple[type[Exception], ...]:
     from moto.core.exceptions import JsonRESTError, ServiceException
 

@@ -55,17 +55,21 @@ def _engine_params(cls: Any, engine: EngineSettings, max_model_len: int) -> Any:
     )
 
 
-def assess(model_ref: str, config_path: Path | None, instance_type: str, engine: EngineSettings) -> FitOutcome:
+def assess(
+    model_ref: str, config_path: Path | None, instance_type: str, engine: EngineSettings
+) -> FitOutcome:
     """Run the estimator; any missing piece (shape, instance, estimator) gives an unchecked, starting outcome."""
     fallback = engine.max_model_len or 4096
     try:
         from deploy.sizing import EngineParams, Hardware, estimate, load_shape
     except ImportError as exc:  # the estimator is an optional collaborator of the emulator
-        return FitOutcome(False, True, fallback, warning=f"fit estimator unavailable ({exc}); starting anyway")
+        return FitOutcome(
+            False, True, fallback, warning=f"fit estimator unavailable ({exc}); starting anyway"
+        )
     try:
         shape = load_shape(str(config_path) if config_path else model_ref)
         hardware = Hardware.from_instance(instance_type)
-    except Exception as exc:  # noqa: BLE001 - unknown model or instance: the real container would just try
+    except Exception as exc:
         return FitOutcome(False, True, fallback, warning=f"no fit check: {exc}; starting anyway")
     problem = shape.tp_problem(engine.tensor_parallel_degree)
     if problem:
@@ -85,7 +89,7 @@ def _outcome(result: Any, hardware: Any, engine: EngineSettings, max_model_len: 
         return FitOutcome(True, True, max_model_len, tokens, float(concurrency or 0.0))
     weights = int(getattr(result, "weights_bytes_per_gpu", 0) or 0)
     total = int(getattr(hardware, "gpu_memory_mib", 0) or 0) * MIB
-    if total and weights > total * engine.gpu_memory_utilization:
+    if total and weights > total:  # weights cannot even be loaded
         lines = (_cuda_oom(weights, total),)
     elif tokens <= 0:
         lines = (
@@ -93,7 +97,8 @@ def _outcome(result: Any, hardware: Any, engine: EngineSettings, max_model_len: 
             "when initializing the engine.",
         )
     else:
-        lines = (_kv_too_small(max_model_len, per_token, tokens),)
+        available = int(getattr(result, "kv_cache_bytes_per_gpu", 0) or tokens * per_token)
+        lines = (_kv_too_small(max_model_len, per_token, available),)
     return FitOutcome(True, False, max_model_len, tokens, float(concurrency or 0.0), error_lines=lines)
 
 
@@ -106,9 +111,9 @@ def _cuda_oom(weights: int, total: int) -> str:
     )
 
 
-def _kv_too_small(max_model_len: int, per_token: int, tokens: int) -> str:
+def _kv_too_small(max_model_len: int, per_token: int, available_bytes: int) -> str:
     needed = max_model_len * per_token / GIB
-    available = tokens * per_token / GIB
+    available = available_bytes / GIB
     return (
         f"ValueError: To serve at least one request with the models's max seq len ({max_model_len}), "
         f"({needed:.2f} GiB KV cache is needed, which is larger than the available KV cache memory "

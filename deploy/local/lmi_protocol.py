@@ -21,11 +21,7 @@ EMULATED_PREFIX = "[emulated]"
 LMI_DEFAULT_MAX_NEW_TOKENS = 30
 COMPLETION_DEFAULT_MAX_TOKENS = 16
 _WORDS = tuple(
-    "the model answers with a short deterministic sentence so tests can compare output across runs while "
-    "streaming tokens at a steady pace through the endpoint and the container reports usage for each "
-    "request served by vLLM inside LMI on SageMaker hosting with tensor parallel workers and a paged KV cache".split(
-        " "
-    )
+    ["the", "model", "answers", "with", "a", "short", "deterministic", "sentence", "so", "tests", "can", "compare", "output", "across", "runs", "while", "streaming", "tokens", "at", "a", "steady", "pace", "through", "the", "endpoint", "and", "the", "container", "reports", "usage", "for", "each", "request", "served", "by", "vLLM", "inside", "LMI", "on", "SageMaker", "hosting", "with", "tensor", "parallel", "workers", "and", "a", "paged", "KV", "cache"]
 )
 _TOKEN_RE = re.compile(r"\w+|[^\w\s]")
 

@@ -26,8 +26,15 @@ from deploy.local import backends, eventstream
 from deploy.local.container import Container
 from deploy.local.endpoints import EndpointRegistry
 from deploy.local.errors import ApiError
-from deploy.local.lmi_protocol import ContainerError, Generation, GenerationRequest, generate, parse_request
-from deploy.local.lmi_protocol import full_response, stream_lines
+from deploy.local.lmi_protocol import (
+    ContainerError,
+    Generation,
+    GenerationRequest,
+    full_response,
+    generate,
+    parse_request,
+    stream_lines,
+)
 
 EMULATED_ATTRIBUTE = "x-lmi-emulated=true"
 
@@ -74,8 +81,14 @@ def model_error(invocation: Invocation, error: ContainerError) -> ApiError:
         f"See {console} in account {backends.account_id()} for more information."
     )
     arn = f"arn:aws:logs:{region}:{backends.account_id()}:log-group:{group}"
-    return ApiError("ModelError", message, 424, OriginalStatusCode=error.status, OriginalMessage=original,
-                    LogStreamArn=arn)
+    return ApiError(
+        "ModelError",
+        message,
+        424,
+        OriginalStatusCode=error.status,
+        OriginalMessage=original,
+        LogStreamArn=arn,
+    )
 
 
 def _prepare(invocation: Invocation) -> tuple[GenerationRequest, Generation]:
@@ -90,26 +103,50 @@ def _request_id(body: bytes) -> str:
 
 
 def _headers(container: Container) -> dict[str, str]:
-    return {"x-Amzn-Invoked-Production-Variant": container.variant_name,
-            "X-Amzn-SageMaker-Custom-Attributes": EMULATED_ATTRIBUTE}
+    return {
+        "x-Amzn-Invoked-Production-Variant": container.variant_name,
+        "X-Amzn-SageMaker-Custom-Attributes": EMULATED_ATTRIBUTE,
+    }
 
 
 def emit_metrics(invocation: Invocation, latency_s: float, status: int) -> None:
     """Invocations, InvocationsPerInstance, ModelLatency (microseconds) and error counts, per variant."""
     container = invocation.container
-    dims = [{"Name": "EndpointName", "Value": invocation.endpoint},
-            {"Name": "VariantName", "Value": container.variant_name}]
+    dims = [
+        {"Name": "EndpointName", "Value": invocation.endpoint},
+        {"Name": "VariantName", "Value": container.variant_name},
+    ]
     now = datetime.now(timezone.utc)
     data = [
         {"MetricName": "Invocations", "Value": 1.0, "Unit": "None", "Dimensions": dims, "Timestamp": now},
-        {"MetricName": "InvocationsPerInstance", "Value": 1.0 / max(container.instance_count, 1), "Unit": "None",
-         "Dimensions": dims, "Timestamp": now},
-        {"MetricName": "ModelLatency", "Value": latency_s * 1e6, "Unit": "Microseconds", "Dimensions": dims,
-         "Timestamp": now},
-        {"MetricName": "Invocation4XXErrors", "Value": float(400 <= status < 500), "Unit": "None",
-         "Dimensions": dims, "Timestamp": now},
-        {"MetricName": "Invocation5XXErrors", "Value": float(status >= 500), "Unit": "None", "Dimensions": dims,
-         "Timestamp": now},
+        {
+            "MetricName": "InvocationsPerInstance",
+            "Value": 1.0 / max(container.instance_count, 1),
+            "Unit": "None",
+            "Dimensions": dims,
+            "Timestamp": now,
+        },
+        {
+            "MetricName": "ModelLatency",
+            "Value": latency_s * 1e6,
+            "Unit": "Microseconds",
+            "Dimensions": dims,
+            "Timestamp": now,
+        },
+        {
+            "MetricName": "Invocation4XXErrors",
+            "Value": float(400 <= status < 500),
+            "Unit": "None",
+            "Dimensions": dims,
+            "Timestamp": now,
+        },
+        {
+            "MetricName": "Invocation5XXErrors",
+            "Value": float(status >= 500),
+            "Unit": "None",
+            "Dimensions": dims,
+            "Timestamp": now,
+        },
     ]
     backends.put_metrics(invocation.region, "AWS/SageMaker", data)
 
@@ -122,7 +159,9 @@ def invoke(invocation: Invocation, timing: Timing) -> Response:
         emit_metrics(invocation, time.monotonic() - started, exc.status)
         raise model_error(invocation, exc) from exc
     time.sleep(timing.total(len(generation.tokens)))
-    body = full_response(request, generation, request_id=_request_id(invocation.body), created=int(time.time()))
+    body = full_response(
+        request, generation, request_id=_request_id(invocation.body), created=int(time.time())
+    )
     emit_metrics(invocation, time.monotonic() - started, 200)
     headers = {"Content-Type": "application/json", **_headers(invocation.container)}
     return Response(json.dumps(body), status=200, headers=headers)
@@ -142,13 +181,20 @@ def invoke_stream(invocation: Invocation, timing: Timing, stream_fault: ApiError
         body = full_response(request, generation, request_id=request_id, created=int(time.time()))
         lines = [json.dumps(body).encode("utf-8")]
     emit_metrics(invocation, timing.total(len(generation.tokens)) + time.monotonic() - started, 200)
-    headers = {"Content-Type": "application/vnd.amazon.eventstream",
-               "X-Amzn-SageMaker-Content-Type": "application/jsonlines", **_headers(invocation.container)}
+    headers = {
+        "Content-Type": "application/vnd.amazon.eventstream",
+        "X-Amzn-SageMaker-Content-Type": "application/jsonlines",
+        **_headers(invocation.container),
+    }
     rng = random.Random(request_id)
-    return Response(_events(lines, timing, rng, stream_fault), status=200, headers=headers, direct_passthrough=True)
+    return Response(
+        _events(lines, timing, rng, stream_fault), status=200, headers=headers, direct_passthrough=True
+    )
 
 
-def _events(lines: list[bytes], timing: Timing, rng: random.Random, fault: ApiError | None) -> Iterator[bytes]:
+def _events(
+    lines: list[bytes], timing: Timing, rng: random.Random, fault: ApiError | None
+) -> Iterator[bytes]:
     for index, line in enumerate(lines):
         time.sleep(timing.ttft_s if index == 0 else timing.itl_s)
         if fault is not None and index == min(2, len(lines) - 1):
@@ -176,8 +222,11 @@ def invoke_async(invocation: Invocation, timing: Timing, request: Request) -> Re
         run.start()
     else:
         _run_async(job, timing, out_uri, fail_uri)
-    headers = {"X-Amzn-SageMaker-OutputLocation": out_uri, "X-Amzn-SageMaker-FailureLocation": fail_uri,
-               "Content-Type": "application/json"}
+    headers = {
+        "X-Amzn-SageMaker-OutputLocation": out_uri,
+        "X-Amzn-SageMaker-FailureLocation": fail_uri,
+        "Content-Type": "application/json",
+    }
     return Response(json.dumps({"InferenceId": inference_id}), status=202, headers=headers)
 
 
@@ -187,8 +236,11 @@ def _async_config(invocation: Invocation) -> dict[str, Any]:
     config = backend.describe_endpoint_config(endpoint.endpoint_config_name) if endpoint else {}
     async_config = config.get("AsyncInferenceConfig") or {}
     if not async_config.get("OutputConfig", {}).get("S3OutputPath"):
-        raise ApiError("ValidationError", f"Endpoint {invocation.endpoint} is not configured for asynchronous "
-                       "inference (its endpoint configuration has no AsyncInferenceConfig).")
+        raise ApiError(
+            "ValidationError",
+            f"Endpoint {invocation.endpoint} is not configured for asynchronous "
+            "inference (its endpoint configuration has no AsyncInferenceConfig).",
+        )
     return dict(async_config)
 
 

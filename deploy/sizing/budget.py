@@ -23,7 +23,7 @@ FORWARD_HIDDEN_COPIES = 4  # residual, normed input, attention output and MLP ou
 
 @dataclass(frozen=True)
 class Budget:
-    """Raw numbers of one (shape, hardware, params) point; the verdict is added by :mod:`deploy.sizing.verdict`."""
+    """Raw numbers of one (shape, hardware, params) point; :mod:`deploy.sizing.verdict` adds the verdict."""
 
     behaviour: VllmBehaviour
     tp: int
@@ -69,7 +69,7 @@ class Budget:
 
 
 def resolve_dtype(dtype: str, shape: ModelShape, hardware: Hardware) -> str:
-    """The activation dtype vLLM runs: 'auto' follows the checkpoint, fp32 checkpoints and pre-Ampere GPUs -> fp16."""
+    """The activation dtype vLLM runs: 'auto' follows the checkpoint (fp32 -> bf16, AWQ/GPTQ -> fp16)."""
     name = dtype.lower()
     if name in ("auto", ""):
         name = shape.torch_dtype.lower()
@@ -77,7 +77,13 @@ def resolve_dtype(dtype: str, shape: ModelShape, hardware: Hardware) -> str:
             name = "float16"
         elif name in ("float32", "fp32", "float"):
             name = "bfloat16"
-    aliases = {"bf16": "bfloat16", "fp16": "float16", "half": "float16", "fp32": "float32", "float": "float32"}
+    aliases = {
+        "bf16": "bfloat16",
+        "fp16": "float16",
+        "half": "float16",
+        "fp32": "float32",
+        "float": "float32",
+    }
     name = aliases.get(name, name)
     if name == "bfloat16" and hardware.bf16 is False:
         name = "float16"
@@ -92,16 +98,20 @@ def kv_dtype_bytes(kv_cache_dtype: str, dtype: str) -> float:
     return DTYPE_BYTES.get(name, 1.0 if name.startswith("fp8") else DTYPE_BYTES[dtype])
 
 
-def activation_bytes(shape: ModelShape, tp: int, tokens: int, rows: int, dtype_bytes: float,
-                     behaviour: VllmBehaviour) -> float:
+def activation_bytes(
+    shape: ModelShape, tp: int, tokens: int, rows: int, dtype_bytes: float, behaviour: VllmBehaviour
+) -> float:
     """Peak of the profile run: the larger of the forward pass and the dummy sampler, plus MoE workspaces.
 
-    The forward peak sits in the MLP (gate/up output of 2 x intermediate/tp plus the activated half) with a few
-    hidden-size tensors alive; the sampler works on rows x padded vocab logits in fp32 (sorted for top-k/top-p in
-    older versions). Fused-MoE workspaces (top_k copies of each token) stay allocated, so they add on top.
+    The forward peak sits in the MLP (gate/up output of 2 x intermediate/tp plus the activated half) with a
+    few hidden-size tensors alive; the sampler works on rows x padded vocab logits in fp32 (sorted for
+    top-k/top-p in older versions). Fused-MoE workspaces (top_k copies of each token) stay allocated, so
+    they add on top.
     """
     h = shape.hidden_size
-    attn = (shape.num_attention_heads * shape.head_dim / tp) + 2 * shape.kv_heads_per_rank(tp) * shape.head_dim
+    attn = (shape.num_attention_heads * shape.head_dim / tp) + 2 * shape.kv_heads_per_rank(
+        tp
+    ) * shape.head_dim
     inter = shape.intermediate_size / tp
     forward = tokens * (3 * inter + FORWARD_HIDDEN_COPIES * h + attn) * dtype_bytes
     sampler = rows * shape.padded_vocab() * behaviour.sampler_bytes_per_logit
@@ -130,10 +140,21 @@ def compute_budget(shape: ModelShape, hardware: Hardware, params: EngineParams) 
     budget = total * params.gpu_memory_utilization
     kv = budget - weights - activation - non_torch - (graphs if behaviour.cuda_graphs_in_budget else 0.0)
     return Budget(
-        behaviour=behaviour, tp=tp, dtype=dtype, kv_cache_dtype=params.kv_cache_dtype, runtime_quant=runtime,
-        max_model_len=max_len, max_num_seqs=seqs, profiled_tokens=tokens, total_bytes=total, budget_bytes=budget,
-        weights_bytes=weights, activation_bytes=activation, non_torch_bytes=non_torch, cuda_graph_bytes=graphs,
-        kv_available_bytes=kv, kv_bytes_per_token=shape.kv_bytes_per_token(tp, kv_dtype_bytes(
-            params.kv_cache_dtype, dtype)),
+        behaviour=behaviour,
+        tp=tp,
+        dtype=dtype,
+        kv_cache_dtype=params.kv_cache_dtype,
+        runtime_quant=runtime,
+        max_model_len=max_len,
+        max_num_seqs=seqs,
+        profiled_tokens=tokens,
+        total_bytes=total,
+        budget_bytes=budget,
+        weights_bytes=weights,
+        activation_bytes=activation,
+        non_torch_bytes=non_torch,
+        cuda_graph_bytes=graphs,
+        kv_available_bytes=kv,
+        kv_bytes_per_token=shape.kv_bytes_per_token(tp, kv_dtype_bytes(params.kv_cache_dtype, dtype)),
         block_size=params.block_size,
     )

@@ -1,9 +1,10 @@
-"""config.json -> ModelShape: read the architecture numbers that decide memory, whatever the model family names them.
+"""config.json -> ModelShape: read the architecture numbers that decide memory, whatever the model family
+names them.
 
-Rule: pure translation of a parsed config dict (no I/O). Unknown or missing fields fall back to the conventions of
-Hugging Face transformers (head_dim = hidden / heads, kv heads = heads); anything we had to assume is written to
-``ModelShape.notes`` so the user sees it. Multimodal configs are unwrapped from ``text_config`` and their vision tower
-is counted as extra weights.
+Rule: pure translation of a parsed config dict (no I/O). Unknown or missing fields fall back to the
+conventions of Hugging Face transformers (head_dim = hidden / heads, kv heads = heads); anything we had to
+assume is written to ``ModelShape.notes`` so the user sees it. Multimodal configs are unwrapped from
+``text_config`` and their vision tower is counted as extra weights.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from deploy.sizing.quant import parse_quantization
 from deploy.sizing.shape import MLA, ModelShape, MoE
 
 SLIDING_NOTE = (
-    "{n} of {total} layers use sliding-window attention ({w} tokens); vLLM 0.8.4 (LMI v15) charges them as full "
+    "{n} of {total} layers use sliding-window attention ({w} tokens); vLLM 0.8.4 (LMI v15) charges them as "
+    "full "
     "attention, so the KV figures here do too"
 )
 
@@ -31,19 +33,26 @@ def _first(cfg: Mapping[str, Any], *keys: str, default: Any = None) -> Any:
 def _require(cfg: Mapping[str, Any], model_id: str, *keys: str) -> int:
     value = _first(cfg, *keys)
     if value is None:
-        raise SpecError(f"{model_id}: config.json has no {keys[0]}", field="model.config", value=model_id,
-                        fix="point model.config at the model's full config.json")
+        raise SpecError(
+            f"{model_id}: config.json has no {keys[0]}",
+            field="model.config",
+            value=model_id,
+            fix="point model.config at the model's full config.json",
+        )
     return int(value)
 
 
 def _moe(cfg: Mapping[str, Any], layers: int, hidden_inter: int) -> MoE | None:
-    experts = _first(cfg, "num_local_experts", "n_routed_experts", "num_experts", "moe_num_experts")
+    experts = _first(
+        cfg, "num_local_experts", "n_routed_experts", "num_routed_experts", "num_experts", "moe_num_experts"
+    )
     if not experts or int(experts) <= 1:
         return None
     expert_inter = int(_first(cfg, "moe_intermediate_size", "expert_intermediate_size", default=hidden_inter))
     shared = int(_first(cfg, "shared_expert_intermediate_size", default=0))
-    if not shared and cfg.get("n_shared_experts"):
-        shared = int(cfg["n_shared_experts"]) * expert_inter
+    shared_count = _first(cfg, "n_shared_experts", "num_shared_experts", default=0)
+    if not shared and shared_count:
+        shared = int(shared_count) * expert_inter
     if "interleave_moe_layer_step" in cfg:  # Llama 4: a shared expert of intermediate_size in every MoE layer
         shared = shared or expert_inter
     top_k = int(_first(cfg, "num_experts_per_tok", "moe_topk", "top_k", default=2))
@@ -95,7 +104,7 @@ def _sliding_layers(cfg: Mapping[str, Any], layers: int) -> tuple[int | None, in
 
 
 def _vision_params(cfg: Mapping[str, Any]) -> int:
-    """Rough parameter count of a ViT-style vision tower (4h^2 attention + 2hi MLP per layer + patch embedding)."""
+    """Rough parameter count of a ViT vision tower (4h^2 attention + 2hi MLP per layer + patch embedding)."""
     vision = cfg.get("vision_config")
     if not isinstance(vision, Mapping):
         return 0
@@ -149,17 +158,30 @@ def shape_from_config(cfg: Mapping[str, Any], model_id: str) -> ModelShape:
         intermediate_size=inter,
         vocab_size=_require(text, model_id, "vocab_size", "padded_vocab_size"),
         max_position_embeddings=_max_positions(text),
-        torch_dtype=str(_first(text, "torch_dtype", "dtype", default=_first(cfg, "torch_dtype", default="bfloat16"))),
-        tie_word_embeddings=bool(_first(text, "tie_word_embeddings", default=cfg.get("tie_word_embeddings", False))),
+        torch_dtype=str(
+            _first(text, "torch_dtype", "dtype", default=_first(cfg, "torch_dtype", default="bfloat16"))
+        ),
+        tie_word_embeddings=_tied(cfg, text),
         attention_bias=bool(text.get("attention_bias") or "Qwen2" in str(cfg.get("architectures"))),
         moe=_moe(moe_cfg, layers, inter),
         mla=mla,
         sliding_window=int(window) if window else None,
         num_sliding_layers=sliding,
         vision_params=_vision_params(cfg),
-        quantization=parse_quantization(_first(cfg, "quantization_config", default=text.get("quantization_config"))),
+        quantization=parse_quantization(
+            _first(cfg, "quantization_config", default=text.get("quantization_config"))
+        ),
         notes=tuple(notes),
     )
+
+
+def _tied(cfg: Mapping[str, Any], text: Mapping[str, Any]) -> bool:
+    """tie_word_embeddings, defaulting like transformers does per family (Gemma ties, Llama/Qwen do not)."""
+    value = _first(text, "tie_word_embeddings", default=cfg.get("tie_word_embeddings"))
+    if value is None:
+        family = str(text.get("model_type") or cfg.get("model_type") or "")
+        return family.startswith("gemma")
+    return bool(value)
 
 
 def _max_positions(cfg: Mapping[str, Any]) -> int | None:

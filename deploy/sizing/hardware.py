@@ -1,9 +1,11 @@
-"""Hardware: GPU memory as vLLM will see it, for a catalog instance type or any card given by memory and count.
+"""Hardware: GPU memory as vLLM will see it, for a catalog instance type or any card given by memory and
+count.
 
-Rule: plan from the memory the driver reports (nvidia-smi MiB, as the catalog stores it), minus what torch cannot
-see. torch's ``mem_get_info`` total is below nvidia-smi's figure by about 0.45 GiB on every card in the
-calibration set (H100 81,559 MiB -> 79.19 GiB, A100-40GB 40,960 MiB -> 39.50 GiB, A10 23,028 MiB -> 22.06 GiB,
-RTX 3090 24,576 MiB -> 23.58 GiB, L40S 46,068 MiB -> 44.52 GiB); we subtract 0.47 GiB, the upper end.
+Rule: plan from the memory the driver reports (nvidia-smi MiB, as the catalog stores it), minus what torch
+cannot see. torch's ``mem_get_info`` total is below nvidia-smi's figure by about 0.45 GiB on every card in
+the calibration set (H100 81,559 MiB -> 79.19 GiB, A100-40GB 40,960 MiB -> 39.50 GiB, A10 23,028 MiB ->
+22.06 GiB, RTX 3090 24,576 MiB -> 23.58 GiB, L40S 46,068 MiB -> 44.52 GiB); we subtract 0.47 GiB, the upper
+end.
 """
 
 from __future__ import annotations
@@ -33,11 +35,19 @@ class Hardware:
 
     def __post_init__(self) -> None:
         if self.gpu_memory_mib <= 0:
-            raise UsageError(f"gpu_memory_mib={self.gpu_memory_mib} must be positive", field="gpu_memory_mib",
-                             value=self.gpu_memory_mib, fix="pass the per-GPU memory nvidia-smi reports, in MiB")
+            raise UsageError(
+                f"gpu_memory_mib={self.gpu_memory_mib} must be positive",
+                field="gpu_memory_mib",
+                value=self.gpu_memory_mib,
+                fix="pass the per-GPU memory nvidia-smi reports, in MiB",
+            )
         if self.gpu_count <= 0:
-            raise UsageError(f"gpus={self.gpu_count} must be positive", field="gpus", value=self.gpu_count,
-                             fix="pass the number of GPUs (>= 1)")
+            raise UsageError(
+                f"gpus={self.gpu_count} must be positive",
+                field="gpus",
+                value=self.gpu_count,
+                fix="pass the number of GPUs (>= 1)",
+            )
 
     @property
     def visible_bytes(self) -> int:

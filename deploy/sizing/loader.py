@@ -1,9 +1,11 @@
-"""load_shape: find a model's config.json (bundled library, a file, a model directory) and turn it into a shape.
+"""load_shape: find a model's config.json (bundled library, a file, a model directory) and turn it into a
+shape.
 
-Rule: no network. A Hub id resolves only through the bundled library (deploy/sizing/library/<org>--<name>.json,
-the published config.json plus ``_source``/``_notes``/``_parameters``/``_aliases``), so validation works offline
-and in CI. A model directory adds exact weight bytes from its safetensors headers; the library's ``_parameters``
-(dtype -> count) give exact totals otherwise. An S3 prefix needs ``config_path``.
+Rule: no network. A Hub id resolves only through the bundled library
+(deploy/sizing/library/<org>--<name>.json, the published config.json plus
+``_source``/``_notes``/``_parameters``/``_aliases``), so validation works offline and in CI. A model
+directory adds exact weight bytes from its safetensors headers; the library's ``_parameters`` (dtype ->
+count) give exact totals otherwise. An S3 prefix needs ``config_path``.
 """
 
 from __future__ import annotations
@@ -53,14 +55,26 @@ def _read_json(path: Path, what: str) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text())
     except OSError as exc:
-        raise SpecError(f"cannot read {what} {path}: {exc.strerror}", field="model.config", value=str(path),
-                        fix="check the path") from None
+        raise SpecError(
+            f"cannot read {what} {path}: {exc.strerror}",
+            field="model.config",
+            value=str(path),
+            fix="check the path",
+        ) from None
     except ValueError as exc:
-        raise SpecError(f"{what} {path} is not valid JSON: {exc}", field="model.config", value=str(path),
-                        fix="point at the model's config.json") from None
+        raise SpecError(
+            f"{what} {path} is not valid JSON: {exc}",
+            field="model.config",
+            value=str(path),
+            fix="point at the model's config.json",
+        ) from None
     if not isinstance(data, dict):
-        raise SpecError(f"{what} {path} is not a JSON object", field="model.config", value=str(path),
-                        fix="point at the model's config.json")
+        raise SpecError(
+            f"{what} {path} is not a JSON object",
+            field="model.config",
+            value=str(path),
+            fix="point at the model's config.json",
+        )
     return data
 
 
@@ -68,15 +82,21 @@ def _from_config(data: dict[str, Any], model_id: str, source: str) -> ModelShape
     shape = shape_from_config(data, model_id)
     counts = data.get("_parameters")
     if isinstance(counts, dict) and counts:
-        shape = replace(shape, exact_weight_bytes=parameter_count_bytes(counts), weight_bytes_source="_parameters")
+        shape = replace(
+            shape, exact_weight_bytes=parameter_count_bytes(counts), weight_bytes_source="_parameters"
+        )
     return shape.with_notes(f"shape from {source}")
 
 
 def _from_directory(directory: Path, ref: str) -> ModelShape:
     config = directory / "config.json"
     if not config.is_file():
-        raise SpecError(f"model directory {directory} has no config.json", field="model.id", value=ref,
-                        fix="point at a Hugging Face model directory (config.json + *.safetensors)")
+        raise SpecError(
+            f"model directory {directory} has no config.json",
+            field="model.id",
+            value=ref,
+            fix="point at a Hugging Face model directory (config.json + *.safetensors)",
+        )
     shape = _from_config(_read_json(config, "config"), directory.name, str(config))
     exact = directory_weight_bytes(directory)
     if exact:
@@ -89,12 +109,16 @@ def _unknown(ref: str) -> SpecError:
     close = difflib.get_close_matches(ref.lower(), [k.lower() for k in known], n=3, cutoff=0.5)
     suggestions = [k for k in known if k.lower() in close]
     hint = f"did you mean {', '.join(suggestions)}? " if suggestions else ""
-    return SpecError(f"model {ref!r} is not in the bundled library and is not a local path", field="model.id",
-                     value=ref, fix=f"{hint}or pass the model's config.json (model.config / --config)")
+    return SpecError(
+        f"model {ref!r} is not in the bundled library and is not a local path",
+        field="model.id",
+        value=ref,
+        fix=f"{hint}or pass the model's config.json (model.config / --config)",
+    )
 
 
 def load_shape(ref: str, *, config_path: str | Path | None = None) -> ModelShape:
-    """Shape of a model: ``config_path`` wins; else a local dir/file; else the bundled library (case-insensitive)."""
+    """Shape of a model: ``config_path`` wins; else a local dir/file; else the bundled library (any case)."""
     if config_path is not None:
         return _from_config(_read_json(Path(config_path), "config"), ref, str(config_path))
     path = Path(ref).expanduser()
@@ -108,6 +132,10 @@ def load_shape(ref: str, *, config_path: str | Path | None = None) -> ModelShape
         canonical = found.stem.replace("--", "/", 1)
         return _from_config(data, canonical, f"bundled library ({data.get('_source', found.name)})")
     if ref.startswith("s3://"):
-        raise SpecError(f"model {ref}: the shape of an S3 model needs its config.json", field="model.config",
-                        value=ref, fix="set model.config (or --config) to a local copy of the model's config.json")
+        raise SpecError(
+            f"model {ref}: the shape of an S3 model needs its config.json",
+            field="model.config",
+            value=ref,
+            fix="set model.config (or --config) to a local copy of the model's config.json",
+        )
     raise _unknown(ref)

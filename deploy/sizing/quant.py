@@ -1,8 +1,9 @@
 """Quantization: how many bytes a linear-layer weight takes in a pre-quantized checkpoint or a runtime mode.
 
-Rule: only linear layers (attention, MLP, experts) are quantized; embeddings, the LM head and norms stay in the
-model dtype, as vLLM's AWQ/GPTQ/FP8/compressed-tensors loaders do. Group-wise formats pay for one fp16 scale (and
-a packed zero point when asymmetric) per group of weights; block-wise FP8 pays one fp32 scale per 128x128 block.
+Rule: only linear layers (attention, MLP, experts) are quantized; embeddings, the LM head and norms stay in
+the model dtype, as vLLM's AWQ/GPTQ/FP8/compressed-tensors loaders do. Group-wise formats pay for one fp16
+scale (and a packed zero point when asymmetric) per group of weights; block-wise FP8 pays one fp32 scale per
+128x128 block.
 """
 
 from __future__ import annotations
@@ -45,7 +46,9 @@ def _compressed_tensors(cfg: Mapping[str, Any]) -> Quantization:
         method = f"compressed-tensors {'FP' if kind == 'float' else 'W'}{bits:g}"
         q = _group_quant(method, bits, int(size) if size else None, not weights.get("symmetric", True))
         return q
-    return Quantization("compressed-tensors", 8.0, note="compressed-tensors (no config_groups; assumed 8-bit)")
+    return Quantization(
+        "compressed-tensors", 8.0, note="compressed-tensors (no config_groups; assumed 8-bit)"
+    )
 
 
 def parse_quantization(cfg: Mapping[str, Any] | None) -> Quantization | None:
@@ -54,11 +57,16 @@ def parse_quantization(cfg: Mapping[str, Any] | None) -> Quantization | None:
         return None
     method = str(cfg.get("quant_method") or cfg.get("quant_algo") or "").lower()
     if method in ("awq", "awq_marlin"):
-        return _group_quant("awq", float(cfg.get("bits", cfg.get("w_bit", 4))),
-                            int(cfg.get("group_size", cfg.get("q_group_size", 128))), bool(cfg.get("zero_point", True)))
+        return _group_quant(
+            "awq",
+            float(cfg.get("bits", cfg.get("w_bit", 4))),
+            int(cfg.get("group_size", cfg.get("q_group_size", 128))),
+            bool(cfg.get("zero_point", True)),
+        )
     if method in ("gptq", "gptq_marlin"):
-        return _group_quant("gptq", float(cfg.get("bits", 4)), int(cfg.get("group_size", 128)),
-                            not cfg.get("sym", True))
+        return _group_quant(
+            "gptq", float(cfg.get("bits", 4)), int(cfg.get("group_size", 128)), not cfg.get("sym", True)
+        )
     if method in ("fp8", "fbgemm_fp8") or method.startswith("fp8"):
         return _fp8(cfg)
     if method == "compressed-tensors":
@@ -66,7 +74,9 @@ def parse_quantization(cfg: Mapping[str, Any] | None) -> Quantization | None:
     if method == "modelopt":
         return Quantization("modelopt", 4.0 if "fp4" in str(cfg).lower() else 8.0)
     if method == "bitsandbytes":
-        return RUNTIME_QUANTIZE["bitsandbytes"] if cfg.get("load_in_4bit") else Quantization("bitsandbytes", 8.0)
+        return (
+            RUNTIME_QUANTIZE["bitsandbytes"] if cfg.get("load_in_4bit") else Quantization("bitsandbytes", 8.0)
+        )
     return Quantization(method or "unknown", 8.0, note=f"unrecognised quant_method {method!r}: assumed 8-bit")
 
 
@@ -80,8 +90,16 @@ def runtime_quantization(quantize: str | None, existing: Quantization | None) ->
     if name in RUNTIME_QUANTIZE:
         return RUNTIME_QUANTIZE[name]
     if name in PREQUANTIZED:
-        raise SpecError(f"quantize={quantize}: the checkpoint has no quantization_config, and {quantize} needs a "
-                        "pre-quantized checkpoint", field="engine.quantize", value=quantize,
-                        fix="use a pre-quantized checkpoint or quantize: fp8 (runtime)")
-    raise SpecError(f"quantize={quantize}: unknown quantization method", field="engine.quantize", value=quantize,
-                    fix="use fp8, awq, gptq, compressed-tensors or bitsandbytes")
+        raise SpecError(
+            f"quantize={quantize}: the checkpoint has no quantization_config, and {quantize} needs a "
+            "pre-quantized checkpoint",
+            field="engine.quantize",
+            value=quantize,
+            fix="use a pre-quantized checkpoint or quantize: fp8 (runtime)",
+        )
+    raise SpecError(
+        f"quantize={quantize}: unknown quantization method",
+        field="engine.quantize",
+        value=quantize,
+        fix="use fp8, awq, gptq, compressed-tensors or bitsandbytes",
+    )

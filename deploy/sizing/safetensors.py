@@ -1,7 +1,7 @@
 """Exact weight bytes from safetensors headers: read the 8-byte length and the JSON header, never the tensors.
 
-Rule: a checkpoint's size on the GPU is the sum of its tensors' byte sizes (dtype width x element count) as the
-header states them; reading a few KB per shard is enough and stays fast for 100 GB checkpoints.
+Rule: a checkpoint's size on the GPU is the sum of its tensors' byte sizes (dtype width x element count) as
+the header states them; reading a few KB per shard is enough and stays fast for 100 GB checkpoints.
 """
 
 from __future__ import annotations
@@ -16,8 +16,24 @@ from typing import Any
 from deploy.errors import SpecError
 
 SAFETENSORS_DTYPE_BYTES = {
-    "F64": 8, "I64": 8, "U64": 8, "F32": 4, "I32": 4, "U32": 4, "F16": 2, "BF16": 2, "I16": 2, "U16": 2,
-    "F8_E4M3": 1, "F8_E5M2": 1, "F8_E8M0": 1, "I8": 1, "U8": 1, "BOOL": 1, "F4": 0.5, "F6_E2M3": 0.75,
+    "F64": 8,
+    "I64": 8,
+    "U64": 8,
+    "F32": 4,
+    "I32": 4,
+    "U32": 4,
+    "F16": 2,
+    "BF16": 2,
+    "I16": 2,
+    "U16": 2,
+    "F8_E4M3": 1,
+    "F8_E5M2": 1,
+    "F8_E8M0": 1,
+    "I8": 1,
+    "U8": 1,
+    "BOOL": 1,
+    "F4": 0.5,
+    "F6_E2M3": 0.75,
     "F6_E3M2": 0.75,
 }
 MAX_HEADER_BYTES = 100 * 1024 * 1024
@@ -28,16 +44,28 @@ def read_header(path: Path) -> dict[str, Any]:
     with path.open("rb") as handle:
         raw_len = handle.read(8)
         if len(raw_len) != 8:
-            raise SpecError(f"{path}: not a safetensors file (shorter than 8 bytes)", field="model.id",
-                            value=str(path), fix="remove the broken file or re-download the checkpoint")
+            raise SpecError(
+                f"{path}: not a safetensors file (shorter than 8 bytes)",
+                field="model.id",
+                value=str(path),
+                fix="remove the broken file or re-download the checkpoint",
+            )
         (length,) = struct.unpack("<Q", raw_len)
         if length > MAX_HEADER_BYTES:
-            raise SpecError(f"{path}: safetensors header length {length} is implausible", field="model.id",
-                            value=str(path), fix="re-download the checkpoint")
+            raise SpecError(
+                f"{path}: safetensors header length {length} is implausible",
+                field="model.id",
+                value=str(path),
+                fix="re-download the checkpoint",
+            )
         header = json.loads(handle.read(length))
     if not isinstance(header, dict):
-        raise SpecError(f"{path}: safetensors header is not a JSON object", field="model.id", value=str(path),
-                        fix="re-download the checkpoint")
+        raise SpecError(
+            f"{path}: safetensors header is not a JSON object",
+            field="model.id",
+            value=str(path),
+            fix="re-download the checkpoint",
+        )
     return header
 
 
@@ -61,9 +89,11 @@ def directory_weight_bytes(directory: Path) -> int | None:
 
 
 def parameter_count_bytes(counts: Mapping[str, Any]) -> int:
-    """Bytes from a ``{dtype: count}`` table (the Hub's safetensors.parameters, the library's ``_parameters``)."""
+    """Bytes from a ``{dtype: count}`` table (Hub safetensors.parameters, the library's ``_parameters``)."""
     total = 0.0
     for dtype, count in counts.items():
-        key = str(dtype).upper().replace("BFLOAT16", "BF16").replace("FLOAT16", "F16").replace("FLOAT32", "F32")
+        key = (
+            str(dtype).upper().replace("BFLOAT16", "BF16").replace("FLOAT16", "F16").replace("FLOAT32", "F32")
+        )
         total += SAFETENSORS_DTYPE_BYTES.get(key, 2) * float(count)
     return int(total)

@@ -1,11 +1,11 @@
 """Model shape: the few numbers of a checkpoint that decide GPU memory, and the per-rank arithmetic on them.
 
-Rule: a :class:`ModelShape` is pure data built from a config.json (see :mod:`deploy.sizing.config`); everything here
-is a function of the shape and a tensor-parallel degree, with no I/O. Weights per rank follow how vLLM shards a
-decoder: attention/MLP/expert matrices split by tp, embeddings and LM head split by vocabulary padded to 64, norms
-and routers replicated, KV projections replicated when there are fewer KV heads than ranks. When exact totals are
-known (safetensors headers or the library's ``_parameters``), they scale the structural estimate so the split stays
-structural but the sum is exact.
+Rule: a :class:`ModelShape` is pure data built from a config.json (see :mod:`deploy.sizing.config`);
+everything here is a function of the shape and a tensor-parallel degree, with no I/O. Weights per rank
+follow how vLLM shards a decoder: attention/MLP/expert matrices split by tp, embeddings and LM head split by
+vocabulary padded to 64, norms and routers replicated, KV projections replicated when there are fewer KV
+heads than ranks. When exact totals are known (safetensors headers or the library's ``_parameters``), they
+scale the structural estimate so the split stays structural but the sum is exact.
 """
 
 from __future__ import annotations
@@ -17,8 +17,20 @@ from deploy.errors import SpecError
 
 VOCAB_PADDING = 64
 DTYPE_BYTES = {
-    "float32": 4.0, "fp32": 4.0, "float16": 2.0, "fp16": 2.0, "half": 2.0, "bfloat16": 2.0, "bf16": 2.0,
-    "float8": 1.0, "fp8": 1.0, "fp8_e4m3": 1.0, "fp8_e5m2": 1.0, "int8": 1.0, "uint8": 1.0, "int4": 0.5,
+    "float32": 4.0,
+    "fp32": 4.0,
+    "float16": 2.0,
+    "fp16": 2.0,
+    "half": 2.0,
+    "bfloat16": 2.0,
+    "bf16": 2.0,
+    "float8": 1.0,
+    "fp8": 1.0,
+    "fp8_e4m3": 1.0,
+    "fp8_e5m2": 1.0,
+    "int8": 1.0,
+    "uint8": 1.0,
+    "int4": 0.5,
 }
 
 
@@ -87,15 +99,17 @@ class ModelShape:
     weight_bytes_source: str = "config"
     notes: tuple[str, ...] = field(default_factory=tuple)
 
-    # ---- constraints -------------------------------------------------------------------------------------------
+    # ---- constraints ---------------------------------------------------------------------------------------
 
     def tp_problem(self, tp: int) -> str | None:
         """Why vLLM would refuse this tensor-parallel degree, or None when it is valid."""
         if tp < 1:
             return "tensor_parallel_degree must be >= 1"
         if self.num_attention_heads % tp:
-            return (f"Total number of attention heads ({self.num_attention_heads}) must be divisible by "
-                    f"tensor parallel size ({tp})")
+            return (
+                f"Total number of attention heads ({self.num_attention_heads}) must be divisible by "
+                f"tensor parallel size ({tp})"
+            )
         kv = self.num_kv_heads
         if self.mla is None and kv % tp and tp % kv:
             return f"{kv} KV heads: tensor parallel size ({tp}) must divide them or be a multiple of them"
@@ -109,10 +123,14 @@ class ModelShape:
         problem = self.tp_problem(tp)
         if problem:
             valid = ", ".join(str(t) for t in self.valid_tp_degrees(max(8, tp)))
-            raise SpecError(f"{field_name}={tp}: {problem} for {self.model_id}",
-                            field=field_name, value=tp, fix=f"use one of: {valid}")
+            raise SpecError(
+                f"{field_name}={tp}: {problem} for {self.model_id}",
+                field=field_name,
+                value=tp,
+                fix=f"use one of: {valid}",
+            )
 
-    # ---- KV cache ----------------------------------------------------------------------------------------------
+    # ---- KV cache ------------------------------------------------------------------------------------------
 
     def kv_heads_per_rank(self, tp: int) -> int:
         return 1 if self.mla else max(1, self.num_kv_heads // tp)
@@ -123,9 +141,9 @@ class ModelShape:
             per_layer = (self.mla.kv_lora_rank + self.mla.qk_rope_head_dim) * kv_dtype_bytes
         else:
             per_layer = 2 * self.kv_heads_per_rank(tp) * self.head_dim * kv_dtype_bytes
-        return int(round(self.num_layers * per_layer))
+        return round(self.num_layers * per_layer)
 
-    # ---- weights -----------------------------------------------------------------------------------------------
+    # ---- weights -------------------------------------------------------------------------------------------
 
     def padded_vocab(self) -> int:
         return math.ceil(self.vocab_size / VOCAB_PADDING) * VOCAB_PADDING
@@ -143,7 +161,11 @@ class ModelShape:
             return sharded, replicated
         q_and_o = 2 * h * heads * self.head_dim / tp
         kv = 2 * h * self.kv_heads_per_rank(tp) * self.head_dim
-        bias = (heads * self.head_dim / tp + 2 * self.kv_heads_per_rank(tp) * self.head_dim) if self.attention_bias else 0
+        bias = (
+            (heads * self.head_dim / tp + 2 * self.kv_heads_per_rank(tp) * self.head_dim)
+            if self.attention_bias
+            else 0
+        )
         return q_and_o + kv + bias, 0.0
 
     def _mlp_params(self, tp: int) -> tuple[float, float]:
@@ -154,7 +176,9 @@ class ModelShape:
         replicated = 0.0
         if self.moe:
             m = self.moe
-            per_layer = m.num_experts * 3 * h * m.expert_intermediate_size + 3 * h * m.shared_intermediate_size
+            per_layer = (
+                m.num_experts * 3 * h * m.expert_intermediate_size + 3 * h * m.shared_intermediate_size
+            )
             sharded += m.num_moe_layers * per_layer / tp
             replicated += m.num_moe_layers * h * m.num_experts
         return sharded, replicated
@@ -179,13 +203,17 @@ class ModelShape:
         padded_excess *= 1 if self.tie_word_embeddings else 2
         return self.linear_params_per_rank(1) + self.other_params_per_rank(1) - padded_excess
 
-    def weight_bytes_per_rank(self, tp: int, *, dtype_bytes: float, runtime: Quantization | None = None) -> float:
+    def weight_bytes_per_rank(
+        self, tp: int, *, dtype_bytes: float, runtime: Quantization | None = None
+    ) -> float:
         """Weight bytes one rank holds; scaled to the exact checkpoint total when that is known.
 
         ``runtime`` is a load-time quantization (``quantize: fp8``) of an unquantized checkpoint.
         """
         linear_bytes = self._linear_bytes_per_param(dtype_bytes, runtime)
-        per_rank = self.linear_params_per_rank(tp) * linear_bytes + self.other_params_per_rank(tp) * dtype_bytes
+        per_rank = (
+            self.linear_params_per_rank(tp) * linear_bytes + self.other_params_per_rank(tp) * dtype_bytes
+        )
         if self.exact_weight_bytes:
             stored = DTYPE_BYTES.get(self.torch_dtype, 2.0)
             stored_linear = self._linear_bytes_per_param(stored, None)

@@ -1,10 +1,12 @@
-"""What changes with the vLLM version: scheduler defaults, what the profile run measures, where CUDA graphs go.
+"""What changes with the vLLM version: scheduler defaults, what the profile run measures, where CUDA graphs
+go.
 
-Rule: every version-dependent constant of the estimator lives here, keyed by the vLLM version (and V0/V1 engine),
-so the estimator follows the version asked for. LMI v15 ships vLLM 0.8.4 with the V1 engine (``VLLM_USE_V1=0``
-selects V0). Sources: vLLM's ``EngineArgs`` defaults, ``gpu_worker.determine_available_memory`` (V1) and
-``worker.determine_num_available_blocks`` (V0) of each line, and the calibration logs (0.6 to 0.26) for the sizes
-the source code cannot give (sampler workspace, non-torch overhead, CUDA-graph pool).
+Rule: every version-dependent constant of the estimator lives here, keyed by the vLLM version (and V0/V1
+engine), so the estimator follows the version asked for. LMI v15 ships vLLM 0.8.4 with the V1 engine
+(``VLLM_USE_V1=0`` selects V0). Sources: vLLM's ``EngineArgs`` defaults,
+``gpu_worker.determine_available_memory`` (V1) and ``worker.determine_num_available_blocks`` (V0) of each
+line, and the calibration logs (0.6 to 0.26) for the sizes the source code cannot give (sampler workspace,
+non-torch overhead, CUDA-graph pool).
 """
 
 from __future__ import annotations
@@ -49,8 +51,12 @@ def parse_version(text: str) -> tuple[int, int, int]:
             break
         parts.append(int(digits))
     if not parts:
-        raise UsageError(f"vllm_version={text!r} is not a version", field="vllm_version", value=text,
-                         fix="use a version like 0.8.4")
+        raise UsageError(
+            f"vllm_version={text!r} is not a version",
+            field="vllm_version",
+            value=text,
+            fix="use a version like 0.8.4",
+        )
     while len(parts) < 3:
         parts.append(0)
     return parts[0], parts[1], parts[2]
@@ -79,7 +85,7 @@ class VllmBehaviour:
 
     @property
     def device_wide_non_torch(self) -> bool:
-        """V1 before 0.9.1 counted all device memory not owned by torch (CUDA context included) as non-torch."""
+        """V1 before 0.9.1 counted all device memory torch does not own (since start-up) as non-torch."""
         return self.engine == "v1" and self.version < (0, 9, 1)
 
     @property
@@ -95,7 +101,7 @@ class VllmBehaviour:
         return 40.0 if self.version < (0, 10, 0) else 15.4
 
     def non_torch_bytes(self, tp: int) -> float:
-        """CUDA context / cuBLAS workspaces (when counted), plus NCCL and custom all-reduce buffers at tp > 1."""
+        """cuBLAS workspaces and other non-torch memory, plus NCCL and custom all-reduce buffers at tp > 1."""
         base = 0.6 * GIB if self.device_wide_non_torch else 0.3 * GIB
         return base + (1.85 * GIB if tp > 1 else 0.0)
 
@@ -111,11 +117,15 @@ class VllmBehaviour:
             return params.enable_chunked_prefill
         return (params.max_model_len or 0) > LONG_CONTEXT_TOKENS
 
-    def profiled_tokens(self, params: EngineParams, max_model_len: int, gpu_bytes: float, gpu_name: str) -> int:
+    def profiled_tokens(
+        self, params: EngineParams, max_model_len: int, gpu_bytes: float, gpu_name: str
+    ) -> int:
         """Tokens of the profile run's forward pass (the activation peak scales with it)."""
         batched = params.max_num_batched_tokens
         if batched is None:
-            large = self.large_gpu_defaults and gpu_bytes >= LARGE_GPU_BYTES and "A100" not in gpu_name.upper()
+            large = (
+                self.large_gpu_defaults and gpu_bytes >= LARGE_GPU_BYTES and "A100" not in gpu_name.upper()
+            )
             batched = 8192 if large else 2048
         if not self.chunked_prefill(params):
             return max(max_model_len, batched)
@@ -136,9 +146,17 @@ class VllmBehaviour:
 def behaviour_for(params: EngineParams) -> VllmBehaviour:
     version = parse_version(params.vllm_version)
     if params.engine not in ("v0", "v1"):
-        raise UsageError(f"engine={params.engine!r} is not a vLLM engine", field="vllm_engine",
-                         value=params.engine, fix="use v0 or v1")
+        raise UsageError(
+            f"engine={params.engine!r} is not a vLLM engine",
+            field="vllm_engine",
+            value=params.engine,
+            fix="use v0 or v1",
+        )
     if params.engine == "v0" and version >= (0, 11, 0):
-        raise UsageError(f"vLLM {params.vllm_version} has no V0 engine", field="vllm_engine", value="v0",
-                         fix="use --vllm-engine v1 (V0 was removed in vLLM 0.11)")
+        raise UsageError(
+            f"vLLM {params.vllm_version} has no V0 engine",
+            field="vllm_engine",
+            value="v0",
+            fix="use --vllm-engine v1 (V0 was removed in vLLM 0.11)",
+        )
     return VllmBehaviour(version, params.engine)

@@ -215,3 +215,9 @@ def test_to_dict_is_json_ready() -> None:
     assert decoded["instance"]["gpu"]["name"] == "A10G"
     assert decoded["instance"]["total_gpu_memory_mib"] == 4 * 23028
     assert decoded["version"]["default"] is True
+
+
+def test_release_dates_are_iso_and_never_go_backwards() -> None:
+    dates = [release.release_date for release in catalog.lmi_versions()]
+    assert all(date is not None and re.fullmatch(r"\d{4}-\d{2}-\d{2}", date) for date in dates)
+    assert dates == sorted(dates)  # type: ignore[type-var]

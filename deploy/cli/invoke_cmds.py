@@ -1,0 +1,233 @@
+"""``lmi invoke``, ``lmi chat`` and ``lmi bench``: talk to a deployed endpoint and load-test it.
+
+Rule: parse flags, call :class:`deploy.invoke.Endpoint` / :func:`deploy.bench.run_bench`, print. Only typer
+and the standard library at module level (``lmi --help`` must stay fast); boto3, rich and the library load
+inside the commands.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import typer
+
+from deploy.cli._common import JSON_OPTION, LOCAL_OPTION, PROFILE_OPTION, REGION_OPTION
+
+NAME_ARG = typer.Argument(..., help="Endpoint name.")
+PARAM_OPTION = typer.Option(
+    None,
+    "--param",
+    "-p",
+    help="Generation parameter key=value (repeatable; values parse as JSON when they can).",
+)
+CHAT_FLAG = typer.Option(
+    False, "--chat", help="Use the OpenAI chat schema (messages) instead of LMI (inputs)."
+)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``invoke``, ``chat`` and ``bench`` to the app."""
+    app.command("invoke")(invoke_cmd)
+    app.command("chat")(chat_cmd)
+    app.command("bench")(bench_cmd)
+
+
+def _endpoint(name: str, region: str | None, profile: str | None, local: bool, **options: Any) -> Any:
+    from deploy.cli._common import aws_context
+    from deploy.invoke import Endpoint
+
+    return Endpoint(name, context=aws_context(region, profile, local), **options)
+
+
+def _params(pairs: list[str] | None) -> dict[str, Any]:
+    from deploy.invoking.requests import parse_param
+
+    return dict(parse_param(pair) for pair in pairs or [])
+
+
+def invoke_cmd(
+    name: str = NAME_ARG,
+    prompt: str = typer.Option(..., "--prompt", help="The prompt (LMI schema) or user message (--chat)."),
+    param: list[str] | None = PARAM_OPTION,
+    stream: bool = typer.Option(False, "--stream", help="Print text as it is generated."),
+    chat: bool = CHAT_FLAG,
+    system: str | None = typer.Option(None, "--system", help="System message (implies --chat)."),
+    as_json: bool = JSON_OPTION,
+    local: bool = LOCAL_OPTION,
+    region: str | None = REGION_OPTION,
+    profile: str | None = PROFILE_OPTION,
+) -> None:
+    """Send one request; print the generated text (or, with --json, the parsed response)."""
+    endpoint = _endpoint(name, region, profile, local)
+    params = _params(param)
+    use_chat = chat or system is not None
+    request: Any = prompt
+    if use_chat:
+        request = ([{"role": "system", "content": system}] if system else []) + [
+            {"role": "user", "content": prompt}
+        ]
+    if stream:
+        result = _print_stream(
+            endpoint.chat_stream(request, **params) if use_chat else endpoint.stream(request, **params),
+            echo=not as_json,
+        )
+    else:
+        result = endpoint.chat(request, **params) if use_chat else endpoint.generate(request, **params)
+    if as_json:
+        from deploy.cli._common import print_json
+
+        print_json(result)
+    elif not stream:
+        typer.echo(result.text)
+
+
+def _print_stream(stream: Any, *, echo: bool) -> Any:
+    for text in stream:
+        if echo:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+    if echo:
+        sys.stdout.write("\n")
+    return stream.result
+
+
+def chat_cmd(
+    name: str = NAME_ARG,
+    system: str | None = typer.Option(None, "--system", help="System message that starts the conversation."),
+    param: list[str] | None = PARAM_OPTION,
+    local: bool = LOCAL_OPTION,
+    region: str | None = REGION_OPTION,
+    profile: str | None = PROFILE_OPTION,
+) -> None:
+    """Interactive chat (streaming, keeps history). Type /reset to start over, /exit or Ctrl-D to leave."""
+    from deploy.errors import LmiError
+    from deploy.invoking.errors import EndpointNotFoundError
+
+    endpoint = _endpoint(name, region, profile, local)
+    params = _params(param)
+    start = [{"role": "system", "content": system}] if system else []
+    history = list(start)
+    sys.stderr.write(f"chatting with {name}; /reset clears the history, /exit leaves\n")
+    while True:
+        sys.stderr.write("you> ")
+        sys.stderr.flush()
+        line = sys.stdin.readline()
+        text = line.strip()
+        if not line or text == "/exit":
+            return
+        if not text:
+            continue
+        if text == "/reset":
+            history = list(start)
+            sys.stderr.write("(history cleared)\n")
+            continue
+        try:
+            result = _print_stream(
+                endpoint.chat_stream([*history, {"role": "user", "content": text}], **params), echo=True
+            )
+        except EndpointNotFoundError:
+            raise
+        except LmiError as exc:
+            sys.stderr.write(f"error: {exc}\n")
+            continue
+        history += [{"role": "user", "content": text}, result.message]
+
+
+def _levels(text: str | None, cast: Any, flag: str) -> tuple[Any, ...]:
+    from deploy.errors import UsageError
+
+    if not text:
+        return ()
+    try:
+        return tuple(cast(part) for part in text.split(",") if part.strip())
+    except ValueError as exc:
+        raise UsageError(
+            f"{flag} must be a comma-separated list of numbers",
+            field=flag,
+            value=text,
+            fix=f"e.g. {flag} 1,4,16",
+        ) from exc
+
+
+def bench_cmd(
+    name: str = NAME_ARG,
+    concurrency: str = typer.Option(
+        "1,4,16,64", "--concurrency", help="Closed-loop levels, comma-separated."
+    ),
+    rate: str | None = typer.Option(
+        None, "--rate", help="Open-loop Poisson rates in req/s (replaces levels)."
+    ),
+    requests: int | None = typer.Option(
+        None, "--requests", help="Requests per level (default 4 per stream)."
+    ),
+    duration: float | None = typer.Option(
+        None, "--duration", help="Seconds per level (stops a level early)."
+    ),
+    input_tokens: int = typer.Option(128, "--input-tokens", help="Approximate prompt length in tokens."),
+    output_tokens: int = typer.Option(128, "--output-tokens", help="Tokens generated per request."),
+    instance_type: str | None = typer.Option(
+        None, "--instance-type", help="For cost (default: the endpoint's)."
+    ),
+    instance_count: int | None = typer.Option(
+        None, "--instance-count", help="For cost (default: the endpoint's)."
+    ),
+    slo_ttft_ms: float | None = typer.Option(
+        None, "--slo-ttft-ms", help="Goodput SLO on time to first token."
+    ),
+    slo_tpot_ms: float | None = typer.Option(
+        None, "--slo-tpot-ms", help="Goodput SLO on time per output token."
+    ),
+    chat: bool = CHAT_FLAG,
+    seed: int = typer.Option(0, "--seed", help="Seed for prompts and Poisson arrivals."),
+    plot: str | None = typer.Option(None, "--plot", help="Write latency/throughput vs load to this PNG."),
+    as_json: bool = JSON_OPTION,
+    local: bool = LOCAL_OPTION,
+    region: str | None = REGION_OPTION,
+    profile: str | None = PROFILE_OPTION,
+) -> None:
+    """Load-test an endpoint with streaming requests: TTFT, TPOT, ITL, E2E, tokens/s, goodput and cost."""
+    from deploy.bench import BenchConfig, Slo, pool_size, run_bench
+    from deploy.bench.pricing import capacity_and_price
+    from deploy.bench.report import run_with_progress
+
+    config = BenchConfig(
+        concurrency=_levels(concurrency, int, "--concurrency"), rates=_levels(rate, float, "--rate"),
+        requests=requests, duration_s=duration, input_tokens=input_tokens, output_tokens=output_tokens,
+        chat=chat, seed=seed, slo=Slo(_s(slo_ttft_ms), _s(slo_tpot_ms)),
+    )  # fmt: skip
+    endpoint = _endpoint(
+        name,
+        region,
+        profile,
+        local,
+        max_pool_connections=pool_size(config),
+        max_attempts=1,
+        read_timeout_s=300.0,
+    )
+    if plot:
+        from deploy.bench.report import require_matplotlib
+
+        require_matplotlib(plot)
+    config = capacity_and_price(endpoint, config, instance_type, instance_count)
+    report = run_with_progress(run_bench, endpoint, config, quiet=as_json)
+    if plot:
+        from deploy.bench.report import plot as draw
+
+        draw(report, plot)
+    if as_json:
+        from deploy.cli._common import print_json
+
+        print_json(report)
+        return
+    from deploy.bench.report import render_tables
+    from deploy.cli._common import console
+
+    for table in render_tables(report):
+        console().print(table)
+    if plot:
+        typer.echo(f"plot written to {plot}")
+
+
+def _s(ms: float | None) -> float | None:
+    return None if ms is None else ms / 1000.0

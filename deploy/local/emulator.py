@@ -1,0 +1,160 @@
+"""``Emulator``: the embedded SageMaker + LMI emulator as an HTTP server on 127.0.0.1, for tests and ``--local``.
+
+Rule: one object owns one server thread and its clock; starting it makes no AWS call and touches no file, and
+``context()`` hands out an ordinary :class:`deploy.aws.session.AwsContext` whose clients talk to it, so the code
+under test is exactly the code that talks to AWS. moto's backends are process-global: leaving the ``with`` block
+resets them, as ``mock_aws`` does.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import TracebackType
+from typing import Any
+
+from deploy.aws.session import AwsContext, make_context
+from deploy.local.app import EmulatorApp, EmulatorState, FaultInjector
+from deploy.local.background import fake_session
+from deploy.local.control import install_moto_patches
+from deploy.local.endpoints import EndpointRegistry
+from deploy.local.runtime import Timing
+
+DEFAULT_FAULT_STATUS = {
+    "ThrottlingException": 400,
+    "ServiceUnavailable": 503,
+    "InternalFailure": 500,
+    "ModelError": 424,
+    "ModelNotReadyException": 429,
+    "ResourceLimitExceeded": 400,
+}
+DEFAULT_FAULT_MESSAGE = {"ThrottlingException": "Rate exceeded", "ModelStreamError": "Model stream failed"}
+
+
+class Emulator:
+    """SageMaker hosting + the LMI v15 container, emulated; use as a context manager.
+
+    ``time_scale`` multiplies the lifecycle phases (1.0: a few seconds each, for demos; 0: immediate, for tests);
+    ``ttft_s``/``itl_s`` set the simulated time to first token and inter-token latency.
+    """
+
+    def __init__(
+        self,
+        *,
+        time_scale: float = 1.0,
+        ttft_s: float = 0.0,
+        itl_s: float = 0.0,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        region: str = "us-east-1",
+    ) -> None:
+        self.state = EmulatorState(EndpointRegistry(time_scale), Timing(ttft_s, itl_s), FaultInjector())
+        self.host, self.port, self.region = host, port, region
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def endpoint_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the emulator is not running: call start() or use it as a context manager")
+        return f"http://{self.host}:{self._server.server_port}"
+
+    def start(self) -> Emulator:
+        """Bind the port and serve on a daemon thread; returns self."""
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+        from werkzeug.serving import make_server
+
+        install_moto_patches()
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        app = EmulatorApp(self.state, DomainDispatcherApplication(create_backend_app))
+        self._server = make_server(
+            self.host, self.port, app, threaded=True, request_handler=MotoRequestHandler
+        )
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="lmi-emulator",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Run in the foreground (the background server process uses this)."""
+        self.start()
+        assert self._thread is not None
+        self._thread.join()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def reset(self) -> None:
+        """Forget every resource (moto backends, endpoints, faults)."""
+        from moto.moto_api._internal.models import moto_api_backend
+
+        with self.state.registry.lock:
+            moto_api_backend.reset()
+            self.state.registry.reset()
+            self.state.faults.clear()
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+        self.reset()
+
+    def context(self, region: str | None = None) -> AwsContext:
+        """An :class:`AwsContext` whose clients call this emulator with dummy credentials."""
+        name = region or self.region
+        return make_context(region=name, endpoint_url=self.endpoint_url, session=fake_session(name))
+
+    def inject_fault(
+        self,
+        operation: str,
+        *,
+        code: str = "ThrottlingException",
+        times: int = 1,
+        status: int | None = None,
+        message: str | None = None,
+    ) -> None:
+        """Make the next ``times`` calls of ``operation`` fail with ``code`` (e.g. throttling, 5xx, ModelError).
+
+        ``code="ModelStreamError"`` on ``InvokeEndpointWithResponseStream`` fails the stream mid-way instead.
+        """
+        self.state.faults.add(
+            operation,
+            code,
+            message or DEFAULT_FAULT_MESSAGE.get(code, f"Injected {code}"),
+            status or DEFAULT_FAULT_STATUS.get(code, 400),
+            times,
+        )
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Hold every endpoint operation in its in-progress state (Creating, Updating, Deleting) until exit."""
+        self.state.registry.frozen = True
+        try:
+            yield
+        finally:
+            self.state.registry.frozen = False
+
+    def set_latency(self, *, ttft_s: float | None = None, itl_s: float | None = None) -> None:
+        if ttft_s is not None:
+            self.state.timing.ttft_s = ttft_s
+        if itl_s is not None:
+            self.state.timing.itl_s = itl_s

@@ -1,0 +1,99 @@
+"""Concrete fixes for a configuration that does not fit; every suggestion is re-estimated and does fit.
+
+Rule: never suggest something we have not checked. Fixes are tried in the order a user would prefer them:
+shorter max_model_len (free), fp8 KV cache (small quality cost), more tensor parallelism on the same instance,
+a higher gpu_memory_utilization, runtime fp8 weights, then another instance type from the catalog.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from deploy.sizing.budget import Budget, compute_budget
+from deploy.sizing.checks import budget_fits
+from deploy.sizing.hardware import Hardware
+from deploy.sizing.shape import ModelShape
+from deploy.sizing.versions import EngineParams
+
+LEN_STEP = 1024
+MIN_USEFUL_LEN = 1024
+
+
+def _fits(shape: ModelShape, hardware: Hardware, params: EngineParams) -> bool:
+    return budget_fits(compute_budget(shape, hardware, params))
+
+
+def max_len_that_fits(
+    shape: ModelShape, hardware: Hardware, params: EngineParams, *, upper: int, step: int = LEN_STEP
+) -> int:
+    """Largest max_model_len <= upper (a multiple of ``step``, or ``upper`` itself) that fits; else 0."""
+    if _fits(shape, hardware, replace(params, max_model_len=upper)):
+        return upper
+    lo, hi = 0, upper // step  # invariant: lo*step fits (or lo == 0), hi*step does not
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if _fits(shape, hardware, replace(params, max_model_len=mid * step)):
+            lo = mid
+        else:
+            hi = mid
+    return lo * step
+
+
+def _len_fix(shape: ModelShape, hardware: Hardware, params: EngineParams, budget: Budget) -> list[str]:
+    length = max_len_that_fits(shape, hardware, params, upper=budget.max_model_len)
+    if length >= MIN_USEFUL_LEN:
+        return [f"set max_model_len <= {length:,} (option.max_model_len={length})"]
+    return []
+
+
+def _same_hardware_fixes(shape: ModelShape, hardware: Hardware, params: EngineParams) -> list[str]:
+    out = []
+    if params.kv_cache_dtype == "auto" and _fits(shape, hardware, replace(params, kv_cache_dtype="fp8")):
+        out.append("set kv_cache_dtype: fp8 (halves the KV cache per token)")
+    larger = [t for t in shape.valid_tp_degrees(hardware.gpu_count) if t > params.tensor_parallel_degree]
+    for tp in larger:
+        if hardware.gpu_count % tp == 0 and _fits(
+            shape, hardware, replace(params, tensor_parallel_degree=tp)
+        ):
+            out.append(f"use tensor_parallel_degree={tp} on {hardware.label}")
+            break
+    if params.gpu_memory_utilization < 0.95 and _fits(
+        shape, hardware, replace(params, gpu_memory_utilization=0.95)
+    ):
+        out.append("set gpu_memory_utilization: 0.95")
+    fp8_ok = hardware.compute_capability is None or hardware.compute_capability >= 8.0
+    runtime_fp8_possible = shape.quantization is None and params.quantize is None and fp8_ok
+    if runtime_fp8_possible and _fits(shape, hardware, replace(params, quantize="fp8")):
+        out.append("set quantize: fp8 (runtime FP8 weights, about half the weight memory)")
+    return out
+
+
+def _instance_fix(shape: ModelShape, hardware: Hardware, params: EngineParams) -> list[str]:
+    try:
+        from deploy.sizing.recommend import recommend
+    except ImportError:  # pragma: no cover - recommend is part of this package
+        return []
+    try:
+        recs = recommend(shape, max_model_len=params.max_model_len, limit=1, base_params=params)
+    except Exception:  # the catalog may be unavailable (e.g. a custom GPU); fixes stay on this hardware
+        return []
+    if not recs:
+        return []
+    best = recs[0]
+    if best.instance_type == hardware.name:
+        return []
+    price = f" at ${best.price_per_hour:.2f}/h" if best.price_per_hour is not None else ""
+    return [
+        f"{best.instance_type} fits with tp={best.tensor_parallel_degree} and {best.headroom:.1f}x headroom"
+        f"{price}"
+    ]
+
+
+def suggest_fixes(shape: ModelShape, hardware: Hardware, params: EngineParams, budget: Budget) -> list[str]:
+    """Checked alternatives that fit, best first."""
+    fixes = _len_fix(shape, hardware, params, budget)
+    fixes += _same_hardware_fixes(shape, hardware, params)
+    fixes += _instance_fix(shape, hardware, params)
+    if not fixes:
+        fixes.append("no single change fits on this hardware; use a larger GPU or a quantized checkpoint")
+    return fixes

@@ -1,0 +1,190 @@
+"""Benchmark statistics: percentiles against hand-computed values, per-request metrics, level aggregates."""
+
+from __future__ import annotations
+
+import random
+import sys
+import types
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from deploy.bench import BenchConfig, BenchReport, RequestRecord, Slo, aggregate, percentile
+from deploy.bench.load import make_prompt, poisson_offsets
+from deploy.bench.metrics import cost_per_million
+from deploy.bench.report import latency_rows, plot, throughput_rows
+from deploy.bench.stats import Distribution
+from deploy.errors import UsageError
+
+
+@pytest.mark.parametrize(
+    ("values", "p", "expected"),
+    [
+        # rank h = (n-1) * p / 100, interpolate between x[floor h] and x[floor h + 1]
+        ([1, 2, 3, 4], 50, 2.5),  # h = 1.5 -> 2 + 0.5 * 1
+        ([1, 2, 3, 4], 90, 3.7),  # h = 2.7 -> 3 + 0.7 * 1
+        ([1, 2, 3, 4], 99, 3.97),  # h = 2.97
+        ([4, 1, 3, 2], 0, 1),  # unsorted input, minimum
+        ([4, 1, 3, 2], 100, 4),  # maximum
+        ([15, 20, 35, 40, 50], 40, 29.0),  # h = 1.6 -> 20 + 0.6 * 15
+        ([10], 99, 10),  # one value: every percentile is that value
+        ([0.1] * 9 + [1.0], 90, 0.19),  # h = 8.1 -> 0.1 + 0.1 * 0.9
+    ],
+)
+def test_percentile_matches_hand_computed_values(values: list[float], p: float, expected: float) -> None:
+    assert percentile(values, p) == pytest.approx(expected)
+
+
+def test_percentile_rejects_empty_input_and_out_of_range() -> None:
+    with pytest.raises(ValueError):
+        percentile([], 50)
+    with pytest.raises(ValueError):
+        percentile([1.0], 101)
+
+
+def test_distribution_of_nothing_is_empty_and_scaled_to_milliseconds() -> None:
+    assert Distribution.of([]).to_dict()["p50"] is None
+    dist = Distribution.of([0.001, 0.002, 0.003])
+    assert dist.to_dict() == {
+        "count": 3,
+        "mean": 2.0,
+        "p50": 2.0,
+        "p90": 2.8,
+        "p99": 2.98,
+        "min": 1.0,
+        "max": 3.0,
+    }
+
+
+def test_request_metrics_follow_the_definitions() -> None:
+    # tokens at 0.5, 0.6, 0.8, 1.1 s; stream ends at 1.2 s; 4 output tokens
+    record = RequestRecord(sent_at=0.0, token_times=(0.5, 0.6, 0.8, 1.1), e2e_s=1.2, output_tokens=4)
+    assert record.ttft_s == 0.5
+    assert record.itls == pytest.approx([0.1, 0.2, 0.3])
+    assert record.tpot_s == pytest.approx((1.2 - 0.5) / 3)
+    assert record.meets(0.5, 0.25) and not record.meets(0.4, None) and not record.meets(None, 0.2)
+
+
+def test_tpot_is_undefined_for_a_single_token_and_fails_a_tpot_slo() -> None:
+    record = RequestRecord(sent_at=0.0, token_times=(0.3,), e2e_s=0.3, output_tokens=1)
+    assert record.tpot_s is None
+    assert record.meets(1.0, None) and not record.meets(None, 1.0)
+
+
+def _records() -> list[RequestRecord]:
+    return [
+        RequestRecord(sent_at=0.0, token_times=(0.1, 0.2, 0.3), e2e_s=0.3, output_tokens=3),  # tpot 0.1
+        RequestRecord(sent_at=0.5, token_times=(0.4, 0.5, 0.6), e2e_s=0.6, output_tokens=3),  # ttft 0.4
+        RequestRecord(sent_at=1.0, token_times=(0.1, 0.5, 0.9), e2e_s=1.0, output_tokens=3),  # tpot 0.45
+        RequestRecord(sent_at=1.5, error="boom", error_kind="model_out_of_memory"),
+    ]
+
+
+def test_aggregate_counts_rates_errors_goodput_and_cost() -> None:
+    level = aggregate("concurrency", 2, _records(), slo=Slo(ttft_s=0.2, tpot_s=0.2), dollars_per_hour=3.6)
+    # wall time: first send 0.0 to last completion 1.0 + 1.0 = 2.0 s
+    assert level.duration_s == pytest.approx(2.0)
+    assert (level.sent, level.completed, level.failed, level.output_tokens) == (4, 3, 1, 9)
+    assert level.output_tokens_per_s == pytest.approx(4.5)
+    assert level.requests_per_s == pytest.approx(1.5)
+    assert level.error_rate == pytest.approx(0.25)
+    assert level.errors == {"model_out_of_memory": 1}
+    # only the first request meets TTFT <= 0.2 and TPOT <= 0.2
+    assert level.goodput_requests_per_s == pytest.approx(0.5)
+    assert level.slo_attainment == pytest.approx(0.25)
+    # $3.6/h = $0.001/s; 4.5 tok/s -> $0.001 / 4.5 per token -> x 1e6
+    assert level.cost_per_million_output_tokens == pytest.approx(0.001 / 4.5 * 1e6)
+    assert level.ttft.p50 == pytest.approx(0.1) and level.itl.count == 6
+
+
+def test_aggregate_without_slo_or_price_leaves_those_empty() -> None:
+    level = aggregate("rate", 2.5, _records())
+    assert level.goodput_requests_per_s is None and level.slo_attainment is None
+    assert level.cost_per_million_output_tokens is None
+    assert level.to_dict()["level"] == 2.5 and level.to_dict()["ttft_ms"]["count"] == 3
+
+
+def test_cost_needs_price_and_throughput() -> None:
+    assert cost_per_million(None, 10.0) is None and cost_per_million(1.0, 0.0) is None
+    assert cost_per_million(36.0, 10.0) == pytest.approx(1000.0)
+
+
+def test_poisson_arrivals_are_seeded_and_have_the_requested_mean_rate() -> None:
+    first = poisson_offsets(5.0, 2000, random.Random(7))
+    assert first == poisson_offsets(5.0, 2000, random.Random(7))
+    assert first == sorted(set(first))  # strictly increasing
+    assert len(first) / first[-1] == pytest.approx(5.0, rel=0.1)
+
+
+def test_prompts_have_the_requested_number_of_words() -> None:
+    assert len(make_prompt(random.Random(1), 128).split()) == 128
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"concurrency": (0,)}, {"rates": (-1.0,)}, {"requests": 0}, {"duration_s": 0}, {"output_tokens": 0},
+     {"concurrency": (), "rates": ()}],
+)  # fmt: skip
+def test_bench_config_rejects_bad_flags(kwargs: dict[str, Any]) -> None:
+    with pytest.raises(UsageError):
+        BenchConfig(**kwargs)
+
+
+def test_bench_config_defaults_and_levels() -> None:
+    config = BenchConfig(concurrency=(1, 16), price_per_hour=2.0, instance_count=3)
+    assert config.levels == (1.0, 16.0) and config.mode == "concurrency"
+    assert config.requests_for(1) == 8 and config.requests_for(16) == 64
+    assert config.dollars_per_hour == 6.0
+    assert BenchConfig(rates=(2.0,)).mode == "rate"
+    assert BenchConfig(duration_s=5).requests_for(4) == 0
+
+
+def _report() -> BenchReport:
+    config = BenchConfig(
+        concurrency=(2,), slo=Slo(0.2, 0.2), price_per_hour=3.6, instance_type="ml.g6e.xlarge"
+    )
+    level = aggregate("concurrency", 2, _records(), slo=config.slo, dollars_per_hour=3.6)
+    return BenchReport("ep", config, (level,))
+
+
+def test_report_rows_and_json_shape() -> None:
+    report = _report()
+    assert throughput_rows(report) == [["2", "3/4", "25.0%", "1.50", "4.5", "0.50", "$222.22"]]
+    assert latency_rows(report)[0][1] == "100.0/340.0/394.0"  # TTFT 0.1, 0.1, 0.4 s
+    data = report.to_dict()
+    assert data["config"]["slo"] == {"ttft_ms": 200.0, "tpot_ms": 200.0}
+    assert data["levels"][0]["errors"] == {"model_out_of_memory": 1}
+
+
+def test_plot_without_matplotlib_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    with pytest.raises(UsageError) as info:
+        plot(_report(), "out.png")
+    assert "lmi-deploy[plot]" in (info.value.fix or "")
+
+
+def test_plot_draws_latency_and_throughput(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    calls: list[tuple[str, Any]] = []
+
+    class Axis:
+        def __getattr__(self, name: str) -> Any:
+            return lambda *args, **kwargs: calls.append((name, args))
+
+    class Figure(Axis):
+        def savefig(self, path: str, **kwargs: Any) -> None:
+            Path(path).write_bytes(b"png")
+
+    pyplot = types.ModuleType("matplotlib.pyplot")
+    pyplot.subplots = lambda *a, **k: (Figure(), (Axis(), Axis()))  # type: ignore[attr-defined]
+    pyplot.close = lambda figure: None  # type: ignore[attr-defined]
+    matplotlib = types.ModuleType("matplotlib")
+    matplotlib.use = lambda backend: None  # type: ignore[attr-defined]
+    matplotlib.pyplot = pyplot  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "matplotlib", matplotlib)
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", pyplot)
+    target = tmp_path / "bench.png"
+    plot(_report(), str(target))
+    assert target.read_bytes() == b"png"
+    labels = [kwargs for name, kwargs in calls if name == "plot"]
+    assert len(labels) == 7  # TTFT/TPOT/E2E x p50/p99 + throughput
