@@ -25,7 +25,7 @@ demo: $(STAMP_LOCAL)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash scripts/quickstart.sh
 
 test: $(STAMP_DEV)
-	$(PY) tests/tools/fetch_sdk_wheel.py
+	sh tests/tools/fetch_sdk_wheel.sh
 	$(PY) -m pytest
 
 lint: $(STAMP_DEV)

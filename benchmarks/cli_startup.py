@@ -31,8 +31,8 @@ def _env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH", "")]))
     env.setdefault("HF_HUB_OFFLINE", "1")
-    # `import sagemaker.serve` (SDK v3) builds a session at import time and fails without a region; keep it from
-    # waiting on the EC2 metadata service so the row measures imports, not a network timeout.
+    # `import sagemaker.serve` (SDK v3) builds a session at import time and fails without a region; keep it
+    # from waiting on the EC2 metadata service so the row measures imports, not a network timeout.
     env.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     env.setdefault("AWS_EC2_METADATA_DISABLED", "true")
     return env
@@ -74,6 +74,15 @@ def _row(label: str, samples: list[float], baseline: float | None) -> str:
     return f"{label:<36} {median:8.3f} {min(samples):8.3f} {max(samples):8.3f} {ratio}{verdict}"
 
 
+def _header(runs: int) -> str:
+    load = f", load average {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else ""
+    hyperfine = ", hyperfine available" if shutil.which("hyperfine") else ""
+    return (
+        f"cli start-up, {runs} runs each (seconds, wall clock, python {sys.version.split()[0]}, "
+        f"{os.cpu_count()} cpus{load}{hyperfine})"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("spec", nargs="?", default=str(DEFAULT_SPEC), help="spec file for `lmi render`")
@@ -100,10 +109,7 @@ def main() -> int:
     sdk_label = next((label for label in results if "sagemaker" in label), None)
     baseline = statistics.median(results[sdk_label]) if sdk_label else None
 
-    print(
-        f"cli start-up, {args.runs} runs each (seconds, wall clock, python {sys.version.split()[0]}, "
-        f"{os.cpu_count()} cpus{', hyperfine available' if shutil.which('hyperfine') else ''})"
-    )
+    print(_header(args.runs))
     print(f"{'command':<36} {'median':>8} {'min':>8} {'max':>8} {'vs SDK':>7}")
     for label, samples in results.items():
         print(_row(label, samples, baseline))

@@ -128,9 +128,7 @@ def evaluate(obs: dict[str, Any], configs: dict[str, Any]) -> dict[str, Any]:
 
 def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     errors = [abs(r["error_pct"]) for r in rows if r["error_pct"] is not None]
-    worst = max(
-        (r for r in rows if r["error_pct"] is not None), key=lambda r: abs(r["error_pct"]), default=None
-    )
+    worst = max((r for r in rows if r["error_pct"] is not None), key=lambda r: abs(r["error_pct"]), default=None)
     return {
         "cases": len(rows),
         "median_abs_error_pct": round(statistics.median(errors), 2) if errors else None,
@@ -173,9 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print rows and summary as JSON")
     args = parser.parse_args(argv)
     observations = [
-        json.loads(line)
-        for line in (args.calibration / "observations.jsonl").read_text().splitlines()
-        if line.strip()
+        json.loads(line) for line in (args.calibration / "observations.jsonl").read_text().splitlines() if line.strip()
     ]
     configs = _load_configs(args.calibration)
     rows = [evaluate(obs, configs) for obs in observations]

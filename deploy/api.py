@@ -135,12 +135,8 @@ def apply(
     waiter: Waiter | None = None,
 ) -> ApplyResult:
     """Make AWS match the spec (or run a plan computed by :func:`plan`); returns what was done."""
-    result = (
-        spec_or_plan if isinstance(spec_or_plan, PlanResult) else plan(spec_or_plan, session, context=context)
-    )
-    applier = Applier(
-        result.context, on_event=on_event, create_bucket=create_bucket, waiter=waiter or Waiter()
-    )
+    result = spec_or_plan if isinstance(spec_or_plan, PlanResult) else plan(spec_or_plan, session, context=context)
+    applier = Applier(result.context, on_event=on_event, create_bucket=create_bucket, waiter=waiter or Waiter())
     return applier.run(result.plan)
 
 
@@ -175,17 +171,13 @@ def destroy(
     waiter: Waiter | None = None,
 ) -> ApplyResult:
     """Delete everything lmi-deploy made for an endpoint (by name or spec); nothing is left behind."""
-    result = destroy_plan(
-        name_or_spec, session, context=context, region=region, keep_artifacts=keep_artifacts
-    )
+    result = destroy_plan(name_or_spec, session, context=context, region=region, keep_artifacts=keep_artifacts)
     return Applier(result.context, on_event=on_event, waiter=waiter or Waiter()).run(result.plan)
 
 
 def _spec_or_none(name_or_spec: Any) -> Any:
     text = str(name_or_spec)
-    if isinstance(name_or_spec, Path) or (
-        isinstance(name_or_spec, str) and text.endswith((".yaml", ".yml", ".toml"))
-    ):
+    if isinstance(name_or_spec, Path) or (isinstance(name_or_spec, str) and text.endswith((".yaml", ".yml", ".toml"))):
         return load(name_or_spec)
     return None if isinstance(name_or_spec, str) else name_or_spec
 

@@ -158,9 +158,13 @@ def _instance_from_row(name: str, row: dict[str, Any], gpus: dict[str, GpuModel]
     )
 
 
-@cache
 def price_info() -> dict[str, str]:
-    """Where the indicative prices come from: ``price_region``, ``price_date``, ``price_source``."""
+    """Where the indicative prices come from: ``price_region``, ``price_date``, ``price_source`` (a copy)."""
+    return dict(_price_meta())
+
+
+@cache
+def _price_meta() -> dict[str, str]:
     return {key: str(value) for key, value in _load("instances.toml")["meta"].items()}
 
 
@@ -237,9 +241,7 @@ def region_info(region: str) -> RegionInfo:
     """ECR account, partition and DNS suffix of a region that hosts the LMI image. Unknown -> SpecError."""
     found = _regions().get(region)
     if found is None:
-        raise _unknown(
-            "region", region, sorted(_regions()), "region for the LMI image (djl-inference)", "regions"
-        )
+        raise _unknown("region", region, sorted(_regions()), "region for the LMI image (djl-inference)", "regions")
     return found
 
 

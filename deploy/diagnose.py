@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 RECOGNITION_LINES = 300
 MAX_GPUS_PER_INSTANCE = 8
+HEALTH_CHECK_FIELD = "instance.startup_health_check_timeout_s"
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,9 @@ class Diagnosis:
             "log_error": self.log_error,
         }
 
+    def __str__(self) -> str:
+        return self.render()
+
     def render(self) -> str:
         """Plain text for a terminal: reason, hints (what the user acts on), then the log tail."""
         out = [f"FailureReason: {self.failure_reason or '(none reported)'}"]
@@ -83,9 +87,7 @@ def _rule(*patterns: str) -> Callable[[HintBuilder], HintBuilder]:
     return register
 
 
-_KV_FIX_TAIL = (
-    "or raise engine.gpu_memory_utilization (<= 0.95), or use more GPUs (instance.type / tensor parallel)"
-)
+_KV_FIX_TAIL = "or raise engine.gpu_memory_utilization (<= 0.95), or use more GPUs (instance.type / tensor parallel)"
 
 
 @_rule(
@@ -209,8 +211,7 @@ def _conflicting_options(m: re.Match[str]) -> Hint:
     return Hint(
         "Conflicting LMI and vLLM option names",
         f"Both an LMI option and vLLM's {vllm_name} were set, with different values.",
-        f"remove {vllm_name} from engine.options; use engine.max_rolling_batch_size / "
-        "engine.tensor_parallel_degree",
+        f"remove {vllm_name} from engine.options; use engine.max_rolling_batch_size / engine.tensor_parallel_degree",
         "engine.options",
     )
 
@@ -233,7 +234,7 @@ def _health_check_timeout(m: re.Match[str]) -> Hint:
         "or loading, or it crashed (see the log lines).",
         "raise instance.startup_health_check_timeout_s (up to 3600); prefer S3 artifacts over Hub downloads; "
         "if the logs show an error, fix that first",
-        "instance.startup_health_check_timeout_s",
+        HEALTH_CHECK_FIELD,
     )
 
 
@@ -261,7 +262,10 @@ def _quota(m: re.Match[str]) -> Hint:
 
 
 def recognise(text: str) -> list[Hint]:
-    """Hints for each known error in ``text`` (log lines or a FailureReason), one per kind, in rule order."""
+    """Hints for each known error in ``text`` (log lines or a FailureReason), one per kind, in rule order.
+
+    A failed ping is a symptom: when the text also shows why the container died, only that cause is hinted.
+    """
     hints: list[Hint] = []
     titles: set[str] = set()
     for patterns, builder in _RULES:
@@ -272,12 +276,11 @@ def recognise(text: str) -> list[Hint]:
         if hint.title not in titles:
             titles.add(hint.title)
             hints.append(hint)
-    return hints
+    causes = [hint for hint in hints if hint.field != HEALTH_CHECK_FIELD]
+    return causes or hints
 
 
-def explain_failure(
-    ctx: AwsContext, endpoint_name: str, failure_reason: str | None, *, lines: int = 50
-) -> Diagnosis:
+def explain_failure(ctx: AwsContext, endpoint_name: str, failure_reason: str | None, *, lines: int = 50) -> Diagnosis:
     """FailureReason + the last ``lines`` container log lines + hints; missing logs never raise."""
     from deploy.aws.logs import tail
 

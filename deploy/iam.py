@@ -102,16 +102,20 @@ class PolicyInputs:
         return [self.arn("logs", group), self.arn("logs", f"{group}:*")]
 
     @property
+    def kms_alias(self) -> str | None:
+        """``alias/<name>`` when the spec names its key by alias (grants authorise on keys, not aliases)."""
+        key = self.kms_key_id or ""
+        return key[key.index("alias/") :] if key.startswith("alias/") or ":alias/" in key else None
+
+    @property
     def kms_key_arn(self) -> str | None:
         key = self.kms_key_id
-        if key is None or key.startswith("arn:"):
-            return key
-        return self.arn("kms", key if key.startswith("alias/") else f"key/{key}")
+        if key is None or self.kms_alias:
+            return None if key is None else self.arn("kms", "key/*")
+        return key if key.startswith("arn:") else self.arn("kms", f"key/{key}")
 
 
-def statement(
-    sid: str, actions: list[str], resources: list[str], condition: dict[str, Any] | None = None
-) -> Statement:
+def statement(sid: str, actions: list[str], resources: list[str], condition: dict[str, Any] | None = None) -> Statement:
     """One Allow statement; actions sorted so the output is stable and diff-friendly."""
     out: Statement = {"Sid": sid, "Effect": "Allow", "Action": sorted(set(actions)), "Resource": resources}
     if condition:
@@ -127,14 +131,12 @@ def execution_trust_policy() -> Policy:
     """The trust policy that lets SageMaker assume the execution role."""
     return {
         "Version": POLICY_VERSION,
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": SAGEMAKER_PRINCIPAL}, "Action": "sts:AssumeRole"}
-        ],
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": SAGEMAKER_PRINCIPAL}, "Action": "sts:AssumeRole"}],
     }
 
 
 def role_arn_for(role: str, partition: str, account: str) -> str:
-    """The role's ARN: the spec's value when it is an ARN, else built from the name ."""
+    """The role's ARN: the spec's value when it is an ARN, else built from the name."""
     if role.startswith("arn:"):
         return role
     return f"arn:{partition}:iam::{account}:role/{role}"
@@ -156,16 +158,19 @@ def deployer_policy(inputs: PolicyInputs) -> Policy:
     statements = [*_sagemaker_statements(inputs), _pass_role(inputs), *_observe_statements(inputs)]
     statements += _autoscaling_statements(inputs) + _alarm_statements(inputs)
     statements += _deployer_s3_statements(inputs)
-    if inputs.kms_key_arn:
-        statements.append(
-            statement(
-                "UseKmsKeyForEndpointVolumes",
-                ["kms:CreateGrant", "kms:DescribeKey"],
-                [inputs.kms_key_arn],
-                {"Bool": {"kms:GrantIsForAWSResource": "true"}},
-            )
-        )
+    if inputs.kms_key_id:
+        grant = {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+        statements.append(_kms(inputs, "GrantKmsKeyToSageMaker", ["kms:CreateGrant"], grant))
+        statements.append(_kms(inputs, "DescribeKmsKey", ["kms:DescribeKey"]))
     return document(statements)
+
+
+def _kms(inputs: PolicyInputs, sid: str, actions: list[str], condition: dict[str, Any] | None = None) -> Statement:
+    """A statement on the spec's KMS key; a key named by alias is matched with ``kms:ResourceAliases``."""
+    condition = dict(condition or {})
+    if inputs.kms_alias:
+        condition["ForAnyValue:StringEquals"] = {"kms:ResourceAliases": [inputs.kms_alias]}
+    return statement(sid, actions, [inputs.kms_key_arn or "*"], condition or None)
 
 
 def _sagemaker_statements(inputs: PolicyInputs) -> list[Statement]:
@@ -176,28 +181,28 @@ def _sagemaker_statements(inputs: PolicyInputs) -> list[Statement]:
     invoke = ["sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"]
     if inputs.async_outputs:
         invoke.append("sagemaker:InvokeEndpointAsync")
-    endpoint_actions = ["CreateEndpoint", "UpdateEndpoint", "DeleteEndpoint", "DescribeEndpoint"]
-    endpoint_actions.append("UpdateEndpointWeightsAndCapacities")
+    endpoint_actions = (
+        "CreateEndpoint UpdateEndpoint DeleteEndpoint DescribeEndpoint UpdateEndpointWeightsAndCapacities"
+    )
     return [
-        statement("ManageModels", _sm("CreateModel", "DescribeModel", "DeleteModel"), [model]),
+        statement("ManageModels", _acts("sagemaker", "CreateModel DescribeModel DeleteModel"), [model]),
         statement(
             "ManageEndpointConfigs",
-            _sm("CreateEndpointConfig", "DescribeEndpointConfig", "DeleteEndpointConfig"),
+            _acts("sagemaker", "CreateEndpointConfig DescribeEndpointConfig DeleteEndpointConfig"),
             [config],
         ),
-        statement("ManageEndpoint", _sm(*endpoint_actions), [endpoint, config]),
-        statement("TagResources", _sm("AddTags", "DeleteTags", "ListTags"), [model, config, endpoint]),
+        statement("ManageEndpoint", _acts("sagemaker", endpoint_actions), [endpoint, config]),
+        statement("TagResources", _acts("sagemaker", "AddTags DeleteTags ListTags"), [model, config, endpoint]),
         statement("InvokeEndpoint", invoke, [endpoint]),
         statement(
-            "ListResourcesNotScopable",
-            _sm("ListEndpoints", "ListEndpointConfigs", "ListModels"),
-            ["*"],
+            "ListResourcesNotScopable", _acts("sagemaker", "ListEndpoints ListEndpointConfigs ListModels"), ["*"]
         ),
     ]
 
 
-def _sm(*actions: str) -> list[str]:
-    return [f"sagemaker:{action}" for action in actions]
+def _acts(service: str, names: str) -> list[str]:
+    """``_acts("s3", "GetObject PutObject")`` -> ``["s3:GetObject", "s3:PutObject"]``."""
+    return [f"{service}:{name}" for name in names.split()]
 
 
 def _pass_role(inputs: PolicyInputs) -> Statement:
@@ -212,21 +217,15 @@ def _pass_role(inputs: PolicyInputs) -> Statement:
 def _observe_statements(inputs: PolicyInputs) -> list[Statement]:
     return [
         statement(
-            "ReadEndpointLogs",
-            ["logs:DescribeLogStreams", "logs:FilterLogEvents", "logs:GetLogEvents"],
-            inputs.log_group_arns,
+            "ReadEndpointLogs", _acts("logs", "DescribeLogStreams FilterLogEvents GetLogEvents"), inputs.log_group_arns
         ),
         statement(
             "ReadWithoutResourceScope",
-            [
-                "sts:GetCallerIdentity",
-                "cloudwatch:GetMetricData",
-                "cloudwatch:GetMetricStatistics",
-                "cloudwatch:ListMetrics",
-                "application-autoscaling:DescribeScalableTargets",
-                "application-autoscaling:DescribeScalingPolicies",
-                "application-autoscaling:DescribeScalingActivities",
-            ],
+            _acts("sts", "GetCallerIdentity")
+            + _acts("cloudwatch", "GetMetricData GetMetricStatistics ListMetrics")
+            + _acts(
+                "application-autoscaling", "DescribeScalableTargets DescribeScalingPolicies DescribeScalingActivities"
+            ),
             ["*"],
         ),
     ]
@@ -235,12 +234,7 @@ def _observe_statements(inputs: PolicyInputs) -> list[Statement]:
 def _autoscaling_statements(inputs: PolicyInputs) -> list[Statement]:
     if not inputs.scaling:
         return []
-    actions = [
-        "RegisterScalableTarget",
-        "DeregisterScalableTarget",
-        "PutScalingPolicy",
-        "DeleteScalingPolicy",
-    ]
+    actions = "RegisterScalableTarget DeregisterScalableTarget PutScalingPolicy DeleteScalingPolicy"
     slr = (
         f"arn:{inputs.partition}:iam::{inputs.account}:role/aws-service-role/{AUTOSCALING_PRINCIPAL}/"
         "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"
@@ -248,7 +242,7 @@ def _autoscaling_statements(inputs: PolicyInputs) -> list[Statement]:
     return [
         statement(
             "ScaleSageMakerVariants",
-            [f"application-autoscaling:{action}" for action in actions],
+            _acts("application-autoscaling", actions),
             [inputs.arn("application-autoscaling", "scalable-target/*")],
             {
                 "StringEquals": {
@@ -275,7 +269,7 @@ def _alarm_statements(inputs: PolicyInputs) -> list[Statement]:
     if inputs.builtin_alarm:
         manage.append(inputs.arn("cloudwatch", f"alarm:{alarm_name(inputs.endpoint_name)}"))
     if manage:
-        actions = ["cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms"]
+        actions = _acts("cloudwatch", "PutMetricAlarm DeleteAlarms DescribeAlarms")
         statements.append(statement("ManageEndpointAlarms", actions, manage))
     if inputs.rollback_alarms:
         alarms = [inputs.arn("cloudwatch", f"alarm:{name}") for name in inputs.rollback_alarms]
@@ -292,22 +286,15 @@ def _deployer_s3_statements(inputs: PolicyInputs) -> list[Statement]:
             statement("ListArtifactsPrefix", ["s3:ListBucket"], [art.bucket_arn(p)], art.list_condition())
         )
         statements.append(statement("LocateArtifactsBucket", ["s3:GetBucketLocation"], [art.bucket_arn(p)]))
-        statements.append(
-            statement(
-                "WriteArtifacts",
-                ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
-                [art.objects_arn(p)],
-            )
-        )
+        writes = _acts("s3", "GetObject PutObject DeleteObject AbortMultipartUpload")
+        statements.append(statement("WriteArtifacts", writes, [art.objects_arn(p)]))
         if inputs.create_default_bucket:
             statements.append(statement("CreateDefaultBucket", ["s3:CreateBucket"], [art.bucket_arn(p)]))
     if inputs.async_outputs:
         outputs = [location.objects_arn(p) for location in inputs.async_outputs]
         statements.append(statement("ReadAsyncResults", ["s3:GetObject", "s3:DeleteObject"], outputs))
     if inputs.async_input:
-        statements.append(
-            statement("UploadAsyncRequests", ["s3:PutObject"], [inputs.async_input.objects_arn(p)])
-        )
+        statements.append(statement("UploadAsyncRequests", ["s3:PutObject"], [inputs.async_input.objects_arn(p)]))
     return statements
 
 
@@ -318,12 +305,12 @@ def execution_policy(inputs: PolicyInputs) -> Policy:
         statement("PullImageAuthorization", ["ecr:GetAuthorizationToken"], ["*"]),
         statement(
             "PullLmiImage",
-            ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+            _acts("ecr", "BatchCheckLayerAvailability BatchGetImage GetDownloadUrlForLayer"),
             [repository],
         ),
         statement(
             "WriteContainerLogs",
-            ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+            _acts("logs", "CreateLogGroup CreateLogStream DescribeLogStreams PutLogEvents"),
             inputs.log_group_arns,
         ),
         statement(
@@ -349,29 +336,20 @@ def _execution_s3_statements(inputs: PolicyInputs) -> list[Statement]:
         statements.append(statement(f"Read{sid}", ["s3:GetObject"], [location.objects_arn(p)]))
     if inputs.async_outputs:
         outputs = [location.objects_arn(p) for location in inputs.async_outputs]
-        statements.append(
-            statement("WriteAsyncResults", ["s3:PutObject", "s3:AbortMultipartUpload"], outputs)
-        )
+        statements.append(statement("WriteAsyncResults", ["s3:PutObject", "s3:AbortMultipartUpload"], outputs))
     if inputs.async_input:
-        statements.append(
-            statement("ReadAsyncRequests", ["s3:GetObject"], [inputs.async_input.objects_arn(p)])
-        )
+        statements.append(statement("ReadAsyncRequests", ["s3:GetObject"], [inputs.async_input.objects_arn(p)]))
     return statements
 
 
 def _execution_kms_vpc_statements(inputs: PolicyInputs) -> list[Statement]:
     statements: list[Statement] = []
-    if inputs.kms_key_arn:
-        statements.append(
-            statement(
-                "UseKmsKey", ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"], [inputs.kms_key_arn]
-            )
-        )
+    if inputs.kms_key_id:
+        statements.append(_kms(inputs, "UseKmsKey", _acts("kms", "Decrypt DescribeKey GenerateDataKey")))
     if inputs.vpc:
-        ec2 = ["CreateNetworkInterface", "CreateNetworkInterfacePermission", "DeleteNetworkInterface"]
-        ec2 += ["DeleteNetworkInterfacePermission", "DescribeNetworkInterfaces", "DescribeVpcs"]
-        ec2 += ["DescribeDhcpOptions", "DescribeSubnets", "DescribeSecurityGroups"]
-        statements.append(statement("AttachToVpc", [f"ec2:{action}" for action in ec2], ["*"]))
+        ec2 = "CreateNetworkInterface CreateNetworkInterfacePermission DeleteNetworkInterface "
+        ec2 += "DeleteNetworkInterfacePermission DescribeNetworkInterfaces DescribeVpcs DescribeDhcpOptions "
+        statements.append(statement("AttachToVpc", _acts("ec2", ec2 + "DescribeSubnets DescribeSecurityGroups"), ["*"]))
     return statements
 
 

@@ -172,9 +172,7 @@ def plan(desired: DesiredState, snapshot: RemoteSnapshot) -> Plan:
     actions += _immutable_actions(desired, snapshot)
     instance_change = _scaled_instance_change(desired, snapshot)
     if instance_change:
-        actions += _deregister_actions(
-            snapshot, "instance type changes on an autoscaled variant; AWS requires it"
-        )
+        actions += _deregister_actions(snapshot, "instance type changes on an autoscaled variant; AWS requires it")
     actions += _endpoint_actions(desired, snapshot)
     actions += _scaling_actions(desired, snapshot, force=instance_change)
     actions += _cleanup_actions(desired, snapshot)
@@ -204,13 +202,9 @@ def _alarm_actions(desired: DesiredState, snapshot: RemoteSnapshot) -> list[Acti
     want = desired.alarm_request
     if want is None:
         return (
-            [DeleteAlarm(snapshot.alarm["AlarmName"], "built-in 5xx alarm no longer wanted")]
-            if snapshot.alarm
-            else []
+            [DeleteAlarm(snapshot.alarm["AlarmName"], "built-in 5xx alarm no longer wanted")] if snapshot.alarm else []
         )
-    if snapshot.alarm is not None and _subset(
-        {k: v for k, v in want.items() if k != "Dimensions"}, snapshot.alarm
-    ):
+    if snapshot.alarm is not None and _subset({k: v for k, v in want.items() if k != "Dimensions"}, snapshot.alarm):
         return []
     return [PutAlarm(want["AlarmName"], "5xx alarm that rolls back a bad update", request=want)]
 
@@ -218,9 +212,7 @@ def _alarm_actions(desired: DesiredState, snapshot: RemoteSnapshot) -> list[Acti
 def _immutable_actions(desired: DesiredState, snapshot: RemoteSnapshot) -> list[Action]:
     actions: list[Action] = []
     if desired.model_name not in snapshot.models:
-        actions.append(
-            CreateModel(desired.model_name, "model content changed or new", request=desired.model_request)
-        )
+        actions.append(CreateModel(desired.model_name, "model content changed or new", request=desired.model_request))
     if desired.config_name not in snapshot.configs:
         reason = "endpoint config content changed or new"
         actions.append(CreateEndpointConfig(desired.config_name, reason, request=desired.config_request))
@@ -243,8 +235,8 @@ def _endpoint_actions(desired: DesiredState, snapshot: RemoteSnapshot) -> list[A
             wait,
         ]
     if current.status in TRANSITIONAL:
-        actions = _in_flight(desired, current.status, current.config_name, current.pending_config_name, wait)
-        return actions + _tag_actions(desired, current.arn, current.tags)
+        in_flight = _in_flight(desired, current.status, current.config_name, current.pending_config_name, wait)
+        return in_flight + _tag_actions(desired, current.arn, current.tags)
     if current.status != "InService":
         raise PlanError(
             f"endpoint {name} is {current.status}; lmi-deploy will not change it in that state",
@@ -252,35 +244,32 @@ def _endpoint_actions(desired: DesiredState, snapshot: RemoteSnapshot) -> list[A
             value=name,
             fix="wait until it is InService or Failed (lmi status NAME), then run again",
         )
-    actions: list[Action] = []
-    if current.config_name != desired.config_name:
-        why = f"config {current.config_name} -> {desired.config_name} ({_strategy(desired)})"
-        actions.append(
-            UpdateEndpoint(name, why, request=desired.update_request, previous_config=current.config_name)
-        )
-        actions.append(
-            WaitForEndpoint(
-                name,
-                "until the update finishes",
-                expected_config=desired.config_name,
-                timeout_s=desired.wait_timeout_s,
-                previous_config=current.config_name,
-            )
-        )
-    return actions + _tag_actions(desired, current.arn, current.tags)
+    return _update_actions(desired, current.config_name) + _tag_actions(desired, current.arn, current.tags)
+
+
+def _update_actions(desired: DesiredState, serving: str) -> list[Action]:
+    if serving == desired.config_name:
+        return []
+    why = f"config {serving} -> {desired.config_name} ({_strategy(desired)})"
+    return [
+        UpdateEndpoint(desired.endpoint_name, why, request=desired.update_request, previous_config=serving),
+        WaitForEndpoint(
+            desired.endpoint_name,
+            "until the update finishes",
+            expected_config=desired.config_name,
+            timeout_s=desired.wait_timeout_s,
+            previous_config=serving,
+        ),
+    ]
 
 
 def _tag_actions(desired: DesiredState, arn: str, tags: dict[str, str]) -> list[Action]:
     if _subset(desired.endpoint_tags, tags):
         return []
-    return [
-        TagEndpoint(desired.endpoint_name, "spec hash or tags changed", arn=arn, tags=desired.endpoint_tags)
-    ]
+    return [TagEndpoint(desired.endpoint_name, "spec hash or tags changed", arn=arn, tags=desired.endpoint_tags)]
 
 
-def _in_flight(
-    desired: DesiredState, status: str, config: str, pending: str | None, wait: Action
-) -> list[Action]:
+def _in_flight(desired: DesiredState, status: str, config: str, pending: str | None, wait: Action) -> list[Action]:
     if desired.config_name in (config, pending):
         return [wait]
     raise PlanError(
@@ -309,8 +298,7 @@ def _deregister_actions(snapshot: RemoteSnapshot, reason: str) -> list[Action]:
         return []
     resource_id = str(snapshot.scaling_target["ResourceId"])
     actions: list[Action] = [
-        DeleteScalingPolicy(str(p["PolicyName"]), reason, resource_id=resource_id)
-        for p in snapshot.scaling_policies
+        DeleteScalingPolicy(str(p["PolicyName"]), reason, resource_id=resource_id) for p in snapshot.scaling_policies
     ]
     actions.append(DeregisterScalableTarget(resource_id, reason))
     return actions
@@ -323,9 +311,7 @@ def _scaling_actions(desired: DesiredState, snapshot: RemoteSnapshot, *, force: 
     actions: list[Action] = []
     target = snapshot.scaling_target
     if force or target is None or not _subset(want.target, target):
-        actions.append(
-            RegisterScalableTarget(want.resource_id, _target_reason(want.target), request=want.target)
-        )
+        actions.append(RegisterScalableTarget(want.resource_id, _target_reason(want.target), request=want.target))
     policies = {str(p["PolicyName"]): p for p in snapshot.scaling_policies}
     name = str(want.policy["PolicyName"])
     if force or name not in policies or not _subset(want.policy, policies[name]):
@@ -363,9 +349,7 @@ def _subset(want: Any, have: Any) -> bool:
     if isinstance(want, list):
         return isinstance(have, list) and len(want) == len(have) and all(map(_subset, want, have))
     if isinstance(want, float) or isinstance(have, float):
-        return (
-            isinstance(have, (int, float)) and isinstance(want, (int, float)) and float(want) == float(have)
-        )
+        return isinstance(have, (int, float)) and isinstance(want, (int, float)) and float(want) == float(have)
     return bool(want == have)
 
 
@@ -382,9 +366,7 @@ def plan_destroy(snapshot: RemoteSnapshot, *, keep_artifacts: bool = False) -> P
     if snapshot.artifact_uri and not keep_artifacts:
         bucket, prefix = _artifact_root(name, snapshot.artifact_uri)
         actions.append(
-            DeleteArtifacts(
-                f"s3://{bucket}/{prefix}", "destroy: uploaded artifacts", bucket=bucket, prefix=prefix
-            )
+            DeleteArtifacts(f"s3://{bucket}/{prefix}", "destroy: uploaded artifacts", bucket=bucket, prefix=prefix)
         )
     return Plan(endpoint_name=name, actions=tuple(actions))
 

@@ -390,4 +390,3 @@ def parse_spec(
         return DeploymentSpec.model_validate(data)
     except ValidationError as exc:
         raise spec_error_from(exc, source=source, lines=lines or {}) from None
-

@@ -31,18 +31,18 @@ class _LineLoader(yaml.SafeLoader):
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
     mapping: dict[Any, Any] = {}
     for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+        key = loader.construct_object(key_node, deep=True)
         if key in mapping:
             raise SpecError(
                 f"{key_node.start_mark.line + 1}: duplicate key {key!r} (first written above)",
                 field=str(key),
                 fix="keep one of the two entries",
             )
-        mapping[key] = loader.construct_object(value_node, deep=True)  # type: ignore[no-untyped-call]
+        mapping[key] = loader.construct_object(value_node, deep=True)
     return mapping
 
 
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)  # type: ignore[arg-type]
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
 def _key_lines(node: yaml.Node, prefix: tuple[str | int, ...], out: Lines) -> None:
@@ -53,8 +53,9 @@ def _key_lines(node: yaml.Node, prefix: tuple[str | int, ...], out: Lines) -> No
             _key_lines(value_node, path, out)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            out[(*prefix, index)] = item.start_mark.line + 1
-            _key_lines(item, (*prefix, index), out)
+            item_path = (*prefix, index)
+            out[item_path] = item.start_mark.line + 1
+            _key_lines(item, item_path, out)
 
 
 def read_document(path: Path) -> tuple[Any, Lines]:
@@ -79,7 +80,7 @@ def _read_toml(text: str, path: Path) -> Any:
 def _read_yaml(text: str, path: Path) -> tuple[Any, Lines]:
     try:
         node = yaml.compose(text, Loader=_LineLoader)
-        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a SafeLoader
+        data = yaml.load(text, Loader=_LineLoader)  # _LineLoader is a SafeLoader
     except SpecError as exc:
         raise SpecError(f"{path}:{exc.message}", field=exc.field, fix=exc.fix) from None
     except yaml.YAMLError as exc:
@@ -98,7 +99,7 @@ def absolutize_paths(data: dict[str, Any], base_dir: Path) -> dict[str, Any]:
     model = dict(model)
     for key in ("id", "config"):
         value = model.get(key)
-        if isinstance(value, str) and value.startswith(("./", "../")) or (key == "config" and _is_relative(value)):
+        if (isinstance(value, str) and value.startswith(("./", "../"))) or (key == "config" and _is_relative(value)):
             model[key] = str((base_dir / str(value)).resolve())
         elif isinstance(value, str) and value.startswith("~"):
             model[key] = str(Path(value).expanduser())

@@ -52,9 +52,20 @@ CONFLICTING_KEYS = {
 
 # option.* keys LMI itself reads (not vLLM engine arguments) that make sense in async mode.
 LMI_KEYS = {
-    "predict_timeout", "parallel_loading", "chat_template", "chat_template_content_format",
-    "enable_auto_tool_choice", "tool_call_parser", "reasoning_parser", "enable_reasoning",
-    "cpu_offload_gb_per_gpu", "env", "task", "limit_mm_per_prompt", "max_loras", "job_queue_size",
+    "predict_timeout",
+    "parallel_loading",
+    "chat_template",
+    "chat_template_content_format",
+    "enable_auto_tool_choice",
+    "tool_call_parser",
+    "reasoning_parser",
+    "enable_reasoning",
+    "cpu_offload_gb_per_gpu",
+    "env",
+    "task",
+    "limit_mm_per_prompt",
+    "max_loras",
+    "job_queue_size",
 }
 
 # Keys that LMI v15 async mode ignores or rejects, with the reason.
@@ -62,12 +73,27 @@ REFUSED_IN_ASYNC = {
     "enable_lora": "LoRA needs rolling-batch mode in LMI v15 (async mode has no multi-LoRA before v16)",
     "output_formatter": "the async handler ignores output formatters in LMI v15",
     "tgi_compat": "tgi_compat applies to rolling-batch mode only",
-    "enable_streaming": "deprecated; send \"stream\": true in the request instead",
+    "enable_streaming": 'deprecated; send "stream": true in the request instead',
 }
 
 QUANTIZE_METHODS = {
-    "fp8", "bitsandbytes", "awq", "awq_marlin", "gptq", "gptq_marlin", "marlin", "compressed-tensors",
-    "fbgemm_fp8", "experts_int8", "deepspeedfp", "gguf", "modelopt", "ptpc_fp8", "moe_wna16", "quark", "tpu_int8",
+    "fp8",
+    "bitsandbytes",
+    "awq",
+    "awq_marlin",
+    "gptq",
+    "gptq_marlin",
+    "marlin",
+    "compressed-tensors",
+    "fbgemm_fp8",
+    "experts_int8",
+    "deepspeedfp",
+    "gguf",
+    "modelopt",
+    "ptpc_fp8",
+    "moe_wna16",
+    "quark",
+    "tpu_int8",
 }
 
 LITERAL_TOKEN = re.compile(r"^(hf_[A-Za-z0-9]{10,}|[A-Za-z0-9]{30,})$")

@@ -42,7 +42,7 @@ def _environment(directory: str) -> Any:
         loader=jinja2.FileSystemLoader(directory),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
-        autoescape=False,  # noqa: S701 - we render config files, not HTML
+        autoescape=False,  # config files, not HTML
     )
     env.filters["prop"] = escape_property
     return env

@@ -51,7 +51,6 @@ class Waiter:
         emit = on_event or (lambda _e: None)
         start = self.clock()
         delays = self.schedule.delays()
-        last_status = None
         while True:
             described = sm.describe_endpoint(name)
             elapsed = self.clock() - start
@@ -63,9 +62,7 @@ class Waiter:
                     fix="check who deleted it (CloudTrail), then run deploy again",
                 )
             status = str(described["EndpointStatus"])
-            if status != last_status or status in SETTLED:
-                emit({"event": "wait", "endpoint": name, "status": status, "elapsed_s": round(elapsed, 1)})
-                last_status = status
+            emit({"event": "wait", "endpoint": name, "status": status, "elapsed_s": round(elapsed, 1)})
             if status in SETTLED:
                 return described
             self._pause_or_timeout(name, status, elapsed, timeout_s, next(delays))

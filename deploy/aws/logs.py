@@ -54,13 +54,15 @@ class LogLine:
         return f"{self.stream}@{self.timestamp_ms}@{self.message}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "timestamp": self.time.isoformat().replace("+00:00", "Z"),
             "timestamp_ms": self.timestamp_ms,
             "stream": self.stream,
             "message": self.message,
-            "event_id": self.event_id,
         }
+        if self.event_id:
+            out["event_id"] = self.event_id
+        return out
 
 
 def log_group_name(endpoint_name: str) -> str:
@@ -160,8 +162,8 @@ def _stream_tail(
 
 def _line(event: dict[str, Any], stream: str) -> LogLine:
     message = str(event.get("message", "")).rstrip("\n")
-    line = LogLine(int(event.get("timestamp", 0)), str(event.get("logStreamName", stream)), message)
-    return LogLine(line.timestamp_ms, line.stream, message, str(event.get("eventId") or line.content_key))
+    stream = str(event.get("logStreamName") or stream)
+    return LogLine(int(event.get("timestamp", 0)), stream, message, str(event.get("eventId") or ""))
 
 
 def fetch_since(ctx: AwsContext, endpoint_name: str, start_ms: int) -> list[LogLine]:
@@ -223,7 +225,8 @@ def follow(
             batch = fetch_since(ctx, endpoint_name, cursor)
         except NotFoundError:
             batch = []
-        fresh = [line for line in batch if seen.add(line.event_id) and line.content_key not in printed]
+        fresh = [line for line in batch if seen.add(line.event_id or line.content_key)]
+        fresh = [line for line in fresh if line.content_key not in printed]
         yield from fresh
         if batch:
             cursor = max(cursor, max(line.timestamp_ms for line in batch))

@@ -67,7 +67,7 @@ def make_context(
         session = boto3.Session(region_name=region, profile_name=profile)
     elif region and session.region_name != region:
         session = boto3.Session(
-            botocore_session=session._session,  # noqa: SLF001 - share credentials, change region
+            botocore_session=session._session,  # share credentials, change region
             region_name=region,
         )
     return AwsContext(session=session, endpoint_url=endpoint_url)
@@ -101,8 +101,14 @@ def translate(exc: Exception, operation: str, resource: str | None = None) -> Aw
 
 
 def _is_not_found(code: str, message: str) -> bool:
-    if code in {"ResourceNotFound", "ResourceNotFoundException", "NoSuchKey", "NoSuchBucket", "404",
-                "ObjectNotFoundException"}:
+    if code in {
+        "ResourceNotFound",
+        "ResourceNotFoundException",
+        "NoSuchKey",
+        "NoSuchBucket",
+        "404",
+        "ObjectNotFoundException",
+    }:
         return True
     return code in {"ValidationException", "ValidationError"} and any(p in message for p in NOT_FOUND_PREFIXES)
 

@@ -63,9 +63,11 @@ def run_closed_loop(send: Sender, plan: LevelPlan, concurrency: int, on_done: On
     claims = _claims(plan)
     lock = threading.Lock()
     records: list[RequestRecord] = []
-    origin = time.perf_counter()
+    ready = threading.Barrier(concurrency + 1)  # all workers exist before the clock starts
+    origin = 0.0
 
     def worker() -> None:
+        ready.wait()
         while True:
             with lock:
                 index = next(claims, None)
@@ -79,6 +81,8 @@ def run_closed_loop(send: Sender, plan: LevelPlan, concurrency: int, on_done: On
     threads = [threading.Thread(target=worker, daemon=True) for _ in range(concurrency)]
     for thread in threads:
         thread.start()
+    origin = time.perf_counter()
+    ready.wait()
     for thread in threads:
         thread.join()
     return records
@@ -90,7 +94,8 @@ def run_open_loop(
     """Requests leave at Poisson arrival times regardless of how many are still running (up to a cap)."""
     count = plan.requests
     if plan.duration_s is not None:
-        count = min(count, max(1, int(rate * plan.duration_s * 2) + 10))
+        enough = max(1, int(rate * plan.duration_s * 2) + 10)  # arrivals past the duration are dropped below
+        count = enough if count <= 0 else min(count, enough)
     offsets = poisson_offsets(rate, count, rng)
     if plan.duration_s is not None:
         offsets = [t for t in offsets if t <= plan.duration_s] or offsets[:1]

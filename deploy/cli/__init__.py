@@ -17,7 +17,15 @@ import typer
 
 from deploy._version import __version__
 
-COMMAND_MODULES = ("spec_cmds", "size_cmds", "deploy_cmds", "invoke_cmds", "local_cmds")
+COMMAND_MODULES = (
+    "spec_cmds",
+    "size_cmds",
+    "catalog_cmds",
+    "deploy_cmds",
+    "ops_cmds",
+    "invoke_cmds",
+    "local_cmds",
+)
 
 
 def _version_callback(value: bool) -> None:

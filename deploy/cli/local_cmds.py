@@ -14,13 +14,17 @@ from deploy.cli._common import JSON_OPTION, print_json
 
 
 def _describe(state: dict[str, Any]) -> str:
-    return (f"emulator running at {state['endpoint_url']} (pid {state['pid']}, time scale {state['time_scale']}, "
-            f"ttft {state.get('ttft_s', 0)}s, itl {state.get('itl_s', 0)}s)")
+    return (
+        f"emulator running at {state['endpoint_url']} (pid {state['pid']}, time scale {state['time_scale']}, "
+        f"ttft {state.get('ttft_s', 0)}s, itl {state.get('itl_s', 0)}s)"
+    )
 
 
 def start(
     port: int = typer.Option(0, "--port", help="Port on 127.0.0.1 (0: a free port)."),
-    time_scale: float = typer.Option(1.0, "--time-scale", help="Lifecycle speed: 1 = a few seconds per phase, 0 = instant."),
+    time_scale: float = typer.Option(
+        1.0, "--time-scale", help="Lifecycle speed: 1 = a few seconds per phase, 0 = instant."
+    ),
     ttft: float = typer.Option(0.0, "--ttft", help="Simulated time to first token, seconds."),
     itl: float = typer.Option(0.0, "--itl", help="Simulated inter-token latency, seconds."),
     as_json: bool = JSON_OPTION,
@@ -30,8 +34,12 @@ def start(
     from deploy.local.background import start_background
 
     if port < 0 or time_scale < 0 or ttft < 0 or itl < 0:
-        raise UsageError("port, time scale and latencies must be >= 0", field="--time-scale", value=time_scale,
-                         fix="pass non-negative numbers, e.g. --time-scale 1")
+        raise UsageError(
+            "port, time scale and latencies must be >= 0",
+            field="--time-scale",
+            value=time_scale,
+            fix="pass non-negative numbers, e.g. --time-scale 1",
+        )
     try:
         state = start_background(port=port, time_scale=time_scale, ttft_s=ttft, itl_s=itl)
     except RuntimeError as exc:
@@ -74,8 +82,9 @@ def status(as_json: bool = JSON_OPTION) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    local = typer.Typer(help="Run the embedded SageMaker + LMI emulator in the background (used by --local).",
-                        no_args_is_help=True)
+    local = typer.Typer(
+        help="Run the embedded SageMaker + LMI emulator in the background (used by --local).", no_args_is_help=True
+    )
     local.command("start")(start)
     local.command("stop")(stop)
     local.command("status")(status)

@@ -64,7 +64,7 @@ def render(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Render serving.properties (stdout), or every file with --out, or one JSON object with --json."""
-    spec, resolved, rendered = _load_and_resolve(spec_path)
+    _, resolved, rendered = _load_and_resolve(spec_path)
     if out_dir is not None:
         written = write_render(out_dir, resolved, rendered)
         if not as_json:

@@ -128,10 +128,9 @@ class EmulatorApp:
 
     def _dispatch(self, request: Request, environ: dict[str, Any], service: str, op: str) -> Response | None:
         fault = self.state.faults.take(op) if op else None
-        if fault is not None and not (
-            op == "InvokeEndpointWithResponseStream" and fault.code == "ModelStreamError"
-        ):
-            raise ApiError(fault.code, fault.message, fault.status)
+        if fault is not None and not (op == "InvokeEndpointWithResponseStream" and fault.code == "ModelStreamError"):
+            extra = {"OriginalStatusCode": 500, "OriginalMessage": fault.message} if fault.code == "ModelError" else {}
+            raise ApiError(fault.code, fault.message, fault.status, **extra)
         if request.path.startswith("/_lmi/"):
             return self._own_route(request)
         if request.path == "/moto-api/reset":
@@ -140,9 +139,7 @@ class EmulatorApp:
             return None
         if service == "SageMakerRuntime":
             return self._runtime(request, op, fault)
-        handlers = {"SageMaker": control.HANDLERS, "AnyScaleFrontendService": autoscaling.HANDLERS}.get(
-            service, {}
-        )
+        handlers = {"SageMaker": control.HANDLERS, "AnyScaleFrontendService": autoscaling.HANDLERS}.get(service, {})
         if op not in handlers:
             return None
         body = request.get_data()
@@ -151,9 +148,7 @@ class EmulatorApp:
             result = handlers[op](self.state.registry, region_of(request), json.loads(body or b"{}"))
         if result is None:
             return None
-        return Response(
-            json.dumps(result), status=200, headers={"Content-Type": "application/x-amz-json-1.1"}
-        )
+        return Response(json.dumps(result), status=200, headers={"Content-Type": "application/x-amz-json-1.1"})
 
     def _runtime(self, request: Request, op: str, fault: Any) -> Response:
         match = _RUNTIME_PATH.match(request.path)

@@ -20,9 +20,7 @@ Handler = Callable[[EndpointRegistry, str, dict[str, Any]], "dict[str, Any] | No
 
 
 def _is_sagemaker_variant(body: dict[str, Any]) -> bool:
-    return body.get("ServiceNamespace") == "sagemaker" and str(body.get("ResourceId", "")).startswith(
-        "endpoint/"
-    )
+    return body.get("ServiceNamespace") == "sagemaker" and str(body.get("ResourceId", "")).startswith("endpoint/")
 
 
 def _split_resource(resource_id: str) -> tuple[str, str]:
@@ -36,9 +34,7 @@ def register_scalable_target(registry: EndpointRegistry, region: str, body: dict
     if not _is_sagemaker_variant(body):
         return None
     resource_id = str(body["ResourceId"])
-    existing = (
-        backends.autoscaling(region).targets.get(body.get("ScalableDimension", ""), {}).get(resource_id)
-    )
+    existing = backends.autoscaling(region).targets.get(body.get("ScalableDimension", ""), {}).get(resource_id)
     low = body.get("MinCapacity", getattr(existing, "min_capacity", None))
     high = body.get("MaxCapacity", getattr(existing, "max_capacity", None))
     if low is not None and high is not None and int(low) > int(high):
@@ -56,7 +52,7 @@ def register_scalable_target(registry: EndpointRegistry, region: str, body: dict
 
 def _predefined_metrics() -> frozenset[str]:
     model = botocore.session.get_session().get_service_model("application-autoscaling")
-    return frozenset(model.shape_for("MetricType").enum)
+    return frozenset(model.shape_for("MetricType").metadata.get("enum", []))
 
 
 def put_scaling_policy(registry: EndpointRegistry, region: str, body: dict[str, Any]) -> None:
@@ -80,9 +76,7 @@ def put_scaling_policy(registry: EndpointRegistry, region: str, body: dict[str, 
     return None
 
 
-def deregister_scalable_target(
-    registry: EndpointRegistry, region: str, body: dict[str, Any]
-) -> dict[str, Any]:
+def deregister_scalable_target(registry: EndpointRegistry, region: str, body: dict[str, Any]) -> dict[str, Any]:
     backend = backends.autoscaling(region)
     namespace, resource_id = body.get("ServiceNamespace", ""), body.get("ResourceId", "")
     dimension = body.get("ScalableDimension", "")

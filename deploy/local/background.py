@@ -9,6 +9,7 @@ in-process emulator that lives until the command exits. Nothing here imports mot
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
 import signal
@@ -41,7 +42,7 @@ def read_state(directory: Path | None = None) -> dict[str, Any] | None:
 def health(url: str, timeout: float = 1.0) -> dict[str, Any] | None:
     """The emulator's ``/_lmi/health`` answer, or None when nothing (or something else) listens there."""
     try:
-        with urllib.request.urlopen(f"{url}/_lmi/health", timeout=timeout) as response:  # noqa: S310 - loopback
+        with urllib.request.urlopen(f"{url}/_lmi/health", timeout=timeout) as response:
             data = json.loads(response.read())
     except (OSError, ValueError):
         return None
@@ -49,6 +50,10 @@ def health(url: str, timeout: float = 1.0) -> dict[str, Any] | None:
 
 
 def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    with contextlib.suppress(ChildProcessError):  # reap our own exited child: a zombie answers kill(pid, 0)
+        os.waitpid(pid, os.WNOHANG)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -67,8 +72,9 @@ def running_server(directory: Path | None = None) -> dict[str, Any] | None:
     return {**state, "health": info} if info else None
 
 
-def start_background(*, port: int = 0, time_scale: float = 1.0, ttft_s: float = 0.0, itl_s: float = 0.0,
-                     timeout_s: float = 30.0) -> dict[str, Any]:
+def start_background(
+    *, port: int = 0, time_scale: float = 1.0, ttft_s: float = 0.0, itl_s: float = 0.0, timeout_s: float = 30.0
+) -> dict[str, Any]:
     """Spawn ``python -m deploy.local`` detached, wait until it answers, return its state."""
     directory = state_dir()
     directory.mkdir(parents=True, exist_ok=True)
@@ -76,11 +82,30 @@ def start_background(*, port: int = 0, time_scale: float = 1.0, ttft_s: float = 
     if existing:
         return {**existing, "already_running": True}
     (directory / STATE_FILE).unlink(missing_ok=True)
-    command = [sys.executable, "-m", "deploy.local", "--port", str(port), "--time-scale", str(time_scale),
-               "--ttft", str(ttft_s), "--itl", str(itl_s), "--state-dir", str(directory.resolve())]
+    command = [
+        sys.executable,
+        "-m",
+        "deploy.local",
+        "--port",
+        str(port),
+        "--time-scale",
+        str(time_scale),
+        "--ttft",
+        str(ttft_s),
+        "--itl",
+        str(itl_s),
+        "--state-dir",
+        str(directory.resolve()),
+    ]
     with open(directory / "server.log", "ab") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
-                                   start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        process = subprocess.Popen(
+            command,
+            stdout=log,
+            stderr=log,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -146,6 +171,7 @@ def _in_process_emulator() -> Any:
 def connect(region: str = "us-east-1") -> Any:
     """An AwsContext for ``--local``: the background server when one is running, else an in-process emulator."""
     from deploy.aws.session import make_context
+
     server = running_server()
     if server:
         return make_context(region=region, endpoint_url=str(server["endpoint_url"]), session=fake_session(region))

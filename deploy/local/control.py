@@ -13,6 +13,7 @@ from typing import Any
 
 import botocore.session
 from moto.sagemaker import models as sagemaker_models
+from moto.sagemaker.exceptions import ValidationError
 
 from deploy.local import backends
 from deploy.local.endpoints import EndpointRegistry
@@ -27,13 +28,13 @@ def instance_types() -> frozenset[str]:
     global _INSTANCE_TYPES
     if _INSTANCE_TYPES is None:
         model = botocore.session.get_session().get_service_model("sagemaker")
-        _INSTANCE_TYPES = frozenset(model.shape_for("ProductionVariantInstanceType").enum)
+        _INSTANCE_TYPES = frozenset(model.shape_for("ProductionVariantInstanceType").metadata.get("enum", []))
     return _INSTANCE_TYPES
 
 
 def _validate_instance_type(self: Any, instance_type: str) -> None:
     if instance_type not in instance_types():
-        raise sagemaker_models.ValidationError(
+        raise ValidationError(
             message=f"1 validation error detected: Value '{instance_type}' at 'productionVariants.1.member."
             "instanceType' failed to satisfy constraint: Member must satisfy enum value set: "
             "[ml.g5.xlarge, ml.g5.2xlarge, ml.g6e.xlarge, ml.p5.48xlarge, ...]"
@@ -42,7 +43,7 @@ def _validate_instance_type(self: Any, instance_type: str) -> None:
 
 def install_moto_patches() -> None:
     """Accept every instance type SageMaker accepts (idempotent; makes moto stricter nowhere)."""
-    sagemaker_models.FakeEndpointConfig.validate_instance_type = _validate_instance_type
+    sagemaker_models.FakeEndpointConfig.validate_instance_type = _validate_instance_type  # type: ignore[method-assign]
 
 
 def _arn(region: str, kind: str, name: str) -> str:
@@ -56,9 +57,7 @@ def create_model(registry: EndpointRegistry, region: str, body: dict[str, Any]) 
     return None
 
 
-def create_endpoint_config(
-    registry: EndpointRegistry, region: str, body: dict[str, Any]
-) -> dict[str, Any] | None:
+def create_endpoint_config(registry: EndpointRegistry, region: str, body: dict[str, Any]) -> dict[str, Any] | None:
     name = body.get("EndpointConfigName", "")
     if name in backends.sagemaker(region).endpoint_configs:
         arn = _arn(region, "endpoint-config", name)
@@ -72,9 +71,7 @@ def create_endpoint(registry: EndpointRegistry, region: str, body: dict[str, Any
     if name in backend.endpoints:
         raise validation(f'Cannot create already existing endpoint "{_arn(region, "endpoint", name)}".')
     if config_name not in backend.endpoint_configs:
-        raise validation(
-            f'Could not find endpoint configuration "{_arn(region, "endpoint-config", config_name)}".'
-        )
+        raise validation(f'Could not find endpoint configuration "{_arn(region, "endpoint-config", config_name)}".')
     try:
         endpoint = backend.create_endpoint(name, config_name, body.get("Tags") or [])
     except moto_errors() as exc:
@@ -99,9 +96,7 @@ def update_endpoint(registry: EndpointRegistry, region: str, body: dict[str, Any
         raise validation(f'Cannot update {state} endpoint "{endpoint.arn}".')
     backend = backends.sagemaker(region)
     if config_name not in backend.endpoint_configs:
-        raise validation(
-            f'Could not find endpoint configuration "{_arn(region, "endpoint-config", config_name)}".'
-        )
+        raise validation(f'Could not find endpoint configuration "{_arn(region, "endpoint-config", config_name)}".')
     _check_scalable_variants(region, name, endpoint.endpoint_config_name, config_name)
     endpoint.endpoint_status = "Updating"
     endpoint.failure_reason = None

@@ -73,9 +73,7 @@ class Emulator:
         install_moto_patches()
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         app = EmulatorApp(self.state, DomainDispatcherApplication(create_backend_app))
-        self._server = make_server(
-            self.host, self.port, app, threaded=True, request_handler=MotoRequestHandler
-        )
+        self._server = make_server(self.host, self.port, app, threaded=True, request_handler=MotoRequestHandler)
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},

@@ -55,17 +55,13 @@ def _engine_params(cls: Any, engine: EngineSettings, max_model_len: int) -> Any:
     )
 
 
-def assess(
-    model_ref: str, config_path: Path | None, instance_type: str, engine: EngineSettings
-) -> FitOutcome:
+def assess(model_ref: str, config_path: Path | None, instance_type: str, engine: EngineSettings) -> FitOutcome:
     """Run the estimator; any missing piece (shape, instance, estimator) gives an unchecked, starting outcome."""
     fallback = engine.max_model_len or 4096
     try:
         from deploy.sizing import EngineParams, Hardware, estimate, load_shape
     except ImportError as exc:  # the estimator is an optional collaborator of the emulator
-        return FitOutcome(
-            False, True, fallback, warning=f"fit estimator unavailable ({exc}); starting anyway"
-        )
+        return FitOutcome(False, True, fallback, warning=f"fit estimator unavailable ({exc}); starting anyway")
     try:
         shape = load_shape(str(config_path) if config_path else model_ref)
         hardware = Hardware.from_instance(instance_type)

@@ -13,16 +13,18 @@ import hashlib
 import json
 import random
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 EMULATED_PREFIX = "[emulated]"
 LMI_DEFAULT_MAX_NEW_TOKENS = 30
 COMPLETION_DEFAULT_MAX_TOKENS = 16
-_WORDS = tuple(
-    ["the", "model", "answers", "with", "a", "short", "deterministic", "sentence", "so", "tests", "can", "compare", "output", "across", "runs", "while", "streaming", "tokens", "at", "a", "steady", "pace", "through", "the", "endpoint", "and", "the", "container", "reports", "usage", "for", "each", "request", "served", "by", "vLLM", "inside", "LMI", "on", "SageMaker", "hosting", "with", "tensor", "parallel", "workers", "and", "a", "paged", "KV", "cache"]
+_VOCABULARY = (
+    "the model answers with a short deterministic sentence so tests can compare output across runs while "
+    "streaming tokens at a steady pace through the endpoint and the container reports usage for each "
+    "request served by vLLM inside LMI on SageMaker hosting with tensor parallel workers and a paged KV cache"
 )
+_WORDS = tuple(_VOCABULARY.split())
 _TOKEN_RE = re.compile(r"\w+|[^\w\s]")
 
 Kind = Literal["lmi", "chat", "completion"]
@@ -81,9 +83,7 @@ def lmi_error(message: str) -> ContainerError:
 
 def vllm_error(message: str, status: int = 400) -> ContainerError:
     kind = "BadRequestError" if status == 400 else "InternalServerError"
-    return ContainerError(
-        status, {"object": "error", "message": message, "type": kind, "param": None, "code": status}
-    )
+    return ContainerError(status, {"object": "error", "message": message, "type": kind, "param": None, "code": status})
 
 
 def parse_request(body: bytes, *, max_model_len: int, served_model_name: str = "lmi") -> GenerationRequest:
@@ -250,116 +250,3 @@ def _apply_stop(texts: list[str], stops: tuple[str, ...]) -> tuple[list[str], bo
                     head.append(kept[consumed:])
                 return head, True
     return texts, False
-
-
-def usage(request: GenerationRequest, generation: Generation) -> dict[str, int]:
-    completion = len(generation.tokens)
-    return {
-        "prompt_tokens": request.prompt_tokens,
-        "completion_tokens": completion,
-        "total_tokens": request.prompt_tokens + completion,
-    }
-
-
-def full_response(
-    request: GenerationRequest, generation: Generation, *, request_id: str, created: int
-) -> dict[str, Any]:
-    """The non-streaming JSON body for the request's schema."""
-    text = (request.prompt if request.echo else "") + generation.text
-    if request.kind == "lmi":
-        out: dict[str, Any] = {"generated_text": text}
-        if request.details:
-            out["details"] = _lmi_details(request, generation)
-        return out
-    choice: dict[str, Any] = {
-        "index": 0,
-        "logprobs": None,
-        "finish_reason": generation.finish_reason,
-        "stop_reason": None,
-    }
-    if request.kind == "chat":
-        choice["message"] = {"role": "assistant", "content": generation.text, "tool_calls": []}
-        obj, prefix = "chat.completion", "chatcmpl"
-    else:
-        choice["text"] = text
-        obj, prefix = "text_completion", "cmpl"
-    return {
-        "id": f"{prefix}-{request_id}",
-        "object": obj,
-        "created": created,
-        "model": request.model,
-        "choices": [choice],
-        "usage": usage(request, generation),
-    }
-
-
-def _lmi_details(request: GenerationRequest, generation: Generation) -> dict[str, Any]:
-    return {
-        "finish_reason": generation.finish_reason,
-        "generated_tokens": len(generation.tokens),
-        "input_length": request.prompt_tokens,
-        "seed": request.seed,
-        "tokens": [{"id": t.id, "text": t.text, "logprob": t.logprob} for t in generation.tokens],
-    }
-
-
-def stream_lines(
-    request: GenerationRequest, generation: Generation, *, request_id: str, created: int
-) -> Iterator[bytes]:
-    """JSON lines as LMI v15 async mode streams them (one object per token; OpenAI ends with an empty line)."""
-    last = len(generation.tokens) - 1
-    if request.kind == "chat":
-        yield _line(_chunk(request, request_id, created, {"role": "assistant", "content": ""}, None))
-    for index, token in enumerate(generation.tokens):
-        finish = generation.finish_reason if index == last else None
-        if request.kind == "lmi":
-            yield _line(_lmi_stream_line(request, generation, index, token, finish))
-        elif request.kind == "chat":
-            yield _line(_chunk(request, request_id, created, {"content": token.text}, finish))
-        else:
-            yield _line(_chunk(request, request_id, created, token.text, finish))
-    if request.kind != "lmi":
-        yield b"\n"
-
-
-def _lmi_stream_line(
-    request: GenerationRequest, generation: Generation, index: int, token: Token, finish: str | None
-) -> dict[str, Any]:
-    line: dict[str, Any] = {
-        "index": index,
-        "token": {"id": token.id, "text": token.text, "logprob": token.logprob},
-        "generated_text": None,
-        "details": None,
-    }
-    if finish is not None:
-        line["generated_text"] = (request.prompt if request.echo else "") + generation.text
-        if request.details:
-            line["details"] = {k: v for k, v in _lmi_details(request, generation).items() if k != "tokens"}
-    return line
-
-
-def _chunk(
-    request: GenerationRequest, request_id: str, created: int, delta: Any, finish: str | None
-) -> dict[str, Any]:
-    choice: dict[str, Any] = {"index": 0, "logprobs": None, "finish_reason": finish, "stop_reason": None}
-    if request.kind == "chat":
-        choice["delta"] = delta
-        return {
-            "id": f"chatcmpl-{request_id}",
-            "object": "chat.completion.chunk",
-            "created": created,
-            "model": request.model,
-            "choices": [choice],
-        }
-    choice["text"] = delta
-    return {
-        "id": f"cmpl-{request_id}",
-        "object": "text_completion",
-        "created": created,
-        "model": request.model,
-        "choices": [choice],
-    }
-
-
-def _line(obj: dict[str, Any]) -> bytes:
-    return (json.dumps(obj, separators=(",", ":")) + "\n").encode("utf-8")

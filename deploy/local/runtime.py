@@ -17,7 +17,6 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
@@ -26,15 +25,8 @@ from deploy.local import backends, eventstream
 from deploy.local.container import Container
 from deploy.local.endpoints import EndpointRegistry
 from deploy.local.errors import ApiError
-from deploy.local.lmi_protocol import (
-    ContainerError,
-    Generation,
-    GenerationRequest,
-    full_response,
-    generate,
-    parse_request,
-    stream_lines,
-)
+from deploy.local.lmi_protocol import ContainerError, Generation, GenerationRequest, generate, parse_request
+from deploy.local.lmi_responses import full_response, stream_lines
 
 EMULATED_ATTRIBUTE = "x-lmi-emulated=true"
 
@@ -116,37 +108,15 @@ def emit_metrics(invocation: Invocation, latency_s: float, status: int) -> None:
         {"Name": "EndpointName", "Value": invocation.endpoint},
         {"Name": "VariantName", "Value": container.variant_name},
     ]
-    now = datetime.now(timezone.utc)
+    values = {
+        "Invocations": (1.0, "None"),
+        "InvocationsPerInstance": (1.0 / max(container.instance_count, 1), "None"),
+        "ModelLatency": (latency_s * 1e6, "Microseconds"),
+        "Invocation4XXErrors": (float(400 <= status < 500), "None"),
+        "Invocation5XXErrors": (float(status >= 500), "None"),
+    }
     data = [
-        {"MetricName": "Invocations", "Value": 1.0, "Unit": "None", "Dimensions": dims, "Timestamp": now},
-        {
-            "MetricName": "InvocationsPerInstance",
-            "Value": 1.0 / max(container.instance_count, 1),
-            "Unit": "None",
-            "Dimensions": dims,
-            "Timestamp": now,
-        },
-        {
-            "MetricName": "ModelLatency",
-            "Value": latency_s * 1e6,
-            "Unit": "Microseconds",
-            "Dimensions": dims,
-            "Timestamp": now,
-        },
-        {
-            "MetricName": "Invocation4XXErrors",
-            "Value": float(400 <= status < 500),
-            "Unit": "None",
-            "Dimensions": dims,
-            "Timestamp": now,
-        },
-        {
-            "MetricName": "Invocation5XXErrors",
-            "Value": float(status >= 500),
-            "Unit": "None",
-            "Dimensions": dims,
-            "Timestamp": now,
-        },
+        {"MetricName": name, "Value": value, "Unit": unit, "Dimensions": dims} for name, (value, unit) in values.items()
     ]
     backends.put_metrics(invocation.region, "AWS/SageMaker", data)
 
@@ -159,9 +129,7 @@ def invoke(invocation: Invocation, timing: Timing) -> Response:
         emit_metrics(invocation, time.monotonic() - started, exc.status)
         raise model_error(invocation, exc) from exc
     time.sleep(timing.total(len(generation.tokens)))
-    body = full_response(
-        request, generation, request_id=_request_id(invocation.body), created=int(time.time())
-    )
+    body = full_response(request, generation, request_id=_request_id(invocation.body), created=int(time.time()))
     emit_metrics(invocation, time.monotonic() - started, 200)
     headers = {"Content-Type": "application/json", **_headers(invocation.container)}
     return Response(json.dumps(body), status=200, headers=headers)
@@ -187,14 +155,10 @@ def invoke_stream(invocation: Invocation, timing: Timing, stream_fault: ApiError
         **_headers(invocation.container),
     }
     rng = random.Random(request_id)
-    return Response(
-        _events(lines, timing, rng, stream_fault), status=200, headers=headers, direct_passthrough=True
-    )
+    return Response(_events(lines, timing, rng, stream_fault), status=200, headers=headers, direct_passthrough=True)
 
 
-def _events(
-    lines: list[bytes], timing: Timing, rng: random.Random, fault: ApiError | None
-) -> Iterator[bytes]:
+def _events(lines: list[bytes], timing: Timing, rng: random.Random, fault: ApiError | None) -> Iterator[bytes]:
     for index, line in enumerate(lines):
         time.sleep(timing.ttft_s if index == 0 else timing.itl_s)
         if fault is not None and index == min(2, len(lines) - 1):

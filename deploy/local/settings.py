@@ -68,9 +68,9 @@ def merge_settings(environment: dict[str, str], properties_text: str | None) -> 
         if key and value != "":
             merged.setdefault(key, value)
     for name, key in _ALIASES.items():
-        value = environment.get(name)
-        if value:
-            merged.setdefault(key, value)
+        alias = environment.get(name)
+        if alias:
+            merged.setdefault(key, alias)
     return merged
 
 
@@ -104,9 +104,7 @@ def _tp_degree(settings: dict[str, str], gpu_count: int) -> int:
     raw = settings.get("option.tensor_parallel_degree", "max")
     tp = gpu_count if raw == "max" else _int(settings, "option.tensor_parallel_degree") or 1
     if tp > gpu_count:
-        raise StartupError(
-            f"ai.djl.engine.EngineException: GPU devices are not enough to run {tp} partitions."
-        )
+        raise StartupError(f"ai.djl.engine.EngineException: GPU devices are not enough to run {tp} partitions.")
     return tp
 
 
@@ -132,9 +130,7 @@ def engine_settings(settings: dict[str, str], gpu_count: int) -> EngineSettings:
     """Validate like the container and fill LMI's defaults; raises :class:`StartupError`."""
     engine = settings.get("engine", "Python")
     if engine != "Python":
-        raise StartupError(
-            f"ValueError: engine={engine} is not supported by the vLLM backend; use engine=Python"
-        )
+        raise StartupError(f"ValueError: engine={engine} is not supported by the vLLM backend; use engine=Python")
     check_conflicts(settings)
     dtype = settings.get("option.dtype", "auto")
     if dtype not in _VALID_DTYPES:
@@ -142,9 +138,7 @@ def engine_settings(settings: dict[str, str], gpu_count: int) -> EngineSettings:
     async_mode = settings.get("option.async_mode", "false").lower() == "true"
     rolling = settings.get("option.rolling_batch", "disable" if async_mode else "auto")
     if async_mode and rolling not in ("disable",):
-        raise StartupError(
-            f"ValueError: option.async_mode=true needs option.rolling_batch=disable (got {rolling})"
-        )
+        raise StartupError(f"ValueError: option.async_mode=true needs option.rolling_batch=disable (got {rolling})")
     default_batch = 256 if rolling in ("auto", "vllm", "lmi-dist") else 32
     utilization = settings.get("option.gpu_memory_utilization", "0.9")
     try:

@@ -22,47 +22,73 @@ from deploy.local.emulator import Emulator
 
 LMI_IMAGE = "763104351884.dkr.ecr.us-east-1.amazonaws.com/djl-inference:0.33.0-lmi15.0.0-cu128"
 ROLE_ARN = "arn:aws:iam::123456789012:role/SageMakerExecution"
-ASYNC_ENV = {"OPTION_ASYNC_MODE": "true", "OPTION_ROLLING_BATCH": "disable",
-             "OPTION_ENTRYPOINT": "djl_python.lmi_vllm.vllm_async_service"}
+ASYNC_ENV = {
+    "OPTION_ASYNC_MODE": "true",
+    "OPTION_ROLLING_BATCH": "disable",
+    "OPTION_ENTRYPOINT": "djl_python.lmi_vllm.vllm_async_service",
+}
 
 
 @pytest.fixture
 def lmi_emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
     """A running emulator with instant lifecycle phases and zero token latency; reset afterwards."""
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
         monkeypatch.setenv(name, value)
     with Emulator(time_scale=0) as emulator:
         yield emulator
 
 
-def create_model(ctx: Any, name: str, *, model_id: str | None = "Qwen/Qwen2.5-7B-Instruct",
-                 env: dict[str, str] | None = None, s3_prefix: str | None = None) -> None:
+def create_model(
+    ctx: Any,
+    name: str,
+    *,
+    model_id: str | None = "Qwen/Qwen2.5-7B-Instruct",
+    env: dict[str, str] | None = None,
+    s3_prefix: str | None = None,
+) -> None:
     """CreateModel for an LMI v15 container (async mode), from a Hub id and/or an uncompressed S3 prefix."""
     environment = {**ASYNC_ENV, **({"HF_MODEL_ID": model_id} if model_id else {}), **(env or {})}
     container: dict[str, Any] = {"Image": LMI_IMAGE, "Environment": environment}
     if s3_prefix:
-        container["ModelDataSource"] = {"S3DataSource": {"S3Uri": s3_prefix, "S3DataType": "S3Prefix",
-                                                         "CompressionType": "None"}}
+        container["ModelDataSource"] = {
+            "S3DataSource": {"S3Uri": s3_prefix, "S3DataType": "S3Prefix", "CompressionType": "None"}
+        }
     ctx.client("sagemaker").create_model(ModelName=name, ExecutionRoleArn=ROLE_ARN, PrimaryContainer=container)
 
 
-def create_config(ctx: Any, name: str, model: str, *, instance_type: str = "ml.g5.2xlarge", count: int = 1,
-                  async_output: str | None = None) -> None:
+def create_config(
+    ctx: Any,
+    name: str,
+    model: str,
+    *,
+    instance_type: str = "ml.g5.2xlarge",
+    count: int = 1,
+    async_output: str | None = None,
+) -> None:
     """CreateEndpointConfig with one ``AllTraffic`` variant (and an async output path when given)."""
     kwargs: dict[str, Any] = {}
     if async_output:
         kwargs["AsyncInferenceConfig"] = {"OutputConfig": {"S3OutputPath": async_output}}
     ctx.client("sagemaker").create_endpoint_config(
         EndpointConfigName=name,
-        ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": model, "InstanceType": instance_type,
-                             "InitialInstanceCount": count}],
+        ProductionVariants=[
+            {
+                "VariantName": "AllTraffic",
+                "ModelName": model,
+                "InstanceType": instance_type,
+                "InitialInstanceCount": count,
+            }
+        ],
         **kwargs,
     )
 
 
-def deploy(ctx: Any, name: str, *, instance_type: str = "ml.g5.2xlarge",
-           **model_kwargs: Any) -> dict[str, Any]:
+def deploy(ctx: Any, name: str, *, instance_type: str = "ml.g5.2xlarge", **model_kwargs: Any) -> dict[str, Any]:
     """Model + config + endpoint named after ``name``; returns DescribeEndpoint (final at time_scale=0)."""
     create_model(ctx, f"{name}-model", **model_kwargs)
     create_config(ctx, f"{name}-config", f"{name}-model", instance_type=instance_type)
@@ -75,7 +101,8 @@ def deploy(ctx: Any, name: str, *, instance_type: str = "ml.g5.2xlarge",
 def invoke_json(ctx: Any, endpoint: str, payload: dict[str, Any]) -> dict[str, Any]:
     """InvokeEndpoint with a JSON body; returns the decoded JSON answer."""
     response = ctx.client("sagemaker-runtime").invoke_endpoint(
-        EndpointName=endpoint, Body=json.dumps(payload), ContentType="application/json")
+        EndpointName=endpoint, Body=json.dumps(payload), ContentType="application/json"
+    )
     answer: dict[str, Any] = json.loads(response["Body"].read())
     return answer
 

@@ -10,15 +10,15 @@ tokens / max_model_len. Every rank is identical here, so the minimum over ranks 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from deploy.sizing.hardware import Hardware
 from deploy.sizing.quant import runtime_quantization
 from deploy.sizing.shape import DTYPE_BYTES, ModelShape, Quantization
-from deploy.sizing.versions import EngineParams, VllmBehaviour, behaviour_for
+from deploy.sizing.versions import EngineParams, VllmBehaviour, behaviour_for, v1_fallback
 
 GIB = 1024**3
-FORWARD_HIDDEN_COPIES = 4  # residual, normed input, attention output and MLP output live at the MLP peak
+FORWARD_HIDDEN_COPIES = 3  # residual, normed input and MLP output live at the MLP peak (fit: V0 logs)
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,7 @@ class Budget:
     kv_available_bytes: float
     kv_bytes_per_token: int
     block_size: int
+    engine_note: str | None = None
 
     @property
     def headroom_bytes(self) -> float:
@@ -109,11 +110,8 @@ def activation_bytes(
     they add on top.
     """
     h = shape.hidden_size
-    attn = (shape.num_attention_heads * shape.head_dim / tp) + 2 * shape.kv_heads_per_rank(
-        tp
-    ) * shape.head_dim
     inter = shape.intermediate_size / tp
-    forward = tokens * (3 * inter + FORWARD_HIDDEN_COPIES * h + attn) * dtype_bytes
+    forward = tokens * (3 * inter + FORWARD_HIDDEN_COPIES * h) * dtype_bytes
     sampler = rows * shape.padded_vocab() * behaviour.sampler_bytes_per_logit
     moe = 0.0
     if shape.moe:
@@ -123,6 +121,9 @@ def activation_bytes(
 
 def compute_budget(shape: ModelShape, hardware: Hardware, params: EngineParams) -> Budget:
     """Every number of the budget for one tensor-parallel degree (``params.tensor_parallel_degree``)."""
+    fallback = v1_fallback(params, hardware.compute_capability)
+    if fallback:
+        params = replace(params, engine="v0")
     behaviour = behaviour_for(params)
     tp = params.tensor_parallel_degree
     dtype = resolve_dtype(params.dtype, shape, hardware)
@@ -157,4 +158,5 @@ def compute_budget(shape: ModelShape, hardware: Hardware, params: EngineParams) 
         kv_available_bytes=kv,
         kv_bytes_per_token=shape.kv_bytes_per_token(tp, kv_dtype_bytes(params.kv_cache_dtype, dtype)),
         block_size=params.block_size,
+        engine_note=fallback,
     )

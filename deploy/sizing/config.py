@@ -158,9 +158,7 @@ def shape_from_config(cfg: Mapping[str, Any], model_id: str) -> ModelShape:
         intermediate_size=inter,
         vocab_size=_require(text, model_id, "vocab_size", "padded_vocab_size"),
         max_position_embeddings=_max_positions(text),
-        torch_dtype=str(
-            _first(text, "torch_dtype", "dtype", default=_first(cfg, "torch_dtype", default="bfloat16"))
-        ),
+        torch_dtype=str(_first(text, "torch_dtype", "dtype", default=_first(cfg, "torch_dtype", default="bfloat16"))),
         tie_word_embeddings=_tied(cfg, text),
         attention_bias=bool(text.get("attention_bias") or "Qwen2" in str(cfg.get("architectures"))),
         moe=_moe(moe_cfg, layers, inter),
@@ -168,9 +166,7 @@ def shape_from_config(cfg: Mapping[str, Any], model_id: str) -> ModelShape:
         sliding_window=int(window) if window else None,
         num_sliding_layers=sliding,
         vision_params=_vision_params(cfg),
-        quantization=parse_quantization(
-            _first(cfg, "quantization_config", default=text.get("quantization_config"))
-        ),
+        quantization=parse_quantization(_first(cfg, "quantization_config", default=text.get("quantization_config"))),
         notes=tuple(notes),
     )
 

@@ -52,14 +52,10 @@ def _same_hardware_fixes(shape: ModelShape, hardware: Hardware, params: EnginePa
         out.append("set kv_cache_dtype: fp8 (halves the KV cache per token)")
     larger = [t for t in shape.valid_tp_degrees(hardware.gpu_count) if t > params.tensor_parallel_degree]
     for tp in larger:
-        if hardware.gpu_count % tp == 0 and _fits(
-            shape, hardware, replace(params, tensor_parallel_degree=tp)
-        ):
+        if hardware.gpu_count % tp == 0 and _fits(shape, hardware, replace(params, tensor_parallel_degree=tp)):
             out.append(f"use tensor_parallel_degree={tp} on {hardware.label}")
             break
-    if params.gpu_memory_utilization < 0.95 and _fits(
-        shape, hardware, replace(params, gpu_memory_utilization=0.95)
-    ):
+    if params.gpu_memory_utilization < 0.95 and _fits(shape, hardware, replace(params, gpu_memory_utilization=0.95)):
         out.append("set gpu_memory_utilization: 0.95")
     fp8_ok = hardware.compute_capability is None or hardware.compute_capability >= 8.0
     runtime_fp8_possible = shape.quantization is None and params.quantize is None and fp8_ok
@@ -68,13 +64,13 @@ def _same_hardware_fixes(shape: ModelShape, hardware: Hardware, params: EnginePa
     return out
 
 
-def _instance_fix(shape: ModelShape, hardware: Hardware, params: EngineParams) -> list[str]:
+def _instance_fix(shape: ModelShape, hardware: Hardware, params: EngineParams, length: int) -> list[str]:
     try:
         from deploy.sizing.recommend import recommend
     except ImportError:  # pragma: no cover - recommend is part of this package
         return []
     try:
-        recs = recommend(shape, max_model_len=params.max_model_len, limit=1, base_params=params)
+        recs = recommend(shape, max_model_len=length, limit=1, base_params=params)
     except Exception:  # the catalog may be unavailable (e.g. a custom GPU); fixes stay on this hardware
         return []
     if not recs:
@@ -83,17 +79,14 @@ def _instance_fix(shape: ModelShape, hardware: Hardware, params: EngineParams) -
     if best.instance_type == hardware.name:
         return []
     price = f" at ${best.price_per_hour:.2f}/h" if best.price_per_hour is not None else ""
-    return [
-        f"{best.instance_type} fits with tp={best.tensor_parallel_degree} and {best.headroom:.1f}x headroom"
-        f"{price}"
-    ]
+    return [f"{best.instance_type} fits with tp={best.tensor_parallel_degree} and {best.headroom:.1f}x headroom{price}"]
 
 
 def suggest_fixes(shape: ModelShape, hardware: Hardware, params: EngineParams, budget: Budget) -> list[str]:
     """Checked alternatives that fit, best first."""
     fixes = _len_fix(shape, hardware, params, budget)
     fixes += _same_hardware_fixes(shape, hardware, params)
-    fixes += _instance_fix(shape, hardware, params)
+    fixes += _instance_fix(shape, hardware, params, budget.max_model_len)
     if not fixes:
         fixes.append("no single change fits on this hardware; use a larger GPU or a quantized checkpoint")
     return fixes

@@ -82,10 +82,16 @@ def _from_config(data: dict[str, Any], model_id: str, source: str) -> ModelShape
     shape = shape_from_config(data, model_id)
     counts = data.get("_parameters")
     if isinstance(counts, dict) and counts:
-        shape = replace(
-            shape, exact_weight_bytes=parameter_count_bytes(counts), weight_bytes_source="_parameters"
-        )
+        shape = replace(shape, exact_weight_bytes=parameter_count_bytes(counts), weight_bytes_source="_parameters")
     return shape.with_notes(f"shape from {source}")
+
+
+def _id_for_file(path: Path, data: dict[str, Any]) -> str:
+    """A readable model id for a config file: its ``_name_or_path``, else the file (or folder) name."""
+    named = data.get("_name_or_path")
+    if isinstance(named, str) and named:
+        return named
+    return path.parent.name if path.stem == "config" and path.parent.name else path.stem
 
 
 def _from_directory(directory: Path, ref: str) -> ModelShape:
@@ -125,12 +131,13 @@ def load_shape(ref: str, *, config_path: str | Path | None = None) -> ModelShape
     if "://" not in ref and path.is_dir():
         return _from_directory(path, ref)
     if "://" not in ref and path.is_file():
-        return _from_config(_read_json(path, "config"), path.parent.name or ref, str(path))
+        data = _read_json(path, "config")
+        return _from_config(data, _id_for_file(path, data), str(path))
     found = _library_index().get(ref.lower().rstrip("/"))
     if found is not None:
         data = _read_json(found, "library file")
         canonical = found.stem.replace("--", "/", 1)
-        return _from_config(data, canonical, f"bundled library ({data.get('_source', found.name)})")
+        return _from_config(data, canonical, f"the bundled library ({found.name})")
     if ref.startswith("s3://"):
         raise SpecError(
             f"model {ref}: the shape of an S3 model needs its config.json",

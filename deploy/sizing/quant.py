@@ -46,9 +46,7 @@ def _compressed_tensors(cfg: Mapping[str, Any]) -> Quantization:
         method = f"compressed-tensors {'FP' if kind == 'float' else 'W'}{bits:g}"
         q = _group_quant(method, bits, int(size) if size else None, not weights.get("symmetric", True))
         return q
-    return Quantization(
-        "compressed-tensors", 8.0, note="compressed-tensors (no config_groups; assumed 8-bit)"
-    )
+    return Quantization("compressed-tensors", 8.0, note="compressed-tensors (no config_groups; assumed 8-bit)")
 
 
 def parse_quantization(cfg: Mapping[str, Any] | None) -> Quantization | None:
@@ -74,9 +72,7 @@ def parse_quantization(cfg: Mapping[str, Any] | None) -> Quantization | None:
     if method == "modelopt":
         return Quantization("modelopt", 4.0 if "fp4" in str(cfg).lower() else 8.0)
     if method == "bitsandbytes":
-        return (
-            RUNTIME_QUANTIZE["bitsandbytes"] if cfg.get("load_in_4bit") else Quantization("bitsandbytes", 8.0)
-        )
+        return RUNTIME_QUANTIZE["bitsandbytes"] if cfg.get("load_in_4bit") else Quantization("bitsandbytes", 8.0)
     return Quantization(method or "unknown", 8.0, note=f"unrecognised quant_method {method!r}: assumed 8-bit")
 
 

@@ -51,9 +51,7 @@ class Recommendation:
         }
 
 
-def _first_fit(
-    shape: ModelShape, hardware: Hardware, params: EngineParams, concurrency: int | None
-) -> Estimate | None:
+def _first_fit(shape: ModelShape, hardware: Hardware, params: EngineParams, concurrency: int | None) -> Estimate | None:
     for tp in shape.valid_tp_degrees(hardware.gpu_count):
         if hardware.gpu_count % tp:
             continue

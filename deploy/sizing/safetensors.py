@@ -92,8 +92,6 @@ def parameter_count_bytes(counts: Mapping[str, Any]) -> int:
     """Bytes from a ``{dtype: count}`` table (Hub safetensors.parameters, the library's ``_parameters``)."""
     total = 0.0
     for dtype, count in counts.items():
-        key = (
-            str(dtype).upper().replace("BFLOAT16", "BF16").replace("FLOAT16", "F16").replace("FLOAT32", "F32")
-        )
+        key = str(dtype).upper().replace("BFLOAT16", "BF16").replace("FLOAT16", "F16").replace("FLOAT32", "F32")
         total += SAFETENSORS_DTYPE_BYTES.get(key, 2) * float(count)
     return int(total)

@@ -162,9 +162,7 @@ class ModelShape:
         q_and_o = 2 * h * heads * self.head_dim / tp
         kv = 2 * h * self.kv_heads_per_rank(tp) * self.head_dim
         bias = (
-            (heads * self.head_dim / tp + 2 * self.kv_heads_per_rank(tp) * self.head_dim)
-            if self.attention_bias
-            else 0
+            (heads * self.head_dim / tp + 2 * self.kv_heads_per_rank(tp) * self.head_dim) if self.attention_bias else 0
         )
         return q_and_o + kv + bias, 0.0
 
@@ -176,9 +174,7 @@ class ModelShape:
         replicated = 0.0
         if self.moe:
             m = self.moe
-            per_layer = (
-                m.num_experts * 3 * h * m.expert_intermediate_size + 3 * h * m.shared_intermediate_size
-            )
+            per_layer = m.num_experts * 3 * h * m.expert_intermediate_size + 3 * h * m.shared_intermediate_size
             sharded += m.num_moe_layers * per_layer / tp
             replicated += m.num_moe_layers * h * m.num_experts
         return sharded, replicated
@@ -203,17 +199,13 @@ class ModelShape:
         padded_excess *= 1 if self.tie_word_embeddings else 2
         return self.linear_params_per_rank(1) + self.other_params_per_rank(1) - padded_excess
 
-    def weight_bytes_per_rank(
-        self, tp: int, *, dtype_bytes: float, runtime: Quantization | None = None
-    ) -> float:
+    def weight_bytes_per_rank(self, tp: int, *, dtype_bytes: float, runtime: Quantization | None = None) -> float:
         """Weight bytes one rank holds; scaled to the exact checkpoint total when that is known.
 
         ``runtime`` is a load-time quantization (``quantize: fp8``) of an unquantized checkpoint.
         """
         linear_bytes = self._linear_bytes_per_param(dtype_bytes, runtime)
-        per_rank = (
-            self.linear_params_per_rank(tp) * linear_bytes + self.other_params_per_rank(tp) * dtype_bytes
-        )
+        per_rank = self.linear_params_per_rank(tp) * linear_bytes + self.other_params_per_rank(tp) * dtype_bytes
         if self.exact_weight_bytes:
             stored = DTYPE_BYTES.get(self.torch_dtype, 2.0)
             stored_linear = self._linear_bytes_per_param(stored, None)

@@ -97,6 +97,8 @@ def _warnings(budget: Budget, shape: ModelShape) -> list[str]:
 
 def _notes(budget: Budget, shape: ModelShape) -> list[str]:
     notes = list(shape.notes)
+    if budget.engine_note:
+        notes.append(budget.engine_note)
     notes.append(f"weights from {shape.weight_bytes_source}")
     if budget.runtime_quant:
         notes.append(budget.runtime_quant.note)
@@ -126,9 +128,7 @@ def _to_estimate(shape: ModelShape, hardware: Hardware, budget: Budget) -> Estim
         max_model_len=budget.max_model_len,
         max_num_seqs=budget.max_num_seqs,
         max_num_batched_tokens=budget.profiled_tokens,
-        gpu_memory_utilization=round(budget.budget_bytes / budget.total_bytes, 4)
-        if budget.total_bytes
-        else 0.0,
+        gpu_memory_utilization=round(budget.budget_bytes / budget.total_bytes, 4) if budget.total_bytes else 0.0,
         total_bytes_per_gpu=budget.total_bytes,
         budget_bytes_per_gpu=int(budget.budget_bytes),
         weights_bytes_per_gpu=int(budget.weights_bytes),
@@ -151,9 +151,7 @@ def _to_estimate(shape: ModelShape, hardware: Hardware, budget: Budget) -> Estim
     )
 
 
-def estimate(
-    shape: ModelShape, hardware: Hardware, params: EngineParams, *, with_fixes: bool = True
-) -> Estimate:
+def estimate(shape: ModelShape, hardware: Hardware, params: EngineParams, *, with_fixes: bool = True) -> Estimate:
     """Budget, KV capacity and verdict for one configuration; fixes are added when it does not fit."""
     tp = params.tensor_parallel_degree
     shape.check_tp(tp)

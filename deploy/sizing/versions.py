@@ -92,17 +92,18 @@ class VllmBehaviour:
     def sampler_bytes_per_logit(self) -> float:
         """Peak bytes per (row x vocab) element of the profile run's dummy sampler.
 
-        V0 and early V1 sort the logits for top-k/top-p (fp32 values + int64 indices + softmax/cumsum copies;
-        0.8.x also builds an int64 prompt_token_ids of the same shape); from 0.10 V1 samples without the sort.
-        Calibrated: V0 0.7.2 9.65 x 4 bytes, V1 0.19 3.86 x 4 bytes.
+        V0 from 0.7 and V1 before 0.10 profile a top-k/top-p sampler that sorts the fp32 logits (values + int64
+        indices + softmax/cumsum copies; V1 0.8.x also builds an int64 prompt_token_ids of the same shape).
+        V0 before 0.7 did not profile the sampler (only the bf16 logits); V1 from 0.10 samples without the sort.
+        Calibrated: V0 0.7.2 9.65 x 4 bytes, V1 0.19 3.86 x 4 bytes, V0 0.6.4 below 0.06 GiB in total.
         """
         if self.engine == "v0":
-            return 38.6
+            return 38.6 if self.version >= (0, 7, 0) else 4.0
         return 40.0 if self.version < (0, 10, 0) else 15.4
 
     def non_torch_bytes(self, tp: int) -> float:
         """cuBLAS workspaces and other non-torch memory, plus NCCL and custom all-reduce buffers at tp > 1."""
-        base = 0.6 * GIB if self.device_wide_non_torch else 0.3 * GIB
+        base = 1.0 * GIB if self.device_wide_non_torch else 0.3 * GIB
         return base + (1.85 * GIB if tp > 1 else 0.0)
 
     def default_max_num_seqs(self, gpu_bytes: float, gpu_name: str) -> int:
@@ -117,18 +118,16 @@ class VllmBehaviour:
             return params.enable_chunked_prefill
         return (params.max_model_len or 0) > LONG_CONTEXT_TOKENS
 
-    def profiled_tokens(
-        self, params: EngineParams, max_model_len: int, gpu_bytes: float, gpu_name: str
-    ) -> int:
+    def profiled_tokens(self, params: EngineParams, max_model_len: int, gpu_bytes: float, gpu_name: str) -> int:
         """Tokens of the profile run's forward pass (the activation peak scales with it)."""
         batched = params.max_num_batched_tokens
         if batched is None:
-            large = (
-                self.large_gpu_defaults and gpu_bytes >= LARGE_GPU_BYTES and "A100" not in gpu_name.upper()
-            )
+            large = self.large_gpu_defaults and gpu_bytes >= LARGE_GPU_BYTES and "A100" not in gpu_name.upper()
             batched = 8192 if large else 2048
         if not self.chunked_prefill(params):
             return max(max_model_len, batched)
+        if params.max_num_batched_tokens is None and self.engine == "v0" and self.version < (0, 7, 0):
+            return 512  # V0 0.6.x default chunk when it turned chunked prefill on by itself
         return batched
 
     def cuda_graph_bytes(self, num_layers: int, moe: bool, enforce_eager: bool) -> float:
@@ -160,3 +159,23 @@ def behaviour_for(params: EngineParams) -> VllmBehaviour:
             fix="use --vllm-engine v1 (V0 was removed in vLLM 0.11)",
         )
     return VllmBehaviour(version, params.engine)
+
+
+def v1_fallback(params: EngineParams, compute_capability: float | None) -> str | None:
+    """Why vLLM would silently run the V0 engine although V1 is the default, or None.
+
+    vLLM 0.8.x-0.10.x fall back to V0 on GPUs below compute capability 8.0 (T4, V100); 0.8.x-0.9.x also fall back
+    for an fp8 KV cache without FlashAttention 3 (compute capability 9.0, Hopper).
+    """
+    if params.engine != "v1" or compute_capability is None:
+        return None
+    version = parse_version(params.vllm_version)
+    if version < (0, 11, 0) and compute_capability < 8.0:
+        return f"compute capability {compute_capability} < 8.0: vLLM {params.vllm_version} falls back to the V0 engine"
+    fp8_kv = params.kv_cache_dtype.lower().startswith("fp8")
+    if version < (0, 10, 0) and fp8_kv and compute_capability < 9.0:
+        return (
+            f"kv_cache_dtype={params.kv_cache_dtype} needs FlashAttention 3 (Hopper) in V1: vLLM "
+            f"{params.vllm_version} falls back to the V0 engine"
+        )
+    return None

@@ -79,9 +79,7 @@ def seed_logs(streams: dict[str, list[str]]) -> None:
         client.put_log_events(logGroupName=GROUP, logStreamName=stream, logEvents=events)
 
 
-def run_main(
-    args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> tuple[int, str]:
+def run_main(args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
     """Run the real entry point with ops_cmds registered (the lead's COMMAND_MODULES may not list it yet)."""
     if "ops_cmds" not in deploy.cli.COMMAND_MODULES:
         monkeypatch.setattr(deploy.cli, "COMMAND_MODULES", (*deploy.cli.COMMAND_MODULES, "ops_cmds"))
@@ -100,9 +98,7 @@ def test_logs_json_prints_the_newest_lines(app: typer.Typer, runner: CliRunner, 
     assert payload["lines"][0]["stream"] == "AllTraffic/i-01"
 
 
-def test_logs_text_names_the_instance_when_there_are_several(
-    app: typer.Typer, runner: CliRunner, aws: None
-) -> None:
+def test_logs_text_names_the_instance_when_there_are_several(app: typer.Typer, runner: CliRunner, aws: None) -> None:
     seed_logs({"AllTraffic/i-01": ["one"], "AllTraffic/i-02": ["two"]})
     result = runner.invoke(app, ["logs", ENDPOINT, "--region", "us-east-1"])
     assert result.exit_code == 0, result.output
@@ -172,9 +168,7 @@ def test_iam_policy_single_role_prints_a_bare_policy_document(
     assert any(s["Sid"] == "PullLmiImage" for s in document["Statement"])
 
 
-def test_iam_policy_both_roles_prints_titled_documents(
-    app: typer.Typer, runner: CliRunner, spec_file: Path
-) -> None:
+def test_iam_policy_both_roles_prints_titled_documents(app: typer.Typer, runner: CliRunner, spec_file: Path) -> None:
     result = runner.invoke(app, ["iam-policy", str(spec_file)])
     assert result.exit_code == 0, result.output
     titles = [line for line in result.stdout.splitlines() if line.startswith("# ")]
@@ -205,7 +199,10 @@ def test_iam_policy_is_an_offline_command_without_boto3() -> None:
         "sys.stderr.write(repr(sorted(m for m in sys.modules if m.split('.')[0] in ('boto3', 'botocore'))))"
     )
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    script = "import deploy.cli as c; c.COMMAND_MODULES = (*c.COMMAND_MODULES, 'ops_cmds')\n" + code
+    script = (
+        "import deploy.cli as c\n"
+        "if 'ops_cmds' not in c.COMMAND_MODULES:\n    c.COMMAND_MODULES = (*c.COMMAND_MODULES, 'ops_cmds')\n" + code
+    )
     result = subprocess.run(
         [sys.executable, "-c", script, str(REPO_ROOT / "examples" / "qwen25-7b.yaml")],
         capture_output=True,

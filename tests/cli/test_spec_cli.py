@@ -48,8 +48,13 @@ def test_render_out_writes_all_files(capsys: pytest.CaptureFixture[str], tmp_pat
     code, _, _ = run(capsys, "render", str(spec), "--out", str(tmp_path / "out"))
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert code == 0
-    assert names == ["create-endpoint-config.json", "create-model.json", "environment.json", "scaling.json",
-                     "serving.properties"]
+    assert names == [
+        "create-endpoint-config.json",
+        "create-model.json",
+        "environment.json",
+        "scaling.json",
+        "serving.properties",
+    ]
 
 
 def test_invalid_spec_exits_2_with_field_and_no_traceback(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -92,7 +97,8 @@ def test_version_flag(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_real_subprocess_exit_code(tmp_path: Path) -> None:
     spec = write_spec(tmp_path, "model: {id: org/m}\nbogus: 1\n")
-    proc = subprocess.run([sys.executable, "-m", "deploy.cli", "validate", str(spec)], capture_output=True,
-                          text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "deploy.cli", "validate", str(spec)], capture_output=True, text=True, check=False
+    )
     assert proc.returncode == 2
     assert "unknown key 'bogus'" in proc.stderr and "Traceback" not in proc.stderr

@@ -31,7 +31,9 @@ OFFLINE_COMMANDS = [
     ("catalog-instances", ["catalog", "instances"]),
     ("catalog-versions", ["catalog", "versions", "--json"]),
     ("catalog-regions", ["catalog", "regions"]),
+    ("schema", ["schema"]),
     ("size", ["size", MODEL, "--instance", "ml.g6e.2xlarge", "--json"]),
+    ("recommend", ["recommend", MODEL, "--json"]),
 ]
 
 

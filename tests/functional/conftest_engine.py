@@ -67,7 +67,9 @@ def patch_moto(monkeypatch: pytest.MonkeyPatch, life: Lifecycle) -> None:
 
     def create_endpoint(self: Any, endpoint_name: str, endpoint_config_name: str, tags: Any) -> Any:
         if endpoint_name in self.endpoints:
-            raise _already("endpoint", f"arn:aws:sagemaker:{self.region_name}:{self.account_id}:endpoint/{endpoint_name}")
+            raise _already(
+                "endpoint", f"arn:aws:sagemaker:{self.region_name}:{self.account_id}:endpoint/{endpoint_name}"
+            )
         endpoint = original_create_endpoint(self, endpoint_name, endpoint_config_name, tags)
         final = ("Failed", life.fail_create) if life.fail_create else ("InService", None)
         _start_transition(life, endpoint, "Creating", final, None)
@@ -119,7 +121,9 @@ def patch_moto(monkeypatch: pytest.MonkeyPatch, life: Lifecycle) -> None:
     monkeypatch.setattr(aasm.ApplicationAutoscalingBackend, "deregister_scalable_target", deregister)
 
 
-def _start_transition(life: Lifecycle, endpoint: Any, status: str, final: tuple[str, str | None], rollback: Any) -> None:
+def _start_transition(
+    life: Lifecycle, endpoint: Any, status: str, final: tuple[str, str | None], rollback: Any
+) -> None:
     endpoint.endpoint_status = status
     endpoint.failure_reason = None
     life.states[endpoint.endpoint_name] = {"left": life.creating_polls, "final": final, "rollback": rollback}

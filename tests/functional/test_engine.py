@@ -73,8 +73,11 @@ def test_names_carry_content_hash_and_tags(ctx: AwsContext) -> None:
 def test_update_replaces_config_and_deletes_superseded_after_success(ctx: AwsContext) -> None:
     first = make_desired(env={"OPTION_MAX_MODEL_LEN": "4096"})
     converge(ctx, first)
-    second = make_desired(env={"OPTION_MAX_MODEL_LEN": "8192"}, spec_hash="fedcba987654",
-                          deployment_config=deployment_config("blue_green", []))
+    second = make_desired(
+        env={"OPTION_MAX_MODEL_LEN": "8192"},
+        spec_hash="fedcba987654",
+        deployment_config=deployment_config("blue_green", []),
+    )
     ran = converge(ctx, second)
     assert ran == [
         "CreateModel",

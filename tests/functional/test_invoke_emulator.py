@@ -93,9 +93,7 @@ def test_submit_waits_for_the_async_output(emulator: Any) -> None:
 
 
 def test_bench_reads_capacity_and_price_and_measures_every_level(endpoint: Endpoint) -> None:
-    wanted = BenchConfig(
-        concurrency=(1, 4), requests=8, output_tokens=8, input_tokens=16, slo=Slo(ttft_s=5.0)
-    )
+    wanted = BenchConfig(concurrency=(1, 4), requests=8, output_tokens=8, input_tokens=16, slo=Slo(ttft_s=5.0))
     config = capacity_and_price(endpoint, wanted, None, None)
     assert (config.instance_type, config.instance_count) == ("ml.g6e.xlarge", 2)
     report = run_bench(endpoint, config)

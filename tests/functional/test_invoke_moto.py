@@ -54,9 +54,7 @@ def test_generate_parses_a_canned_lmi_answer(endpoint: Endpoint) -> None:
 def test_chat_parses_a_canned_chat_completion(endpoint: Endpoint) -> None:
     body = {
         "object": "chat.completion",
-        "choices": [
-            {"index": 0, "message": {"role": "assistant", "content": "Hi!"}, "finish_reason": "stop"}
-        ],
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hi!"}, "finish_reason": "stop"}],
         "usage": {"prompt_tokens": 9, "completion_tokens": 2, "total_tokens": 11},
     }
     _queue([{"Body": json.dumps(body), "ContentType": "application/json"}])

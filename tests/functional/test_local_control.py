@@ -5,8 +5,14 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from deploy.local.testing import container_log, create_config, create_model, deploy, invoke_json
-from deploy.local.testing import lmi_emulator  # noqa: F401 - pytest fixture
+from deploy.local.testing import (
+    container_log,
+    create_config,
+    create_model,
+    deploy,
+    invoke_json,
+    lmi_emulator,  # noqa: F401 - pytest fixture
+)
 
 PING_FAILURE = "did not pass the ping health check"
 
@@ -44,8 +50,14 @@ def test_duplicate_names_are_rejected_like_aws(lmi_emulator):
     with pytest.raises(ClientError) as endpoint_exc:
         sm.create_endpoint(EndpointName="dup", EndpointConfigName="dup-config")
     arn = "arn:aws:sagemaker:us-east-1:123456789012"
-    assert _error(model_exc) == ("ValidationException", f'Cannot create already existing model "{arn}:model/dup-model".')
-    assert _error(config_exc)[1] == f'Cannot create already existing endpoint configuration "{arn}:endpoint-config/dup-config".'
+    assert _error(model_exc) == (
+        "ValidationException",
+        f'Cannot create already existing model "{arn}:model/dup-model".',
+    )
+    assert (
+        _error(config_exc)[1]
+        == f'Cannot create already existing endpoint configuration "{arn}:endpoint-config/dup-config".'
+    )
     assert _error(endpoint_exc)[1] == f'Cannot create already existing endpoint "{arn}:endpoint/dup".'
 
 
@@ -95,8 +107,13 @@ def test_blue_green_update_serves_old_config_until_new_is_healthy(lmi_emulator):
 def test_failed_update_rolls_back_to_the_old_config(lmi_emulator):
     ctx = lmi_emulator.context()
     sm = ctx.client("sagemaker")
-    deploy(ctx, "rb", model_id="meta-llama/Llama-3.1-8B-Instruct", instance_type="ml.g5.12xlarge",
-           env={"OPTION_MAX_MODEL_LEN": "8192", "OPTION_SERVED_MODEL_NAME": "old"})
+    deploy(
+        ctx,
+        "rb",
+        model_id="meta-llama/Llama-3.1-8B-Instruct",
+        instance_type="ml.g5.12xlarge",
+        env={"OPTION_MAX_MODEL_LEN": "8192", "OPTION_SERVED_MODEL_NAME": "old"},
+    )
     create_model(ctx, "bad-model", model_id="meta-llama/Llama-3.1-8B-Instruct", env={"TENSOR_PARALLEL_DEGREE": "3"})
     create_config(ctx, "bad-config", "bad-model", instance_type="ml.g5.12xlarge")
     sm.update_endpoint(EndpointName="rb", EndpointConfigName="bad-config")
@@ -104,8 +121,10 @@ def test_failed_update_rolls_back_to_the_old_config(lmi_emulator):
     assert (described["EndpointStatus"], described["EndpointConfigName"]) == ("InService", "rb-config")
     assert PING_FAILURE in described["FailureReason"]
     assert _served_model(ctx, "rb") == "old"
-    assert any("Total number of attention heads (32) must be divisible by tensor parallel size (3)" in line
-               for line in container_log(ctx, "rb"))
+    assert any(
+        "Total number of attention heads (32) must be divisible by tensor parallel size (3)" in line
+        for line in container_log(ctx, "rb")
+    )
 
 
 def test_model_that_does_not_fit_fails_with_vllm_wording_in_the_log(lmi_emulator):
@@ -154,10 +173,14 @@ def test_serving_properties_in_the_s3_prefix_win_over_environment(lmi_emulator):
     ctx = lmi_emulator.context()
     s3 = ctx.client("s3")
     s3.create_bucket(Bucket="artifacts")
-    s3.put_object(Bucket="artifacts", Key="qwen/serving.properties",
-                  Body=b"engine=Python\noption.max_model_len=64\noption.served_model_name=from-props\n")
-    described = deploy(ctx, "props", model_id=None, s3_prefix="s3://artifacts/qwen/",
-                       env={"OPTION_MAX_MODEL_LEN": "8192"})
+    s3.put_object(
+        Bucket="artifacts",
+        Key="qwen/serving.properties",
+        Body=b"engine=Python\noption.max_model_len=64\noption.served_model_name=from-props\n",
+    )
+    described = deploy(
+        ctx, "props", model_id=None, s3_prefix="s3://artifacts/qwen/", env={"OPTION_MAX_MODEL_LEN": "8192"}
+    )
     assert described["EndpointStatus"] == "InService"
     assert _served_model(ctx, "props") == "from-props"
     assert any("max_seq_len=64" in line for line in container_log(ctx, "props"))

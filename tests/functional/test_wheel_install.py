@@ -28,7 +28,8 @@ def wheel(repo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist")
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(out), str(repo)],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     return next(out.glob("lmi_deploy-*.whl"))
 
@@ -38,24 +39,47 @@ def test_wheel_contains_templates(wheel: Path) -> None:
     assert "deploy/_data/serving.properties.j2" in names
     assert "deploy/_data/templates/spec.yaml.j2" in names
     assert any(n.startswith("deploy/catalog/") and n.endswith(".toml") for n in names)
+    assert any(n.startswith("deploy/sizing/library/") and n.endswith(".json") for n in names)
+    assert "deploy/data/vllm_0_8_4_engine_args.txt" in names
 
 
 def test_installed_wheel_renders_a_spec(wheel: Path, tmp_path: Path) -> None:
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"
-    subprocess.run([str(python), "-m", "pip", "install", "--no-deps", "--no-index", "--quiet", str(wheel)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--no-deps", "--no-index", "--quiet", str(wheel)],
+        check=True,
+        capture_output=True,
+    )
     spec = tmp_path / "spec.yaml"
     spec.write_text(f"name: ep\nrole: {ROLE}\nmodel: {{id: org/unknown-model}}\n")
     env = {**os.environ, "PYTHONPATH": sysconfig.get_paths()["purelib"]}
-    where = subprocess.run([str(python), "-c", "import deploy; print(deploy.__file__)"], cwd=tmp_path, env=env,
-                           capture_output=True, text=True, check=True).stdout
+    where = subprocess.run(
+        [str(python), "-c", "import deploy; print(deploy.__file__)"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert str(env_dir) in where
-    proc = subprocess.run([str(python), "-m", "deploy.cli", "render", str(spec)], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [str(python), "-m", "deploy.cli", "render", str(spec)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "option.entryPoint=djl_python.lmi_vllm.vllm_async_service" in proc.stdout
-    init = subprocess.run([str(python), "-m", "deploy.cli", "init", "x.yaml"], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, check=False)
+    init = subprocess.run(
+        [str(python), "-m", "deploy.cli", "init", "x.yaml"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert init.returncode == 0, init.stderr

@@ -141,9 +141,7 @@ def test_bench_config_defaults_and_levels() -> None:
 
 
 def _report() -> BenchReport:
-    config = BenchConfig(
-        concurrency=(2,), slo=Slo(0.2, 0.2), price_per_hour=3.6, instance_type="ml.g6e.xlarge"
-    )
+    config = BenchConfig(concurrency=(2,), slo=Slo(0.2, 0.2), price_per_hour=3.6, instance_type="ml.g6e.xlarge")
     level = aggregate("concurrency", 2, _records(), slo=config.slo, dollars_per_hour=3.6)
     return BenchReport("ep", config, (level,))
 

@@ -221,3 +221,8 @@ def test_release_dates_are_iso_and_never_go_backwards() -> None:
     dates = [release.release_date for release in catalog.lmi_versions()]
     assert all(date is not None and re.fullmatch(r"\d{4}-\d{2}-\d{2}", date) for date in dates)
     assert dates == sorted(dates)  # type: ignore[type-var]
+
+
+def test_the_data_file_default_matches_the_constant() -> None:
+    with (catalog.DATA_DIR / "lmi_versions.toml").open("rb") as handle:
+        assert catalog.tomllib.load(handle)["default"] == catalog.DEFAULT_LMI_VERSION  # tomli on 3.10

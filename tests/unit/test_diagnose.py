@@ -43,10 +43,7 @@ NO_CACHE_BLOCKS = (
     "`gpu_memory_utilization` "
     "when initializing the engine."
 )
-HEADS = (
-    f"{LMI_PREFIX}ValueError: Total number of attention heads (28) must be divisible by tensor parallel "
-    "size (8)."
-)
+HEADS = f"{LMI_PREFIX}ValueError: Total number of attention heads (28) must be divisible by tensor parallel size (8)."
 CUDA_OOM = (
     f"{LMI_PREFIX}torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 1.02 GiB. GPU 0 has a total "
     "capacity of 44.52 GiB of which 512.00 MiB is free."
@@ -126,12 +123,8 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("text", "field", "title_part"), CASES, ids=[c[2] + "-" + str(i) for i, c in enumerate(CASES)]
-)
-def test_each_known_error_gives_one_hint_naming_its_spec_field(
-    text: str, field: str, title_part: str
-) -> None:
+@pytest.mark.parametrize(("text", "field", "title_part"), CASES, ids=[c[2] + "-" + str(i) for i, c in enumerate(CASES)])
+def test_each_known_error_gives_one_hint_naming_its_spec_field(text: str, field: str, title_part: str) -> None:
     hints = recognise(text)
     assert len(hints) == 1, [h.title for h in hints]
     hint = hints[0]
@@ -202,9 +195,15 @@ def test_several_errors_in_one_log_give_one_hint_each_without_duplicates() -> No
     assert len(titles) == len(set(titles)) == 3
 
 
+def test_a_failed_ping_is_a_symptom_when_the_cause_is_in_the_log() -> None:
+    assert [h.field for h in recognise(HEALTH_CHECK)] == ["instance.startup_health_check_timeout_s"]
+    assert [h.field for h in recognise(HEALTH_CHECK + "\n" + HEADS)] == ["engine.tensor_parallel_degree"]
+
+
 def test_diagnosis_renders_reason_hints_and_log_tail() -> None:
     diagnosis = Diagnosis(HEALTH_CHECK, ["line one", "line two"], recognise(HEALTH_CHECK))
     text = diagnosis.render()
+    assert str(diagnosis) == text  # the deploy engine prints str(diagnosis)
     assert text.startswith("FailureReason: The primary container")
     assert "fix: raise instance.startup_health_check_timeout_s" in text
     assert text.rstrip().endswith("line two")

@@ -92,9 +92,7 @@ VALID_ACTIONS = {
             "PutObject",
         ]
     ),
-    "ecr": set(
-        ["BatchCheckLayerAvailability", "BatchGetImage", "GetAuthorizationToken", "GetDownloadUrlForLayer"]
-    ),
+    "ecr": set(["BatchCheckLayerAvailability", "BatchGetImage", "GetAuthorizationToken", "GetDownloadUrlForLayer"]),
     "kms": set(["CreateGrant", "Decrypt", "DescribeKey", "GenerateDataKey"]),
     "ec2": set(
         [
@@ -212,9 +210,7 @@ def test_log_group_statements_name_the_endpoint_group() -> None:
 
 
 def test_minimal_spec_has_no_scaling_kms_vpc_or_async_statements() -> None:
-    sids = set(by_sid(deployer_policy(inputs_for(MINIMAL)))) | set(
-        by_sid(execution_policy(inputs_for(MINIMAL)))
-    )
+    sids = set(by_sid(deployer_policy(inputs_for(MINIMAL)))) | set(by_sid(execution_policy(inputs_for(MINIMAL))))
     for absent in (
         "ScaleSageMakerVariants",
         "ManageEndpointAlarms",
@@ -262,7 +258,9 @@ def test_full_spec_statements() -> None:
     ]
     assert deployer["ReadRollbackAlarms"]["Resource"] == [f"{alarms}:team-latency-alarm"]
     key = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-    assert deployer["UseKmsKeyForEndpointVolumes"]["Resource"] == [key]
+    assert deployer["GrantKmsKeyToSageMaker"]["Resource"] == [key]
+    assert deployer["GrantKmsKeyToSageMaker"]["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+    assert deployer["DescribeKmsKey"]["Resource"] == [key] and "Condition" not in deployer["DescribeKmsKey"]
     assert execution["UseKmsKey"]["Resource"] == [key]
     assert execution["ReadModelWeights"]["Resource"] == ["arn:aws:s3:::weights-bucket/qwen/2.5-7b/*"]
     assert execution["ReadModelArtifacts"]["Resource"] == ["arn:aws:s3:::team-artifacts/lmi/qwen-chat/*"]
@@ -272,6 +270,14 @@ def test_full_spec_statements() -> None:
     ]
     assert "ec2:CreateNetworkInterface" in execution["AttachToVpc"]["Action"]
     assert "CreateDefaultBucket" not in deployer  # the spec names its bucket
+
+
+@pytest.mark.parametrize("key", ["alias/team-llm", f"arn:aws:kms:us-east-1:{ACCOUNT}:alias/team-llm"])
+def test_a_key_named_by_alias_is_matched_by_its_alias(key: str) -> None:
+    inputs = inputs_for({**MINIMAL, "security": {"kms_key_id": key}})
+    statement = by_sid(execution_policy(inputs))["UseKmsKey"]
+    assert statement["Resource"] == [f"arn:aws:kms:us-east-1:{ACCOUNT}:key/*"]
+    assert statement["Condition"] == {"ForAnyValue:StringEquals": {"kms:ResourceAliases": ["alias/team-llm"]}}
 
 
 def test_execution_role_pulls_only_the_djl_inference_repository_of_the_region() -> None:

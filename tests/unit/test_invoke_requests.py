@@ -50,9 +50,7 @@ def test_a_bare_string_becomes_one_user_message() -> None:
         ("chat", "stop_sequences", "stop"),
     ],
 )
-def test_parameters_from_the_other_schema_name_the_replacement(
-    schema: str, name: str, replacement: str
-) -> None:
+def test_parameters_from_the_other_schema_name_the_replacement(schema: str, name: str, replacement: str) -> None:
     with pytest.raises(UsageError) as info:
         check_parameters({name: 4}, schema=schema)
     assert info.value.field == name

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,7 @@ def _files() -> list[Path]:
     return sorted(LIBRARY.glob("*.json"))
 
 
+@cache
 def _load(path: Path) -> dict[str, Any]:
     data = json.loads(path.read_text(encoding="utf-8"))
     assert isinstance(data, dict), f"{path.name}: not a JSON object"
@@ -132,9 +134,7 @@ def test_has_decoder_fields(path: Path) -> None:
 def test_kv_heads_divide_attention_heads(path: Path) -> None:
     text = _text(_load(path))
     heads, kv_heads = int(text["num_attention_heads"]), _kv_heads(text)
-    assert 0 < kv_heads <= heads and heads % kv_heads == 0, (
-        f"{path.name}: {heads} heads vs {kv_heads} kv heads"
-    )
+    assert 0 < kv_heads <= heads and heads % kv_heads == 0, f"{path.name}: {heads} heads vs {kv_heads} kv heads"
 
 
 @pytest.mark.parametrize("path", FILES, ids=IDS)

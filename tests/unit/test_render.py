@@ -20,8 +20,9 @@ def resolved(**overrides: Any) -> ResolvedSpec:
     data: dict[str, Any] = {"name": "ep", "role": ROLE, "model": {"id": "org/model"}}
     data.update(overrides)
     spec = parse_spec(data)
-    return ResolvedSpec(spec=spec, tensor_parallel_degree=1, max_model_len=4096, max_rolling_batch_size=64,
-                        spec_hash=spec_hash(spec))
+    return ResolvedSpec(
+        spec=spec, tensor_parallel_degree=1, max_model_len=4096, max_rolling_batch_size=64, spec_hash=spec_hash(spec)
+    )
 
 
 def parse_properties(text: str) -> dict[str, str]:

@@ -27,12 +27,11 @@ def test_schema_documents_every_field() -> None:
 
 
 def test_init_writes_a_valid_commented_spec(tmp_path: Path) -> None:
-    path = write_starter_spec(tmp_path / "s.yaml", name="demo", model="org/m", instance="ml.g5.xlarge",
-                              region="eu-west-1", force=False)
+    path = write_starter_spec(
+        tmp_path / "s.yaml", name="demo", model="org/m", instance="ml.g5.xlarge", region="eu-west-1", force=False
+    )
     spec = load_spec(path)
-    assert (spec.name, spec.model.id, spec.instance.type, spec.region) == ("demo", "org/m", "ml.g5.xlarge",
-                                                                          "eu-west-1")
+    assert (spec.name, spec.model.id, spec.instance.type, spec.region) == ("demo", "org/m", "ml.g5.xlarge", "eu-west-1")
     assert "# " in path.read_text()
     with pytest.raises(UsageError, match="--force"):
-        write_starter_spec(path, name="demo", model="org/m", instance="ml.g5.xlarge", region="eu-west-1",
-                           force=False)
+        write_starter_spec(path, name="demo", model="org/m", instance="ml.g5.xlarge", region="eu-west-1", force=False)

@@ -1,0 +1,306 @@
+"""Deployment commands: ``lmi plan``, ``lmi deploy``/``apply``, ``lmi status``, ``lmi list``, ``lmi destroy``,
+``lmi scale``.
+
+Rule: thin. Parse flags, call :mod:`deploy.api`, print. Only typer and the standard library are imported at module
+level (``lmi --help`` must stay fast). Data goes to stdout (a rich table, or JSON with ``--json``); progress goes to
+stderr on a terminal, or to stdout as one JSON object per line with ``--json``. A terminal asks before changing
+anything; elsewhere ``--yes`` is required, so a CI job can never apply by accident.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from deploy.cli._common import JSON_OPTION, LOCAL_OPTION, PROFILE_OPTION, REGION_OPTION, console, print_json
+
+YES_OPTION = typer.Option(False, "--yes", "-y", help="Apply without asking (CI); also consents to creating the bucket.")
+STYLES = {
+    "Create": "green",
+    "Upload": "green",
+    "Put": "green",
+    "Register": "green",
+    "Update": "yellow",
+    "Tag": "yellow",
+    "Wait": "dim",
+    "Delete": "red",
+    "Deregister": "red",
+}
+_print_lock = threading.Lock()
+
+
+def register(app: typer.Typer) -> None:
+    app.command("plan")(plan_cmd)
+    app.command("deploy")(deploy_cmd)
+    app.command("apply", help="Alias of `lmi deploy`.")(deploy_cmd)
+    app.command("status")(status_cmd)
+    app.command("list")(list_cmd)
+    app.command("destroy")(destroy_cmd)
+    app.command("scale")(scale_cmd)
+
+
+def plan_cmd(
+    spec: Path = typer.Argument(..., help="Spec file (YAML or TOML)."),
+    as_json: bool = JSON_OPTION,
+    local: bool = LOCAL_OPTION,
+    region: str | None = REGION_OPTION,
+    profile: str | None = PROFILE_OPTION,
+) -> None:
+    """Show what `lmi deploy SPEC` would change (read-only AWS calls). Empty when nothing would change."""
+    result = _plan(spec, region, profile, local)
+    if as_json:
+        print_json(result.to_dict())
+    else:
+        _show_plan(result)
+
+
+def deploy_cmd(
+    specs: list[Path] = typer.Argument(..., help="One or more spec files; several are applied concurrently."),
+    yes: bool = YES_OPTION,
+    as_json: bool = JSON_OPTION,
+    local: bool = LOCAL_OPTION,
+    region: str | None = REGION_OPTION,
+    profile: str | None = PROFILE_OPTION,
+) -> None:
+    """Plan, show the plan, confirm (unless --yes), apply and wait until InService."""
+    plans = [_plan(path, region, profile, local) for path in specs]
+    if as_json:
+        for result in plans:
+            _emit_json({"event": "plan", **result.to_dict()})
+    else:
+        for result in plans:
+            _show_plan(result)
+    if all(result.is_empty for result in plans):
+        _finish([{"endpoint": r.plan.endpoint_name, "status": "unchanged", "actions": []} for r in plans], as_json)
+        return
+    _confirm(sum(len(r.actions) for r in plans), yes, as_json)
+    _finish(_apply_all(plans, as_json), as_json)
+
+
+def status_cmd(
+    name: str = typer.Argument(..., help="Endpoint name."),
+    as_json: bool = JSON_OPTION,
+    local: bool = LOCAL_OPTION,
+    region: str | None = REGION_OPTION,
+    profile: str | None = PROFILE_OPTION,
+) -> None:
+    """Status, instance, count, spec hash, age and indicative hourly cost of endpoint NAME."""
+    from deploy import api
+    from deploy.cli._common import aws_context
+
+    endpoint = api.status(name, context=aws_context(region, profile, local))
+    if as_json:
+        print_json(endpoint.to_dict())
+    else:
+        _show_endpoints([endpoint], title=f"endpoint {name}")
+        if endpoint.failure_reason:
+            console().print(f"[red]FailureReason:[/red] {endpoint.failure_reason}")
+
+
+def list_cmd(
+    as_json: bool = JSON_OPTION,
+    local: bool = LOCAL_OPTION,
+    region: str | None = REGION_OPTION,
+    profile: str | None = PROFILE_OPTION,
+) -> None:
+    """Endpoints created by lmi-deploy in the region, with instance, count, spec hash, age and hourly cost."""
+    from deploy import api
+    from deploy.cli._common import aws_context
+
+    endpoints = api.list_endpoints(context=aws_context(region, profile, local))
+    if as_json:
+        print_json({"endpoints": [e.to_dict() for e in endpoints]})
+    else:
+        _show_endpoints(endpoints, title="endpoints managed by lmi-deploy")
+
+
+def destroy_cmd(
+    target: str = typer.Argument(..., help="Spec file or endpoint name."),
+    yes: bool = YES_OPTION,
+    keep_artifacts: bool = typer.Option(False, "--keep-artifacts", help="Keep the uploaded S3 artifacts."),
+    as_json: bool = JSON_OPTION,
+    local: bool = LOCAL_OPTION,
+    region: str | None = REGION_OPTION,
+    profile: str | None = PROFILE_OPTION,
+) -> None:
+    """Delete the endpoint and everything lmi-deploy made for it: scaling, configs, models, alarm, uploads."""
+    from deploy import api
+    from deploy.apply import Applier
+    from deploy.cli._common import aws_context
+
+    spec = api.load(target) if target.endswith((".yaml", ".yml", ".toml")) else None
+    ctx = aws_context(region or (spec.region if spec is not None else None), profile, local)
+    result = api.destroy_plan(spec if spec is not None else target, context=ctx, keep_artifacts=keep_artifacts)
+    if as_json:
+        _emit_json({"event": "plan", **result.to_dict()})
+    else:
+        _show_plan(result)
+    if result.is_empty:
+        _finish([{"endpoint": result.plan.endpoint_name, "status": "absent", "actions": []}], as_json)
+        return
+    _confirm(len(result.actions), yes, as_json)
+    done = Applier(ctx, on_event=_event_printer(result.plan.endpoint_name, as_json)).run(result.plan)
+    _finish([done.to_dict()], as_json)
+
+
+def scale_cmd(
+    name: str = typer.Argument(..., help="Endpoint name."),
+    minimum: int = typer.Option(..., "--min", help="Minimum instance count."),
+    maximum: int = typer.Option(..., "--max", help="Maximum instance count."),
+    as_json: bool = JSON_OPTION,
+    local: bool = LOCAL_OPTION,
+    region: str | None = REGION_OPTION,
+    profile: str | None = PROFILE_OPTION,
+) -> None:
+    """Change the autoscaling bounds of endpoint NAME (the next `lmi deploy` restores the spec's values)."""
+    from deploy import api
+    from deploy.cli._common import aws_context
+
+    endpoint = api.scale(name, minimum, maximum, context=aws_context(region, profile, local))
+    if as_json:
+        print_json(endpoint.to_dict())
+    else:
+        _show_endpoints([endpoint], title=f"endpoint {name}: scaling {minimum}..{maximum}")
+
+
+# -- helpers --------------------------------------------------------------------------------------------------
+def _plan(path: Path, region: str | None, profile: str | None, local: bool) -> Any:
+    from deploy import api
+    from deploy.cli._common import aws_context
+
+    spec = api.load(path)
+    return api.plan(spec, context=aws_context(region or spec.region, profile, local))
+
+
+def _confirm(count: int, yes: bool, as_json: bool) -> None:
+    from deploy.errors import UsageError
+
+    if yes:
+        return
+    if as_json or not sys.stdin.isatty():
+        raise UsageError(
+            "refusing to change AWS without confirmation",
+            field="--yes",
+            value=False,
+            fix="pass --yes (CI), or run on a terminal to be asked",
+        )
+    if not typer.confirm(f"Apply {count} action(s)?", default=False, err=True):
+        raise typer.Abort()
+
+
+def _apply_all(plans: list[Any], as_json: bool) -> list[dict[str, Any]]:
+    """Apply every non-empty plan, concurrently; one summary row per spec (errors included, not raised)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from deploy import api
+
+    def run(result: Any) -> dict[str, Any]:
+        name = result.plan.endpoint_name
+        try:
+            return api.apply(result, on_event=_event_printer(name, as_json), create_bucket=True).to_dict()
+        except Exception as exc:  # reported in the summary; the exit code reflects it
+            return {"endpoint": name, "status": "error", "error": _error_dict(exc)}
+
+    with ThreadPoolExecutor(max_workers=max(1, len(plans))) as pool:
+        return list(pool.map(run, plans))
+
+
+def _error_dict(exc: Exception) -> dict[str, Any]:
+    from deploy.errors import LmiError
+
+    if isinstance(exc, LmiError):
+        return exc.to_dict()
+    return {"error": type(exc).__name__, "message": str(exc), "exit_code": 1}
+
+
+def _finish(rows: list[dict[str, Any]], as_json: bool) -> None:
+    """Print the summary; exit non-zero when any spec failed (the highest exit code wins)."""
+    if as_json:
+        _emit_json({"event": "summary", "results": rows})
+    else:
+        _show_summary(rows)
+    codes = [int(row["error"].get("exit_code", 1)) for row in rows if "error" in row]
+    if codes:
+        raise typer.Exit(max(codes))
+
+
+def _emit_json(obj: dict[str, Any]) -> None:
+    with _print_lock:
+        sys.stdout.write(json.dumps(obj, default=str) + "\n")
+        sys.stdout.flush()
+
+
+def _event_printer(name: str, as_json: bool) -> Any:
+    err = console(stderr=True)
+
+    def show(event: dict[str, Any]) -> None:
+        if as_json:
+            _emit_json({"endpoint": name, **event})
+            return
+        with _print_lock:
+            if event.get("event") == "wait":
+                err.print(f"  [dim]{name}[/dim] {event['status']} ({event['elapsed_s']:.0f}s)")
+            elif event.get("event") == "action" and event.get("phase") == "done":
+                err.print(f"  [dim]{name}[/dim] [green]done[/green] {event['type']} {event['resource']}")
+            elif event.get("event") == "upload":
+                err.print(f"  [dim]{name}[/dim] uploaded {event['key']} ({event['bytes']} bytes)")
+
+    return show
+
+
+def _show_plan(result: Any) -> None:
+    from rich.table import Table
+
+    name = result.plan.endpoint_name
+    if result.is_empty:
+        console().print(f"[bold]{name}[/bold]: no changes")
+        return
+    table = Table(title=f"plan for {name}: {len(result.actions)} action(s)", title_justify="left")
+    for column in ("#", "action", "resource", "reason"):
+        table.add_column(column)
+    for index, action in enumerate(result.actions, 1):
+        style = next((s for prefix, s in STYLES.items() if action.type.startswith(prefix)), "")
+        table.add_row(
+            str(index), f"[{style}]{action.type}[/{style}]" if style else action.type, action.resource, action.reason
+        )
+    console().print(table)
+
+
+def _show_summary(rows: list[dict[str, Any]]) -> None:
+    out = console()
+    for row in rows:
+        if "error" in row:
+            out.print(f"[red]✗ {row['endpoint']}[/red]: {row['error'].get('message')}")
+            for key in ("fix", "hint"):
+                if row["error"].get(key):
+                    out.print(f"  {key}: {row['error'][key]}")
+        else:
+            out.print(f"[green]✓ {row['endpoint']}[/green]: {row['status']} ({len(row['actions'])} action(s))")
+
+
+def _show_endpoints(endpoints: list[Any], title: str) -> None:
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for column in ("name", "status", "instance", "count", "spec hash", "age", "$/hour"):
+        table.add_column(column)
+    for e in endpoints:
+        cost = f"{e.hourly_cost:.2f}" if e.hourly_cost is not None else "?"
+        table.add_row(
+            e.name, e.status, e.instance_type or "?", str(e.instance_count), e.spec_hash or "-", _age(e.age_s), cost
+        )
+    console().print(table)
+
+
+def _age(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.0f}{unit}"
+    return f"{seconds:.0f}s"

@@ -1,0 +1,189 @@
+"""`lmi size` and `lmi recommend`: will this model fit, and on which instance type - before deploying anything.
+
+Only typer and stdlib are imported here; deploy.sizing (and rich) are imported inside the commands so
+`lmi --help` stays fast. Exit codes: 0 fits, 2 does not fit or bad input (so CI can gate on it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from deploy.cli._common import JSON_OPTION, console, print_json
+
+MODEL_ARG = typer.Argument(
+    ..., metavar="MODEL", help="Bundled model id, a config.json path or a model directory.", show_default=False
+)
+CONFIG_OPTION = typer.Option(None, "--config", help="config.json to use (e.g. for an s3:// model).")
+INSTANCE_OPTION = typer.Option(None, "--instance", help="SageMaker instance type, e.g. ml.g6e.2xlarge.")
+GPU_MIB_OPTION = typer.Option(None, "--gpu-memory-mib", help="Per-GPU memory in MiB as nvidia-smi reports it.")
+GPUS_OPTION = typer.Option(1, "--gpus", help="Number of GPUs (with --gpu-memory-mib).")
+TP_OPTION = typer.Option(None, "--tp", help="Tensor-parallel degree (default: smallest that fits).")
+LEN_OPTION = typer.Option(None, "--max-model-len", help="Max tokens per request (default: the model's max).")
+UTIL_OPTION = typer.Option(0.9, "--gpu-memory-utilization", help="Fraction of GPU memory vLLM may use.")
+DTYPE_OPTION = typer.Option("auto", "--dtype", help="auto, bf16, fp16 or fp32.")
+QUANT_OPTION = typer.Option(None, "--quantize", help="Runtime quantization (fp8) or the checkpoint's method.")
+KV_DTYPE_OPTION = typer.Option("auto", "--kv-cache-dtype", help="auto or fp8.")
+MNBT_OPTION = typer.Option(None, "--max-num-batched-tokens", help="Prefill token budget (default: vLLM's).")
+MRBS_OPTION = typer.Option(None, "--max-rolling-batch-size", help="max_num_seqs (default: vLLM's, 256).")
+LMI_OPTION = typer.Option(None, "--lmi-version", help="LMI container version (default 15 = vLLM 0.8.4).")
+VLLM_OPTION = typer.Option(None, "--vllm-version", help="vLLM version to model, e.g. 0.8.4.")
+ENGINE_OPTION = typer.Option("v1", "--vllm-engine", help="v1 (default) or v0 (VLLM_USE_V1=0).")
+CONCURRENCY_OPTION = typer.Option(None, "--concurrency", help="Concurrent full-length requests to hold.")
+REGION_OPT = typer.Option("us-east-1", "--region", help="AWS region (prices are indicative us-east-1).")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("size")(size)
+    app.command("recommend")(recommend)
+
+
+def _vllm_version(lmi_version: int | None, vllm_version: str | None) -> str:
+    from deploy import catalog
+    from deploy.errors import UsageError
+
+    if lmi_version is not None and vllm_version is not None:
+        raise UsageError(
+            "--lmi-version and --vllm-version are exclusive",
+            field="--vllm-version",
+            value=vllm_version,
+            fix="pass one of them",
+        )
+    if vllm_version is not None:
+        return vllm_version
+    return catalog.lmi_version(lmi_version or catalog.DEFAULT_LMI_VERSION).vllm_version
+
+
+def _hardware(instance: str | None, gpu_memory_mib: int | None, gpus: int) -> Any:
+    from deploy.errors import UsageError
+    from deploy.sizing import Hardware
+
+    if instance and gpu_memory_mib:
+        raise UsageError(
+            "--instance and --gpu-memory-mib are exclusive",
+            field="--gpu-memory-mib",
+            value=gpu_memory_mib,
+            fix="pass an instance type or a GPU size, not both",
+        )
+    if instance:
+        return Hardware.from_instance(instance)
+    if gpu_memory_mib:
+        return Hardware(gpu_memory_mib=gpu_memory_mib, gpu_count=gpus)
+    raise UsageError(
+        "size needs hardware",
+        field="--instance",
+        value=None,
+        fix="pass --instance TYPE (or --gpu-memory-mib N --gpus N); `lmi recommend MODEL` picks one",
+    )
+
+
+def _first_fitting(shape: Any, hardware: Any, params: Any, tp: int | None) -> Any:
+    """The estimate at --tp, or at the smallest valid degree that fits (the largest one when none fits)."""
+    from dataclasses import replace
+
+    from deploy.sizing import estimate
+
+    if tp is not None:
+        return estimate(shape, hardware, replace(params, tensor_parallel_degree=tp))
+    degrees = [t for t in shape.valid_tp_degrees(hardware.gpu_count) if hardware.gpu_count % t == 0] or [1]
+    for degree in degrees:
+        est = estimate(shape, hardware, replace(params, tensor_parallel_degree=degree), with_fixes=False)
+        if est.fits:
+            return est
+    return estimate(shape, hardware, replace(params, tensor_parallel_degree=degrees[-1]))
+
+
+def size(
+    model: str = MODEL_ARG,
+    instance: str | None = INSTANCE_OPTION,
+    gpu_memory_mib: int | None = GPU_MIB_OPTION,
+    gpus: int = GPUS_OPTION,
+    tp: int | None = TP_OPTION,
+    max_model_len: int | None = LEN_OPTION,
+    gpu_memory_utilization: float = UTIL_OPTION,
+    dtype: str = DTYPE_OPTION,
+    quantize: str | None = QUANT_OPTION,
+    kv_cache_dtype: str = KV_DTYPE_OPTION,
+    max_num_batched_tokens: int | None = MNBT_OPTION,
+    max_rolling_batch_size: int | None = MRBS_OPTION,
+    lmi_version: int | None = LMI_OPTION,
+    vllm_version: str | None = VLLM_OPTION,
+    vllm_engine: str = ENGINE_OPTION,
+    config: str | None = CONFIG_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Estimate GPU memory, KV-cache tokens and max concurrency as vLLM will print them (exit 2 if it does not fit)."""
+    from deploy.sizing import EngineParams, load_shape
+
+    shape = load_shape(model, config_path=config)
+    hardware = _hardware(instance, gpu_memory_mib, gpus)
+    params = EngineParams(
+        max_model_len=max_model_len,
+        max_num_seqs=max_rolling_batch_size,
+        max_num_batched_tokens=max_num_batched_tokens,
+        gpu_memory_utilization=gpu_memory_utilization,
+        dtype=dtype,
+        quantize=quantize,
+        kv_cache_dtype=kv_cache_dtype,
+        vllm_version=_vllm_version(lmi_version, vllm_version),
+        engine=vllm_engine.lower(),  # type: ignore[arg-type]
+    )
+    est = _first_fitting(shape, hardware, params, tp)
+    if as_json:
+        print_json(est.to_dict())
+    else:
+        from deploy.sizing.report import estimate_table
+
+        console().print(estimate_table(est))
+    if not est.fits:
+        raise typer.Exit(code=2)
+
+
+def recommend(
+    model: str = MODEL_ARG,
+    max_model_len: int | None = LEN_OPTION,
+    concurrency: int | None = CONCURRENCY_OPTION,
+    region: str = REGION_OPT,
+    gpu_memory_utilization: float = UTIL_OPTION,
+    kv_cache_dtype: str = KV_DTYPE_OPTION,
+    lmi_version: int | None = LMI_OPTION,
+    config: str | None = CONFIG_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Rank the instance types that fit MODEL by price per hour, with tp, KV tokens, concurrency and headroom."""
+    from deploy.errors import FitError
+    from deploy.sizing import load_shape
+    from deploy.sizing import recommend as rank
+
+    shape = load_shape(model, config_path=config)
+    recs = rank(
+        shape,
+        max_model_len=max_model_len,
+        concurrency=concurrency,
+        region=region,
+        gpu_memory_utilization=gpu_memory_utilization,
+        kv_cache_dtype=kv_cache_dtype,
+        vllm_version=_vllm_version(lmi_version, None),
+    )
+    if not recs:
+        raise FitError(
+            f"{shape.model_id}: no instance type in the catalog fits",
+            field="max_model_len",
+            value=max_model_len,
+            fix="lower --max-model-len or --concurrency, or use a quantized model",
+        )
+    if as_json:
+        print_json(
+            {
+                "model": shape.model_id,
+                "region": region,
+                "concurrency": concurrency,
+                "max_model_len": recs[0].max_model_len,
+                "recommendations": [r.to_dict() for r in recs],
+            }
+        )
+        return
+    from deploy.sizing.report import recommendations_table
+
+    console().print(recommendations_table(shape.model_id, recs, concurrency))

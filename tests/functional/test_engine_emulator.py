@@ -1,0 +1,102 @@
+"""The engine against the embedded emulator, from real spec files: create, converge, update, fail, destroy,
+and local model directories uploaded uncompressed (a second deploy uploads nothing)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+try:
+    from tests.functional.conftest_engine import FAST_WAITER, count_calls, make_desired
+except ImportError:  # rootdir not on sys.path: the test directory is
+    from conftest_engine import FAST_WAITER, count_calls, make_desired  # type: ignore[no-redef]
+
+from deploy import api
+from deploy.apply import Applier
+from deploy.errors import DeployError
+from deploy.local.testing import lmi_emulator
+from deploy.observe import observe
+from deploy.plan import plan
+
+__all__ = ["lmi_emulator"]
+REPO = Path(__file__).resolve().parents[2]
+WAIT = {"waiter": FAST_WAITER}
+
+
+def spec_file(tmp_path: Path, **overrides: Any) -> Path:
+    data = yaml.safe_load((REPO / "examples" / "qwen25-7b.yaml").read_text())
+    data.update(overrides)
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def objects(ctx: Any, bucket: str) -> list[str]:
+    listed = ctx.client("s3").list_objects_v2(Bucket=bucket)
+    return sorted(item["Key"] for item in listed.get("Contents", []))
+
+
+def test_spec_create_noop_update_destroy(lmi_emulator: Any, tmp_path: Path) -> None:
+    ctx = lmi_emulator.context()
+    spec = spec_file(tmp_path)
+    with pytest.raises(DeployError) as info:
+        api.apply(spec, context=ctx, **WAIT)
+    assert info.value.field == "artifacts.bucket"  # the default bucket is created only with consent
+    created = api.apply(spec, context=ctx, create_bucket=True, **WAIT)
+    assert created.status == "InService"
+
+    counter = count_calls(ctx)
+    assert api.plan(spec, context=ctx).is_empty
+    api.apply(spec, context=ctx, **WAIT)
+    assert counter.mutating == []
+
+    bigger = spec_file(tmp_path, instance={"type": "ml.g6e.4xlarge", "count": 1})
+    steps = [a.type for a in api.plan(bigger, context=ctx).actions]
+    assert steps.index("DeregisterScalableTarget") < steps.index("UpdateEndpoint") < steps.index("PutScalingPolicy")
+    assert api.apply(bigger, context=ctx, **WAIT).status == "InService"
+    assert api.plan(bigger, context=ctx).is_empty
+    assert api.status("qwen25-7b", context=ctx).instance_type == "ml.g6e.4xlarge"
+
+    api.destroy(bigger, context=ctx, **WAIT)
+    assert observe(ctx, "qwen25-7b").is_empty
+    assert objects(ctx, "sagemaker-us-east-1-123456789012") == []
+
+
+def test_failed_create_shows_reason_and_container_log_hint(lmi_emulator: Any) -> None:
+    ctx = lmi_emulator.context()
+    too_small = make_desired("emu-fail", instance_type="ml.g4dn.xlarge")  # 7B bf16 weights > one T4
+    with pytest.raises(DeployError) as info:
+        Applier(ctx, waiter=FAST_WAITER).run(plan(too_small, observe(ctx, "emu-fail", too_small)))
+    assert "is Failed" in info.value.message and info.value.hint
+    assert "FailureReason" in info.value.hint
+
+
+def test_local_model_directory_uploads_once(lmi_emulator: Any, tmp_path: Path) -> None:
+    ctx = lmi_emulator.context()
+    ctx.client("s3").create_bucket(Bucket="weights-bucket")
+    model_dir = tmp_path / "model"
+    model_dir.mkdir()
+    shutil.copy(REPO / "tests/fixtures/configs/qwen2.5-7b-instruct.json", model_dir / "config.json")
+    (model_dir / "tokenizer.json").write_text('{"version": "1.0"}')
+    (model_dir / "weights.bin").write_bytes(b"\0" * 4096)
+    spec = spec_file(tmp_path, model={"id": str(model_dir)}, artifacts={"bucket": "weights-bucket"})
+
+    first = api.apply(spec, context=ctx, **WAIT)
+    assert first.upload is not None and first.upload.uploaded == 4  # 3 files + serving.properties
+    prefix = "lmi-deploy/qwen25-7b/model/"
+    assert [k.removeprefix(prefix) for k in objects(ctx, "weights-bucket")] == [
+        ".lmi-deploy-manifest.json", "config.json", "serving.properties", "tokenizer.json", "weights.bin"]
+    model = ctx.client("sagemaker").describe_model(ModelName=api.plan(spec, context=ctx).desired.model_name)
+    source = model["PrimaryContainer"]["ModelDataSource"]["S3DataSource"]
+    assert source == {"S3Uri": f"s3://weights-bucket/{prefix}", "S3DataType": "S3Prefix", "CompressionType": "None"}
+    assert api.plan(spec, context=ctx).is_empty
+
+    (model_dir / "tokenizer.json").write_text('{"version": "2.0"}')
+    second = api.apply(spec, context=ctx, **WAIT)
+    assert second.upload is not None and (second.upload.uploaded, second.upload.skipped) == (1, 3)
+    api.destroy(spec, context=ctx, **WAIT)
+    assert objects(ctx, "weights-bucket") == []
