@@ -76,8 +76,7 @@ class ApplyResult:
 
     def __repr__(self) -> str:
         return (
-            f"<ApplyResult {self.endpoint_name}: {self.status}, {len(self.actions)} action(s), "
-            f"{self.elapsed_s:.1f}s>"
+            f"<ApplyResult {self.endpoint_name}: {self.status}, {len(self.actions)} action(s), {self.elapsed_s:.1f}s>"
         )
 
 
@@ -185,9 +184,7 @@ class Applier:
             self._secrets.append(env[name])
         self.sm.create_model(request)
 
-    def _do_CreateEndpointConfig(
-        self, action: CreateEndpointConfig, plan: Plan, state: dict[str, Any]
-    ) -> None:
+    def _do_CreateEndpointConfig(self, action: CreateEndpointConfig, plan: Plan, state: dict[str, Any]) -> None:
         self.sm.create_endpoint_config(action.request)
 
     def _do_CreateEndpoint(self, action: CreateEndpoint, plan: Plan, state: dict[str, Any]) -> None:
@@ -198,8 +195,7 @@ class Applier:
             self.sm.update_endpoint(action.request)
         except AwsError as exc:
             raise DeployError(
-                f"UpdateEndpoint {action.resource} failed: {exc.message}; "
-                f"{action.previous_config} is still serving",
+                f"UpdateEndpoint {action.resource} failed: {exc.message}; {action.previous_config} is still serving",
                 field="name",
                 value=action.resource,
                 fix=exc.fix or "fix the cause above and run deploy again",
@@ -248,9 +244,7 @@ class Applier:
         self.sm.delete_model(action.resource)
 
     # -- scaling ---------------------------------------------------------------------------------------------
-    def _do_RegisterScalableTarget(
-        self, action: RegisterScalableTarget, plan: Plan, state: dict[str, Any]
-    ) -> None:
+    def _do_RegisterScalableTarget(self, action: RegisterScalableTarget, plan: Plan, state: dict[str, Any]) -> None:
         self.scaling.register_target(action.request)
 
     def _do_PutScalingPolicy(self, action: PutScalingPolicy, plan: Plan, state: dict[str, Any]) -> None:

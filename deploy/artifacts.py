@@ -93,9 +93,7 @@ def scan_directory(directory: str | Path) -> list[ArtifactFile]:
                 continue
             path = Path(dirpath) / name
             key = path.relative_to(root).as_posix()
-            files.append(
-                ArtifactFile(key=key, size=path.stat().st_size, sha256=file_sha256(path), path=str(path))
-            )
+            files.append(ArtifactFile(key=key, size=path.stat().st_size, sha256=file_sha256(path), path=str(path)))
     return files
 
 
@@ -104,9 +102,7 @@ def generated_file(key: str, text: str) -> ArtifactFile:
     return ArtifactFile(key=key, size=len(body), sha256=hashlib.sha256(body).hexdigest(), body=body)
 
 
-def build_upload(
-    bucket: str, prefix: str, directory: str | Path | None, extra: list[ArtifactFile]
-) -> ArtifactUpload:
+def build_upload(bucket: str, prefix: str, directory: str | Path | None, extra: list[ArtifactFile]) -> ArtifactUpload:
     """The desired content of a prefix: a local directory (optional) plus generated files (they win)."""
     by_key = {f.key: f for f in (scan_directory(directory) if directory else [])}
     by_key.update({f.key: f for f in extra})
@@ -141,11 +137,7 @@ def upload(s3: Any, plan: ArtifactUpload, on_event: EventSink | None = None) -> 
 def _upload_one(s3: Any, plan: ArtifactUpload, item: ArtifactFile, emit: EventSink) -> bool:
     key = plan.prefix + item.key
     head = s3.head_object(plan.bucket, key)
-    if (
-        head
-        and head.get("ContentLength") == item.size
-        and head.get("Metadata", {}).get(SHA_KEY) == item.sha256
-    ):
+    if head and head.get("ContentLength") == item.size and head.get("Metadata", {}).get(SHA_KEY) == item.sha256:
         return False
     metadata = {SHA_KEY: item.sha256}
     if item.body is not None:

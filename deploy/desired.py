@@ -95,9 +95,7 @@ def managed_tags(endpoint_name: str, spec_hash: str, user_tags: dict[str, str]) 
     return tags
 
 
-def name_model(
-    endpoint_name: str, request: dict[str, Any], tags: dict[str, str], extra: str = ""
-) -> dict[str, Any]:
+def name_model(endpoint_name: str, request: dict[str, Any], tags: dict[str, str], extra: str = "") -> dict[str, Any]:
     """Give a CreateModel body its content-hashed name and our tags. ``extra``: e.g. an artifact digest."""
     return _named(endpoint_name, request, "ModelName", tags, extra)
 
@@ -107,9 +105,7 @@ def name_config(endpoint_name: str, request: dict[str, Any], tags: dict[str, str
     return _named(endpoint_name, request, "EndpointConfigName", tags, "")
 
 
-def _named(
-    endpoint: str, request: dict[str, Any], key: str, tags: dict[str, str], extra: str
-) -> dict[str, Any]:
+def _named(endpoint: str, request: dict[str, Any], key: str, tags: dict[str, str], extra: str) -> dict[str, Any]:
     body = copy.deepcopy(request)
     body.pop(key, None)
     body.pop("Tags", None)
@@ -167,9 +163,7 @@ def deployment_config(
 
 def wait_timeout(startup_s: int | None, download_s: int | None) -> float:
     """Longest wait for InService: provisioning margin + download + container start-up timeouts."""
-    return float(
-        (startup_s or DEFAULT_STARTUP_S) + (download_s or DEFAULT_DOWNLOAD_S) + PROVISIONING_MARGIN_S
-    )
+    return float((startup_s or DEFAULT_STARTUP_S) + (download_s or DEFAULT_DOWNLOAD_S) + PROVISIONING_MARGIN_S)
 
 
 # -- from the resolved spec and rendered output --------------------------------------------------------------
@@ -188,9 +182,7 @@ def build_desired(resolved: Any, rendered: Any, *, region: str, account: str) ->
     model_data = artifacts.uri if artifacts else (spec.model.id if spec.model_source_kind == "s3" else None)
     model_req = bodies.model_request(resolved, rendered, model_name="pending", model_data_s3_uri=model_data)
     model_req = name_model(endpoint, model_req, tags, extra=artifacts.digest if artifacts else "")
-    config_req = bodies.endpoint_config_request(
-        resolved, config_name="pending", model_name=model_req["ModelName"]
-    )
+    config_req = bodies.endpoint_config_request(resolved, config_name="pending", model_name=model_req["ModelName"])
     config_req = name_config(endpoint, config_req, tags)
     scaling = bodies.scaling_requests(resolved, endpoint_name=endpoint)
     alarm, deploy_cfg = _update_settings(spec.update, endpoint)
@@ -225,9 +217,7 @@ def desired_artifacts(spec: Any, rendered: Any, bucket: str, layout: str) -> Art
     root = (spec.artifacts.prefix or f"{ARTIFACT_ROOT}/{spec.name}").strip("/") + "/"
     props = [generated_file("serving.properties", rendered.serving_properties)]
     if layout == "upload_weights":
-        return build_upload(
-            bucket, root + "model/", spec.model.id, props if spec.delivery == "properties" else []
-        )
+        return build_upload(bucket, root + "model/", spec.model.id, props if spec.delivery == "properties" else [])
     digest = content_hash(rendered.serving_properties, length=8)
     return build_upload(bucket, f"{root}properties-{digest}/", None, props)
 
@@ -238,7 +228,5 @@ def _update_settings(update: Any, endpoint: str) -> tuple[dict[str, Any] | None,
     alarm = builtin_alarm_request(endpoint) if update.builtin_5xx_alarm else None
     if alarm:
         alarms.append(alarm["AlarmName"])
-    config = deployment_config(
-        update.strategy, alarms, update.termination_wait_s, update.rolling_batch_percent
-    )
+    config = deployment_config(update.strategy, alarms, update.termination_wait_s, update.rolling_batch_percent)
     return alarm, config

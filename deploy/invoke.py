@@ -142,8 +142,7 @@ class AsyncJob:
 
     def __repr__(self) -> str:
         return (
-            f"AsyncJob(endpoint={self.endpoint!r}, inference_id={self.inference_id!r}, "
-            f"output={self.output_location!r})"
+            f"AsyncJob(endpoint={self.endpoint!r}, inference_id={self.inference_id!r}, output={self.output_location!r})"
         )
 
     def poll(self) -> Generation | ChatResult | None:
@@ -170,8 +169,7 @@ class AsyncJob:
                 return result
             if time.monotonic() >= deadline:
                 raise InvokeTimeoutError(
-                    f"async request {self.inference_id} on {self.endpoint!r}: "
-                    f"no output after {timeout_s:g} s",
+                    f"async request {self.inference_id} on {self.endpoint!r}: no output after {timeout_s:g} s",
                     field="timeout_s",
                     value=timeout_s,
                     fix=f"wait longer (job.wait(timeout_s=...)) or look for {self.output_location}",

@@ -63,9 +63,7 @@ def observe(ctx: AwsContext, endpoint_name: str, desired: DesiredState | None = 
     sm = SageMakerGateway(ctx)
     endpoint = read_endpoint(sm, endpoint_name)
     instance_type = _instance_type(sm, endpoint.config_name) if endpoint else None
-    models = _managed(
-        sm, endpoint_name, sm.list_models(resource_prefix(endpoint_name)), "ModelName", "ModelArn"
-    )
+    models = _managed(sm, endpoint_name, sm.list_models(resource_prefix(endpoint_name)), "ModelName", "ModelArn")
     configs = _managed(
         sm,
         endpoint_name,
@@ -142,9 +140,7 @@ def _managed(
     return tuple(sorted(names))
 
 
-def _artifact_uri(
-    sm: SageMakerGateway, endpoint: EndpointState | None, models: tuple[str, ...]
-) -> str | None:
+def _artifact_uri(sm: SageMakerGateway, endpoint: EndpointState | None, models: tuple[str, ...]) -> str | None:
     """Where this endpoint's uploads live, from the endpoint's tags (or, without an endpoint, a model's)."""
     if endpoint is not None and TAG_ARTIFACTS in endpoint.tags:
         return endpoint.tags[TAG_ARTIFACTS]

@@ -90,9 +90,7 @@ class Waiter:
                 )
             self._pause_or_timeout(name, status, elapsed, timeout_s, next(delays))
 
-    def _pause_or_timeout(
-        self, name: str, status: str, elapsed: float, timeout_s: float, delay: float
-    ) -> None:
+    def _pause_or_timeout(self, name: str, status: str, elapsed: float, timeout_s: float, delay: float) -> None:
         if elapsed + delay > timeout_s:
             raise DeployError(
                 f"endpoint {name} still {status} after {elapsed:.0f}s (timeout {timeout_s:.0f}s)",

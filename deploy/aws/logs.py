@@ -29,6 +29,9 @@ FOLLOW_MAX_DELAY_S = 10.0
 SEEN_IDS_KEPT = 10_000
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+# Hugging Face tokens (``hf_`` + 30-odd letters/digits) and ``...TOKEN=value`` pairs a container may echo.
+_SECRETS = re.compile(r"\bhf_[A-Za-z0-9]{20,}|(?<=TOKEN=)[^\s,'\"}]+|(?<=TOKEN': ')[^']+|(?<=TOKEN\": \")[^\"]+")
+MASK = "****"
 
 
 @dataclass(frozen=True)
@@ -160,8 +163,13 @@ def _stream_tail(
     return [_line(event, stream) for event in response.get("events", [])]
 
 
+def mask_secrets(text: str) -> str:
+    """Hide tokens a container printed (e.g. an echoed HF_TOKEN): logs are shown in terminals and CI logs."""
+    return _SECRETS.sub(MASK, text)
+
+
 def _line(event: dict[str, Any], stream: str) -> LogLine:
-    message = str(event.get("message", "")).rstrip("\n")
+    message = mask_secrets(str(event.get("message", "")).rstrip("\n"))
     stream = str(event.get("logStreamName") or stream)
     return LogLine(int(event.get("timestamp", 0)), stream, message, str(event.get("eventId") or ""))
 

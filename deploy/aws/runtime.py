@@ -225,9 +225,7 @@ def split_s3_uri(uri: str) -> tuple[str, str]:
     from deploy.errors import UsageError
 
     if not uri.startswith("s3://") or "/" not in uri[5:] or uri[5:].startswith("/"):
-        raise UsageError(
-            f"not an S3 object URI: {uri!r}", field="input_s3_uri", value=uri, fix="use s3://bucket/key"
-        )
+        raise UsageError(f"not an S3 object URI: {uri!r}", field="input_s3_uri", value=uri, fix="use s3://bucket/key")
     bucket, key = uri[5:].split("/", 1)
     return bucket, key
 

@@ -60,9 +60,7 @@ class S3Gateway:
 
     def get_text(self, bucket: str, key: str) -> str | None:
         try:
-            result = call(
-                self._client, "get_object", "GetObject", f"s3://{bucket}/{key}", Bucket=bucket, Key=key
-            )
+            result = call(self._client, "get_object", "GetObject", f"s3://{bucket}/{key}", Bucket=bucket, Key=key)
         except AwsError as exc:
             if isinstance(exc, NotFoundError) or exc.status == 404:
                 return None

@@ -32,9 +32,7 @@ class SageMakerGateway:
         return self._optional("describe_endpoint", "DescribeEndpoint", name, EndpointName=name)
 
     def describe_endpoint_config(self, name: str) -> dict[str, Any] | None:
-        return self._optional(
-            "describe_endpoint_config", "DescribeEndpointConfig", name, EndpointConfigName=name
-        )
+        return self._optional("describe_endpoint_config", "DescribeEndpointConfig", name, EndpointConfigName=name)
 
     def describe_model(self, name: str) -> dict[str, Any] | None:
         return self._optional("describe_model", "DescribeModel", name, ModelName=name)
@@ -54,9 +52,7 @@ class SageMakerGateway:
 
     def list_endpoint_configs(self, name_contains: str) -> list[dict[str, Any]]:
         return list(
-            self._pages(
-                "list_endpoint_configs", "ListEndpointConfigs", "EndpointConfigs", NameContains=name_contains
-            )
+            self._pages("list_endpoint_configs", "ListEndpointConfigs", "EndpointConfigs", NameContains=name_contains)
         )
 
     # -- writes ----------------------------------------------------------------------------------------------
@@ -64,9 +60,7 @@ class SageMakerGateway:
         return self._create("create_model", "CreateModel", request["ModelName"], request)
 
     def create_endpoint_config(self, request: dict[str, Any]) -> bool:
-        return self._create(
-            "create_endpoint_config", "CreateEndpointConfig", request["EndpointConfigName"], request
-        )
+        return self._create("create_endpoint_config", "CreateEndpointConfig", request["EndpointConfigName"], request)
 
     def create_endpoint(self, request: dict[str, Any]) -> bool:
         return self._create("create_endpoint", "CreateEndpoint", request["EndpointName"], request)

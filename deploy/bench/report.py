@@ -62,9 +62,7 @@ def render_tables(report: BenchReport) -> list[Any]:
 
     config = report.config
     where = f", {config.instance_count} x {config.instance_type}" if config.instance_type else ""
-    title = (
-        f"lmi bench {report.endpoint}: ~{config.input_tokens} in / {config.output_tokens} out tokens{where}"
-    )
+    title = f"lmi bench {report.endpoint}: ~{config.input_tokens} in / {config.output_tokens} out tokens{where}"
     tables = []
     for caption, headers, rows in (
         (title, THROUGHPUT_HEADERS, throughput_rows(report)),
@@ -84,9 +82,7 @@ def require_matplotlib(path: str) -> None:
     import importlib.util
 
     if importlib.util.find_spec("matplotlib") is None:
-        raise UsageError(
-            "--plot needs matplotlib, which is not installed", field="--plot", value=path, fix=PLOT_FIX
-        )
+        raise UsageError("--plot needs matplotlib, which is not installed", field="--plot", value=path, fix=PLOT_FIX)
 
 
 def plot(report: BenchReport, path: str) -> None:
@@ -108,9 +104,7 @@ def plot(report: BenchReport, path: str) -> None:
             latency.plot(levels, values, marker="o", label=f"{name.upper()} {pct}")
     latency.set_yscale("log")
     latency.set_ylabel("latency (ms, log scale)")
-    throughput.plot(
-        levels, [lv.output_tokens_per_s for lv in report.levels], marker="o", label="output tok/s"
-    )
+    throughput.plot(levels, [lv.output_tokens_per_s for lv in report.levels], marker="o", label="output tok/s")
     throughput.set_ylabel("output tokens/s")
     xlabel = "concurrent requests" if report.config.mode == "concurrency" else "request rate (req/s)"
     for axis in (latency, throughput):

@@ -53,9 +53,7 @@ class BenchConfig:
             if not ok:
                 raise UsageError(f"{name} is out of range", field=name, value=value, fix=fix)
         if not self.concurrency and not self.rates:
-            raise UsageError(
-                "no load level given", field="--concurrency", value="", fix="e.g. --concurrency 1,4"
-            )
+            raise UsageError("no load level given", field="--concurrency", value="", fix="e.g. --concurrency 1,4")
 
     @property
     def mode(self) -> str:
@@ -147,9 +145,7 @@ def run_bench(
             records = run_open_loop(send, plan, level, done, rng=rng, max_in_flight=MAX_IN_FLIGHT)
         else:
             records = run_closed_loop(send, plan, int(level), done)
-        results.append(
-            aggregate(config.mode, level, records, slo=config.slo, dollars_per_hour=config.dollars_per_hour)
-        )
+        results.append(aggregate(config.mode, level, records, slo=config.slo, dollars_per_hour=config.dollars_per_hour))
     return BenchReport(endpoint.name, config, tuple(results))
 
 

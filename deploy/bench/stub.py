@@ -22,9 +22,7 @@ from typing import Any
 
 def _header(name: str, value: str) -> bytes:
     raw_name, raw_value = name.encode(), value.encode()
-    return (
-        struct.pack("!B", len(raw_name)) + raw_name + b"\x07" + struct.pack("!H", len(raw_value)) + raw_value
-    )
+    return struct.pack("!B", len(raw_name)) + raw_name + b"\x07" + struct.pack("!H", len(raw_value)) + raw_value
 
 
 def encode_event(payload: bytes, headers: dict[str, str]) -> bytes:
@@ -89,9 +87,7 @@ def default_responder(path: str, request: dict[str, Any]) -> StubReply:
     if "messages" in request:
         usage = {"prompt_tokens": 3, "completion_tokens": n_tokens, "total_tokens": 3 + n_tokens}
         choice = {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "length"}
-        return StubReply(
-            body=json.dumps({"object": "chat.completion", "choices": [choice], "usage": usage}).encode()
-        )
+        return StubReply(body=json.dumps({"object": "chat.completion", "choices": [choice], "usage": usage}).encode())
     return StubReply(body=json.dumps({"generated_text": text}).encode())
 
 

@@ -21,9 +21,7 @@ PARAM_OPTION = typer.Option(
     "-p",
     help="Generation parameter key=value (repeatable; values parse as JSON when they can).",
 )
-CHAT_FLAG = typer.Option(
-    False, "--chat", help="Use the OpenAI chat schema (messages) instead of LMI (inputs)."
-)
+CHAT_FLAG = typer.Option(False, "--chat", help="Use the OpenAI chat schema (messages) instead of LMI (inputs).")
 
 
 def register(app: typer.Typer) -> None:
@@ -64,9 +62,7 @@ def invoke_cmd(
     use_chat = chat or system is not None
     request: Any = prompt
     if use_chat:
-        request = ([{"role": "system", "content": system}] if system else []) + [
-            {"role": "user", "content": prompt}
-        ]
+        request = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": prompt}]
     if stream:
         result = _print_stream(
             endpoint.chat_stream(request, **params) if use_chat else endpoint.stream(request, **params),
@@ -152,32 +148,16 @@ def _levels(text: str | None, cast: Any, flag: str) -> tuple[Any, ...]:
 
 def bench_cmd(
     name: str = NAME_ARG,
-    concurrency: str = typer.Option(
-        "1,4,16,64", "--concurrency", help="Closed-loop levels, comma-separated."
-    ),
-    rate: str | None = typer.Option(
-        None, "--rate", help="Open-loop Poisson rates in req/s (replaces levels)."
-    ),
-    requests: int | None = typer.Option(
-        None, "--requests", help="Requests per level (default 4 per stream)."
-    ),
-    duration: float | None = typer.Option(
-        None, "--duration", help="Seconds per level (stops a level early)."
-    ),
+    concurrency: str = typer.Option("1,4,16,64", "--concurrency", help="Closed-loop levels, comma-separated."),
+    rate: str | None = typer.Option(None, "--rate", help="Open-loop Poisson rates in req/s (replaces levels)."),
+    requests: int | None = typer.Option(None, "--requests", help="Requests per level (default 4 per stream)."),
+    duration: float | None = typer.Option(None, "--duration", help="Seconds per level (stops a level early)."),
     input_tokens: int = typer.Option(128, "--input-tokens", help="Approximate prompt length in tokens."),
     output_tokens: int = typer.Option(128, "--output-tokens", help="Tokens generated per request."),
-    instance_type: str | None = typer.Option(
-        None, "--instance-type", help="For cost (default: the endpoint's)."
-    ),
-    instance_count: int | None = typer.Option(
-        None, "--instance-count", help="For cost (default: the endpoint's)."
-    ),
-    slo_ttft_ms: float | None = typer.Option(
-        None, "--slo-ttft-ms", help="Goodput SLO on time to first token."
-    ),
-    slo_tpot_ms: float | None = typer.Option(
-        None, "--slo-tpot-ms", help="Goodput SLO on time per output token."
-    ),
+    instance_type: str | None = typer.Option(None, "--instance-type", help="For cost (default: the endpoint's)."),
+    instance_count: int | None = typer.Option(None, "--instance-count", help="For cost (default: the endpoint's)."),
+    slo_ttft_ms: float | None = typer.Option(None, "--slo-ttft-ms", help="Goodput SLO on time to first token."),
+    slo_tpot_ms: float | None = typer.Option(None, "--slo-tpot-ms", help="Goodput SLO on time per output token."),
     chat: bool = CHAT_FLAG,
     seed: int = typer.Option(0, "--seed", help="Seed for prompts and Poisson arrivals."),
     plot: str | None = typer.Option(None, "--plot", help="Write latency/throughput vs load to this PNG."),

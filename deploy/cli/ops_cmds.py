@@ -28,11 +28,10 @@ ROLE_TITLES = {
 def logs_cmd(
     name: str = typer.Argument(..., help="Endpoint name."),
     follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing new lines (Ctrl-C to stop)."),
-    since: str | None = typer.Option(
-        None, "--since", help="Only lines newer than this: 10m, 1h, 2d or ISO time."
-    ),
-    lines: int = typer.Option(
-        50, "--lines", "-n", min=0, help="How many of the newest lines to print first."
+    since: str | None = typer.Option(None, "--since", help="Only lines newer than this: 10m, 1h, 2d or ISO time."),
+    lines: int = typer.Option(50, "--lines", "-n", min=0, help="How many of the newest lines to print first."),
+    explain: bool = typer.Option(
+        False, "--explain", help="Explain a failed endpoint: FailureReason, log tail, hints for known errors."
     ),
     region: str | None = REGION_OPTION,
     profile: str | None = PROFILE_OPTION,
@@ -45,11 +44,29 @@ def logs_cmd(
 
     ctx = aws_context(region, profile, local)
     start_ms = logs.parse_since(since) if since else None
+    if explain:
+        _explain(ctx, name, lines, as_json)
+        return
     if not follow:
         recent = logs.tail(ctx, name, lines=lines, start_ms=start_ms)
         _print_lines(name, recent, as_json)
         return
     _follow(ctx, name, lines, start_ms, as_json)
+
+
+def _explain(ctx: Any, name: str, lines: int, as_json: bool) -> None:
+    """The endpoint's status and FailureReason (if it still exists) plus the diagnosis of its logs."""
+    from deploy.aws.sagemaker import SageMakerGateway
+    from deploy.diagnose import explain_failure
+
+    description = SageMakerGateway(ctx).describe_endpoint(name) or {}
+    status = str(description.get("EndpointStatus", "not found"))
+    diagnosis = explain_failure(ctx, name, description.get("FailureReason"), lines=lines)
+    if as_json:
+        print_json({"endpoint": name, "status": status, **diagnosis.to_dict()})
+        return
+    typer.echo(f"Endpoint {name}: {status}")
+    typer.echo(diagnosis.render())
 
 
 def _print_lines(name: str, recent: list[Any], as_json: bool) -> None:
@@ -108,9 +125,7 @@ def iam_policy_cmd(
     from deploy.spec import load_spec
 
     if role not in ROLES:
-        raise UsageError(
-            f"unknown --role {role!r}", field="--role", value=role, fix="use deployer, execution or both"
-        )
+        raise UsageError(f"unknown --role {role!r}", field="--role", value=role, fix="use deployer, execution or both")
     if account is not None and not (account.isdigit() and len(account) == 12):
         raise UsageError(
             f"invalid --account {account!r}",
@@ -122,9 +137,7 @@ def iam_policy_cmd(
     documents = policies(inputs, role)
     notes = _notes(inputs)
     if as_json:
-        print_json(
-            {"endpoint": inputs.endpoint_name, "partition": inputs.partition, **documents, "notes": notes}
-        )
+        print_json({"endpoint": inputs.endpoint_name, "partition": inputs.partition, **documents, "notes": notes})
         return
     _print_documents(documents if role == "both" else {role: documents[role]}, notes)
 
@@ -132,9 +145,7 @@ def iam_policy_cmd(
 def _notes(inputs: Any) -> list[str]:
     notes = []
     if inputs.account == "*":
-        notes.append(
-            "account unknown (the spec's role is not an ARN): ARNs use '*'; pass --account to pin it"
-        )
+        notes.append("account unknown (the spec's role is not an ARN): ARNs use '*'; pass --account to pin it")
     if inputs.create_default_bucket and inputs.artifacts:
         notes.append(f"no artifacts.bucket in the spec: the default bucket {inputs.artifacts.bucket} is used")
     if inputs.scaling:

@@ -9,6 +9,8 @@ Pure: no boto3, so the same rules serve the gateway, the stream parser and the t
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from deploy.errors import InvokeError
 
 
@@ -70,98 +72,103 @@ PROMPT_TOO_LONG_MARKERS = (
 )
 INPUT_PARSING_MARKERS = ("input parsing failed", "invalid input", "failed to parse", "validation error")
 OOM_MARKERS = ("out of memory", "cuda oom", "outofmemoryerror")
+INPUT_FIX = (
+    "send {'inputs': ..., 'parameters': {...}} (LMI) or {'messages': [...]} (chat); "
+    "check parameter names against `lmi invoke --help`"
+)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One diagnosis: which error class, how to describe it, which field is at fault, and the fix."""
+
+    cls: type[InvokeError]
+    what: str
+    field: str
+    fix: str
+
+
+OUT_OF_MEMORY = Rule(
+    ModelOutOfMemoryError, "the model ran out of GPU memory serving this request", "engine.max_rolling_batch_size",
+    "lower engine.max_rolling_batch_size or engine.max_model_len, or use a larger instance",
+)  # fmt: skip
+PROMPT_TOO_LONG = Rule(
+    PromptTooLongError, "the prompt is too long for the model", "prompt",
+    "shorten the prompt or lower max_new_tokens/max_tokens, or raise engine.max_model_len",
+)  # fmt: skip
+QUEUE_FULL = Rule(
+    OverloadedError, "the container queue is full or the model is unavailable", "concurrency",
+    "send fewer concurrent requests, raise max_rolling_batch_size, or scale out (scaling.max)",
+)  # fmt: skip
+INPUT_REJECTED = Rule(InputRejectedError, "the container rejected the request", "body", INPUT_FIX)
+CONTAINER_FAILED = Rule(
+    InvokeError,
+    "the container failed",
+    "endpoint",
+    "read the container log in CloudWatch (/aws/sagemaker/Endpoints/<name>)",
+)
+
+# SageMaker runtime error codes (other than ModelError) -> diagnosis.
+RUNTIME_RULES = {
+    "ModelNotReadyException": Rule(
+        ModelNotReadyError, "the model is not ready", "endpoint",
+        "wait until the endpoint is InService and has at least one instance, then retry",
+    ),
+    "ThrottlingException": Rule(
+        OverloadedError, "SageMaker refused the request", "concurrency",
+        "lower the request rate or concurrency, or scale out the endpoint",
+    ),
+    "ModelStreamError": Rule(
+        StreamError, "the response stream failed", "stream", "retry; if it repeats, read the container log in CloudWatch"
+    ),
+}  # fmt: skip
+RUNTIME_RULES["ServiceUnavailable"] = RUNTIME_RULES["TooManyRequestsException"] = RUNTIME_RULES["ThrottlingException"]
+RUNTIME_RULES["InternalStreamFailure"] = RUNTIME_RULES["ModelStreamError"]
+ENDPOINT_NOT_FOUND = Rule(
+    EndpointNotFoundError, "not found", "endpoint",
+    "check the name and region (`lmi status`), or deploy it first (`lmi apply SPEC`)",
+)  # fmt: skip
+CALL_FAILED = Rule(InvokeError, "the call failed", "endpoint", "retry; check the endpoint status with `lmi status`")
+
+
+def container_rule(status: int | None, message: str) -> Rule:
+    """Which diagnosis fits a container answer with HTTP ``status`` and body ``message``."""
+    lowered = message.lower()
+    if status == 507 or any(m in lowered for m in OOM_MARKERS):
+        return OUT_OF_MEMORY
+    if any(m in lowered for m in PROMPT_TOO_LONG_MARKERS):
+        return PROMPT_TOO_LONG
+    if status == 503:
+        return QUEUE_FULL
+    if status in (400, 422, 424) or any(m in lowered for m in INPUT_PARSING_MARKERS):
+        return INPUT_REJECTED
+    return CONTAINER_FAILED
 
 
 def classify_container_error(status: int | None, message: str, *, endpoint: str) -> InvokeError:
     """The typed error for a container answer with HTTP ``status`` and body ``message``."""
     text = message.strip()
-    lowered = text.lower()
-    where = f"endpoint {endpoint!r}"
-    if status == 507 or any(m in lowered for m in OOM_MARKERS):
-        return ModelOutOfMemoryError(
-            f"{where}: the model ran out of GPU memory serving this request (HTTP {status}): {text}",
-            status=status,
-            field="engine.max_rolling_batch_size",
-            value=status,
-            fix="lower engine.max_rolling_batch_size or engine.max_model_len, or use a larger instance",
-        )
-    if any(m in lowered for m in PROMPT_TOO_LONG_MARKERS):
-        return PromptTooLongError(
-            f"{where}: the prompt is too long for the model (HTTP {status}): {text}",
-            status=status,
-            field="prompt",
-            value=status,
-            fix="shorten the prompt or lower max_new_tokens/max_tokens, or raise engine.max_model_len",
-        )
-    if status == 503:
-        return OverloadedError(
-            f"{where}: the container queue is full or the model is unavailable (HTTP 503): {text}",
-            status=status,
-            field="concurrency",
-            value=status,
-            fix="send fewer concurrent requests, raise max_rolling_batch_size, or scale out (scaling.max)",
-        )
-    if status in (400, 422, 424) or any(m in lowered for m in INPUT_PARSING_MARKERS):
-        return InputRejectedError(
-            f"{where}: the container rejected the request (HTTP {status}): {text}",
-            status=status,
-            field="body",
-            value=status,
-            fix="send {'inputs': ..., 'parameters': {...}} (LMI) or {'messages': [...]} (chat); "
-            "check parameter names against `lmi invoke --help`",
-        )
-    return InvokeError(
-        f"{where}: the container failed (HTTP {status}): {text}",
+    rule = container_rule(status, text)
+    return rule.cls(
+        f"endpoint {endpoint!r}: {rule.what} (HTTP {status}): {text}",
         status=status,
-        field="endpoint",
-        value=endpoint,
-        fix="read the container log in CloudWatch (/aws/sagemaker/Endpoints/<name>)",
+        field=rule.field,
+        value=endpoint if rule is CONTAINER_FAILED else status,
+        fix=rule.fix,
     )
 
 
-def classify_runtime_error(
-    code: str, message: str, *, endpoint: str, status: int | None = None
-) -> InvokeError:
+def classify_runtime_error(code: str, message: str, *, endpoint: str, status: int | None = None) -> InvokeError:
     """The typed error for a SageMaker runtime error code other than ``ModelError``."""
-    where = f"endpoint {endpoint!r}"
-    if code in {"ValidationError", "ValidationException"} and "not found" in message.lower():
-        return EndpointNotFoundError(
-            f"{where} not found: {message}",
-            status=status,
-            field="endpoint",
-            value=endpoint,
-            fix="check the name and region (`lmi status`), or deploy it first (`lmi apply SPEC`)",
-        )
-    if code == "ModelNotReadyException":
-        return ModelNotReadyError(
-            f"{where}: the model is not ready: {message}",
-            status=status,
-            field="endpoint",
-            value=endpoint,
-            fix="wait until the endpoint is InService and has at least one instance, then retry",
-        )
-    if code in {"ThrottlingException", "ServiceUnavailable", "TooManyRequestsException"}:
-        return OverloadedError(
-            f"{where}: SageMaker refused the request ({code}): {message}",
-            status=status,
-            field="concurrency",
-            value=code,
-            fix="lower the request rate or concurrency, or scale out the endpoint",
-        )
-    if code in {"ModelStreamError", "InternalStreamFailure"}:
-        return StreamError(
-            f"{where}: the response stream failed ({code}): {message}",
-            status=status,
-            field="stream",
-            value=code,
-            fix="retry; if it repeats, read the container log in CloudWatch",
-        )
-    return InvokeError(
-        f"{where}: the call failed ({code}): {message}",
+    not_found = code in {"ValidationError", "ValidationException"} and "not found" in message.lower()
+    rule = ENDPOINT_NOT_FOUND if not_found else RUNTIME_RULES.get(code, CALL_FAILED)
+    value = code if rule.field in {"concurrency", "stream"} else endpoint
+    return rule.cls(
+        f"endpoint {endpoint!r}: {rule.what} ({code}): {message}",
         status=status,
-        field="endpoint",
-        value=endpoint,
-        fix="retry; check the endpoint status with `lmi status`",
+        field=rule.field,
+        value=value,
+        fix=rule.fix,
     )
 
 

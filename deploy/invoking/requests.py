@@ -73,12 +73,8 @@ def check_parameters(params: Mapping[str, Any], *, schema: str) -> dict[str, Any
 
 def _check_value(name: str, value: Any) -> None:
     if name in POSITIVE_INTS and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-        raise UsageError(
-            f"{name} must be a positive integer", field=name, value=value, fix=f"e.g. {name}=128"
-        )
-    if name in NON_NEGATIVE_FLOATS and (
-        isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0
-    ):
+        raise UsageError(f"{name} must be a positive integer", field=name, value=value, fix=f"e.g. {name}=128")
+    if name in NON_NEGATIVE_FLOATS and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0):
         raise UsageError(f"{name} must be a number >= 0", field=name, value=value, fix=f"e.g. {name}=0.7")
     if name == "top_p" and (not isinstance(value, (int, float)) or not 0 < value <= 1):
         raise UsageError("top_p must be in (0, 1]", field=name, value=value, fix="e.g. top_p=0.9")
@@ -125,9 +121,7 @@ def normalize_messages(messages: Sequence[Mapping[str, Any]] | str) -> list[dict
     if isinstance(messages, str):
         messages = [{"role": "user", "content": messages}]
     if not messages:
-        raise UsageError(
-            "messages is empty", field="messages", value=[], fix="pass at least one user message"
-        )
+        raise UsageError("messages is empty", field="messages", value=[], fix="pass at least one user message")
     out = []
     for index, message in enumerate(messages):
         if (

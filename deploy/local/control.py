@@ -100,8 +100,26 @@ def update_endpoint(registry: EndpointRegistry, region: str, body: dict[str, Any
     _check_scalable_variants(region, name, endpoint.endpoint_config_name, config_name)
     endpoint.endpoint_status = "Updating"
     endpoint.failure_reason = None
+    endpoint.pending_deployment_summary = _pending_summary(region, config_name)
     registry.begin(region, name, "update", config_name)
     return {"EndpointArn": endpoint.arn}
+
+
+def _pending_summary(region: str, config_name: str) -> dict[str, Any]:
+    """What DescribeEndpoint shows while a blue/green update is in flight (cleared when it ends)."""
+    from moto.core.utils import utcnow
+
+    config = backends.sagemaker(region).describe_endpoint_config(config_name)
+    variants = [
+        {
+            "VariantName": v["VariantName"],
+            "InstanceType": v.get("InstanceType"),
+            "DesiredInstanceCount": v.get("InitialInstanceCount"),
+            "VariantStatus": [{"Status": "Creating"}],
+        }
+        for v in config["ProductionVariants"]
+    ]
+    return {"EndpointConfigName": config_name, "ProductionVariants": variants, "StartTime": utcnow()}
 
 
 def _variant_types(region: str, config_name: str) -> dict[str, str | None]:

@@ -125,6 +125,7 @@ def _set_status(endpoint: Any, status: str, failure_reason: str | None) -> None:
 
     endpoint.endpoint_status = status
     endpoint.failure_reason = failure_reason
+    endpoint.pending_deployment_summary = None
     endpoint.last_modified_time = utcnow()
 
 

@@ -3,16 +3,17 @@
 Rule: mirror vLLM's own arithmetic, term by term, so the figures line up with its log lines:
 ``requested = total x gpu_memory_utilization``; ``available KV = requested - weights - activation peak -
 non-torch`` (minus the CUDA-graph pool in versions that profile it first, >= 0.21); ``blocks = available //
-(bytes per token x block_size)``; "GPU KV cache size" = blocks x block_size tokens; "Maximum concurrency" =
-tokens / max_model_len. Every rank is identical here, so the minimum over ranks is any rank. Pure: no I/O.
+page bytes``; "GPU KV cache size" = blocks // groups x block_size tokens (see :mod:`deploy.sizing.kv_layout`);
+"Maximum concurrency" = capacity / one max_model_len request. Every rank is identical here, so the minimum
+over ranks is any rank. Pure: no I/O.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 
 from deploy.sizing.hardware import Hardware
+from deploy.sizing.kv_layout import KvLayout, kv_layout
 from deploy.sizing.quant import runtime_quantization
 from deploy.sizing.shape import DTYPE_BYTES, ModelShape, Quantization
 from deploy.sizing.versions import EngineParams, VllmBehaviour, behaviour_for, v1_fallback
@@ -40,9 +41,17 @@ class Budget:
     non_torch_bytes: float
     cuda_graph_bytes: float
     kv_available_bytes: float
-    kv_bytes_per_token: int
-    block_size: int
+    layout: KvLayout
+    model_max_len: int | None = None
     engine_note: str | None = None
+
+    @property
+    def block_size(self) -> int:
+        return self.layout.block_size
+
+    @property
+    def kv_bytes_per_token(self) -> int:
+        return self.layout.bytes_per_token
 
     @property
     def headroom_bytes(self) -> float:
@@ -51,21 +60,29 @@ class Budget:
 
     @property
     def kv_blocks(self) -> int:
-        if self.kv_available_bytes <= 0 or self.kv_bytes_per_token <= 0:
+        if self.kv_available_bytes <= 0 or self.layout.page_bytes <= 0:
             return 0
-        return int(self.kv_available_bytes // (self.kv_bytes_per_token * self.block_size))
+        return int(self.kv_available_bytes // self.layout.page_bytes)
 
     @property
     def kv_tokens(self) -> int:
-        return self.kv_blocks * self.block_size
+        """What vLLM logs as "GPU KV cache size": blocks per group x block_size."""
+        return self.kv_blocks // self.layout.groups * self.block_size
+
+    @property
+    def request_blocks(self) -> int:
+        return self.layout.blocks_for_request(self.max_model_len, self.profiled_tokens)
 
     @property
     def bytes_for_one_request(self) -> int:
-        """KV bytes one max_model_len request needs (whole blocks)."""
-        return math.ceil(self.max_model_len / self.block_size) * self.block_size * self.kv_bytes_per_token
+        """KV bytes one max_model_len request needs (whole blocks; sliding groups capped at their window)."""
+        return self.request_blocks * self.layout.page_bytes
 
     @property
     def max_concurrency(self) -> float:
+        """vLLM's "Maximum concurrency for max_model_len tokens per request"."""
+        if self.layout.sliding_groups:
+            return self.kv_blocks / self.request_blocks if self.request_blocks else 0.0
         return self.kv_tokens / self.max_model_len if self.max_model_len else 0.0
 
 
@@ -156,7 +173,13 @@ def compute_budget(shape: ModelShape, hardware: Hardware, params: EngineParams) 
         non_torch_bytes=non_torch,
         cuda_graph_bytes=graphs,
         kv_available_bytes=kv,
-        kv_bytes_per_token=shape.kv_bytes_per_token(tp, kv_dtype_bytes(params.kv_cache_dtype, dtype)),
-        block_size=params.block_size,
+        layout=kv_layout(
+            shape,
+            tp,
+            kv_dtype_bytes(params.kv_cache_dtype, dtype),
+            hybrid=behaviour.hybrid_kv,
+            block_size=params.block_size,
+        ),
+        model_max_len=shape.max_position_embeddings,
         engine_note=fallback,
     )

@@ -26,6 +26,12 @@ def _gib(value: float) -> str:
 def failure_reasons(budget: Budget) -> list[str]:
     """Why vLLM would refuse to start, in its own terms (empty when it starts)."""
     v1 = budget.behaviour.engine == "v1"
+    if budget.model_max_len and budget.max_model_len > budget.model_max_len:
+        return [
+            f"User-specified max_model_len ({budget.max_model_len}) is greater than the derived max_model_len "
+            f"({budget.model_max_len}, from the model's config.json). To allow overriding this maximum, set the env "
+            "var VLLM_ALLOW_LONG_MAX_MODEL_LEN=1 (vLLM refuses to start otherwise)"
+        ]
     if budget.weights_bytes > budget.total_bytes:
         return [
             f"weights need {_gib(budget.weights_bytes)} per GPU but the GPU has {_gib(budget.total_bytes)}: "

@@ -16,6 +16,9 @@ from deploy.errors import SpecError
 from deploy.sizing.quant import parse_quantization
 from deploy.sizing.shape import MLA, ModelShape, MoE
 
+UNGATED_MLP_TYPES = frozenset(
+    {"phi", "gpt2", "gpt_bigcode", "gpt_neox", "gptj", "falcon", "opt", "bloom", "starcoder2", "mpt"}
+)  # two-matrix MLPs (up + down); every other family is gated (gate + up + down)
 SLIDING_NOTE = (
     "{n} of {total} layers use sliding-window attention ({w} tokens); vLLM 0.8.4 (LMI v15) charges them as "
     "full "
@@ -161,6 +164,7 @@ def shape_from_config(cfg: Mapping[str, Any], model_id: str) -> ModelShape:
         torch_dtype=str(_first(text, "torch_dtype", "dtype", default=_first(cfg, "torch_dtype", default="bfloat16"))),
         tie_word_embeddings=_tied(cfg, text),
         attention_bias=bool(text.get("attention_bias") or "Qwen2" in str(cfg.get("architectures"))),
+        gated_mlp=str(text.get("model_type") or cfg.get("model_type") or "") not in UNGATED_MLP_TYPES,
         moe=_moe(moe_cfg, layers, inter),
         mla=mla,
         sliding_window=int(window) if window else None,
@@ -181,5 +185,31 @@ def _tied(cfg: Mapping[str, Any], text: Mapping[str, Any]) -> bool:
 
 
 def _max_positions(cfg: Mapping[str, Any]) -> int | None:
-    value = _first(cfg, "max_position_embeddings", "max_sequence_length", "seq_length", "n_positions")
-    return int(value) if value else None
+    """The longest max_model_len vLLM accepts: the smallest position limit, times the RoPE scaling factor.
+
+    Like vLLM, "llama3", "longrope" and "su" scaling do not extend the limit (nor Gemma 3's); YaRN scales its
+    original length.
+    """
+    keys = (
+        "max_position_embeddings",
+        "n_positions",
+        "max_seq_len",
+        "seq_length",
+        "max_sequence_length",
+        "max_seq_length",
+        "seq_len",
+    )
+    limits = [int(cfg[k]) for k in keys if isinstance(cfg.get(k), (int, float)) and cfg[k] > 0]
+    if not limits:
+        return None
+    limit = min(limits)
+    rope = cfg.get("rope_scaling")
+    if str(cfg.get("model_type", "")).startswith("gemma3"):
+        rope = None  # vLLM keeps Gemma 3's max_position_embeddings as is (its linear factor is for global layers)
+    if isinstance(rope, Mapping) and rope.get("factor"):
+        kind = str(rope.get("rope_type") or rope.get("type") or "")
+        if kind not in ("su", "longrope", "llama3", "default", "mrope"):
+            if kind == "yarn" and rope.get("original_max_position_embeddings"):
+                limit = int(rope["original_max_position_embeddings"])
+            limit = int(limit * float(rope["factor"]))
+    return limit

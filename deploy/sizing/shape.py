@@ -89,6 +89,7 @@ class ModelShape:
     torch_dtype: str = "bfloat16"
     tie_word_embeddings: bool = False
     attention_bias: bool = False
+    gated_mlp: bool = True
     moe: MoE | None = None
     mla: MLA | None = None
     sliding_window: int | None = None
@@ -110,6 +111,8 @@ class ModelShape:
                 f"Total number of attention heads ({self.num_attention_heads}) must be divisible by "
                 f"tensor parallel size ({tp})"
             )
+        if self.padded_vocab() % tp:
+            return f"{self.padded_vocab()} (the vocabulary padded to {VOCAB_PADDING}) is not divisible by {tp}"
         kv = self.num_kv_heads
         if self.mla is None and kv % tp and tp % kv:
             return f"{kv} KV heads: tensor parallel size ({tp}) must divide them or be a multiple of them"
@@ -170,7 +173,8 @@ class ModelShape:
         """(sharded per rank, replicated) params summed over all MLP/MoE layers."""
         h = self.hidden_size
         dense_layers = self.num_layers - (self.moe.num_moe_layers if self.moe else 0)
-        sharded = dense_layers * 3 * h * self.intermediate_size / tp
+        matrices = 3 if self.gated_mlp else 2
+        sharded = dense_layers * matrices * h * self.intermediate_size / tp
         replicated = 0.0
         if self.moe:
             m = self.moe
@@ -186,12 +190,16 @@ class ModelShape:
         return self.num_layers * (attn_sharded + attn_rep) + mlp_sharded
 
     def other_params_per_rank(self, tp: int) -> float:
-        """Embeddings, LM head, norms, routers and the vision tower on one rank (kept in the model dtype)."""
+        """Embeddings, LM head, norms, routers and the vision tower on one rank (kept in the model dtype).
+
+        Vision towers are counted whole on every rank: some vLLM models shard them, others (Llama 4) replicate
+        them; replicating is the side that never under-counts.
+        """
         vocab_rows = self.padded_vocab() / tp
         embeddings = vocab_rows * self.hidden_size * (1 if self.tie_word_embeddings else 2)
         norms = (2 * self.num_layers + 1) * self.hidden_size
         _, routers = self._mlp_params(tp)
-        return embeddings + norms + routers + self.vision_params / tp
+        return embeddings + norms + routers + self.vision_params  # vision towers: counted on every rank
 
     def total_params(self) -> float:
         """Parameters of the whole checkpoint (tp=1), vocabulary unpadded."""

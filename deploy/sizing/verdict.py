@@ -82,11 +82,6 @@ def _warnings(budget: Budget, shape: ModelShape) -> list[str]:
             f"CUDA graphs (~{_gib(budget.cuda_graph_bytes)}) use most of the {_gib(budget.headroom_bytes)} "
             "headroom outside gpu_memory_utilization; lower it or set enforce_eager if startup OOMs"
         )
-    if shape.max_position_embeddings and budget.max_model_len > shape.max_position_embeddings:
-        out.append(
-            f"max_model_len {budget.max_model_len} is above the model's maximum "
-            f"{shape.max_position_embeddings}; vLLM refuses it unless VLLM_ALLOW_LONG_MAX_MODEL_LEN=1"
-        )
     if budget.kv_tokens and budget.max_num_seqs > budget.kv_tokens // 16:
         out.append(
             f"max_num_seqs {budget.max_num_seqs} is far above what {budget.kv_tokens:,} KV tokens can hold; "

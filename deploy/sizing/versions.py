@@ -84,6 +84,11 @@ class VllmBehaviour:
         return self.version >= (0, 21, 0)
 
     @property
+    def hybrid_kv(self) -> bool:
+        """>= 0.10 V1 groups sliding-window/chunked layers apart (hybrid KV-cache manager); before, all are full."""
+        return self.engine == "v1" and self.version >= (0, 10, 0)
+
+    @property
     def device_wide_non_torch(self) -> bool:
         """V1 before 0.9.1 counted all device memory torch does not own (since start-up) as non-torch."""
         return self.engine == "v1" and self.version < (0, 9, 1)

@@ -128,6 +128,33 @@ def test_logs_follow_prints_the_tail_then_json_lines(
     assert len(calls[0]["already_seen"]) == 1
 
 
+def test_logs_explain_diagnoses_a_failed_endpoint_in_the_emulator(
+    app: typer.Typer, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from deploy.local.emulator import Emulator
+    from deploy.local.testing import deploy as emulated_deploy
+
+    with Emulator(time_scale=0) as emulator:
+        emulated_deploy(emulator.context(), "bad-tp", env={"OPTION_TENSOR_PARALLEL_DEGREE": "8"})
+        monkeypatch.setenv("AWS_ENDPOINT_URL", emulator.endpoint_url)
+        as_json = runner.invoke(app, ["logs", "bad-tp", "--explain", "--json", "--lines", "5"])
+        as_text = runner.invoke(app, ["logs", "bad-tp", "--explain"])
+    assert as_json.exit_code == 0, as_json.output
+    payload = json.loads(as_json.stdout)
+    assert payload["status"] == "Failed" and "ping health check" in payload["failure_reason"]
+    assert [hint["field"] for hint in payload["hints"]] == ["engine.tensor_parallel_degree"]
+    assert len(payload["log_tail"]) == 5
+    assert as_text.stdout.startswith("Endpoint bad-tp: Failed\nFailureReason: ")
+    assert "fix: set engine.tensor_parallel_degree" in as_text.stdout
+
+
+def test_logs_explain_without_endpoint_or_logs_still_answers(app: typer.Typer, runner: CliRunner, aws: None) -> None:
+    result = runner.invoke(app, ["logs", "gone", "--region", "us-east-1", "--explain", "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["status"] == "not found" and payload["hints"] == [] and payload["log_error"]
+
+
 def test_logs_of_an_unknown_endpoint_exit_1_with_a_json_error(
     aws: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -72,7 +72,6 @@ def mutating_ops(ctx: AwsContext, desired: DesiredState) -> list[str]:
 
 class _Http:
     status_code = 400
-    headers: dict[str, str] = {}
 
 
 class FailNth:

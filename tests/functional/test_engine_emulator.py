@@ -89,7 +89,12 @@ def test_local_model_directory_uploads_once(lmi_emulator: Any, tmp_path: Path) -
     assert first.upload is not None and first.upload.uploaded == 4  # 3 files + serving.properties
     prefix = "lmi-deploy/qwen25-7b/model/"
     assert [k.removeprefix(prefix) for k in objects(ctx, "weights-bucket")] == [
-        ".lmi-deploy-manifest.json", "config.json", "serving.properties", "tokenizer.json", "weights.bin"]
+        ".lmi-deploy-manifest.json",
+        "config.json",
+        "serving.properties",
+        "tokenizer.json",
+        "weights.bin",
+    ]
     model = ctx.client("sagemaker").describe_model(ModelName=api.plan(spec, context=ctx).desired.model_name)
     source = model["PrimaryContainer"]["ModelDataSource"]["S3DataSource"]
     assert source == {"S3Uri": f"s3://weights-bucket/{prefix}", "S3DataType": "S3Prefix", "CompressionType": "None"}

@@ -94,13 +94,14 @@ def test_blue_green_update_serves_old_config_until_new_is_healthy(lmi_emulator):
         sm.update_endpoint(EndpointName="bg", EndpointConfigName="green-config")
         described = sm.describe_endpoint(EndpointName="bg")
         assert (described["EndpointStatus"], described["EndpointConfigName"]) == ("Updating", "bg-config")
+        assert described["PendingDeploymentSummary"]["EndpointConfigName"] == "green-config"
         assert _served_model(ctx, "bg") == "blue"
         with pytest.raises(ClientError) as in_progress:
             sm.update_endpoint(EndpointName="bg", EndpointConfigName="green-config")
         assert "Cannot update in-progress endpoint" in _error(in_progress)[1]
     described = sm.describe_endpoint(EndpointName="bg")
     assert (described["EndpointStatus"], described["EndpointConfigName"]) == ("InService", "green-config")
-    assert "FailureReason" not in described
+    assert "FailureReason" not in described and "PendingDeploymentSummary" not in described
     assert _served_model(ctx, "bg") == "green"
 
 

@@ -83,6 +83,23 @@ def test_tail_filters_by_start_time(ctx: AwsContext) -> None:
     assert [line.message for line in lines] == ["recent", "newest"]
 
 
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Downloading with token hf_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789",
+        "env: HF_TOKEN=hf_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789 OPTION_DTYPE=bf16",
+        "settings {'HF_TOKEN': 'secret-value-1', 'OPTION_DTYPE': 'bf16'}",
+        'settings {"HUGGING_FACE_HUB_TOKEN": "secret-value-1"}',
+    ],
+)
+def test_tokens_printed_by_the_container_are_masked(ctx: AwsContext, message: str) -> None:
+    seed(ctx, {STREAM_A: [(_now_ms(), message)]})
+    (line,) = logs.tail(ctx, ENDPOINT)
+    assert "hf_AbCd" not in line.message and "secret-value-1" not in line.message
+    assert logs.MASK in line.message
+    assert "OPTION_DTYPE" in line.message or "Downloading" in line.message or "HUGGING_FACE" in line.message
+
+
 def test_list_streams_and_a_missing_group(ctx: AwsContext) -> None:
     with pytest.raises(NotFoundError) as info:
         logs.tail(ctx, ENDPOINT)

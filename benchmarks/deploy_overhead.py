@@ -1,0 +1,147 @@
+"""How much work does lmi-deploy do, and how quickly does it notice InService? Run on the embedded emulator.
+
+For create / no-op re-apply / update / destroy it counts mutating and read API calls (botocore ``before-call``
+events). Then it measures detection lag: the time between the endpoint turning InService (seen by a 50 ms observer
+thread) and lmi-deploy's waiter noticing it, side by side with botocore's ``endpoint_in_service`` waiter (30 s
+delay) on the same emulator. Targets: no-op re-apply = 0 mutating calls; lag < 5 s (the botocore waiter: up to 30 s).
+
+    PYTHONPATH=. .venv/bin/python benchmarks/deploy_overhead.py [--time-scale 1.0] [--trials 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+MUTATING = ("Create", "Update", "Delete", "Put", "Register", "Deregister", "Add", "Upload", "Complete")
+SERVICES = ("sagemaker", "application-autoscaling", "cloudwatch", "s3", "sts")
+SPEC = Path(__file__).resolve().parents[1] / "examples" / "qwen25-7b.yaml"
+
+
+class CallCounter:
+    def __init__(self, ctx: Any) -> None:
+        self.calls: Counter[str] = Counter()
+        for service in SERVICES:
+            ctx.client(service).meta.events.register("before-call", self._count)
+
+    def _count(self, model: Any, **_kw: Any) -> None:
+        self.calls[model.name] += 1
+
+    def take(self) -> tuple[int, int, dict[str, int]]:
+        calls, self.calls = dict(self.calls), Counter()
+        mutating = sum(n for op, n in calls.items() if op.startswith(MUTATING))
+        return mutating, sum(calls.values()) - mutating, calls
+
+
+class InServiceObserver(threading.Thread):
+    """Polls DescribeEndpoint every 50 ms and records when it first sees InService."""
+
+    def __init__(self, ctx: Any, name: str) -> None:
+        super().__init__(daemon=True)
+        self.sm, self.name = ctx.client("sagemaker"), name
+        self.seen_at: float | None = None
+        self.stop_flag = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop_flag.is_set() and self.seen_at is None:
+            try:
+                if self.sm.describe_endpoint(EndpointName=self.name)["EndpointStatus"] == "InService":
+                    self.seen_at = time.monotonic()
+            except Exception:  # not created yet
+                pass
+            time.sleep(0.05)
+
+
+def phases(emu: Any) -> list[tuple[str, int, int, float]]:
+    from deploy import api
+    from deploy.spec import load_spec
+
+    ctx = emu.context()
+    counter = CallCounter(ctx)
+    spec = load_spec(SPEC)
+    bigger = spec.model_copy(update={"instance": spec.instance.model_copy(update={"type": "ml.g6e.4xlarge"})})
+    rows = []
+    for label, run in (
+        ("create", lambda: api.apply(spec, context=ctx, create_bucket=True)),
+        ("no-op re-apply", lambda: api.apply(spec, context=ctx)),
+        ("update (instance type)", lambda: api.apply(bigger, context=ctx)),
+        ("destroy", lambda: api.destroy(bigger, context=ctx)),
+    ):
+        start = time.monotonic()
+        run()
+        mutating, reads, _ = counter.take()
+        rows.append((label, mutating, reads, time.monotonic() - start))
+    return rows
+
+
+def lag_lmi(emu: Any, name: str) -> float:
+    from deploy import api
+    from deploy.spec import load_spec
+
+    ctx = emu.context()
+    spec = load_spec(SPEC).model_copy(update={"name": name})
+    observer = InServiceObserver(ctx, name)
+    noticed: dict[str, float] = {}
+
+    def on_event(event: dict[str, Any]) -> None:
+        if event.get("event") == "wait" and event.get("status") == "InService":
+            noticed.setdefault("at", time.monotonic())
+
+    observer.start()
+    api.apply(spec, context=ctx, create_bucket=True, on_event=on_event)
+    observer.join(timeout=5)
+    api.destroy(spec, context=ctx)
+    assert observer.seen_at is not None
+    return noticed["at"] - observer.seen_at
+
+
+def lag_botocore(emu: Any, name: str) -> float:
+    from deploy import api
+    from deploy.apply import Applier
+    from deploy.plan import Plan
+    from deploy.spec import load_spec
+
+    ctx = emu.context()
+    spec = load_spec(SPEC).model_copy(update={"name": name})
+    result = api.plan(spec, context=ctx)
+    until_wait = [a for a in result.actions][: [a.type for a in result.actions].index("WaitForEndpoint")]
+    observer = InServiceObserver(ctx, name)
+    observer.start()
+    Applier(ctx, create_bucket=True).run(Plan(name, tuple(until_wait), result.desired))
+    ctx.client("sagemaker").get_waiter("endpoint_in_service").wait(EndpointName=name)
+    done = time.monotonic()
+    observer.join(timeout=5)
+    api.destroy(spec, context=ctx)
+    assert observer.seen_at is not None
+    return done - observer.seen_at
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--time-scale", type=float, default=1.0, help="emulator phase length factor (1.0: ~6 s)")
+    parser.add_argument("--trials", type=int, default=2, help="detection-lag trials per waiter")
+    args = parser.parse_args()
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        os.environ.setdefault(key, "testing")
+    from deploy.local import Emulator
+
+    with Emulator(time_scale=args.time_scale) as emu:
+        print(f"emulator time_scale={args.time_scale} (create/update phases {6 * args.time_scale:.1f} s)")
+        print(f"{'phase':<24}{'mutating':>10}{'reads':>8}{'wall s':>9}")
+        for label, mutating, reads, wall in phases(emu):
+            print(f"{label:<24}{mutating:>10}{reads:>8}{wall:>9.2f}")
+        ours = [lag_lmi(emu, f"lag-lmi-{i}") for i in range(args.trials)]
+        theirs = [lag_botocore(emu, f"lag-boto-{i}") for i in range(args.trials)]
+    print(f"\ndetection lag after InService over {args.trials} trial(s) (seconds):")
+    print(f"  lmi-deploy waiter (1 s first look, 4 s cap):  mean {statistics.mean(ours):.2f}  max {max(ours):.2f}")
+    print(f"  botocore endpoint_in_service (30 s delay):    mean {statistics.mean(theirs):.2f}  max {max(theirs):.2f}")
+
+
+if __name__ == "__main__":
+    main()
