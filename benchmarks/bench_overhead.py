@@ -149,6 +149,7 @@ def measure_rate(endpoint: Any, concurrency: int, requests: int, tokens: int, la
             with lock:
                 in_flight -= 1
 
+    send("Hello there", 1)  # warm-up, as `lmi bench` does: the client exists before the clock starts
     plan = LevelPlan(requests, None, ("Hello there",), tokens)
     cpu0, wall0 = time.process_time(), time.perf_counter()
     records = run_closed_loop(counted, plan, concurrency, lambda record: None)

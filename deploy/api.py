@@ -96,7 +96,17 @@ def load(spec: Any) -> Any:
 
 
 def context_for(region: str | None, session: Any = None, context: AwsContext | None = None) -> AwsContext:
-    return context if context is not None else make_context(region=region, session=session)
+    """The given context, or one from the session/region and the standard AWS settings (a region is required)."""
+    if context is not None:
+        return context
+    ctx = make_context(region=region, session=session)
+    if not ctx.session.region_name:
+        from deploy.errors import UsageError
+
+        raise UsageError(
+            "no AWS region given", field="--region", value=None, fix="pass --region, or export AWS_REGION=us-east-1"
+        )
+    return ctx
 
 
 def desired_state(spec: Any, ctx: AwsContext) -> DesiredState:
@@ -154,8 +164,6 @@ def destroy_plan(
     ctx = context_for(region or (spec.region if spec is not None else None), session, context)
     desired = desired_state(spec, ctx) if spec is not None else None
     snapshot = observe(ctx, name, desired)
-    if desired is not None and desired.artifacts is not None and snapshot.artifact_uri is None:
-        snapshot = _with_artifacts(snapshot, desired)
     empty = DesiredState(name, "", {"ModelName": ""}, {"EndpointConfigName": ""}, {})
     return PlanResult(plan_destroy(snapshot, keep_artifacts=keep_artifacts), desired or empty, snapshot, ctx)
 
@@ -180,15 +188,6 @@ def _spec_or_none(name_or_spec: Any) -> Any:
     if isinstance(name_or_spec, Path) or (isinstance(name_or_spec, str) and text.endswith((".yaml", ".yml", ".toml"))):
         return load(name_or_spec)
     return None if isinstance(name_or_spec, str) else name_or_spec
-
-
-def _with_artifacts(snapshot: RemoteSnapshot, desired: DesiredState) -> RemoteSnapshot:
-    from dataclasses import replace
-
-    assert desired.artifacts is not None
-    if desired.artifacts.bucket and snapshot.artifact_digest is None and not snapshot.bucket_exists:
-        return snapshot
-    return replace(snapshot, artifact_uri=desired.artifacts.uri)
 
 
 def status(

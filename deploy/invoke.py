@@ -14,6 +14,7 @@ makes no session, client or call, so it is cheap to create one per request in us
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from deploy.aws.session import AwsContext
 
 Messages = Sequence[Mapping[str, Any]]
+_GATEWAY_LOCK = threading.Lock()
 
 __all__ = ["AsyncJob", "ChatResult", "Endpoint", "Generation", "StreamResult"]
 
@@ -66,12 +68,17 @@ class Endpoint:
     def gateway(self) -> RuntimeGateway:
         """The runtime gateway, built on first use."""
         if self._gateway is None:
-            from deploy.aws.runtime import RuntimeGateway
-            from deploy.aws.session import make_context
-
-            context = self._context or make_context(region=self._region, session=self._session)
-            self._gateway = RuntimeGateway(context, **self._gateway_options)  # type: ignore[arg-type]
+            with _GATEWAY_LOCK:  # threads sharing an Endpoint must share one gateway (and one client)
+                if self._gateway is None:
+                    self._gateway = self._make_gateway()
         return self._gateway
+
+    def _make_gateway(self) -> RuntimeGateway:
+        from deploy.aws.runtime import RuntimeGateway
+        from deploy.aws.session import make_context
+
+        context = self._context or make_context(region=self._region, session=self._session)
+        return RuntimeGateway(context, **self._gateway_options)  # type: ignore[arg-type]
 
     def generate(self, prompt: str, **params: Any) -> Generation:
         """Complete ``prompt`` with the LMI schema (``max_new_tokens``, ``temperature``, ``stop`` ...)."""

@@ -87,7 +87,7 @@ def observe(ctx: AwsContext, endpoint_name: str, desired: DesiredState | None = 
         scaling_policies=policies,
         alarm=alarm,
         artifact_digest=digest,
-        artifact_uri=_artifact_uri(sm, endpoint, models),
+        artifact_uri=_artifact_uri(sm, endpoint, models) or (desired.artifacts.uri if desired and digest else None),
         bucket_exists=bucket_exists,
         region=ctx.region,
     )

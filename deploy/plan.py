@@ -354,20 +354,23 @@ def _subset(want: Any, have: Any) -> bool:
 
 
 def plan_destroy(snapshot: RemoteSnapshot, *, keep_artifacts: bool = False) -> Plan:
-    """Everything lmi-deploy made for this endpoint, removed in a safe order; nothing left behind."""
+    """Everything lmi-deploy made for this endpoint, removed in a safe order; nothing left behind.
+
+    Uploads go after the endpoint but before the models: the models' ``lmi-deploy:artifacts`` tag is how a re-run
+    after a crash still finds them.
+    """
     name = snapshot.endpoint_name
     actions: list[Action] = _deregister_actions(snapshot, "destroy: scaling goes first")
     if snapshot.endpoint is not None:
         actions += [DeleteEndpoint(name, "destroy"), WaitForDeletion(name, "until deleted")]
+    if snapshot.artifact_uri and not keep_artifacts:
+        bucket, prefix = _artifact_root(name, snapshot.artifact_uri)
+        uri = f"s3://{bucket}/{prefix}"
+        actions.append(DeleteArtifacts(uri, "destroy: uploaded artifacts", bucket=bucket, prefix=prefix))
     actions += [DeleteEndpointConfig(c, "destroy") for c in snapshot.configs]
     actions += [DeleteModel(m, "destroy") for m in snapshot.models]
     if snapshot.alarm is not None:
         actions.append(DeleteAlarm(str(snapshot.alarm["AlarmName"]), "destroy"))
-    if snapshot.artifact_uri and not keep_artifacts:
-        bucket, prefix = _artifact_root(name, snapshot.artifact_uri)
-        actions.append(
-            DeleteArtifacts(f"s3://{bucket}/{prefix}", "destroy: uploaded artifacts", bucket=bucket, prefix=prefix)
-        )
     return Plan(endpoint_name=name, actions=tuple(actions))
 
 

@@ -10,6 +10,7 @@ once, so its connection pool must be as large as the concurrency, and its read t
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -71,24 +72,30 @@ class RuntimeGateway:
         self.read_timeout_s = read_timeout_s
         self.max_attempts = max_attempts
         self._client: Any = None
+        self._lock = threading.Lock()
 
     @property
     def client(self) -> Any:
         """The sagemaker-runtime client, made on first use with a pool sized for the caller's concurrency."""
         if self._client is None:
-            config = Config(
-                retries={"mode": "standard", "total_max_attempts": self.max_attempts},
-                max_pool_connections=self.max_pool_connections,
-                read_timeout=self.read_timeout_s,
-                connect_timeout=10,
-                user_agent_extra="lmi-deploy",
-                tcp_keepalive=True,
-            )
-            kwargs: dict[str, Any] = {"config": config}
-            if self.context.endpoint_url:
-                kwargs["endpoint_url"] = self.context.endpoint_url
-            self._client = self.context.session.client("sagemaker-runtime", **kwargs)
+            with self._lock:  # many benchmark threads may ask for the first client at once: make one
+                if self._client is None:
+                    self._client = self._make_client()
         return self._client
+
+    def _make_client(self) -> Any:
+        config = Config(
+            retries={"mode": "standard", "total_max_attempts": self.max_attempts},
+            max_pool_connections=self.max_pool_connections,
+            read_timeout=self.read_timeout_s,
+            connect_timeout=10,
+            user_agent_extra="lmi-deploy",
+            tcp_keepalive=True,
+        )
+        kwargs: dict[str, Any] = {"config": config}
+        if self.context.endpoint_url:
+            kwargs["endpoint_url"] = self.context.endpoint_url
+        return self.context.session.client("sagemaker-runtime", **kwargs)
 
     def invoke(self, endpoint: str, body: bytes, *, accept: str = JSON, **extra: Any) -> RuntimeResponse:
         """``InvokeEndpoint``: one request, one JSON answer."""

@@ -38,6 +38,9 @@ class S3Gateway:
         except AwsError as exc:
             if isinstance(exc, NotFoundError) or exc.status == 404:
                 return False
+            if exc.status == 403:
+                exc.field, exc.value = "artifacts.bucket", bucket
+                exc.fix = "the bucket belongs to another account or you lack s3:ListBucket; set artifacts.bucket"
             raise
         return True
 

@@ -105,7 +105,8 @@ class StubRuntime:
         self.ttft_s = ttft_s
         self.itl_s = itl_s
         self.requests: list[tuple[str, dict[str, Any]]] = []
-        self._server = _QuietServer(("127.0.0.1", 0), _make_handler(self))
+        self._server = _QuietServer(("127.0.0.1", 0), _Handler)
+        self._server.stub = self
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -130,60 +131,54 @@ class _QuietServer(ThreadingHTTPServer):
     """
 
     request_queue_size = 256
+    stub: StubRuntime
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         return
 
 
-def _make_handler(stub: StubRuntime) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    server: _QuietServer
 
-        def log_message(self, format: str, *args: Any) -> None:
-            return
+    def log_message(self, format: str, *args: Any) -> None:
+        return
 
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            request = json.loads(self.rfile.read(length) or b"{}")
-            stub.requests.append((self.path, request))
-            reply = stub.responder(self.path, request)
-            if reply.status != 200:
-                self._send_error(reply)
-            elif reply.parts or reply.stream_failure:
-                self._send_stream(reply)
-            else:
-                self._send(200, reply.body, {"Content-Type": "application/json"})
+    def do_POST(self) -> None:
+        stub = self.server.stub
+        length = int(self.headers.get("Content-Length") or 0)
+        request = json.loads(self.rfile.read(length) or b"{}")
+        stub.requests.append((self.path, request))
+        reply = stub.responder(self.path, request)
+        if reply.status != 200:
+            headers = {"Content-Type": "application/json", "x-amzn-ErrorType": reply.error_type or "ModelError"}
+            self._send(reply.status, reply.body, headers)
+        elif reply.parts or reply.stream_failure:
+            self._send_stream(reply, stub.ttft_s, stub.itl_s)
+        else:
+            self._send(200, reply.body, {"Content-Type": "application/json"})
 
-        def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
-            self.send_response(status)
-            for key, value in headers.items():
-                self.send_header(key, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
-        def _send_error(self, reply: StubReply) -> None:
-            self._send(
-                reply.status,
-                reply.body,
-                {"Content-Type": "application/json", "x-amzn-ErrorType": reply.error_type or "ModelError"},
-            )
-
-        def _send_stream(self, reply: StubReply) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "application/vnd.amazon.eventstream")
-            self.send_header("X-Amzn-SageMaker-Content-Type", "application/jsonlines")
-            self.send_header("Transfer-Encoding", "chunked")
-            self.end_headers()
-            for index, event in enumerate(_events(reply)):
-                delay = stub.ttft_s if index == 0 else stub.itl_s
-                if delay:
-                    time.sleep(delay)
-                self.wfile.write(f"{len(event):X}\r\n".encode() + event + b"\r\n")
-            self.wfile.write(b"0\r\n\r\n")
-
-    return Handler
+    def _send_stream(self, reply: StubReply, ttft_s: float, itl_s: float) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/vnd.amazon.eventstream")
+        self.send_header("X-Amzn-SageMaker-Content-Type", "application/jsonlines")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        for index, event in enumerate(_events(reply)):
+            delay = ttft_s if index == 0 else itl_s
+            if delay:
+                time.sleep(delay)
+            self.wfile.write(f"{len(event):X}\r\n".encode() + event + b"\r\n")
+        self.wfile.write(b"0\r\n\r\n")
 
 
 def _events(reply: StubReply) -> Iterator[bytes]:

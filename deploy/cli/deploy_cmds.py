@@ -91,9 +91,8 @@ def status_cmd(
 ) -> None:
     """Status, instance, count, spec hash, age and indicative hourly cost of endpoint NAME."""
     from deploy import api
-    from deploy.cli._common import aws_context
 
-    endpoint = api.status(name, context=aws_context(region, profile, local))
+    endpoint = api.status(name, context=_context(region, profile, local))
     if as_json:
         print_json(endpoint.to_dict())
     else:
@@ -110,9 +109,8 @@ def list_cmd(
 ) -> None:
     """Endpoints created by lmi-deploy in the region, with instance, count, spec hash, age and hourly cost."""
     from deploy import api
-    from deploy.cli._common import aws_context
 
-    endpoints = api.list_endpoints(context=aws_context(region, profile, local))
+    endpoints = api.list_endpoints(context=_context(region, profile, local))
     if as_json:
         print_json({"endpoints": [e.to_dict() for e in endpoints]})
     else:
@@ -131,10 +129,9 @@ def destroy_cmd(
     """Delete the endpoint and everything lmi-deploy made for it: scaling, configs, models, alarm, uploads."""
     from deploy import api
     from deploy.apply import Applier
-    from deploy.cli._common import aws_context
 
     spec = api.load(target) if target.endswith((".yaml", ".yml", ".toml")) else None
-    ctx = aws_context(region or (spec.region if spec is not None else None), profile, local)
+    ctx = _context(region or (spec.region if spec is not None else None), profile, local)
     result = api.destroy_plan(spec if spec is not None else target, context=ctx, keep_artifacts=keep_artifacts)
     if as_json:
         _emit_json({"event": "plan", **result.to_dict()})
@@ -159,9 +156,8 @@ def scale_cmd(
 ) -> None:
     """Change the autoscaling bounds of endpoint NAME (the next `lmi deploy` restores the spec's values)."""
     from deploy import api
-    from deploy.cli._common import aws_context
 
-    endpoint = api.scale(name, minimum, maximum, context=aws_context(region, profile, local))
+    endpoint = api.scale(name, minimum, maximum, context=_context(region, profile, local))
     if as_json:
         print_json(endpoint.to_dict())
     else:
@@ -169,12 +165,23 @@ def scale_cmd(
 
 
 # -- helpers --------------------------------------------------------------------------------------------------
+def _context(region: str | None, profile: str | None, local: bool) -> Any:
+    """The emulator with --local; else AWS (or AWS_ENDPOINT_URL), with a clear error when no region is set."""
+    from deploy.cli._common import aws_context, use_local
+
+    ctx = aws_context(region, profile, local)
+    if not use_local(local):
+        from deploy.api import context_for
+
+        context_for(None, ctx.session)
+    return ctx
+
+
 def _plan(path: Path, region: str | None, profile: str | None, local: bool) -> Any:
     from deploy import api
-    from deploy.cli._common import aws_context
 
     spec = api.load(path)
-    return api.plan(spec, context=aws_context(region or spec.region, profile, local))
+    return api.plan(spec, context=_context(region or spec.region, profile, local))
 
 
 def _confirm(count: int, yes: bool, as_json: bool) -> None:

@@ -146,21 +146,35 @@ def _levels(text: str | None, cast: Any, flag: str) -> tuple[Any, ...]:
         ) from exc
 
 
+CONCURRENCY_OPTION = typer.Option("1,4,16,64", "--concurrency", help="Closed-loop levels, comma-separated.")
+RATE_OPTION = typer.Option(None, "--rate", help="Open-loop Poisson rates in req/s (replaces --concurrency).")
+REQUESTS_OPTION = typer.Option(None, "--requests", help="Requests per level (default: 4 per stream, 64 per rate).")
+DURATION_OPTION = typer.Option(None, "--duration", help="Seconds per level (stops a level early).")
+INPUT_TOKENS_OPTION = typer.Option(128, "--input-tokens", help="Approximate prompt length in tokens.")
+OUTPUT_TOKENS_OPTION = typer.Option(128, "--output-tokens", help="Tokens generated per request.")
+INSTANCE_TYPE_OPTION = typer.Option(None, "--instance-type", help="For cost (default: the endpoint's).")
+INSTANCE_COUNT_OPTION = typer.Option(None, "--instance-count", help="For cost (default: the endpoint's).")
+SLO_TTFT_OPTION = typer.Option(None, "--slo-ttft-ms", help="Goodput SLO on time to first token.")
+SLO_TPOT_OPTION = typer.Option(None, "--slo-tpot-ms", help="Goodput SLO on time per output token.")
+SEED_OPTION = typer.Option(0, "--seed", help="Seed for prompts and Poisson arrivals.")
+PLOT_OPTION = typer.Option(None, "--plot", help="Write latency/throughput vs load to this PNG (needs matplotlib).")
+
+
 def bench_cmd(
     name: str = NAME_ARG,
-    concurrency: str = typer.Option("1,4,16,64", "--concurrency", help="Closed-loop levels, comma-separated."),
-    rate: str | None = typer.Option(None, "--rate", help="Open-loop Poisson rates in req/s (replaces levels)."),
-    requests: int | None = typer.Option(None, "--requests", help="Requests per level (default 4 per stream)."),
-    duration: float | None = typer.Option(None, "--duration", help="Seconds per level (stops a level early)."),
-    input_tokens: int = typer.Option(128, "--input-tokens", help="Approximate prompt length in tokens."),
-    output_tokens: int = typer.Option(128, "--output-tokens", help="Tokens generated per request."),
-    instance_type: str | None = typer.Option(None, "--instance-type", help="For cost (default: the endpoint's)."),
-    instance_count: int | None = typer.Option(None, "--instance-count", help="For cost (default: the endpoint's)."),
-    slo_ttft_ms: float | None = typer.Option(None, "--slo-ttft-ms", help="Goodput SLO on time to first token."),
-    slo_tpot_ms: float | None = typer.Option(None, "--slo-tpot-ms", help="Goodput SLO on time per output token."),
+    concurrency: str = CONCURRENCY_OPTION,
+    rate: str | None = RATE_OPTION,
+    requests: int | None = REQUESTS_OPTION,
+    duration: float | None = DURATION_OPTION,
+    input_tokens: int = INPUT_TOKENS_OPTION,
+    output_tokens: int = OUTPUT_TOKENS_OPTION,
+    instance_type: str | None = INSTANCE_TYPE_OPTION,
+    instance_count: int | None = INSTANCE_COUNT_OPTION,
+    slo_ttft_ms: float | None = SLO_TTFT_OPTION,
+    slo_tpot_ms: float | None = SLO_TPOT_OPTION,
     chat: bool = CHAT_FLAG,
-    seed: int = typer.Option(0, "--seed", help="Seed for prompts and Poisson arrivals."),
-    plot: str | None = typer.Option(None, "--plot", help="Write latency/throughput vs load to this PNG."),
+    seed: int = SEED_OPTION,
+    plot: str | None = PLOT_OPTION,
     as_json: bool = JSON_OPTION,
     local: bool = LOCAL_OPTION,
     region: str | None = REGION_OPTION,
@@ -169,40 +183,32 @@ def bench_cmd(
     """Load-test an endpoint with streaming requests: TTFT, TPOT, ITL, E2E, tokens/s, goodput and cost."""
     from deploy.bench import BenchConfig, Slo, pool_size, run_bench
     from deploy.bench.pricing import capacity_and_price
-    from deploy.bench.report import run_with_progress
+    from deploy.bench.report import require_matplotlib, run_with_progress
 
     config = BenchConfig(
         concurrency=_levels(concurrency, int, "--concurrency"), rates=_levels(rate, float, "--rate"),
         requests=requests, duration_s=duration, input_tokens=input_tokens, output_tokens=output_tokens,
         chat=chat, seed=seed, slo=Slo(_s(slo_ttft_ms), _s(slo_tpot_ms)),
     )  # fmt: skip
-    endpoint = _endpoint(
-        name,
-        region,
-        profile,
-        local,
-        max_pool_connections=pool_size(config),
-        max_attempts=1,
-        read_timeout_s=300.0,
-    )
     if plot:
-        from deploy.bench.report import require_matplotlib
-
         require_matplotlib(plot)
+    options = {"max_pool_connections": pool_size(config), "max_attempts": 1, "read_timeout_s": 300.0}
+    endpoint = _endpoint(name, region, profile, local, **options)
     config = capacity_and_price(endpoint, config, instance_type, instance_count)
     report = run_with_progress(run_bench, endpoint, config, quiet=as_json)
-    if plot:
-        from deploy.bench.report import plot as draw
+    _print_report(report, plot=plot, as_json=as_json)
 
+
+def _print_report(report: Any, *, plot: str | None, as_json: bool) -> None:
+    from deploy.bench.report import plot as draw
+    from deploy.bench.report import render_tables
+    from deploy.cli._common import console, print_json
+
+    if plot:
         draw(report, plot)
     if as_json:
-        from deploy.cli._common import print_json
-
         print_json(report)
         return
-    from deploy.bench.report import render_tables
-    from deploy.cli._common import console
-
     for table in render_tables(report):
         console().print(table)
     if plot:

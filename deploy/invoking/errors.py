@@ -119,7 +119,8 @@ RUNTIME_RULES = {
         "lower the request rate or concurrency, or scale out the endpoint",
     ),
     "ModelStreamError": Rule(
-        StreamError, "the response stream failed", "stream", "retry; if it repeats, read the container log in CloudWatch"
+        StreamError, "the response stream failed", "stream",
+        "retry; if it repeats, read the container log in CloudWatch",
     ),
 }  # fmt: skip
 RUNTIME_RULES["ServiceUnavailable"] = RUNTIME_RULES["TooManyRequestsException"] = RUNTIME_RULES["ThrottlingException"]

@@ -108,6 +108,9 @@ class EndpointRegistry:
     def serving_container(self, region: str, name: str, variant: str | None = None) -> Container | None:
         """The container that answers an invocation now (the old one while an update is in progress)."""
         record = self.get(region, name)
+        if record is not None and name not in backends.sagemaker(region).endpoints:  # moto was reset meanwhile
+            self.records.pop((region, name), None)
+            return None
         if record is None or not record.serving:
             return None
         if variant:

@@ -53,6 +53,7 @@ class GenerationRequest:
     details: bool
     model: str
     seed: int | None
+    ignore_eos: bool = False
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,7 @@ def _parse_lmi(payload: dict[str, Any], model: str) -> GenerationRequest:
         details=bool(params.get("details", False)),
         model=model,
         seed=_seed(params.get("seed")),
+        ignore_eos=bool(params.get("ignore_eos_token", params.get("ignore_eos", False))),
     )
 
 
@@ -189,6 +191,7 @@ def _openai_request(
         details=False,
         model=str(payload.get("model") or model),
         seed=_seed(payload.get("seed")),
+        ignore_eos=bool(payload.get("ignore_eos", False)),
     )
 
 
@@ -216,7 +219,7 @@ def generate(request: GenerationRequest) -> Generation:
     """Deterministic tokens seeded by the prompt (and ``seed``); honours max_tokens and stop strings."""
     digest = hashlib.sha256(f"{request.seed}|{request.prompt}".encode()).digest()
     rng = random.Random(int.from_bytes(digest[:8], "big"))
-    natural_length = rng.randint(12, 48)
+    natural_length = max(request.max_tokens + 1, 2) if request.ignore_eos else rng.randint(12, 48)
     texts = [EMULATED_PREFIX] + [" " + rng.choice(_WORDS) for _ in range(natural_length - 2)] + ["."]
     limit = min(request.max_tokens, len(texts))
     finish = "length" if request.max_tokens < len(texts) else "stop"

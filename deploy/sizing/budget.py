@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 from deploy.sizing.hardware import Hardware
 from deploy.sizing.kv_layout import KvLayout, kv_layout
-from deploy.sizing.quant import runtime_quantization
+from deploy.sizing.quant import quantization_problem, runtime_quantization
 from deploy.sizing.shape import DTYPE_BYTES, ModelShape, Quantization
 from deploy.sizing.versions import EngineParams, VllmBehaviour, behaviour_for, v1_fallback
 
@@ -44,6 +44,7 @@ class Budget:
     layout: KvLayout
     model_max_len: int | None = None
     engine_note: str | None = None
+    quant_problem: str | None = None
 
     @property
     def block_size(self) -> int:
@@ -153,7 +154,7 @@ def compute_budget(shape: ModelShape, hardware: Hardware, params: EngineParams) 
     seqs = params.max_num_seqs or behaviour.default_max_num_seqs(total, gpu)
     weights = shape.weight_bytes_per_rank(tp, dtype_bytes=dtype_bytes, runtime=runtime)
     activation = activation_bytes(shape, tp, tokens, min(seqs, tokens), dtype_bytes, behaviour)
-    non_torch = behaviour.non_torch_bytes(tp)
+    non_torch = behaviour.non_torch_bytes(tp, hardware.nvlink)
     graphs = behaviour.cuda_graph_bytes(shape.num_layers, shape.moe is not None, params.enforce_eager)
     budget = total * params.gpu_memory_utilization
     kv = budget - weights - activation - non_torch - (graphs if behaviour.cuda_graphs_in_budget else 0.0)
@@ -182,4 +183,5 @@ def compute_budget(shape: ModelShape, hardware: Hardware, params: EngineParams) 
         ),
         model_max_len=shape.max_position_embeddings,
         engine_note=fallback,
+        quant_problem=quantization_problem(shape.quantization or runtime, hardware.compute_capability),
     )

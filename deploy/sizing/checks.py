@@ -24,14 +24,27 @@ def _gib(value: float) -> str:
 
 
 def failure_reasons(budget: Budget) -> list[str]:
-    """Why vLLM would refuse to start, in its own terms (empty when it starts)."""
-    v1 = budget.behaviour.engine == "v1"
+    """Why vLLM would refuse to start, in its own terms (empty when it starts); first failing check wins."""
+    for check in (_config_reasons, _load_reasons, _kv_reasons, _graph_reasons):
+        reasons = check(budget)
+        if reasons:
+            return reasons
+    return []
+
+
+def _config_reasons(budget: Budget) -> list[str]:
+    if budget.quant_problem:
+        return [budget.quant_problem]
     if budget.model_max_len and budget.max_model_len > budget.model_max_len:
         return [
             f"User-specified max_model_len ({budget.max_model_len}) is greater than the derived max_model_len "
             f"({budget.model_max_len}, from the model's config.json). To allow overriding this maximum, set the env "
             "var VLLM_ALLOW_LONG_MAX_MODEL_LEN=1 (vLLM refuses to start otherwise)"
         ]
+    return []
+
+
+def _load_reasons(budget: Budget) -> list[str]:
     if budget.weights_bytes > budget.total_bytes:
         return [
             f"weights need {_gib(budget.weights_bytes)} per GPU but the GPU has {_gib(budget.total_bytes)}: "
@@ -44,9 +57,13 @@ def failure_reasons(budget: Budget) -> list[str]:
             "memory for the cache blocks. Try increasing `gpu_memory_utilization` when initializing the "
             'engine."'
         ]
+    return []
+
+
+def _kv_reasons(budget: Budget) -> list[str]:
     need = budget.bytes_for_one_request
     if need > budget.kv_available_bytes:
-        if v1:
+        if budget.behaviour.engine == "v1":
             return [
                 f"To serve at least one request with the models's max seq len ({budget.max_model_len}), "
                 f"({_gib(need)} KV cache is needed, which is larger than the available KV cache memory "
@@ -54,19 +71,17 @@ def failure_reasons(budget: Budget) -> list[str]:
                 "`max_model_len` when initializing the engine."
             ]
         return [
-            f"The model's max seq len ({budget.max_model_len}) is larger than the maximum number of tokens "
-            "that "
+            f"The model's max seq len ({budget.max_model_len}) is larger than the maximum number of tokens that "
             f"can be stored in KV cache ({budget.kv_tokens}). Try increasing `gpu_memory_utilization` or "
             "decreasing `max_model_len` when initializing the engine."
         ]
     if need > budget.kv_available_bytes - safety_margin(budget):
         return [
-            f"too tight to promise: one {budget.max_model_len}-token request needs {_gib(need)} of KV cache "
-            "and "
+            f"too tight to promise: one {budget.max_model_len}-token request needs {_gib(need)} of KV cache and "
             f"about {_gib(budget.kv_available_bytes)} is available, within this estimate's safety margin of "
             f"{_gib(safety_margin(budget))}"
         ]
-    return _graph_reasons(budget)
+    return []
 
 
 def _graph_reasons(budget: Budget) -> list[str]:

@@ -20,9 +20,8 @@ UNGATED_MLP_TYPES = frozenset(
     {"phi", "gpt2", "gpt_bigcode", "gpt_neox", "gptj", "falcon", "opt", "bloom", "starcoder2", "mpt"}
 )  # two-matrix MLPs (up + down); every other family is gated (gate + up + down)
 SLIDING_NOTE = (
-    "{n} of {total} layers use sliding-window attention ({w} tokens); vLLM 0.8.4 (LMI v15) charges them as "
-    "full "
-    "attention, so the KV figures here do too"
+    "{n} of {total} layers use {kind} attention ({w} tokens); vLLM 0.8.4 (LMI v15) charges them as full "
+    "attention, so the KV figures here do too (vLLM >= 0.10 groups them apart)"
 )
 
 
@@ -148,7 +147,8 @@ def shape_from_config(cfg: Mapping[str, Any], model_id: str) -> ModelShape:
     window, sliding = _sliding_layers(text, layers)
     notes = []
     if sliding:
-        notes.append(SLIDING_NOTE.format(n=sliding, total=layers, w=window))
+        kind = "chunked local" if text.get("attention_chunk_size") else "sliding-window"
+        notes.append(SLIDING_NOTE.format(n=sliding, total=layers, w=window, kind=kind))
     mla = _mla(text)
     return ModelShape(
         model_id=model_id,

@@ -17,6 +17,7 @@ from deploy.errors import UsageError
 MIB = 1024**2
 GIB = 1024**3
 DRIVER_RESERVED_BYTES = int(0.47 * GIB)
+NVLINK_GPUS = frozenset({"A100", "H100", "H200", "V100"})  # SXM parts of ml.p3/p4d/p4de/p5*: NVLink/NVSwitch
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class Hardware:
     bf16: bool | None = None
     price_per_hour: float | None = None
     torch_total_bytes: int | None = None
+    nvlink: bool | None = None  # None = unknown (sized like NVLink, the larger communication buffers)
 
     def __post_init__(self) -> None:
         if self.gpu_memory_mib <= 0:
@@ -78,4 +80,5 @@ class Hardware:
             fp8=bool(gpu.fp8),
             bf16=bool(gpu.bf16),
             price_per_hour=inst.price_per_hour,
+            nvlink=gpu.name.split("-")[0] in NVLINK_GPUS,
         )

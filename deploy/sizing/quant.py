@@ -99,3 +99,22 @@ def runtime_quantization(quantize: str | None, existing: Quantization | None) ->
         value=quantize,
         fix="use fp8, awq, gptq, compressed-tensors or bitsandbytes",
     )
+
+
+MIN_CAPABILITY = {"fp8": 8.0, "awq": 7.5, "gptq": 6.0, "bitsandbytes": 7.0}
+
+
+def quantization_problem(quant: Quantization | None, compute_capability: float | None) -> str | None:
+    """vLLM's refusal when the GPU is too old for the weight format (FP8 needs 8.0 via Marlin, AWQ 7.5)."""
+    if quant is None or compute_capability is None:
+        return None
+    method = quant.method.split()[0].lower()
+    if method.startswith("compressed-tensors") and "FP8" in quant.method:
+        method = "fp8"
+    need = MIN_CAPABILITY.get(method)
+    if need is None or compute_capability >= need:
+        return None
+    return (
+        f"The quantization method {method} is not supported for the current GPU. Minimum capability: "
+        f"{int(need * 10)}. Current capability: {int(compute_capability * 10)}."
+    )

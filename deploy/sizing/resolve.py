@@ -9,7 +9,8 @@ Rules (the task left these to us; they are documented in docs/readme/sizing.md):
   it). Never above the model's maximum. With an automatic length, a degree only counts as fitting if it
   reaches MIN_AUTO_LEN (or the model max).
 - max_rolling_batch_size: KV tokens / TYPICAL_REQUEST_TOKENS (a 1.5k-token prompt + 0.5k output), clamped to
-  [1, MAX_ROLLING_BATCH] and rounded down to a multiple of 8 - never LMI's silent async default of 32.
+  [1, MAX_ROLLING_BATCH] and, from 32 up, rounded down to a multiple of 8 - never LMI's silent async
+  default of 32.
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ def _auto_len(shape: ModelShape, hardware: Hardware, params: EngineParams, model
 
 def _rolling_batch(kv_tokens: int) -> int:
     raw = max(1, min(MAX_ROLLING_BATCH, kv_tokens // TYPICAL_REQUEST_TOKENS))
-    return raw - raw % 8 if raw >= 8 else raw
+    return raw - raw % 8 if raw >= 32 else raw
 
 
 def _try_degree(
@@ -126,22 +127,24 @@ def resolve_engine(
         params = replace(base, tensor_parallel_degree=tp)
         length = _try_degree(shape, hardware, params, max_model_len, model_max)
         if length:
-            return _finish(
-                shape,
-                hardware,
-                replace(params, max_model_len=length),
-                max_num_seqs,
-                model_max,
-                tensor_parallel_degree is None,
-            )
-    _raise_fit_error(
-        shape,
-        hardware,
-        replace(base, tensor_parallel_degree=candidates[-1] if candidates else 1),
-        model_max,
-        max_model_len,
-    )
+            params = replace(params, max_model_len=length)
+            return _finish(shape, hardware, params, max_num_seqs, model_max, tensor_parallel_degree is None)
+    last = replace(base, tensor_parallel_degree=candidates[-1] if candidates else 1)
+    _raise_fit_error(shape, hardware, last, model_max, max_model_len)
     raise AssertionError("unreachable")
+
+
+def _settle_rolling_batch(shape: ModelShape, hardware: Hardware, params: EngineParams) -> tuple[int, Estimate]:
+    """Rolling batch size from KV capacity; a smaller batch shrinks the sampler's activation, so re-check upward."""
+    est = estimate(shape, hardware, params, with_fixes=False)
+    seqs = _rolling_batch(est.kv_cache_tokens)
+    for _ in range(3):
+        est = estimate(shape, hardware, replace(params, max_num_seqs=seqs), with_fixes=False)
+        larger = _rolling_batch(est.kv_cache_tokens)
+        if larger <= seqs:
+            break
+        seqs = larger
+    return seqs, est
 
 
 def _finish(
@@ -152,25 +155,28 @@ def _finish(
     model_max: int,
     auto_tp: bool,
 ) -> Resolution:
-    first = estimate(shape, hardware, params, with_fixes=False)
-    seqs = explicit_seqs or _rolling_batch(first.kv_cache_tokens)
+    if explicit_seqs:
+        seqs = explicit_seqs
+    else:
+        seqs, _ = _settle_rolling_batch(shape, hardware, params)
     final = estimate(shape, hardware, replace(params, max_num_seqs=seqs))
     tp, length = params.tensor_parallel_degree, params.max_model_len or model_max
+    copies = hardware.gpu_count // tp
     notes = [
         f"tensor_parallel_degree={tp}: "
         + ("the smallest valid degree that fits" if auto_tp else "as set")
-        + f" ({hardware.gpu_count // tp} copies per instance)",
+        + f" ({copies} {'copy' if copies == 1 else 'copies'} per instance)",
         f"max_model_len={length:,}: "
         + (
             f"the model maximum {model_max:,}"
             if length == model_max
-            else f"model maximum {model_max:,} capped to what fits with headroom"
+            else f"model maximum {model_max:,} capped so that {HEADROOM_REQUESTS} full-length requests fit"
         ),
         f"max_rolling_batch_size={seqs}: "
         + (
             "as set"
             if explicit_seqs
-            else f"{first.kv_cache_tokens:,} KV tokens / {TYPICAL_REQUEST_TOKENS:,}"
+            else f"{final.kv_cache_tokens:,} KV tokens / {TYPICAL_REQUEST_TOKENS:,}"
             f"-token typical request, capped at {MAX_ROLLING_BATCH}"
         ),
     ]

@@ -20,7 +20,10 @@ Engine = Literal["v0", "v1"]
 GIB = 1024**3
 DEFAULT_VLLM_VERSION = "0.8.4"
 LONG_CONTEXT_TOKENS = 32 * 1024  # V0 turns chunked prefill on above this max_model_len
-LARGE_GPU_BYTES = 70 * GIB  # newer vLLM raises the scheduler budgets on >= 70 GiB GPUs other than A100
+LARGE_GPU_BYTES = 70 * GIB
+NON_TORCH_BASE = 0.3 * GIB  # 0.24-0.27 GiB in 0.19 logs, ~0.3 implied by a 0.8.4 log (Qwen2.5-7B, 24 GB GPU)
+NVLINK_COMM_BYTES = 1.85 * GIB
+PCIE_COMM_BYTES = 0.6 * GIB  # newer vLLM raises the scheduler budgets on >= 70 GiB GPUs other than A100
 
 
 @dataclass(frozen=True)
@@ -89,11 +92,6 @@ class VllmBehaviour:
         return self.engine == "v1" and self.version >= (0, 10, 0)
 
     @property
-    def device_wide_non_torch(self) -> bool:
-        """V1 before 0.9.1 counted all device memory torch does not own (since start-up) as non-torch."""
-        return self.engine == "v1" and self.version < (0, 9, 1)
-
-    @property
     def sampler_bytes_per_logit(self) -> float:
         """Peak bytes per (row x vocab) element of the profile run's dummy sampler.
 
@@ -106,10 +104,16 @@ class VllmBehaviour:
             return 38.6 if self.version >= (0, 7, 0) else 4.0
         return 40.0 if self.version < (0, 10, 0) else 15.4
 
-    def non_torch_bytes(self, tp: int) -> float:
-        """cuBLAS workspaces and other non-torch memory, plus NCCL and custom all-reduce buffers at tp > 1."""
-        base = 1.0 * GIB if self.device_wide_non_torch else 0.3 * GIB
-        return base + (1.85 * GIB if tp > 1 else 0.0)
+    def non_torch_bytes(self, tp: int, nvlink: bool | None) -> float:
+        """cuBLAS workspaces etc. (0.3 GiB), plus communication buffers per GPU at tp > 1.
+
+        NVLink/NVSwitch machines (p4d/p5: NCCL + custom all-reduce) measure ~1.8 GiB extra at tp 2-4 (vLLM 0.6.5
+        and 0.19 logs on H100); PCIe-only GPUs (g5/g6/g6e), where custom all-reduce is off beyond two GPUs, ~0.4 GiB
+        (a vLLM 0.8.4 log at tp=2). Unknown interconnects get the NVLink figure.
+        """
+        if tp <= 1:
+            return NON_TORCH_BASE
+        return NON_TORCH_BASE + (PCIE_COMM_BYTES if nvlink is False else NVLINK_COMM_BYTES)
 
     def default_max_num_seqs(self, gpu_bytes: float, gpu_name: str) -> int:
         if self.large_gpu_defaults and gpu_bytes >= LARGE_GPU_BYTES and "A100" not in gpu_name.upper():

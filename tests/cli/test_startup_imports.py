@@ -35,6 +35,9 @@ OFFLINE_COMMANDS = [
     ("recommend", ["recommend", MODEL, "--json"]),
     ("iam-policy", ["iam-policy", SPEC, "--json"]),
     ("init", ["init", "--help"]),
+    ("invoke-help", ["invoke", "--help"]),
+    ("chat-help", ["chat", "--help"]),
+    ("bench-help", ["bench", "--help"]),
 ]
 
 

@@ -4,6 +4,7 @@ with no orphaned models/configs. Throttled calls are absorbed by the standard re
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -31,13 +32,14 @@ except ImportError:  # rootdir not on sys.path: the test directory is
     )
 
 from deploy.apply import Applier
+from deploy.artifacts import build_upload, generated_file
 from deploy.aws.session import AwsContext, make_context
 from deploy.desired import DesiredState, builtin_alarm_request, deployment_config
 from deploy.errors import LmiError
 from deploy.observe import observe
-from deploy.plan import plan
+from deploy.plan import plan, plan_destroy
 
-SERVICES = ("sagemaker", "application-autoscaling", "cloudwatch")
+SERVICES = ("sagemaker", "application-autoscaling", "cloudwatch", "s3")
 ALARM = builtin_alarm_request("engine-test")
 
 
@@ -45,11 +47,23 @@ class Crash(Exception):
     """Stands for the process dying right after AWS accepted a call."""
 
 
+def with_properties(desired: DesiredState, text: str) -> DesiredState:
+    """Add an upload of serving.properties to a bucket that does not exist yet (CreateBucket + PutObject steps)."""
+    upload = build_upload(
+        "fault-bucket", f"lmi-deploy/engine-test/{text}/", None, [generated_file("serving.properties", text)]
+    )
+    return replace(desired, artifacts=upload)
+
+
 def v1() -> DesiredState:
-    return make_desired(scaling=(1, 2), alarm=ALARM)
+    return with_properties(make_desired(scaling=(1, 2), alarm=ALARM), "option.max_model_len=4096")
 
 
 def v2() -> DesiredState:
+    return with_properties(_v2(), "option.max_model_len=8192")
+
+
+def _v2() -> DesiredState:
     return make_desired(
         instance_type="ml.g6e.12xlarge",
         scaling=(1, 3),
@@ -61,7 +75,9 @@ def v2() -> DesiredState:
 
 
 def apply_once(ctx: AwsContext, desired: DesiredState) -> None:
-    Applier(ctx, waiter=FAST_WAITER).run(plan(desired, observe(ctx, desired.endpoint_name, desired)))
+    Applier(ctx, waiter=FAST_WAITER, create_bucket=True).run(
+        plan(desired, observe(ctx, desired.endpoint_name, desired))
+    )
 
 
 def mutating_ops(ctx: AwsContext, desired: DesiredState) -> list[str]:
@@ -130,6 +146,7 @@ def assert_converged(ctx: AwsContext, desired: DesiredState) -> None:
     assert snapshot.models == (desired.model_name,)
     assert snapshot.configs == (desired.config_name,)
     assert snapshot.endpoint is not None and snapshot.endpoint.config_name == desired.config_name
+    assert desired.artifacts is not None and snapshot.artifact_digest == desired.artifacts.digest
 
 
 def run_with_fault(ctx: AwsContext, desired: DesiredState, n: int, after: bool) -> None:
@@ -172,12 +189,13 @@ def test_throttling_is_retried(fresh: Any, monkeypatch: pytest.MonkeyPatch) -> N
     ctx = fresh()
     throttles = {"left": 2, "sent": 0}
     reject = error_response("ThrottlingException", "Rate exceeded")
+    slow_down = error_response("SlowDown", "Please reduce your request rate.", status=503)  # S3's throttle
 
     def throttle_twice(request: Any, **kwargs: Any) -> Any:
         if throttles["left"] > 0:
             throttles["left"] -= 1
             throttles["sent"] += 1
-            return reject(request)
+            return slow_down(request) if "s3" in request.url else reject(request)
         throttles["left"] = 2  # next distinct call is throttled twice again
         return None
 
@@ -188,3 +206,28 @@ def test_throttling_is_retried(fresh: Any, monkeypatch: pytest.MonkeyPatch) -> N
         ctx.client(service).meta.events.unregister("before-send", throttle_twice)
     assert_converged(ctx, v1())
     assert throttles["sent"] >= 20  # every call was throttled twice and still succeeded
+
+
+@pytest.mark.parametrize("after", [False, True], ids=["rejected", "crash-after-accept"])
+def test_destroy_converges_after_failure_at_every_step(fresh: Any, after: bool) -> None:
+    def destroy(ctx: AwsContext) -> None:
+        snapshot = observe(ctx, "engine-test", v1())
+        Applier(ctx, waiter=FAST_WAITER).run(plan_destroy(snapshot))
+
+    probe = fresh()
+    apply_once(probe, v1())
+    counter = count_calls(probe)
+    destroy(probe)
+    total = len(counter.mutating)
+    assert total >= 6  # policy, target, endpoint, config, model, alarm, objects
+    for n in range(1, total + 1):
+        ctx = fresh()
+        apply_once(ctx, v1())
+        fault = FailNth(n, after)
+        fault.install(ctx)
+        with pytest.raises((LmiError, Crash)):
+            destroy(ctx)
+        fault.remove(ctx)
+        destroy(ctx)
+        assert observe(ctx, "engine-test").is_empty
+        assert ctx.client("s3").list_objects_v2(Bucket="fault-bucket").get("KeyCount") == 0

@@ -89,3 +89,19 @@ def test_async_mode_defaults_and_refusals():
     assert engine_settings({"option.async_mode": "true"}, 1).max_rolling_batch_size == 32
     with pytest.raises(StartupError, match="Pipeline parallelism"):
         engine_settings({"option.pipeline_parallel_degree": "2"}, 2)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"inputs": "hi", "parameters": {"max_new_tokens": 100, "ignore_eos_token": True}},
+        {"messages": [{"role": "user", "content": "hi"}], "max_tokens": 100, "ignore_eos": True},
+    ],
+)
+def test_ignore_eos_generates_exactly_max_tokens(body: dict[str, object]) -> None:
+    from deploy.local.lmi_protocol import generate, parse_request
+
+    request = parse_request(json.dumps(body).encode(), max_model_len=4096)
+    result = generate(request)
+    assert len(result.tokens) == 100
+    assert result.finish_reason == "length"

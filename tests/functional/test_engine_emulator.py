@@ -105,3 +105,39 @@ def test_local_model_directory_uploads_once(lmi_emulator: Any, tmp_path: Path) -
     assert second.upload is not None and (second.upload.uploaded, second.upload.skipped) == (1, 3)
     api.destroy(spec, context=ctx, **WAIT)
     assert objects(ctx, "weights-bucket") == []
+
+
+def test_async_endpoint_scales_on_backlog_from_zero(lmi_emulator: Any, tmp_path: Path) -> None:
+    ctx = lmi_emulator.context()
+    spec = spec_file(
+        tmp_path,
+        name="qwen-async",
+        delivery="env",
+        async_inference={"output_path": "s3://async-bucket/out/", "max_concurrent_invocations_per_instance": 4},
+        scaling={"min": 0, "max": 2, "metric": "backlog_per_instance", "target": 5},
+    )
+    assert api.apply(spec, context=ctx, **WAIT).status == "InService"
+    sm = ctx.client("sagemaker")
+    config_name = sm.describe_endpoint(EndpointName="qwen-async")["EndpointConfigName"]
+    async_config = sm.describe_endpoint_config(EndpointConfigName=config_name)["AsyncInferenceConfig"]
+    assert async_config["OutputConfig"]["S3OutputPath"] == "s3://async-bucket/out/"
+    scaling = ctx.client("application-autoscaling")
+    target = scaling.describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"][0]
+    assert (target["MinCapacity"], target["MaxCapacity"]) == (0, 2)
+    policy = scaling.describe_scaling_policies(ServiceNamespace="sagemaker")["ScalingPolicies"][0]
+    metric = policy["TargetTrackingScalingPolicyConfiguration"]["CustomizedMetricSpecification"]
+    assert metric["MetricName"] == "ApproximateBacklogSizePerInstance"
+    assert api.plan(spec, context=ctx).is_empty
+
+
+def test_package_level_api_for_notebooks(lmi_emulator: Any, tmp_path: Path) -> None:
+    import deploy
+
+    ctx = lmi_emulator.context()
+    spec = deploy.load_spec(spec_file(tmp_path))
+    planned = deploy.plan(spec, context=ctx)
+    assert "CreateEndpoint" in repr(planned) and not planned.is_empty
+    result = deploy.apply(planned, create_bucket=True, waiter=FAST_WAITER)
+    assert repr(result).startswith("<ApplyResult qwen25-7b: InService")
+    assert "InService" in repr(deploy.status("qwen25-7b", context=ctx))
+    assert deploy.destroy("qwen25-7b", context=ctx, waiter=FAST_WAITER).status == "Deleted"

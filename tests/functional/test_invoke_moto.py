@@ -183,3 +183,21 @@ def test_model_error_before_the_stream_starts_is_classified() -> None:
     reply = StubReply(status=424, body=body, error_type="ModelError")
     with StubRuntime(lambda path, request: reply) as stub, pytest.raises(OverloadedError):
         _stub_endpoint(stub).stream("hi")
+
+
+def test_threads_starting_together_share_one_gateway_and_client() -> None:
+    import threading
+
+    endpoint = Endpoint("qwen", context=make_context(region="us-east-1", endpoint_url="http://127.0.0.1:9"))
+    barrier, seen = threading.Barrier(16), []
+
+    def grab() -> None:
+        barrier.wait()
+        seen.append(endpoint.gateway.client)
+
+    threads = [threading.Thread(target=grab) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(seen) == 16 and len({id(client) for client in seen}) == 1

@@ -169,3 +169,12 @@ def test_invocations_emit_sagemaker_metrics(ctx):
     assert total("Invocations") == 4
     assert total("Invocation4XXErrors") == 1
     assert total("Invocation5XXErrors") == 0
+
+
+def test_an_outside_moto_reset_leaves_no_serving_ghosts(ctx):
+    from moto.moto_api._internal.models import moto_api_backend
+
+    moto_api_backend.reset()  # e.g. a mock_aws context in the same process ended
+    with pytest.raises(ClientError) as exc:
+        invoke_json(ctx, "qwen", {"inputs": "hi"})
+    assert exc.value.response["Error"]["Code"] == "ValidationError"

@@ -154,3 +154,18 @@ def test_max_len_that_fits_is_a_boundary() -> None:
     assert length % 1024 == 0
     assert compute_budget(LLAMA, A10G, replace(params, max_model_len=length)).kv_tokens >= length
     assert max_len_that_fits(LLAMA, A10G, params, upper=4096) == 4096
+
+
+def test_old_gpus_fall_back_to_v0_and_refuse_fp8() -> None:
+    t4 = Hardware(gpu_memory_mib=15360, gpu_name="T4", compute_capability=7.5, bf16=False)
+    small = shape("llama-3.2-1b-instruct")
+    est = estimate(small, t4, EngineParams(max_model_len=4096), with_fixes=False)
+    assert est.vllm == "vLLM 0.8.4 V0" and est.dtype == "float16"
+    assert any("falls back to the V0 engine" in note for note in est.notes)
+    fp8 = estimate(small, t4, EngineParams(max_model_len=4096, quantize="fp8"), with_fixes=False)
+    assert not fp8.fits and "Minimum capability: 80" in fp8.reasons[0]
+
+
+def test_max_model_len_above_the_model_maximum_is_refused() -> None:
+    est = estimate(shape("qwen2.5-7b-instruct"), H100, EngineParams(max_model_len=65536), with_fixes=False)
+    assert not est.fits and "VLLM_ALLOW_LONG_MAX_MODEL_LEN" in est.reasons[0]

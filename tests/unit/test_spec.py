@@ -155,8 +155,9 @@ def test_valid_values_round_trip(name: str, mml: int, util: float) -> None:
 @settings(max_examples=60, deadline=None)
 @given(key=st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=3, max_size=20))
 def test_unknown_option_keys_refused_or_known(key: str) -> None:
-    from deploy.spec_rules import LMI_KEYS, vllm_engine_args
+    from deploy.spec_rules import CONFLICTING_KEYS, LMI_KEYS, OWNED_KEYS, REFUSED_IN_ASYNC, vllm_engine_args
 
-    assume(key not in vllm_engine_args() and key not in LMI_KEYS)
+    known = vllm_engine_args() | LMI_KEYS | set(OWNED_KEYS) | set(CONFLICTING_KEYS) | set(REFUSED_IN_ASYNC)
+    assume(key not in known)
     data = base(engine={"options": {key: 1}})
     assert "not a vLLM 0.8.4 engine argument" in str(error_of(data))
