@@ -267,7 +267,11 @@ class Applier:
             diagnosis = explain_failure(self.ctx, endpoint_name, reason)
         except Exception:  # a hint must never hide the real failure
             return None
-        return str(diagnosis) if diagnosis else None
+        if not diagnosis:
+            return None
+        text = diagnosis.render() if hasattr(diagnosis, "render") else str(diagnosis)
+        lines = [line for line in text.splitlines() if not line.startswith("FailureReason:")]  # already in the message
+        return "\n".join(lines) or None
 
     def _explain(self, exc: LmiError, action: Action, plan: Plan) -> LmiError:
         """Mask secrets in the error and add where the run stopped; re-running is always safe."""

@@ -181,7 +181,8 @@ def build_desired(resolved: Any, rendered: Any, *, region: str, account: str) ->
         tags[TAG_ARTIFACTS] = artifacts.uri
     model_data = artifacts.uri if artifacts else (spec.model.id if spec.model_source_kind == "s3" else None)
     model_req = bodies.model_request(resolved, rendered, model_name="pending", model_data_s3_uri=model_data)
-    model_req = name_model(endpoint, model_req, tags, extra=artifacts.digest if artifacts else "")
+    secret_refs = ",".join(f"{k}={v}" for k, v in sorted(rendered.secret_env.items()))
+    model_req = name_model(endpoint, model_req, tags, extra=f"{artifacts.digest if artifacts else ''}|{secret_refs}")
     config_req = bodies.endpoint_config_request(resolved, config_name="pending", model_name=model_req["ModelName"])
     config_req = name_config(endpoint, config_req, tags)
     scaling = bodies.scaling_requests(resolved, endpoint_name=endpoint)

@@ -87,10 +87,17 @@ def observe(ctx: AwsContext, endpoint_name: str, desired: DesiredState | None = 
         scaling_policies=policies,
         alarm=alarm,
         artifact_digest=digest,
-        artifact_uri=_artifact_uri(sm, endpoint, models) or (desired.artifacts.uri if desired and digest else None),
+        artifact_uri=_artifact_uri(sm, endpoint, models) or _uploaded_uri(desired, digest),
         bucket_exists=bucket_exists,
         region=ctx.region,
     )
+
+
+def _uploaded_uri(desired: DesiredState | None, digest: str | None) -> str | None:
+    """The desired upload prefix when a complete upload is there (how destroy-by-spec finds orphaned uploads)."""
+    if desired is None or desired.artifacts is None or digest is None:
+        return None
+    return desired.artifacts.uri
 
 
 def _artifact_state(s3: S3Gateway, desired: DesiredState | None) -> tuple[str | None, bool | None]:

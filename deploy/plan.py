@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 from deploy.desired import DesiredState
 from deploy.errors import PlanError
+from deploy.naming import TAG_MANAGED
 from deploy.observe import RemoteSnapshot
 
 TRANSITIONAL = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack"})
@@ -226,6 +227,7 @@ def _endpoint_actions(desired: DesiredState, snapshot: RemoteSnapshot) -> list[A
     )
     if current is None:
         return [CreateEndpoint(name, "endpoint does not exist", request=desired.endpoint_request), wait]
+    _refuse_foreign(snapshot)
     if current.status == "Failed":
         why = f"endpoint is Failed ({current.failure_reason or 'no reason given'}); recreate it"
         return [
@@ -267,6 +269,19 @@ def _tag_actions(desired: DesiredState, arn: str, tags: dict[str, str]) -> list[
     if _subset(desired.endpoint_tags, tags):
         return []
     return [TagEndpoint(desired.endpoint_name, "spec hash or tags changed", arn=arn, tags=desired.endpoint_tags)]
+
+
+def _refuse_foreign(snapshot: RemoteSnapshot) -> None:
+    """Never update or delete an endpoint lmi-deploy did not create (it carries no ``lmi-deploy:managed`` tag)."""
+    endpoint = snapshot.endpoint
+    if endpoint is None or endpoint.tags.get(TAG_MANAGED) == "true":
+        return
+    raise PlanError(
+        f"endpoint {endpoint.name} exists but was not created by lmi-deploy; refusing to change it",
+        field="name",
+        value=endpoint.name,
+        fix=f"pick another name, or adopt it on purpose: tag it {TAG_MANAGED}=true (aws sagemaker add-tags)",
+    )
 
 
 def _in_flight(desired: DesiredState, status: str, config: str, pending: str | None, wait: Action) -> list[Action]:
@@ -360,6 +375,7 @@ def plan_destroy(snapshot: RemoteSnapshot, *, keep_artifacts: bool = False) -> P
     after a crash still finds them.
     """
     name = snapshot.endpoint_name
+    _refuse_foreign(snapshot)
     actions: list[Action] = _deregister_actions(snapshot, "destroy: scaling goes first")
     if snapshot.endpoint is not None:
         actions += [DeleteEndpoint(name, "destroy"), WaitForDeletion(name, "until deleted")]

@@ -75,9 +75,22 @@ def _report(exc: Any, as_json: bool) -> int:
         if as_json:
             sys.stdout.write(json.dumps(exc.to_dict()) + "\n")
         else:
+            _show_budget(exc)
             sys.stderr.write(f"error: {exc}\n")
         return exc.exit_code
     raise exc
+
+
+def _show_budget(exc: Any) -> None:
+    """A model that does not fit: show the memory budget that says why, before the one-line error."""
+    estimate = getattr(exc, "estimate", None)
+    if estimate is None:
+        return
+    from rich.console import Console
+
+    from deploy.sizing.report import estimate_table
+
+    Console(stderr=True, highlight=False).print(estimate_table(estimate))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -129,7 +129,13 @@ def moto_url() -> Iterator[str]:
 
 def test_subprocess_against_plain_moto_server(tmp_path: Path, moto_url: str) -> None:
     """moto 5.2.5 accepts only old instance types (g4dn) and has no UpdateEndpoint: create/plan/destroy only."""
-    spec = write_spec(tmp_path, "moto-plain", instance={"type": "ml.g4dn.xlarge", "count": 1}, scaling=None)
+    spec = write_spec(
+        tmp_path,
+        "moto-plain",
+        instance={"type": "ml.g4dn.xlarge", "count": 1},
+        scaling=None,
+        artifacts={"bucket": "moto-plain-bucket"},  # moto's state is shared in-process: keep names apart
+    )
     env = {**os.environ, "AWS_ENDPOINT_URL": moto_url, "PYTHONPATH": str(REPO), "AWS_MAX_ATTEMPTS": "1"}
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -150,3 +156,18 @@ def test_subprocess_against_plain_moto_server(tmp_path: Path, moto_url: str) -> 
     destroyed = run("destroy", str(spec), "--yes", "--json")
     assert destroyed.returncode == 0, destroyed.stdout + destroyed.stderr
     assert json.loads(run("plan", str(spec), "--json").stdout)["actions"][0]["type"] == "UploadArtifacts"
+
+
+@pytest.mark.usefixtures("emulated")
+def test_terminal_asks_and_no_changes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import typer
+
+    asked: list[str] = []
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
+    monkeypatch.setattr(typer, "confirm", lambda text, **kw: asked.append(text) or False)
+    code, _, err = lmi(capsys, "deploy", str(write_spec(tmp_path)))
+    assert code == 1 and asked == ["Apply 8 action(s)?"] and "aborted" in err
+    code, out, _ = lmi(capsys, "list", "--json")
+    assert json.loads(out)["endpoints"] == []

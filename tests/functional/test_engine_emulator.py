@@ -72,7 +72,7 @@ def test_failed_create_shows_reason_and_container_log_hint(lmi_emulator: Any) ->
     with pytest.raises(DeployError) as info:
         Applier(ctx, waiter=FAST_WAITER).run(plan(too_small, observe(ctx, "emu-fail", too_small)))
     assert "is Failed" in info.value.message and info.value.hint
-    assert "FailureReason" in info.value.hint
+    assert "KV cache" in info.value.hint and "container log lines" in info.value.hint
 
 
 def test_local_model_directory_uploads_once(lmi_emulator: Any, tmp_path: Path) -> None:

@@ -88,7 +88,10 @@ def test_changed_content_updates_then_cleans_up() -> None:
 
 def test_spec_hash_change_alone_only_retags() -> None:
     desired = make_desired()
-    stale = serving(desired, endpoint=replace(serving(desired).endpoint, tags={"lmi-deploy:spec-hash": "old"}))
+    stale = serving(
+        desired,
+        endpoint=replace(serving(desired).endpoint, tags={**desired.endpoint_tags, "lmi-deploy:spec-hash": "old"}),
+    )
     assert types(plan(desired, stale)) == ["TagEndpoint"]
 
 
@@ -140,3 +143,12 @@ def test_destroy_plan_orders_scaling_first_and_artifacts_last() -> None:
     ]
     assert result.actions[4].prefix == "lmi-deploy/engine-test/"
     assert "DeleteArtifacts" not in types(plan_destroy(snapshot, keep_artifacts=True))
+
+
+def test_endpoints_lmi_deploy_did_not_create_are_never_touched() -> None:
+    desired = make_desired()
+    foreign = serving(desired, endpoint=replace(serving(desired).endpoint, tags={"owner": "someone-else"}))
+    for attempt in (lambda: plan(make_desired(env={"X": "1"}), foreign), lambda: plan_destroy(foreign)):
+        with pytest.raises(PlanError) as info:
+            attempt()
+        assert "not created by lmi-deploy" in info.value.message and "lmi-deploy:managed=true" in (info.value.fix or "")
