@@ -103,8 +103,8 @@ def lag_lmi(emu: Any, name: str) -> float:
 
 def lag_botocore(emu: Any, name: str) -> float:
     from deploy import api
-    from deploy.apply import Applier
-    from deploy.plan import Plan
+    from deploy.executor import Applier
+    from deploy.planner import Plan
     from deploy.spec import load_spec
 
     ctx = emu.context()

@@ -19,9 +19,8 @@ from deploy._version import __version__
 _EXPORTS = {
     "load_spec": "deploy.spec",
     "DeploymentSpec": "deploy.spec",
-    "resolve": "deploy.resolve",
+    "parse_spec": "deploy.spec",
     "ResolvedSpec": "deploy.resolve",
-    "render": "deploy.render",
     "size": "deploy.api",
     "plan": "deploy.api",
     "apply": "deploy.api",

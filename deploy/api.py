@@ -12,14 +12,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from deploy.apply import Applier, ApplyResult, EventSink
 from deploy.aws.session import AwsContext, make_context
 from deploy.desired import DesiredState
 from deploy.errors import NotFoundError
+from deploy.executor import Applier, ApplyResult, EventSink
 from deploy.naming import TAG_MANAGED, TAG_SPEC_HASH
 from deploy.observe import RemoteSnapshot, observe
-from deploy.plan import Plan, plan_destroy
-from deploy.plan import plan as diff
+from deploy.planner import Plan, plan_destroy
+from deploy.planner import plan as diff
 from deploy.waiting import Waiter
 
 
@@ -305,15 +305,3 @@ def size(spec: Any) -> Any:
     from deploy.resolve import resolve
 
     return resolve(load(spec)).estimate
-
-
-def _bind_package_api() -> None:
-    """``deploy.plan``/``deploy.apply`` must stay the API functions even after the submodules of the same name
-    are imported (importing a submodule sets the package attribute to the module)."""
-    import deploy as package
-
-    for name in ("plan", "apply", "destroy", "status"):
-        setattr(package, name, globals()[name])
-
-
-_bind_package_api()

@@ -128,7 +128,7 @@ def destroy_cmd(
 ) -> None:
     """Delete the endpoint and everything lmi-deploy made for it: scaling, configs, models, alarm, uploads."""
     from deploy import api
-    from deploy.apply import Applier
+    from deploy.executor import Applier
 
     spec = api.load(target) if target.endswith((".yaml", ".yml", ".toml")) else None
     ctx = _context(region or (spec.region if spec is not None else None), profile, local)

@@ -9,12 +9,12 @@ try:
 except ImportError:  # rootdir not on sys.path: the test directory is
     from conftest_engine import FAST_WAITER, Lifecycle, count_calls, ctx, lifecycle, make_desired  # type: ignore
 
-from deploy.apply import Applier
 from deploy.aws.session import AwsContext
 from deploy.desired import DesiredState, builtin_alarm_request, deployment_config
 from deploy.errors import DeployError
+from deploy.executor import Applier
 from deploy.observe import observe
-from deploy.plan import plan, plan_destroy
+from deploy.planner import plan, plan_destroy
 
 __all__ = ["ctx", "lifecycle"]
 

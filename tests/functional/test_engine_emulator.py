@@ -16,11 +16,11 @@ except ImportError:  # rootdir not on sys.path: the test directory is
     from conftest_engine import FAST_WAITER, count_calls, make_desired  # type: ignore[no-redef]
 
 from deploy import api
-from deploy.apply import Applier
 from deploy.errors import DeployError
+from deploy.executor import Applier
 from deploy.local.testing import lmi_emulator
 from deploy.observe import observe
-from deploy.plan import plan
+from deploy.planner import plan
 
 __all__ = ["lmi_emulator"]
 REPO = Path(__file__).resolve().parents[2]

@@ -18,7 +18,7 @@ except ImportError:  # the functional helpers build DesiredState without AWS
 from deploy.desired import builtin_alarm_request, deployment_config
 from deploy.errors import PlanError
 from deploy.observe import EndpointState, RemoteSnapshot
-from deploy.plan import plan, plan_destroy
+from deploy.planner import plan, plan_destroy
 
 
 def serving(desired, status: str = "InService", **changes) -> RemoteSnapshot:  # type: ignore[no-untyped-def]

@@ -24,7 +24,7 @@ from deploy.aws.sagemaker import SageMakerGateway
 from deploy.aws.session import AwsContext
 from deploy.errors import AwsError, DeployError, LmiError
 from deploy.naming import tags_to_list
-from deploy.plan import (
+from deploy.planner import (
     Action,
     CreateBucket,
     CreateEndpoint,
