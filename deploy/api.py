@@ -113,7 +113,7 @@ def desired_state(spec: Any, ctx: AwsContext) -> DesiredState:
     """resolve -> render -> desired (the account id is read only when the default bucket is needed)."""
     from deploy.desired import build_desired
     from deploy.render import render
-    from deploy.requests import artifact_layout
+    from deploy.request_bodies import artifact_layout
     from deploy.resolve import resolve
 
     resolved = resolve(spec)

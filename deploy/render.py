@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from deploy._version import __version__
 from deploy.errors import SpecError
-from deploy.requests import ScalingRequests, endpoint_config_request, model_request, scaling_requests
+from deploy.request_bodies import ScalingRequests, endpoint_config_request, model_request, scaling_requests
 
 if TYPE_CHECKING:
     from deploy.resolve import ResolvedSpec

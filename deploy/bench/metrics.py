@@ -1,7 +1,7 @@
 """Per-request measurements and the per-level aggregates a benchmark reports.
 
 Rule: every number is defined once, here, from the timestamps of one streamed request (seconds since it was
-sent). The definitions (also in docs/readme/invoke.md):
+sent). The definitions (also in docs/invoke.md):
 
 * TTFT: arrival of the first token event.  E2E: arrival of the last event (the stream's end).
 * ITL: every gap between consecutive token events after the first (pooled over the level's requests).

@@ -1,6 +1,6 @@
 """resolve_engine(): turn every ``auto`` engine setting into a number, and say why.
 
-Rules (the task left these to us; they are documented in docs/readme/sizing.md):
+Rules (the task left these to us; they are documented in docs/sizing.md):
 - tensor_parallel_degree: the smallest degree vLLM accepts, that divides the instance's GPU count and fits.
   Fewer GPUs per copy means more copies per instance (data parallelism beats tensor parallelism when the
   model fits).

@@ -26,11 +26,13 @@ ROLE = "arn:aws:iam::123456789012:role/SageMakerExecutionRole"
 @pytest.fixture(scope="module")
 def wheel(repo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist")
-    subprocess.run(
+    build = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(out), str(repo)],
-        check=True,
         capture_output=True,
+        text=True,
+        check=False,
     )
+    assert build.returncode == 0, f"building the wheel failed (is hatchling installed?):\n{build.stderr[-3000:]}"
     return next(out.glob("lmi_deploy-*.whl"))
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from deploy.errors import SpecError
 from deploy.render import ASYNC_MODE, check_env_limits, properties_as_env, render
-from deploy.requests import artifact_layout, endpoint_config_request, model_request, scaling_requests
+from deploy.request_bodies import artifact_layout, endpoint_config_request, model_request, scaling_requests
 from deploy.resolve import ResolvedSpec, spec_hash
 from deploy.spec import parse_spec
 from deploy.templates import escape_property
