@@ -116,7 +116,7 @@ def desired_state(spec: Any, ctx: AwsContext) -> DesiredState:
     from deploy.request_bodies import artifact_layout
     from deploy.resolve import resolve
 
-    resolved = resolve(spec)
+    resolved = resolve(spec, shape=s3_model_shape(spec, ctx))
     rendered = render(resolved)
     account = "unknown"
     if spec.artifacts.bucket is None and artifact_layout(spec) in ("upload_weights", "upload_properties"):
@@ -124,6 +124,23 @@ def desired_state(spec: Any, ctx: AwsContext) -> DesiredState:
 
         account = account_id(ctx)
     return build_desired(resolved, rendered, region=ctx.region, account=account)
+
+
+def s3_model_shape(spec: Any, ctx: AwsContext) -> Any:
+    """For an ``s3://`` model without ``model.config``, size from the prefix's own config.json (None if absent)."""
+    import json
+
+    from deploy.aws.s3 import S3Gateway
+    from deploy.sizing import shape_from_document
+
+    if spec.model.kind != "s3" or spec.model.config is not None:
+        return None
+    bucket, _, prefix = spec.model.id.removeprefix("s3://").partition("/")
+    key = prefix.rstrip("/") + "/config.json" if prefix.strip("/") else "config.json"
+    text = S3Gateway(ctx).get_text(bucket, key)
+    if text is None:
+        return None
+    return shape_from_document(json.loads(text), spec.model.id, f"s3://{bucket}/{key}")
 
 
 def plan(spec: Any, session: Any = None, *, context: AwsContext | None = None) -> PlanResult:

@@ -169,7 +169,7 @@ def wait_timeout(startup_s: int | None, download_s: int | None) -> float:
 # -- from the resolved spec and rendered output --------------------------------------------------------------
 def build_desired(resolved: Any, rendered: Any, *, region: str, account: str) -> DesiredState:
     """Assemble the desired state from the lead's ``ResolvedSpec`` and ``Rendered`` (pure; no AWS call)."""
-    from deploy import requests as bodies
+    from deploy import request_bodies as bodies
     from deploy.naming import check_endpoint_name, default_bucket
 
     spec = resolved.spec

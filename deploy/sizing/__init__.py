@@ -10,7 +10,7 @@ and the hardware's memory give the numbers vLLM will print at startup - KV-cache
 from __future__ import annotations
 
 from deploy.sizing.hardware import Hardware
-from deploy.sizing.loader import bundled_ids, load_shape
+from deploy.sizing.loader import bundled_ids, load_shape, shape_from_document
 from deploy.sizing.recommend import Recommendation, recommend
 from deploy.sizing.resolve import Resolution, resolve_engine
 from deploy.sizing.shape import ModelShape
@@ -29,4 +29,5 @@ __all__ = [
     "load_shape",
     "recommend",
     "resolve_engine",
+    "shape_from_document",
 ]

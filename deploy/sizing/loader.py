@@ -78,6 +78,11 @@ def _read_json(path: Path, what: str) -> dict[str, Any]:
     return data
 
 
+def shape_from_document(data: dict[str, Any], model_id: str, source: str) -> ModelShape:
+    """Shape from an already-read config.json document (e.g. fetched from an S3 prefix by the caller)."""
+    return _from_config(data, model_id, source)
+
+
 def _from_config(data: dict[str, Any], model_id: str, source: str) -> ModelShape:
     shape = shape_from_config(data, model_id)
     counts = data.get("_parameters")
