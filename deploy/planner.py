@@ -37,6 +37,13 @@ class Action:
 
 
 @dataclass(frozen=True)
+class RequestAction(Action):
+    """An action that sends one request body, built by ``desired`` and sent unchanged by apply."""
+
+    request: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class CreateBucket(Action):
     region: str = ""
 
@@ -47,8 +54,8 @@ class UploadArtifacts(Action):
 
 
 @dataclass(frozen=True)
-class PutAlarm(Action):
-    request: dict[str, Any] = field(default_factory=dict)
+class PutAlarm(RequestAction):
+    pass
 
 
 @dataclass(frozen=True)
@@ -57,23 +64,22 @@ class DeleteAlarm(Action):
 
 
 @dataclass(frozen=True)
-class CreateModel(Action):
-    request: dict[str, Any] = field(default_factory=dict)
+class CreateModel(RequestAction):
+    pass
 
 
 @dataclass(frozen=True)
-class CreateEndpointConfig(Action):
-    request: dict[str, Any] = field(default_factory=dict)
+class CreateEndpointConfig(RequestAction):
+    pass
 
 
 @dataclass(frozen=True)
-class CreateEndpoint(Action):
-    request: dict[str, Any] = field(default_factory=dict)
+class CreateEndpoint(RequestAction):
+    pass
 
 
 @dataclass(frozen=True)
-class UpdateEndpoint(Action):
-    request: dict[str, Any] = field(default_factory=dict)
+class UpdateEndpoint(RequestAction):
     previous_config: str = ""
 
 
@@ -103,13 +109,13 @@ class TagEndpoint(Action):
 
 
 @dataclass(frozen=True)
-class RegisterScalableTarget(Action):
-    request: dict[str, Any] = field(default_factory=dict)
+class RegisterScalableTarget(RequestAction):
+    pass
 
 
 @dataclass(frozen=True)
-class PutScalingPolicy(Action):
-    request: dict[str, Any] = field(default_factory=dict)
+class PutScalingPolicy(RequestAction):
+    pass
 
 
 @dataclass(frozen=True)

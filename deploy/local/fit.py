@@ -7,13 +7,15 @@ When the model's shape or the instance is unknown, the container starts anyway a
 
 from __future__ import annotations
 
-import inspect
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from deploy.local.settings import EngineSettings
+
+if TYPE_CHECKING:
+    from deploy.sizing import Estimate
 
 GIB = 1024**3
 MIB = 1024**2
@@ -33,69 +35,48 @@ class FitOutcome:
     warning: str | None = None
 
 
-def _construct(cls: Any, **candidates: Any) -> Any:
-    """Build ``cls`` with the keyword arguments it accepts (the sizing API may grow fields)."""
-    params = inspect.signature(cls).parameters
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return cls(**candidates)
-    return cls(**{k: v for k, v in candidates.items() if k in params and v is not None})
+def assess(model_ref: str, config_path: Path | None, instance_type: str, engine: EngineSettings) -> FitOutcome:
+    """Run the estimator; an unknown shape or instance gives an unchecked outcome that starts anyway."""
+    from deploy.errors import SpecError
+    from deploy.sizing import EngineParams, Hardware, estimate, load_shape
 
-
-def _engine_params(cls: Any, engine: EngineSettings, max_model_len: int) -> Any:
-    return _construct(
-        cls,
+    fallback = engine.max_model_len or 4096
+    try:
+        shape = load_shape(str(config_path) if config_path else model_ref)
+        hardware = Hardware.from_instance(instance_type)
+    except SpecError as exc:
+        return FitOutcome(False, True, fallback, warning=f"no fit check: {exc.message}; starting anyway")
+    problem = shape.tp_problem(engine.tensor_parallel_degree)
+    if problem:
+        return FitOutcome(True, False, fallback, error_lines=(f"ValueError: {problem}.",))
+    max_model_len = engine.max_model_len or shape.max_position_embeddings or fallback
+    params = EngineParams(
         tensor_parallel_degree=engine.tensor_parallel_degree,
         max_model_len=max_model_len,
-        max_rolling_batch_size=engine.max_rolling_batch_size,
         max_num_seqs=engine.max_rolling_batch_size,
         dtype=engine.dtype,
         quantize=engine.quantize,
         kv_cache_dtype=engine.kv_cache_dtype,
         gpu_memory_utilization=engine.gpu_memory_utilization,
     )
+    return _outcome(estimate(shape, hardware, params, with_fixes=False), hardware.gpu_memory_mib * MIB)
 
 
-def assess(model_ref: str, config_path: Path | None, instance_type: str, engine: EngineSettings) -> FitOutcome:
-    """Run the estimator; any missing piece (shape, instance, estimator) gives an unchecked, starting outcome."""
-    fallback = engine.max_model_len or 4096
-    try:
-        from deploy.sizing import EngineParams, Hardware, estimate, load_shape
-    except ImportError as exc:  # the estimator is an optional collaborator of the emulator
-        return FitOutcome(False, True, fallback, warning=f"fit estimator unavailable ({exc}); starting anyway")
-    try:
-        shape = load_shape(str(config_path) if config_path else model_ref)
-        hardware = Hardware.from_instance(instance_type)
-    except Exception as exc:
-        return FitOutcome(False, True, fallback, warning=f"no fit check: {exc}; starting anyway")
-    problem = shape.tp_problem(engine.tensor_parallel_degree)
-    if problem:
-        return FitOutcome(True, False, fallback, error_lines=(f"ValueError: {problem}.",))
-    max_model_len = engine.max_model_len or shape.max_position_embeddings or fallback
-    result = estimate(shape, hardware, _engine_params(EngineParams, engine, max_model_len))
-    return _outcome(result, hardware, engine, max_model_len)
-
-
-def _outcome(result: Any, hardware: Any, engine: EngineSettings, max_model_len: int) -> FitOutcome:
-    tokens = int(getattr(result, "kv_cache_tokens", 0) or 0)
-    per_token = int(getattr(result, "kv_cache_bytes_per_token", 0) or 0)
-    concurrency = getattr(result, "max_concurrency", None)
-    if concurrency is None and max_model_len:
-        concurrency = tokens / max_model_len
-    if getattr(result, "fits", True):
-        return FitOutcome(True, True, max_model_len, tokens, float(concurrency or 0.0))
-    weights = int(getattr(result, "weights_bytes_per_gpu", 0) or 0)
-    total = int(getattr(hardware, "gpu_memory_mib", 0) or 0) * MIB
-    if total and weights > total:  # weights cannot even be loaded
-        lines = (_cuda_oom(weights, total),)
+def _outcome(result: Estimate, total_bytes: int) -> FitOutcome:
+    """Translate the estimate into what the container prints: start-up figures, or vLLM's refusal."""
+    tokens, length = result.kv_cache_tokens, result.max_model_len
+    if result.fits:
+        return FitOutcome(True, True, length, tokens, result.max_concurrency)
+    if result.weights_bytes_per_gpu > total_bytes:  # weights cannot even be loaded
+        lines = (_cuda_oom(result.weights_bytes_per_gpu, total_bytes),)
     elif tokens <= 0:
         lines = (
             "ValueError: No available memory for the cache blocks. Try increasing `gpu_memory_utilization` "
             "when initializing the engine.",
         )
     else:
-        available = int(getattr(result, "kv_cache_bytes_per_gpu", 0) or tokens * per_token)
-        lines = (_kv_too_small(max_model_len, per_token, available),)
-    return FitOutcome(True, False, max_model_len, tokens, float(concurrency or 0.0), error_lines=lines)
+        lines = (_kv_too_small(length, result.kv_cache_bytes_per_token, result.kv_cache_bytes_per_gpu),)
+    return FitOutcome(True, False, length, tokens, result.max_concurrency, error_lines=lines)
 
 
 def _cuda_oom(weights: int, total: int) -> str:
