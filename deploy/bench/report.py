@@ -109,6 +109,9 @@ def plot(report: BenchReport, path: str) -> None:
     xlabel = "concurrent requests" if report.config.mode == "concurrency" else "request rate (req/s)"
     for axis in (latency, throughput):
         axis.set_xlabel(xlabel)
+        if len(levels) > 2 and min(levels) > 0 and max(levels) / min(levels) >= 8:
+            axis.set_xscale("log", base=2)  # sweeps like 1,4,16,64 spread evenly
+            axis.set_xticks(levels, [f"{lv:g}" for lv in levels])
         axis.grid(True, alpha=0.3)
         axis.legend(fontsize="small")
     figure.suptitle(f"lmi bench {report.endpoint}")
