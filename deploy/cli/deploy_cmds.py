@@ -141,7 +141,9 @@ def destroy_cmd(
         _finish([{"endpoint": result.plan.endpoint_name, "status": "absent", "actions": []}], as_json)
         return
     _confirm(len(result.actions), yes, as_json)
-    done = Applier(ctx, on_event=_event_printer(result.plan.endpoint_name, as_json)).run(result.plan)
+    name = result.plan.endpoint_name
+    with _progress(as_json) as board:
+        done = Applier(ctx, on_event=_printer(name, as_json, board)).run(result.plan)
     _finish([done.to_dict()], as_json)
 
 
@@ -206,15 +208,16 @@ def _apply_all(plans: list[Any], as_json: bool) -> list[dict[str, Any]]:
 
     from deploy import api
 
-    def run(result: Any) -> dict[str, Any]:
+    def run(result: Any, on_event: Any) -> dict[str, Any]:
         name = result.plan.endpoint_name
         try:
-            return api.apply(result, on_event=_event_printer(name, as_json), create_bucket=True).to_dict()
+            return api.apply(result, on_event=on_event, create_bucket=True).to_dict()
         except Exception as exc:  # reported in the summary; the exit code reflects it
             return {"endpoint": name, "status": "error", "error": _error_dict(exc)}
 
-    with ThreadPoolExecutor(max_workers=max(1, len(plans))) as pool:
-        return list(pool.map(run, plans))
+    with _progress(as_json) as board, ThreadPoolExecutor(max_workers=max(1, len(plans))) as pool:
+        printers = {p.plan.endpoint_name: _printer(p.plan.endpoint_name, as_json, board) for p in plans}
+        return list(pool.map(lambda result: run(result, printers[result.plan.endpoint_name]), plans))
 
 
 def _error_dict(exc: Exception) -> dict[str, Any]:
@@ -240,6 +243,26 @@ def _emit_json(obj: dict[str, Any]) -> None:
     with _print_lock:
         sys.stdout.write(json.dumps(obj, default=str) + "\n")
         sys.stdout.flush()
+
+
+def _progress(as_json: bool) -> Any:
+    """A live progress board on an interactive terminal; otherwise nothing (plain lines are printed)."""
+    import contextlib
+
+    err = console(stderr=True)
+    if as_json or not err.is_terminal:
+        return contextlib.nullcontext(None)
+    from deploy.cli.progress import ProgressBoard
+
+    return ProgressBoard(err)
+
+
+def _printer(name: str, as_json: bool, board: Any) -> Any:
+    if board is None:
+        return _event_printer(name, as_json)
+    from deploy.cli.progress import board_printer
+
+    return board_printer(board, name)
 
 
 def _event_printer(name: str, as_json: bool) -> Any:
