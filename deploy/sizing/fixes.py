@@ -8,12 +8,16 @@ a higher gpu_memory_utilization, runtime fp8 weights, then another instance type
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from deploy.sizing.budget import Budget, compute_budget
 from deploy.sizing.checks import budget_fits
 from deploy.sizing.hardware import Hardware
 from deploy.sizing.shape import ModelShape
 from deploy.sizing.versions import EngineParams
+
+if TYPE_CHECKING:
+    from deploy.sizing.recommend import Recommendation
 
 LEN_STEP = 1024
 MIN_USEFUL_LEN = 1024
@@ -64,22 +68,41 @@ def _same_hardware_fixes(shape: ModelShape, hardware: Hardware, params: EnginePa
     return out
 
 
+SHORT_LEN = 8192  # a length most chat and RAG requests fit in: worth a cheaper instance when the full one is not
+
+
+def _cheapest(shape: ModelShape, params: EngineParams, length: int) -> Recommendation | None:
+    from deploy.sizing.recommend import recommend
+
+    recs = recommend(shape, max_model_len=length, limit=1, base_params=params)
+    return recs[0] if recs else None
+
+
+def _describe(rec: Recommendation, longest: int | None = None) -> str:
+    price = f" at ${rec.price_per_hour:.2f}/h" if rec.price_per_hour is not None else ""
+    head = f"{rec.instance_type} fits with tp={rec.tensor_parallel_degree}"
+    if longest is not None:
+        return f"{head} and max_model_len <= {longest:,}{price}"
+    return f"{head} and {rec.headroom:.1f}x headroom{price}"
+
+
+def _cheaper(a: Recommendation, b: Recommendation | None) -> bool:
+    if b is None:
+        return True
+    return a.price_per_hour is not None and (b.price_per_hour is None or a.price_per_hour < b.price_per_hour)
+
+
 def _instance_fix(shape: ModelShape, hardware: Hardware, params: EngineParams, length: int) -> list[str]:
-    try:
-        from deploy.sizing.recommend import recommend
-    except ImportError:  # pragma: no cover - recommend is part of this package
-        return []
-    try:
-        recs = recommend(shape, max_model_len=length, limit=1, base_params=params)
-    except Exception:  # the catalog may be unavailable (e.g. a custom GPU); fixes stay on this hardware
-        return []
-    if not recs:
-        return []
-    best = recs[0]
-    if best.instance_type == hardware.name:
-        return []
-    price = f" at ${best.price_per_hour:.2f}/h" if best.price_per_hour is not None else ""
-    return [f"{best.instance_type} fits with tp={best.tensor_parallel_degree} and {best.headroom:.1f}x headroom{price}"]
+    """The cheapest catalog type at the full length, and a cheaper one at a shorter length when there is one."""
+    full = _cheapest(shape, params, length)
+    out = [_describe(full)] if full is not None and full.instance_type != hardware.name else []
+    short = _cheapest(shape, params, SHORT_LEN) if length > SHORT_LEN else None
+    if short is not None and short.instance_type != hardware.name and _cheaper(short, full):
+        other = Hardware.from_instance(short.instance_type)
+        tp_params = replace(params, tensor_parallel_degree=short.tensor_parallel_degree)
+        longest = max_len_that_fits(shape, other, tp_params, upper=length)
+        out.insert(0, _describe(short, longest))
+    return out
 
 
 def suggest_fixes(shape: ModelShape, hardware: Hardware, params: EngineParams, budget: Budget) -> list[str]:

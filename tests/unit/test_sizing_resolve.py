@@ -91,3 +91,17 @@ def test_fixes_suggest_a_catalog_instance_when_the_gpu_is_too_small() -> None:
     est = estimate(shape("mixtral-8x7b"), a10g_instance, _params(1, 8192))
     assert not est.fits
     assert any(fix.startswith("ml.") and "fits with tp=" in fix for fix in est.fixes)
+
+
+def test_fixes_offer_a_cheaper_instance_at_a_shorter_length() -> None:
+    """Llama-3.1-70B does not fit one L40S; 4 x L40S fits at a shorter max_model_len for half the p4d's price."""
+    from deploy.sizing import EngineParams, Hardware, estimate, load_shape
+
+    shape = load_shape("meta-llama/Llama-3.1-70B-Instruct")
+    est = estimate(shape, Hardware.from_instance("ml.g6e.2xlarge"), EngineParams(max_model_len=131072))
+    assert not est.fits
+    short = next(f for f in est.fixes if "max_model_len <=" in f and f.startswith("ml."))
+    full = next(f for f in est.fixes if "headroom" in f and f.startswith("ml."))
+    price = [float(text.rsplit("$", 1)[1].removesuffix("/h")) for text in (short, full)]
+    assert price[0] < price[1]
+    assert est.fixes.index(short) < est.fixes.index(full)
