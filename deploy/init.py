@@ -27,11 +27,16 @@ def write_starter_spec(path: Path, *, name: str, model: str, instance: str, regi
     return path
 
 
-def write_ci_workflow(kind: str, *, spec_path: Path, region: str, force: bool) -> Path:
-    """Write the CI workflow for ``kind`` (only ``github`` today)."""
+def ci_template(kind: str) -> tuple[str, Path]:
+    """The template and target path of CI system ``kind`` (only ``github`` today)."""
     if kind not in CI_TEMPLATES:
         raise UsageError(f"unknown CI system {kind!r}", field="--ci", value=kind, fix="use --ci github")
-    template, target = CI_TEMPLATES[kind]
+    return CI_TEMPLATES[kind]
+
+
+def write_ci_workflow(kind: str, *, spec_path: Path, region: str, force: bool) -> Path:
+    """Write the CI workflow for ``kind``."""
+    template, target = ci_template(kind)
     _refuse_overwrite(target, force)
     spec_glob = str(spec_path.parent / "*.yaml") if str(spec_path.parent) != "." else "*.yaml"
     text = render_template(template, spec_glob=spec_glob, region=region)

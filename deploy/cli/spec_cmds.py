@@ -131,8 +131,10 @@ def init(
     force: bool = typer.Option(False, "--force", help="Overwrite existing files."),
 ) -> None:
     """Write a commented starter spec (and, with --ci github, a GitHub Actions workflow)."""
-    from deploy.init import write_ci_workflow, write_starter_spec
+    from deploy.init import ci_template, write_ci_workflow, write_starter_spec
 
+    if ci is not None:
+        ci_template(ci)  # refuse an unknown CI system before writing anything
     written = [write_starter_spec(path, name=name, model=model, instance=instance, region=region, force=force)]
     if ci is not None:
         written.append(write_ci_workflow(ci, spec_path=path, region=region, force=force))

@@ -102,3 +102,18 @@ def test_real_subprocess_exit_code(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert "unknown key 'bogus'" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_init_ci_github_writes_a_workflow(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import yaml
+
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(capsys, "init", "specs/qwen.yaml", "--ci", "github", "--region", "eu-west-1")
+    workflow = yaml.safe_load((tmp_path / ".github" / "workflows" / "lmi-deploy.yml").read_text())
+    assert code == 0 and "lmi-deploy.yml" in out
+    assert workflow["env"]["SPEC_GLOB"] == "specs/*.yaml" and workflow["env"]["AWS_REGION"] == "eu-west-1"
+    code, _, err = run(capsys, "init", "specs/other.yaml", "--ci", "gitlab")
+    assert code == 2 and "--ci github" in err
+    assert not (tmp_path / "specs" / "other.yaml").exists()
