@@ -18,6 +18,16 @@ if TYPE_CHECKING:
     from deploy.sizing import Estimate, ModelShape
     from deploy.spec import DeploymentSpec
 
+ENGINE_FIELDS = {
+    "tensor_parallel_degree",
+    "max_model_len",
+    "max_rolling_batch_size",
+    "dtype",
+    "quantize",
+    "kv_cache_dtype",
+    "gpu_memory_utilization",
+    "max_num_batched_tokens",
+}
 UNKNOWN_SHAPE_BATCH = 256  # vLLM's own max_num_seqs default; LMI async mode would silently use 32
 
 
@@ -106,14 +116,19 @@ def _resolve_with_shape(spec: DeploymentSpec, shape: ModelShape) -> ResolvedSpec
     from deploy.sizing import Hardware, resolve_engine
 
     engine = spec.engine
-    resolution = resolve_engine(
-        shape,
-        Hardware.from_instance(spec.instance.type),
-        tensor_parallel_degree=_auto(engine.tensor_parallel_degree),
-        max_model_len=_auto(engine.max_model_len),
-        max_num_seqs=_auto(engine.max_rolling_batch_size),
-        **_engine_args(spec),
-    )
+    try:
+        resolution = resolve_engine(
+            shape,
+            Hardware.from_instance(spec.instance.type),
+            tensor_parallel_degree=_auto(engine.tensor_parallel_degree),
+            max_model_len=_auto(engine.max_model_len),
+            max_num_seqs=_auto(engine.max_rolling_batch_size),
+            **_engine_args(spec),
+        )
+    except SpecError as exc:
+        if exc.field in ENGINE_FIELDS:  # sizing names bare engine settings; the spec nests them
+            exc.field = f"engine.{exc.field}"
+        raise
     return ResolvedSpec(
         spec=spec,
         tensor_parallel_degree=resolution.tensor_parallel_degree,

@@ -161,3 +161,15 @@ def test_unknown_option_keys_refused_or_known(key: str) -> None:
     assume(key not in known)
     data = base(engine={"options": {key: 1}})
     assert "not a vLLM 0.8.4 engine argument" in str(error_of(data))
+
+
+def test_tp_must_divide_the_models_attention_heads() -> None:
+    from deploy.resolve import resolve
+
+    spec = parse_spec(
+        base(engine={"tensor_parallel_degree": 8}, instance={"type": "ml.g6e.48xlarge"})  # Qwen2.5-7B: 28 heads
+    )
+    with pytest.raises(SpecError) as info:
+        resolve(spec)
+    assert info.value.field == "engine.tensor_parallel_degree"
+    assert "attention heads (28)" in str(info.value) and "1, 2, 4" in str(info.value)
