@@ -7,14 +7,14 @@ without either, the standard AWS settings (profile, region, endpoint URL variabl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from deploy.aws.session import AwsContext, make_context
 from deploy.desired import DesiredState
-from deploy.errors import NotFoundError
+from deploy.errors import AwsError, NotFoundError
 from deploy.executor import Applier, ApplyResult, EventSink
 from deploy.naming import TAG_MANAGED, TAG_SPEC_HASH
 from deploy.observe import RemoteSnapshot, observe
@@ -61,6 +61,7 @@ class EndpointStatus:
     failure_reason: str | None
     hourly_cost: float | None
     scaling: tuple[int, int] | None = None
+    metrics: dict[str, float | None] | None = None  # last hour of AWS/SageMaker invocation metrics (status only)
 
     @property
     def age_s(self) -> float | None:
@@ -79,6 +80,7 @@ class EndpointStatus:
             "failure_reason": self.failure_reason,
             "hourly_cost_usd": self.hourly_cost,
             "scaling": {"min": self.scaling[0], "max": self.scaling[1]} if self.scaling else None,
+            "metrics_last_hour": self.metrics,
         }
 
     def __repr__(self) -> str:
@@ -226,7 +228,18 @@ def status(
             fix="check the name and region (lmi list shows lmi-deploy endpoints)",
         )
     target = AutoScalingGateway(ctx).describe_target(scaling_resource_id(name))
-    return _status_from(sm, described, target)
+    return replace(_status_from(sm, described, target), metrics=_last_hour_metrics(ctx, name))
+
+
+def _last_hour_metrics(ctx: AwsContext, name: str) -> dict[str, float | None] | None:
+    """Invocation metrics for `lmi status`; None when CloudWatch cannot be read (status still works)."""
+    from deploy.aws.cloudwatch import CloudWatchGateway
+    from deploy.request_bodies import VARIANT
+
+    try:
+        return CloudWatchGateway(ctx).invocation_metrics(name, VARIANT)
+    except AwsError:
+        return None
 
 
 def list_endpoints(

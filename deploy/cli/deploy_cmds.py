@@ -97,6 +97,8 @@ def status_cmd(
         print_json(endpoint.to_dict())
     else:
         _show_endpoints([endpoint], title=f"endpoint {name}")
+        if endpoint.metrics is not None:
+            console().print(_metrics_line(endpoint.metrics))
         if endpoint.failure_reason:
             console().print(f"[red]FailureReason:[/red] {endpoint.failure_reason}")
 
@@ -325,6 +327,21 @@ def _show_endpoints(endpoints: list[Any], title: str) -> None:
             e.name, e.status, e.instance_type or "?", str(e.instance_count), e.spec_hash or "-", _age(e.age_s), cost
         )
     console().print(table)
+
+
+def _metrics_line(metrics: dict[str, float | None]) -> str:
+    """One line of the last hour's invocation metrics (CloudWatch AWS/SageMaker)."""
+
+    def count(name: str) -> str:
+        value = metrics.get(name)
+        return "0" if value is None else f"{value:,.0f}"
+
+    latency = metrics.get("ModelLatency")
+    latency_text = f"{latency:,.1f} ms" if latency is not None else "-"
+    return (
+        f"last hour: {count('Invocations')} invocations, model latency avg {latency_text}, "
+        f"4xx {count('Invocation4XXErrors')}, 5xx {count('Invocation5XXErrors')}"
+    )
 
 
 def _age(seconds: float | None) -> str:
