@@ -259,17 +259,13 @@ class Applier:
     # -- errors ----------------------------------------------------------------------------------------------
     def _diagnose(self, endpoint_name: str, reason: str) -> str | None:
         """Best effort: the ops module reads the container's last log lines and recognises known errors."""
-        try:
-            from deploy.diagnose import explain_failure  # type: ignore[import-not-found,unused-ignore]
-        except ImportError:
-            return None
+        from deploy.diagnose import explain_failure
+
         try:
             diagnosis = explain_failure(self.ctx, endpoint_name, reason)
-        except Exception:  # a hint must never hide the real failure
+        except LmiError:  # a hint must never hide the real failure
             return None
-        if not diagnosis:
-            return None
-        text = diagnosis.render() if hasattr(diagnosis, "render") else str(diagnosis)
+        text = diagnosis.render()
         lines = [line for line in text.splitlines() if not line.startswith("FailureReason:")]  # already in the message
         return "\n".join(lines) or None
 

@@ -47,9 +47,11 @@ def split_s3_uri(uri: str) -> tuple[str, str]:
 def read_s3(uri: str) -> bytes | None:
     """The object's bytes, or None when the bucket or key does not exist."""
     bucket, key = split_s3_uri(uri)
+    from moto.s3.exceptions import MissingBucket, MissingKey
+
     try:
         found = _s3().get_object(bucket, key)
-    except Exception:
+    except (MissingBucket, MissingKey):
         return None
     return None if found is None else bytes(found.value)
 

@@ -52,11 +52,12 @@ def log_stream_name(endpoint: str, config: str, variant: str) -> str:
 
 
 def _gpu_count(instance_type: str) -> int:
-    try:
-        from deploy.catalog import get_instance
+    from deploy.catalog import get_instance
+    from deploy.errors import SpecError
 
-        return int(get_instance(instance_type).gpu_count)
-    except Exception:
+    try:
+        return get_instance(instance_type).gpu_count
+    except SpecError:  # a valid SageMaker type outside the GPU catalog (e.g. a CPU type)
         return 1
 
 
