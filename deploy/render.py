@@ -198,5 +198,10 @@ def _instance_warnings(resolved: ResolvedSpec) -> list[str]:
             f"instance.volume_size_gb: {spec.instance.type} has local NVMe storage; SageMaker rejects "
             "VolumeSizeInGB for such types, remove it"
         )
+    if spec.security.kms_key_id is not None and family in NVME_FAMILIES:
+        out.append(
+            f"security.kms_key_id: {spec.instance.type} has local NVMe storage, encrypted by the instance itself; "
+            "SageMaker rejects KmsKeyId for such types, remove it"
+        )
     out.extend(f"sizing: {note}" for note in resolved.notes if "unknown" in note)
     return out

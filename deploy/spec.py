@@ -9,6 +9,8 @@ a 20-minute failed deployment.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,6 +34,16 @@ Auto = Literal["auto"]
 Scalar = str | int | float | bool
 
 
+@contextmanager
+def _as_value_error() -> Iterator[None]:
+    """Inside a validator: turn a catalog SpecError into a ValueError, so pydantic reports it with the other errors
+    (and the file and line) instead of letting it escape alone."""
+    try:
+        yield
+    except SpecError as exc:
+        raise ValueError(f"{exc.message}; {exc.fix}" if exc.fix else exc.message) from None
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
@@ -51,7 +63,8 @@ class LmiSettings(_Model):
     def _known_version(cls, value: int) -> int:
         from deploy.catalog import lmi_version
 
-        lmi_version(value)  # raises SpecError naming the known versions
+        with _as_value_error():
+            lmi_version(value)  # raises SpecError naming the known versions
         return value
 
 
@@ -155,6 +168,16 @@ class EngineSettings(_Model):
     def _short_dtype(cls, value: Any) -> Any:
         return dtype_hint(value)
 
+    @field_validator("tensor_parallel_degree", "max_model_len", "max_rolling_batch_size", mode="before")
+    @classmethod
+    def _int_or_auto(cls, value: Any) -> Any:
+        # One clear message instead of one per union member (`.int: ...`, `.literal['auto']: ...`).
+        if value == "auto" or (isinstance(value, int) and not isinstance(value, bool)):
+            return value
+        if isinstance(value, str) and value.strip().isdigit():
+            return int(value)
+        raise ValueError(f"must be a positive integer or 'auto', got {value!r}")
+
     @field_validator("tensor_parallel_degree", "max_model_len", "max_rolling_batch_size", "max_num_batched_tokens")
     @classmethod
     def _positive(cls, value: Any) -> Any:
@@ -169,10 +192,39 @@ class EngineSettings(_Model):
 
         return None if value is None else check_quantize(value)
 
+    @field_validator("options", mode="before")
+    @classmethod
+    def _scalar_options(cls, value: Any) -> Any:
+        # One clear message instead of one per member of `str | int | float | bool`.
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if not isinstance(item, (str, int, float, bool)):
+                    kind = "a mapping" if isinstance(item, dict) else "a list" if isinstance(item, list) else "null"
+                    raise ValueError(
+                        f"options.{key} is {kind}; option values are strings, numbers or booleans "
+                        "(LMI passes each as one --flag value)"
+                    )
+        return value
+
     @field_validator("options")
     @classmethod
     def _options(cls, value: dict[str, Scalar]) -> dict[str, Scalar]:
         return check_options(value)
+
+    @field_validator("env", mode="before")
+    @classmethod
+    def _env_strings(cls, value: Any) -> Any:
+        # `VLLM_USE_V1: 0` in YAML is an int; the container environment is strings, so write what YAML meant.
+        if isinstance(value, dict):
+            return {
+                key: ("true" if item else "false")
+                if isinstance(item, bool)
+                else str(item)
+                if isinstance(item, (int, float))
+                else item
+                for key, item in value.items()
+            }
+        return value
 
     @field_validator("env")
     @classmethod
@@ -200,7 +252,8 @@ class InstanceSettings(_Model):
     def _known_type(cls, value: str) -> str:
         from deploy.catalog import get_instance
 
-        get_instance(value)  # raises SpecError with close matches
+        with _as_value_error():
+            get_instance(value)  # raises SpecError with close matches
         return value
 
 
@@ -328,7 +381,8 @@ class DeploymentSpec(_Model):
     def _region(cls, value: str) -> str:
         from deploy.catalog import region_info
 
-        region_info(value)
+        with _as_value_error():
+            region_info(value)
         return value
 
     @field_validator("role")

@@ -6,12 +6,14 @@ written. Here every mapping key records its line so a pydantic error can be repo
 
 from __future__ import annotations
 
+import difflib
+import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from deploy.errors import SpecError
 
@@ -62,9 +64,20 @@ def read_document(path: Path) -> tuple[Any, Lines]:
     """Parse ``path`` by extension (.yaml/.yml/.toml); return the data and a map of field path -> line."""
     if not path.is_file():
         raise SpecError(f"spec file {str(path)!r} does not exist", fix="check the path, or create one with `lmi init`")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise SpecError(
+            f"{path}:{line}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})",
+            fix="save the spec as UTF-8",
+        ) from None
+    except OSError as exc:
+        raise SpecError(
+            f"cannot read spec file {str(path)!r}: {exc.strerror}", fix="check the path and its permissions"
+        ) from None
     if path.suffix.lower() == ".toml":
-        return _read_toml(text, path), {}
+        return _read_toml(text, path), _toml_key_lines(text)
     if path.suffix.lower() not in {".yaml", ".yml"}:
         raise SpecError(f"{path}: unknown spec format {path.suffix!r}", fix="use a .yaml, .yml or .toml file")
     return _read_yaml(text, path)
@@ -75,6 +88,46 @@ def _read_toml(text: str, path: Path) -> Any:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(f"{path}: invalid TOML: {exc}", fix="fix the TOML syntax at the position shown") from None
+
+
+_TOML_KEY_PART = r'(?:[A-Za-z0-9_-]+|"[^"\n]*"|\'[^\'\n]*\')'
+_TOML_KEY = rf"{_TOML_KEY_PART}(?:\s*\.\s*{_TOML_KEY_PART})*"
+_TOML_TABLE = re.compile(rf"^\s*\[\[?\s*({_TOML_KEY})\s*\]\]?\s*(?:#.*)?$")
+_TOML_ASSIGN = re.compile(rf"^\s*({_TOML_KEY})\s*=")
+
+
+def _toml_key_lines(text: str) -> Lines:
+    """Line of each table header and ``key =`` of a (valid) TOML document, for error messages.
+
+    tomllib keeps no positions; a line scan finds headers and assignments, which is where a wrong or unknown key is.
+    Keys inside inline tables take their table's line. Lines inside multi-line strings are skipped.
+    """
+    out: Lines = {}
+    table: tuple[str, ...] = ()
+    in_string: str | None = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if in_string is not None:
+            if line.count(in_string) % 2:
+                in_string = None
+            continue
+        header = _TOML_TABLE.match(line)
+        if header:
+            table = _toml_key_path(header.group(1))
+            out.setdefault(table, number)
+            continue
+        assign = _TOML_ASSIGN.match(line)
+        if assign:
+            out.setdefault((*table, *_toml_key_path(assign.group(1))), number)
+            rest = line[assign.end() :]
+            for quote in ('"""', "'''"):
+                if rest.count(quote) % 2:
+                    in_string = quote
+    return out
+
+
+def _toml_key_path(key: str) -> tuple[str, ...]:
+    parts = re.findall(_TOML_KEY_PART, key)
+    return tuple(part[1:-1] if part[:1] in {'"', "'"} else part for part in parts)
 
 
 def _read_yaml(text: str, path: Path) -> tuple[Any, Lines]:
@@ -112,8 +165,9 @@ def _is_relative(value: Any) -> bool:
 
 def spec_error_from(exc: ValidationError, *, source: str, lines: Lines) -> SpecError:
     """Turn pydantic's errors into one SpecError listing each field, value, line and fix."""
-    problems = [_describe(err, source, lines) for err in exc.errors()]
-    first = exc.errors()[0]
+    errors = [_locate(err) for err in exc.errors()]
+    problems = [_describe(err, source, lines) for err in errors]
+    first = errors[0]
     field = ".".join(str(p) for p in first["loc"]) or None
     return SpecError(
         "invalid spec:\n  " + "\n  ".join(problems),
@@ -121,6 +175,20 @@ def spec_error_from(exc: ValidationError, *, source: str, lines: Lines) -> SpecE
         value=_safe_value(first.get("input")),
         fix=_fix_for(first),
     )
+
+
+_NAMED_FIELD = re.compile(r"^([a-z_]+(?:\.[a-z_0-9]+)+)\b")
+
+
+def _locate(err: Any) -> Any:
+    """A cross-field rule fails at the top level; when its message starts with the field it is about
+    (``engine.tensor_parallel_degree=3: ...``), report it at that field, so it gets a line and ``field``."""
+    if err["loc"] or err["type"] != "value_error":
+        return err
+    found = _NAMED_FIELD.match(str(err["msg"]).removeprefix("Value error, "))
+    if found is None:
+        return err
+    return {**err, "loc": tuple(found.group(1).split("."))}
 
 
 def _describe(err: Any, source: str, lines: Lines) -> str:
@@ -131,6 +199,9 @@ def _describe(err: Any, source: str, lines: Lines) -> str:
     message = str(err["msg"]).removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         message = f"unknown key {loc[-1]!r}; remove it or check the spelling (see `lmi schema`)"
+        close = _close_keys(loc)
+        if close:
+            message = f"unknown key {loc[-1]!r}; did you mean {' or '.join(map(repr, close))}?"
     elif err["type"] == "missing":
         message = "required field is missing"
     elif "input" in err and err["type"] not in {"value_error", "assertion_error"}:
@@ -152,10 +223,32 @@ def _safe_value(value: Any) -> Any:
     return value
 
 
+def _close_keys(loc: tuple[Any, ...]) -> list[str]:
+    """Valid keys next to an unknown one that look like it (``tensor_paralel_degree`` -> ``tensor_parallel_degree``)."""
+    from deploy.spec import DeploymentSpec
+
+    model: Any = DeploymentSpec
+    for part in loc[:-1]:
+        field = model.model_fields.get(part) if isinstance(part, str) else None
+        if field is None:
+            return []
+        candidates = [t for t in (field.annotation, *get_args(field.annotation)) if isinstance(t, type)]
+        model = next((t for t in candidates if issubclass(t, BaseModel)), None)
+        if model is None:
+            return []
+    return difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=2, cutoff=0.6)
+
+
 def _fix_for(err: Any) -> str:
     if err["type"] == "extra_forbidden":
+        close = _close_keys(tuple(err["loc"]))
+        if close:
+            return f"rename {err['loc'][-1]!r} to {close[0]!r}"
         return "remove the unknown key (run `lmi schema` for every valid field)"
     if err["type"] == "missing":
         return "add the field (see `lmi init` for a commented starter spec)"
     message = str(err["msg"]).removeprefix("Value error, ")
+    if err["type"] not in {"value_error", "assertion_error"}:
+        field = ".".join(str(p) for p in err["loc"]) or "the spec"
+        return f"write {field} as {message.removeprefix('Input should be ')} (see `lmi schema`)"
     return message.rsplit("; ", 1)[1] if "; " in message else message

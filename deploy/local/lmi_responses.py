@@ -70,19 +70,31 @@ def stream_lines(
     request: GenerationRequest, generation: Generation, *, request_id: str, created: int
 ) -> Iterator[bytes]:
     """JSON lines as LMI v15 async mode streams them (one object per token; OpenAI ends with an empty line)."""
+    for _, line in stream_events(request, generation, request_id=request_id, created=created):
+        yield line
+
+
+def stream_events(
+    request: GenerationRequest, generation: Generation, *, request_id: str, created: int
+) -> Iterator[tuple[int | None, bytes]]:
+    """Each streamed line with the index of the token it carries (None for the chat role chunk and the end line).
+
+    The engine's clock runs per token, not per line: vLLM sends the chat role chunk together with the first
+    token and the end line right after the last one, so only token lines wait for the model.
+    """
     last = len(generation.tokens) - 1
     if request.kind == "chat":
-        yield _line(_chunk(request, request_id, created, {"role": "assistant", "content": ""}, None))
+        yield None, _line(_chunk(request, request_id, created, {"role": "assistant", "content": ""}, None))
     for index, token in enumerate(generation.tokens):
         finish = generation.finish_reason if index == last else None
         if request.kind == "lmi":
-            yield _line(_lmi_stream_line(request, generation, index, token, finish))
+            yield index, _line(_lmi_stream_line(request, generation, index, token, finish))
         elif request.kind == "chat":
-            yield _line(_chunk(request, request_id, created, {"content": token.text}, finish))
+            yield index, _line(_chunk(request, request_id, created, {"content": token.text}, finish))
         else:
-            yield _line(_chunk(request, request_id, created, token.text, finish))
+            yield index, _line(_chunk(request, request_id, created, token.text, finish))
     if request.kind != "lmi":
-        yield b"\n"
+        yield None, b"\n"
 
 
 def _lmi_stream_line(

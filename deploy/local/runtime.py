@@ -26,7 +26,7 @@ from deploy.local.container import Container
 from deploy.local.endpoints import EndpointRegistry
 from deploy.local.errors import ApiError
 from deploy.local.lmi_protocol import ContainerError, Generation, GenerationRequest, generate, parse_request
-from deploy.local.lmi_responses import full_response, stream_lines
+from deploy.local.lmi_responses import full_response, stream_events
 
 EMULATED_ATTRIBUTE = "x-lmi-emulated=true"
 
@@ -143,11 +143,7 @@ def invoke_stream(invocation: Invocation, timing: Timing, stream_fault: ApiError
         emit_metrics(invocation, 0.0, exc.status)
         raise model_error(invocation, exc) from exc
     request_id = _request_id(invocation.body)
-    if request.stream:
-        lines = list(stream_lines(request, generation, request_id=request_id, created=int(time.time())))
-    else:  # without "stream": true LMI answers one JSON object, which SageMaker still streams in parts
-        body = full_response(request, generation, request_id=request_id, created=int(time.time()))
-        lines = [json.dumps(body).encode("utf-8")]
+    lines = stream_schedule(request, generation, timing, request_id=request_id, created=int(time.time()))
     emit_metrics(invocation, timing.total(len(generation.tokens)) + time.monotonic() - started, 200)
     headers = {
         "Content-Type": "application/vnd.amazon.eventstream",
@@ -155,12 +151,32 @@ def invoke_stream(invocation: Invocation, timing: Timing, stream_fault: ApiError
         **_headers(invocation.container),
     }
     rng = random.Random(request_id)
-    return Response(_events(lines, timing, rng, stream_fault), status=200, headers=headers, direct_passthrough=True)
+    return Response(_events(lines, rng, stream_fault), status=200, headers=headers, direct_passthrough=True)
 
 
-def _events(lines: list[bytes], timing: Timing, rng: random.Random, fault: ApiError | None) -> Iterator[bytes]:
-    for index, line in enumerate(lines):
-        time.sleep(timing.ttft_s if index == 0 else timing.itl_s)
+def stream_schedule(
+    request: GenerationRequest, generation: Generation, timing: Timing, *, request_id: str, created: int
+) -> list[tuple[float, bytes]]:
+    """The lines of a response stream, each with the seconds the engine takes before it can be sent."""
+    if request.stream:
+        events = stream_events(request, generation, request_id=request_id, created=created)
+        return [(_token_delay(token, timing), line) for token, line in events]
+    # without "stream": true LMI answers one JSON object once generation ended; SageMaker streams it in parts
+    body = full_response(request, generation, request_id=request_id, created=created)
+    return [(timing.total(len(generation.tokens)), json.dumps(body).encode("utf-8"))]
+
+
+def _token_delay(token: int | None, timing: Timing) -> float:
+    """How long the engine takes before a line: TTFT for the first token, ITL for the next, none otherwise."""
+    if token is None:
+        return 0.0
+    return timing.ttft_s if token == 0 else timing.itl_s
+
+
+def _events(lines: list[tuple[float, bytes]], rng: random.Random, fault: ApiError | None) -> Iterator[bytes]:
+    for index, (delay, line) in enumerate(lines):
+        if delay > 0:
+            time.sleep(delay)
         if fault is not None and index == min(2, len(lines) - 1):
             yield eventstream.stream_error(fault.code, fault.message, "ModelStreamError")
             return

@@ -150,7 +150,8 @@ def compute_budget(shape: ModelShape, hardware: Hardware, params: EngineParams) 
     max_len = params.max_model_len or shape.max_position_embeddings or 4096
     total = hardware.visible_bytes
     gpu = hardware.gpu_name
-    tokens = behaviour.profiled_tokens(params, max_len, total, gpu)
+    auto_chunk_ok = shape.mla is None and not shape.vision_params and shape.sliding_window is None
+    tokens = behaviour.profiled_tokens(params, max_len, total, gpu, auto_chunk_ok=auto_chunk_ok)
     seqs = params.max_num_seqs or behaviour.default_max_num_seqs(total, gpu)
     weights = shape.weight_bytes_per_rank(tp, dtype_bytes=dtype_bytes, runtime=runtime)
     activation = activation_bytes(shape, tp, tokens, min(seqs, tokens), dtype_bytes, behaviour)

@@ -120,20 +120,25 @@ class VllmBehaviour:
             return 1024
         return 256
 
-    def chunked_prefill(self, params: EngineParams) -> bool:
+    def chunked_prefill(self, params: EngineParams, max_model_len: int, *, auto_ok: bool = True) -> bool:
+        """Whether chunked prefill is on. V0 turns it on by itself above 32K tokens of the *effective*
+        ``max_model_len`` (the model's own maximum when none is set), except for multimodal, MLA and
+        sliding-window models (``auto_ok`` False), as vLLM's ``EngineArgs._set_default_args_v0`` does."""
         if self.engine == "v1":
             return True
         if params.enable_chunked_prefill is not None:
             return params.enable_chunked_prefill
-        return (params.max_model_len or 0) > LONG_CONTEXT_TOKENS
+        return auto_ok and max_model_len > LONG_CONTEXT_TOKENS
 
-    def profiled_tokens(self, params: EngineParams, max_model_len: int, gpu_bytes: float, gpu_name: str) -> int:
+    def profiled_tokens(
+        self, params: EngineParams, max_model_len: int, gpu_bytes: float, gpu_name: str, *, auto_chunk_ok: bool = True
+    ) -> int:
         """Tokens of the profile run's forward pass (the activation peak scales with it)."""
         batched = params.max_num_batched_tokens
         if batched is None:
             large = self.large_gpu_defaults and gpu_bytes >= LARGE_GPU_BYTES and "A100" not in gpu_name.upper()
             batched = 8192 if large else 2048
-        if not self.chunked_prefill(params):
+        if not self.chunked_prefill(params, max_model_len, auto_ok=auto_chunk_ok):
             return max(max_model_len, batched)
         if params.max_num_batched_tokens is None and self.engine == "v0" and self.version < (0, 7, 0):
             return 512  # V0 0.6.x default chunk when it turned chunked prefill on by itself

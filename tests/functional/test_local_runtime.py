@@ -118,6 +118,31 @@ def test_stream_without_stream_flag_is_one_json_object(ctx):
     assert json.loads(body)["generated_text"].startswith("[emulated]")
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"inputs": "timing", "parameters": {"max_new_tokens": 6}, "stream": True},
+        {"messages": [{"role": "user", "content": "timing"}], "max_tokens": 6, "stream": True},
+        {"prompt": "timing", "max_tokens": 6, "stream": True},
+        {"inputs": "timing", "parameters": {"max_new_tokens": 6}},
+    ],
+    ids=["lmi", "chat", "completion", "not-streamed"],
+)
+def test_stream_timing_is_per_token_not_per_line(body):
+    """TTFT before the first token, ITL between tokens: the chat role chunk and the end line cost nothing."""
+    from deploy.local.lmi_protocol import generate, parse_request
+    from deploy.local.runtime import Timing, stream_schedule
+
+    timing = Timing(ttft_s=0.05, itl_s=0.01)
+    request = parse_request(json.dumps(body).encode(), max_model_len=4096)
+    generation = generate(request)
+    schedule = stream_schedule(request, generation, timing, request_id="r", created=0)
+    assert sum(delay for delay, _ in schedule) == pytest.approx(timing.total(len(generation.tokens)))
+    if request.stream:
+        first_text = next(i for i, (_, line) in enumerate(schedule) if b"[emulated]" in line)
+        assert schedule[first_text][0] == 0.05 and all(delay == 0 for delay, _ in schedule[:first_text])
+
+
 def test_model_stream_error_mid_stream(ctx, lmi_emulator):
     lmi_emulator.inject_fault("InvokeEndpointWithResponseStream", code="ModelStreamError")
     response = ctx.client("sagemaker-runtime").invoke_endpoint_with_response_stream(

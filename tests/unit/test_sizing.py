@@ -56,6 +56,24 @@ def test_v0_profile_without_chunked_prefill_uses_max_model_len_tokens() -> None:
     assert failed.reasons[0].startswith("The model's max seq len (29000) is larger than the maximum number")
 
 
+def test_v0_chunked_prefill_follows_the_models_default_length() -> None:
+    # No max_model_len: the model's 131,072 tokens are > 32K, so V0 turns chunked prefill on by itself and profiles
+    # 2,048 tokens, exactly as with max_model_len=131072 written out (it used to profile all 131,072 tokens).
+    implicit = estimate(LLAMA, A10G, EngineParams(engine="v0"), with_fixes=False)
+    explicit = estimate(LLAMA, A10G, EngineParams(engine="v0", max_model_len=131_072), with_fixes=False)
+    assert implicit.max_num_batched_tokens == explicit.max_num_batched_tokens == 2048
+    assert implicit.kv_cache_tokens == explicit.kv_cache_tokens
+
+
+def test_v0_does_not_chunk_sliding_window_or_multimodal_models_by_itself() -> None:
+    # vLLM 0.8.4 EngineArgs._set_default_args_v0 keeps chunked prefill off for these even above 32K tokens.
+    sliding = replace(LLAMA, sliding_window=4096, num_sliding_layers=LLAMA.num_layers)
+    multimodal = replace(LLAMA, vision_params=400_000_000)
+    for model in (sliding, multimodal):
+        budget = compute_budget(model, H100, EngineParams(engine="v0", max_model_len=65_536))
+        assert budget.profiled_tokens == 65_536
+
+
 def test_v1_failure_uses_vllm_wording_and_offers_checked_fixes() -> None:
     est = estimate(LLAMA, A10G, EngineParams())  # 131,072 tokens on a 24 GB GPU
     assert not est.fits
