@@ -7,6 +7,7 @@ without either, the standard AWS settings (profile, region, endpoint URL variabl
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -162,10 +163,17 @@ def apply(
     on_event: EventSink | None = None,
     create_bucket: bool = False,
     waiter: Waiter | None = None,
+    cancel: threading.Event | None = None,
 ) -> ApplyResult:
-    """Make AWS match the spec (or run a plan computed by :func:`plan`); returns what was done."""
+    """Make AWS match the spec (or run a plan computed by :func:`plan`); returns what was done.
+
+    ``cancel``: once set (e.g. by a Ctrl-C handler in another thread), apply stops before its next step or at its
+    next poll and raises :class:`deploy.executor.Interrupted`; running it again finishes the job.
+    """
     result = spec_or_plan if isinstance(spec_or_plan, PlanResult) else plan(spec_or_plan, session, context=context)
-    applier = Applier(result.context, on_event=on_event, create_bucket=create_bucket, waiter=waiter or Waiter())
+    applier = Applier(
+        result.context, on_event=on_event, create_bucket=create_bucket, waiter=waiter or Waiter(), cancel=cancel
+    )
     return applier.run(result.plan)
 
 

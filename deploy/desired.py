@@ -216,11 +216,26 @@ def desired_artifacts(spec: Any, rendered: Any, bucket: str, layout: str) -> Art
     if layout not in ("upload_weights", "upload_properties"):
         return None
     root = (spec.artifacts.prefix or f"{ARTIFACT_ROOT}/{spec.name}").strip("/") + "/"
-    props = [generated_file("serving.properties", rendered.serving_properties)]
+    text = shipped_properties(spec.name, rendered.serving_properties)
+    props = [generated_file("serving.properties", text)]
     if layout == "upload_weights":
         return build_upload(bucket, root + "model/", spec.model.id, props if spec.delivery == "properties" else [])
-    digest = content_hash(rendered.serving_properties, length=8)
+    digest = content_hash(text, length=8)
     return build_upload(bucket, f"{root}properties-{digest}/", None, props)
+
+
+def shipped_properties(endpoint_name: str, rendered_text: str) -> str:
+    """serving.properties as uploaded: the rendered keys under a header that depends on nothing else.
+
+    The rendered header names the spec hash and the lmi-deploy version. Shipped as is, it would make every spec
+    change the container never reads (tags, scaling bounds) and every lmi-deploy upgrade a new model, that is a
+    blue/green replacement of the GPU fleet. The spec hash stays on the resources' tags.
+    """
+    lines = rendered_text.splitlines()
+    while lines and (not lines[0].strip() or lines[0].lstrip().startswith("#")):
+        lines.pop(0)
+    header = f"# serving.properties for {endpoint_name}, written by lmi-deploy (`lmi render SPEC` shows the source)"
+    return "\n".join([header, *lines]) + "\n"
 
 
 def _update_settings(update: Any, endpoint: str) -> tuple[dict[str, Any] | None, dict[str, Any]]:

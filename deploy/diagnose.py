@@ -280,14 +280,30 @@ def recognise(text: str) -> list[Hint]:
     return causes or hints
 
 
-def explain_failure(ctx: AwsContext, endpoint_name: str, failure_reason: str | None, *, lines: int = 50) -> Diagnosis:
-    """FailureReason + the last ``lines`` container log lines + hints; missing logs never raise."""
+def explain_failure(
+    ctx: AwsContext,
+    endpoint_name: str,
+    failure_reason: str | None,
+    *,
+    lines: int = 50,
+    start_ms: int | None = None,
+) -> Diagnosis:
+    """FailureReason + the last ``lines`` container log lines + hints; missing logs never raise.
+
+    ``start_ms``: when the failed create or update began. The log group keeps the lines of every earlier fleet
+    (the one still serving after a rollback, too), so only newer lines are read; when there are none (e.g. the
+    deploying machine's clock is ahead), the whole group's tail is used.
+    """
     from deploy.aws.logs import tail
 
     log_error: str | None = None
     recent: list[str] = []
+    wanted = max(lines, RECOGNITION_LINES)
     try:
-        recent = [line.message for line in tail(ctx, endpoint_name, lines=max(lines, RECOGNITION_LINES))]
+        if start_ms is not None:
+            recent = [line.message for line in tail(ctx, endpoint_name, lines=wanted, start_ms=start_ms)]
+        if not recent:
+            recent = [line.message for line in tail(ctx, endpoint_name, lines=wanted)]
     except AwsError as exc:
         log_error = exc.message
     text = "\n".join([failure_reason or "", *recent])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,10 +42,11 @@ from deploy.planner import (
     WaitForDeletion,
     WaitForEndpoint,
 )
-from deploy.waiting import Waiter
+from deploy.waiting import SETTLED, Waiter
 
 EventSink = Callable[[dict[str, Any]], None]
 MASK = "****"
+SETTLED_OR_GONE = SETTLED | {"Deleted"}
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,12 @@ class ApplyResult:
         )
 
 
+class Interrupted(DeployError):
+    """Apply stopped at a safe point because it was asked to (Ctrl-C in the CLI); exit code 130 like SIGINT."""
+
+    exit_code = 130
+
+
 def resolve_secret(name: str, ref: str, environ: dict[str, str] | None = None) -> str:
     """Turn a reference like ``env:HF_TOKEN`` into its value; raise with a fix when it is missing."""
     env = os.environ if environ is None else environ
@@ -110,6 +118,7 @@ class Applier:
     on_event: EventSink | None = None
     create_bucket: bool = False
     waiter: Waiter = field(default_factory=Waiter)
+    cancel: threading.Event | None = None
     _secrets: list[str] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
@@ -128,6 +137,13 @@ class Applier:
         state: dict[str, Any] = {"status": "unchanged", "config": None, "upload": None}
         done: list[str] = []
         for action in plan.actions:
+            if self.cancel is not None and self.cancel.is_set():
+                raise Interrupted(
+                    f"interrupted before {action.type} {action.resource}; every step so far is complete",
+                    field="name",
+                    value=plan.endpoint_name,
+                    fix="run the same command again: it plans what is left and finishes the job",
+                )
             self.emit({"event": "action", "type": action.type, "resource": action.resource, "phase": "start"})
             try:
                 self._dispatch(action, plan, state)
@@ -188,9 +204,11 @@ class Applier:
         self.sm.create_endpoint_config(action.request)
 
     def _do_CreateEndpoint(self, action: CreateEndpoint, plan: Plan, state: dict[str, Any]) -> None:
+        state["since_ms"] = int(time.time() * 1000)  # a failure is explained from the log lines after this
         self.sm.create_endpoint(action.request)
 
     def _do_UpdateEndpoint(self, action: UpdateEndpoint, plan: Plan, state: dict[str, Any]) -> None:
+        state["since_ms"] = int(time.time() * 1000)
         try:
             self.sm.update_endpoint(action.request)
         except AwsError as exc:
@@ -206,11 +224,11 @@ class Applier:
         self.sm.delete_endpoint(action.resource)
 
     def _do_WaitForDeletion(self, action: WaitForDeletion, plan: Plan, state: dict[str, Any]) -> None:
-        self.waiter.until_deleted(self.sm, action.resource, action.timeout_s, self.on_event)
+        self.waiter.until_deleted(self.sm, action.resource, action.timeout_s, self._wait_event)
         state["status"] = "Deleted"
 
     def _do_WaitForEndpoint(self, action: WaitForEndpoint, plan: Plan, state: dict[str, Any]) -> None:
-        described = self.waiter.until_settled(self.sm, action.resource, action.timeout_s, self.on_event)
+        described = self.waiter.until_settled(self.sm, action.resource, action.timeout_s, self._wait_event)
         status, serving = str(described["EndpointStatus"]), str(described.get("EndpointConfigName"))
         reason = described.get("FailureReason") or "no FailureReason given"
         if status == "InService" and serving == action.expected_config:
@@ -223,7 +241,7 @@ class Applier:
                 field="name",
                 value=action.resource,
                 fix="fix the cause and run deploy again",
-                hint=self._diagnose(action.resource, reason),
+                hint=self._diagnose(action.resource, reason, state.get("since_ms")),
             )
         still = f"; {action.previous_config} may still be serving" if action.previous_config else ""
         raise DeployError(
@@ -231,7 +249,7 @@ class Applier:
             field="name",
             value=action.resource,
             fix="fix the cause and run deploy again (a Failed endpoint is recreated)",
-            hint=self._diagnose(action.resource, reason),
+            hint=self._diagnose(action.resource, reason, state.get("since_ms")),
         )
 
     def _do_TagEndpoint(self, action: TagEndpoint, plan: Plan, state: dict[str, Any]) -> None:
@@ -256,17 +274,31 @@ class Applier:
     def _do_DeregisterScalableTarget(self, action: Action, plan: Plan, state: dict[str, Any]) -> None:
         self.scaling.deregister_target(action.resource)
 
+    def _wait_event(self, event: dict[str, Any]) -> None:
+        """Report a poll; when cancelled, stop waiting (SageMaker carries on; a re-run waits for it again)."""
+        self.emit(event)
+        if self.cancel is not None and self.cancel.is_set() and event.get("status") not in SETTLED_OR_GONE:
+            name = str(event.get("endpoint"))
+            raise Interrupted(
+                f"interrupted while {name} was {event.get('status')}; SageMaker carries on without lmi-deploy",
+                field="name",
+                value=name,
+                fix="run the same command again: it waits for the endpoint and finishes the remaining steps",
+            )
+
     # -- errors ----------------------------------------------------------------------------------------------
-    def _diagnose(self, endpoint_name: str, reason: str) -> str | None:
-        """Best effort: the ops module reads the container's last log lines and recognises known errors."""
+    def _diagnose(self, endpoint_name: str, reason: str, since_ms: int | None = None) -> str | None:
+        """Best effort: the container's log lines since the create/update began, with hints for known errors."""
         from deploy.diagnose import explain_failure
 
         try:
-            diagnosis = explain_failure(self.ctx, endpoint_name, reason)
+            diagnosis = explain_failure(self.ctx, endpoint_name, reason, start_ms=since_ms)
         except LmiError:  # a hint must never hide the real failure
             return None
         text = diagnosis.render()
         lines = [line for line in text.splitlines() if not line.startswith("FailureReason:")]  # already in the message
+        if lines and lines[0].startswith("hint: "):  # the error prints this text after its own "hint: "
+            lines[0] = lines[0].removeprefix("hint: ")
         return "\n".join(lines) or None
 
     def _explain(self, exc: LmiError, action: Action, plan: Plan) -> LmiError:

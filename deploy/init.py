@@ -16,14 +16,27 @@ def _refuse_overwrite(path: Path, force: bool) -> None:
 
 
 def write_starter_spec(path: Path, *, name: str, model: str, instance: str, region: str, force: bool) -> Path:
-    """Render templates/spec.yaml.j2, then validate the result so a starter spec is always a valid spec."""
-    from deploy.spec import load_spec
+    """Render templates/spec.yaml.j2 and validate it before writing: a starter spec is always a valid spec, and an
+    invalid one (a bad --name, --model, ...) leaves nothing on disk."""
+    from deploy.catalog import region_info
+    from deploy.spec import parse_spec
+    from deploy.spec_loader import read_yaml_text
 
     _refuse_overwrite(path, force)
-    text = render_template("templates/spec.yaml.j2", name=name, model=model, instance=instance, region=region)
+    partition = region_info(region).partition  # the example role must be in the region's partition
+    text = render_template(
+        "templates/spec.yaml.j2",
+        name=name,
+        model=model,
+        instance=instance,
+        region=region,
+        partition=partition,
+        filename=path.name,
+    )
+    data, lines = read_yaml_text(text, path)
+    parse_spec(data, source=str(path), lines=lines, base_dir=path.parent)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
-    load_spec(path)
     return path
 
 

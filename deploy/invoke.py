@@ -21,7 +21,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from deploy.invoking.errors import InvokeTimeoutError, classify_container_error
+from deploy.invoking.errors import InvokeTimeoutError, classify_failure_body
 from deploy.invoking.requests import chat_body, lmi_body
 from deploy.invoking.results import ChatResult, Generation, StreamResult, parse_chat, parse_generation
 from deploy.streaming import StreamEvent, iter_events
@@ -157,8 +157,7 @@ class AsyncJob:
         if self.failure_location:
             failure = self._gateway.get_object(self.failure_location)
             if failure is not None:
-                text = failure.decode("utf-8", "replace")
-                raise classify_container_error(None, text, endpoint=self.endpoint)
+                raise classify_failure_body(failure, endpoint=self.endpoint)
         output = self._gateway.get_object(self.output_location)
         if output is None:
             return None

@@ -35,6 +35,7 @@ ASYNC_MODE = {
 MODEL_DIR = "/opt/ml/model"
 ENV_VALUE_LIMIT = 1024
 ENV_TOTAL_LIMIT = 32 * 1024
+ENV_ENTRY_LIMIT = 100
 NVME_FAMILIES = {"g4dn", "g5", "g6", "g6e", "p4d", "p4de", "p5", "p5e", "p5en"}
 
 
@@ -71,7 +72,9 @@ def render(resolved: ResolvedSpec) -> Rendered:
     environment = base_environment(resolved)
     if spec.delivery == "env":
         environment.update(properties_as_env(properties))
-        check_env_limits(environment)
+    secret_env = {"HF_TOKEN": spec.model.hf_token} if spec.model.hf_token else {}
+    # engine.env is the container environment with either delivery, so SageMaker's limits apply to both.
+    check_env_limits(environment, secret_keys=tuple(secret_env))
     version = lmi_version(spec.lmi.version)
     text = render_template(
         "serving.properties.j2",
@@ -87,7 +90,7 @@ def render(resolved: ResolvedSpec) -> Rendered:
         serving_properties=text,
         properties=properties,
         environment=environment,
-        secret_env={"HF_TOKEN": spec.model.hf_token} if spec.model.hf_token else {},
+        secret_env=secret_env,
         image_uri=image_uri(spec.region, spec.lmi.version, spec.lmi.image),
         warnings=tuple(warnings),
     )
@@ -161,24 +164,44 @@ def properties_as_env(properties: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def check_env_limits(env: dict[str, str]) -> None:
-    """SageMaker: at most 1024 bytes per key or value and 32 KB in total."""
+def check_env_limits(env: dict[str, str], secret_keys: tuple[str, ...] = ()) -> None:
+    """SageMaker: at most 100 variables, 1024 bytes per key or value and 32 KB in total.
+
+    ``secret_keys`` are the variables apply adds just before CreateModel (their values are unknown here).
+    """
     for key, value in env.items():
-        if len(value.encode()) > ENV_VALUE_LIMIT or len(key.encode()) > ENV_VALUE_LIMIT:
-            raise SpecError(
-                f"environment variable {key} is {len(value.encode())} bytes; SageMaker allows {ENV_VALUE_LIMIT}",
-                field=_field_for_env(key),
-                value=value[:60] + "...",
-                fix="use delivery: properties (no size limit) or shorten the value",
-            )
-    total = sum(len(k.encode()) + len(v.encode()) for k, v in env.items())
+        for what, text in (("name", key), ("value", value)):
+            size = len(text.encode())
+            if size > ENV_VALUE_LIMIT:
+                raise SpecError(
+                    f"environment variable {key[:60]}{'...' if len(key) > 60 else ''}: its {what} is {size} bytes; "
+                    f"SageMaker allows {ENV_VALUE_LIMIT}",
+                    field=_field_for_env(key),
+                    value=text[:60] + "...",
+                    fix=_env_fix(key),
+                )
+    count = len(env) + len([k for k in secret_keys if k not in env])
+    if count > ENV_ENTRY_LIMIT:
+        raise SpecError(
+            f"the container environment has {count} variables; SageMaker allows {ENV_ENTRY_LIMIT}",
+            field="delivery" if any(key.startswith("OPTION_") for key in env) else "engine.env",
+            value=count,
+            fix="use delivery: properties and fewer engine.env variables",
+        )
+    total = sum(len(k.encode()) + len(v.encode()) for k, v in env.items()) + sum(len(k.encode()) for k in secret_keys)
     if total > ENV_TOTAL_LIMIT:
         raise SpecError(
             f"the container environment is {total} bytes; SageMaker allows {ENV_TOTAL_LIMIT} in total",
             field="delivery",
             value="env",
-            fix="use delivery: properties",
+            fix="use delivery: properties and shorter engine.env values",
         )
+
+
+def _env_fix(key: str) -> str:
+    if key.startswith(("OPTION_", "HF_MODEL_ID", "HF_REVISION")):
+        return "use delivery: properties (no size limit) or shorten the value"
+    return "shorten the engine.env value (SageMaker limits every container variable)"
 
 
 def _field_for_env(key: str) -> str:

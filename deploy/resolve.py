@@ -87,8 +87,11 @@ def find_shape(spec: DeploymentSpec) -> ModelShape | None:
         return None
     try:
         return load_shape(ref)
-    except SpecError:
-        if spec.model.config is not None or spec.model.kind == "local":
+    except SpecError as exc:
+        if spec.model.config:
+            exc.field = "model.config"  # the path that failed is model.config's, not model.id's
+            raise
+        if spec.model.kind == "local":
             raise
         return None
 

@@ -47,6 +47,18 @@ def _as_value_error() -> Iterator[None]:
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_blocks_are_defaults(cls, data: Any) -> Any:
+        # `engine:` with every line below it commented out is null in YAML: it means "the defaults", as if omitted.
+        if isinstance(data, dict):
+            return {
+                key: value
+                for key, value in data.items()
+                if not (value is None and key in cls.model_fields and cls.model_fields[key].default_factory)
+            }
+        return data
+
 
 class LmiSettings(_Model):
     """Which LMI container to run."""

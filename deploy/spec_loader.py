@@ -31,15 +31,25 @@ class _LineLoader(yaml.SafeLoader):
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-    mapping: dict[Any, Any] = {}
-    for key_node, value_node in node.value:
+    # YAML merge keys (`<<: *anchor`): PyYAML's flatten_mapping puts the merged pairs first; the mapping's own keys
+    # follow and may override them. Only a key written twice in the mapping itself is a duplicate.
+    own = sum(1 for key_node, _ in node.value if key_node.tag != "tag:yaml.org,2002:merge")
+    loader.flatten_mapping(node)
+    merged = node.value[: len(node.value) - own]
+    mapping: dict[Any, Any] = {
+        loader.construct_object(key_node, deep=True): loader.construct_object(value_node, deep=True)
+        for key_node, value_node in merged
+    }
+    seen: set[Any] = set()
+    for key_node, value_node in node.value[len(merged) :]:
         key = loader.construct_object(key_node, deep=True)
-        if key in mapping:
+        if key in seen:
             raise SpecError(
                 f"{key_node.start_mark.line + 1}: duplicate key {key!r} (first written above)",
                 field=str(key),
                 fix="keep one of the two entries",
             )
+        seen.add(key)
         mapping[key] = loader.construct_object(value_node, deep=True)
     return mapping
 
@@ -62,6 +72,8 @@ def _key_lines(node: yaml.Node, prefix: tuple[str | int, ...], out: Lines) -> No
 
 def read_document(path: Path) -> tuple[Any, Lines]:
     """Parse ``path`` by extension (.yaml/.yml/.toml); return the data and a map of field path -> line."""
+    if path.is_dir():
+        raise SpecError(f"spec file {str(path)!r} is a directory", fix="pass the spec file itself (a .yaml or .toml)")
     if not path.is_file():
         raise SpecError(f"spec file {str(path)!r} does not exist", fix="check the path, or create one with `lmi init`")
     try:
@@ -80,7 +92,7 @@ def read_document(path: Path) -> tuple[Any, Lines]:
         return _read_toml(text, path), _toml_key_lines(text)
     if path.suffix.lower() not in {".yaml", ".yml"}:
         raise SpecError(f"{path}: unknown spec format {path.suffix!r}", fix="use a .yaml, .yml or .toml file")
-    return _read_yaml(text, path)
+    return read_yaml_text(text, path)
 
 
 def _read_toml(text: str, path: Path) -> Any:
@@ -130,7 +142,7 @@ def _toml_key_path(key: str) -> tuple[str, ...]:
     return tuple(part[1:-1] if part[:1] in {'"', "'"} else part for part in parts)
 
 
-def _read_yaml(text: str, path: Path) -> tuple[Any, Lines]:
+def read_yaml_text(text: str, path: Path) -> tuple[Any, Lines]:
     try:
         node = yaml.compose(text, Loader=_LineLoader)
         data = yaml.load(text, Loader=_LineLoader)  # _LineLoader is a SafeLoader
@@ -250,5 +262,7 @@ def _fix_for(err: Any) -> str:
     message = str(err["msg"]).removeprefix("Value error, ")
     if err["type"] not in {"value_error", "assertion_error"}:
         field = ".".join(str(p) for p in err["loc"]) or "the spec"
-        return f"write {field} as {message.removeprefix('Input should be ')} (see `lmi schema`)"
+        if message.startswith("Input should be "):
+            return f"write {field} as {message.removeprefix('Input should be ')} (see `lmi schema`)"
+        return f"change {field}: {message[:1].lower()}{message[1:]} (see `lmi schema`)"
     return message.rsplit("; ", 1)[1] if "; " in message else message

@@ -9,14 +9,15 @@ once, so its connection pool must be as large as the concurrency, and its read t
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.config import Config
-from botocore.exceptions import ClientError, ConnectTimeoutError, ReadTimeoutError
+from botocore.exceptions import ClientError, ConnectTimeoutError, ReadTimeoutError, ResponseStreamingError
+from urllib3.exceptions import ProtocolError
+from urllib3.exceptions import ReadTimeoutError as RawReadTimeoutError
 
 from deploy.aws.session import AwsContext, call
 from deploy.errors import AwsError, InvokeError, NotFoundError
@@ -24,6 +25,8 @@ from deploy.invoking.errors import (
     StreamError,
     classify_container_error,
     classify_runtime_error,
+    container_text,
+    stream_broken,
     timeout_error,
 )
 
@@ -145,8 +148,10 @@ class RuntimeGateway:
             raise classify_runtime_error(
                 str(err.get("Code", "StreamError")), str(err.get("Message", exc)), endpoint=endpoint
             ) from exc
-        except ReadTimeoutError as exc:
-            raise timeout_error(endpoint, self.read_timeout_s) from exc
+        except RawReadTimeoutError as exc:  # mid-stream reads raise urllib3's error (botocore's is a subclass)
+            raise timeout_error(endpoint, self.read_timeout_s, stream=True) from exc
+        except (ProtocolError, ResponseStreamingError) as exc:
+            raise stream_broken(endpoint, exc) from exc
         finally:
             close = getattr(events, "close", None)
             if close is not None:
@@ -247,24 +252,12 @@ def _invoke_error(exc: AwsError, endpoint: str, read_timeout_s: float) -> Invoke
         fallback = cause.response.get("Error", {}).get("Message", exc.message)
         message = str(cause.response.get("OriginalMessage") or fallback)
         return classify_container_error(
-            int(str(status)) if status else None, _container_text(message), endpoint=endpoint
+            int(str(status)) if status else None, container_text(message), endpoint=endpoint
         )
     if isinstance(cause, ClientError) and exc.code:
         message = str(cause.response.get("Error", {}).get("Message", exc.message))
         return classify_runtime_error(exc.code, message, endpoint=endpoint, status=exc.status)
     return InvokeError(str(exc.message), field="endpoint", value=endpoint, fix=exc.fix or "retry")
-
-
-def _container_text(message: str) -> str:
-    """The useful part of an LMI error body (``{"code":…,"message":…,"error":…}``), else the text itself."""
-    try:
-        data = json.loads(message)
-    except ValueError:
-        return message
-    if isinstance(data, dict):
-        parts = [str(data[k]) for k in ("message", "error", "detail") if data.get(k)]
-        return ": ".join(parts) or message
-    return message
 
 
 __all__ = [

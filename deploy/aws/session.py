@@ -1,13 +1,15 @@
 """Sessions, clients and error translation for every AWS call lmi-deploy makes.
 
 Why a module of its own: the same code must run against AWS, a plain ``moto_server`` and the embedded emulator.
-boto3 already honours ``AWS_PROFILE``, ``AWS_REGION``/``AWS_DEFAULT_REGION``, ``AWS_ENDPOINT_URL`` and the
-per-service ``AWS_ENDPOINT_URL_<SERVICE>`` variables; we only add an explicit ``endpoint_url`` (used by ``--local``)
-and pin the retry mode, because botocore's default changed between 1.43 and 1.44.
+boto3 already honours ``AWS_PROFILE``, ``AWS_DEFAULT_REGION``, ``AWS_ENDPOINT_URL`` and the per-service
+``AWS_ENDPOINT_URL_<SERVICE>`` variables; we add ``AWS_REGION`` (the AWS CLI and the other SDKs read it, boto3
+does not), an explicit ``endpoint_url`` (used by ``--local``) and pin the retry mode, because botocore's default
+changed between 1.43 and 1.44.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,8 +64,13 @@ def make_context(
     endpoint_url: str | None = None,
     session: boto3.Session | None = None,
 ) -> AwsContext:
-    """Build an :class:`AwsContext` from explicit arguments, falling back to the standard AWS settings."""
+    """Build an :class:`AwsContext` from explicit arguments, falling back to the standard AWS settings.
+
+    Without ``region`` and ``session`` the region comes from ``AWS_REGION``, then boto3's own chain
+    (``AWS_DEFAULT_REGION``, the profile's ``region``), the order of the AWS CLI and the other AWS SDKs.
+    """
     if session is None:
+        region = region or os.environ.get("AWS_REGION") or None
         session = boto3.Session(region_name=region, profile_name=profile)
     elif region and session.region_name != region:
         session = boto3.Session(

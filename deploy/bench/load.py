@@ -12,9 +12,10 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import overload
 
 from deploy.bench.metrics import RequestRecord
 from deploy.errors import LmiError
@@ -48,13 +49,42 @@ def poisson_offsets(rate: float, count: int, rng: random.Random) -> list[float]:
     return offsets
 
 
+class Prompts(Sequence[str]):
+    """A fresh prompt for every request index, made on demand (a long level never reuses one).
+
+    Prompt ``i`` depends only on ``seed`` and ``i``, so two runs send the same prompts. Reusing a prompt would
+    let vLLM's prefix cache skip its prefill and flatter TTFT.
+    """
+
+    def __init__(self, seed: str, n_words: int, count: int = 2**62) -> None:
+        self.seed = seed
+        self.n_words = n_words
+        self.size = count
+
+    def __len__(self) -> int:
+        return self.size
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self.size))]
+        if not -self.size <= index < self.size:
+            raise IndexError(index)
+        return make_prompt(random.Random(f"{self.seed}:{index % self.size}"), self.n_words)
+
+
 @dataclass(frozen=True)
 class LevelPlan:
     """What one level sends: how many requests at most, for how long at most, with which prompts."""
 
     requests: int
     duration_s: float | None
-    prompts: tuple[str, ...]
+    prompts: Sequence[str]
     output_tokens: int
 
 

@@ -102,12 +102,13 @@ class LevelResult:
     cost_per_million_output_tokens: float | None
     max_lag_s: float
     errors: dict[str, int] = field(default_factory=dict)
+    error_examples: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON shape: latencies in milliseconds, rates per second, cost in USD."""
         level = int(self.level) if self.mode == "concurrency" else self.level
         out: dict[str, Any] = {"mode": self.mode, "level": level}
-        for name in ("sent", "completed", "failed", "output_tokens", "errors"):
+        for name in ("sent", "completed", "failed", "output_tokens", "errors", "error_examples"):
             out[name] = getattr(self, name)
         out["duration_s"] = round(self.duration_s, 4)
         for name in ("ttft", "tpot", "itl", "e2e"):
@@ -160,7 +161,17 @@ def aggregate(
         cost_per_million_output_tokens=cost_per_million(dollars_per_hour, tok_s),
         max_lag_s=max((r.lag_s for r in records), default=0.0),
         errors=dict(Counter(r.error_kind or "error" for r in records if not r.ok)),
+        error_examples=_first_messages(records),
     )
+
+
+def _first_messages(records: Sequence[RequestRecord]) -> dict[str, str]:
+    """The first error message of each kind, so a failed level says why."""
+    examples: dict[str, str] = {}
+    for record in sorted(records, key=lambda r: r.sent_at):
+        if not record.ok:
+            examples.setdefault(record.error_kind or "error", record.error or "no answer")
+    return examples
 
 
 def cost_per_million(dollars_per_hour: float | None, output_tokens_per_s: float) -> float | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
-from deploy.errors import LmiError
+from deploy.errors import LmiError, SpecError, UsageError
 
 if TYPE_CHECKING:
     from deploy.bench.runner import BenchConfig
@@ -20,7 +20,12 @@ if TYPE_CHECKING:
 def capacity_and_price(
     endpoint: Endpoint, config: BenchConfig, instance_type: str | None, instance_count: int | None
 ) -> BenchConfig:
-    """``config`` with instance type, count and price from the flags, the endpoint and the catalog."""
+    """``config`` with instance type, count and price from the flags, the endpoint and the catalog.
+
+    An unknown ``--instance-type`` is an error (a typo would silently drop the cost); an endpoint on a type the
+    catalog has no price for simply gets no cost column.
+    """
+    from_flag = instance_type is not None
     if instance_type is None or instance_count is None:
         try:
             capacity = endpoint.gateway.endpoint_capacity(endpoint.name)
@@ -28,12 +33,25 @@ def capacity_and_price(
             capacity = None
         if capacity is not None:
             instance_type = instance_type or capacity.instance_type
-            instance_count = instance_count or capacity.instance_count
+            if instance_count is None:
+                instance_count = capacity.instance_count or None  # an async endpoint may be scaled to zero
     price = None
     if instance_type:
         from deploy.catalog import get_instance
 
-        price = get_instance(instance_type).price_per_hour
+        try:
+            price = get_instance(instance_type).price_per_hour
+        except SpecError as exc:
+            if from_flag:
+                raise UsageError(
+                    f"--instance-type {instance_type!r} is not in the catalog",
+                    field="--instance-type",
+                    value=instance_type,
+                    fix=exc.fix or "see `lmi catalog instances`",
+                ) from exc
     return dataclasses.replace(
-        config, instance_type=instance_type, instance_count=instance_count or 1, price_per_hour=price
+        config,
+        instance_type=instance_type,
+        instance_count=1 if instance_count is None else instance_count,
+        price_per_hour=price,
     )

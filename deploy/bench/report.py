@@ -77,12 +77,30 @@ def render_tables(report: BenchReport) -> list[Any]:
     return tables
 
 
+def error_lines(report: BenchReport) -> list[str]:
+    """One line per level and kind of failure: how many, and the first message (the table only counts them)."""
+    return [
+        f"{_level(lv)}: {count} x {kind}: {lv.error_examples.get(kind, 'no message')}"
+        for lv in report.levels
+        for kind, count in lv.errors.items()
+    ]
+
+
 def require_matplotlib(path: str) -> None:
-    """Fail before a long run when ``--plot`` cannot be honoured."""
+    """Fail before a long run when ``--plot`` cannot be honoured (no matplotlib, or nowhere to write)."""
     import importlib.util
+    import os
 
     if importlib.util.find_spec("matplotlib") is None:
         raise UsageError("--plot needs matplotlib, which is not installed", field="--plot", value=path, fix=PLOT_FIX)
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise UsageError(
+            f"--plot: the directory {directory} does not exist",
+            field="--plot",
+            value=path,
+            fix="create it first, or write the plot elsewhere",
+        )
 
 
 def plot(report: BenchReport, path: str) -> None:
@@ -116,8 +134,14 @@ def plot(report: BenchReport, path: str) -> None:
         axis.legend(fontsize="small")
     figure.suptitle(f"lmi bench {report.endpoint}")
     figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    try:
+        figure.savefig(path, dpi=120)
+    except OSError as exc:
+        raise UsageError(
+            f"--plot: cannot write {path}: {exc.strerror or exc}", field="--plot", value=path, fix="choose another path"
+        ) from exc
+    finally:
+        plt.close(figure)
 
 
 def _scaled(seconds: float | None) -> float:

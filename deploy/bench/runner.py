@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from deploy.bench.load import LevelPlan, make_prompt, run_closed_loop, run_open_loop
+from deploy.bench.load import LevelPlan, Prompts, make_prompt, run_closed_loop, run_open_loop
 from deploy.bench.metrics import LevelResult, RequestRecord, Slo, aggregate
 from deploy.errors import UsageError
 
@@ -48,6 +48,14 @@ class BenchConfig:
             ("--duration", self.duration_s, self.duration_s is None or self.duration_s > 0, "seconds > 0"),
             ("--input-tokens", self.input_tokens, self.input_tokens >= 1, "at least 1"),
             ("--output-tokens", self.output_tokens, self.output_tokens >= 1, "at least 1"),
+            ("--slo-ttft-ms", _ms(self.slo.ttft_s), self.slo.ttft_s is None or self.slo.ttft_s > 0, "milliseconds > 0"),
+            ("--slo-tpot-ms", _ms(self.slo.tpot_s), self.slo.tpot_s is None or self.slo.tpot_s > 0, "milliseconds > 0"),
+            (
+                "--instance-count",
+                self.instance_count,
+                self.instance_count is None or self.instance_count >= 1,
+                "at least 1",
+            ),
         ]
         for name, value, ok, fix in checks:
             if not ok:
@@ -88,6 +96,8 @@ class BenchReport:
 
     def to_dict(self) -> dict[str, Any]:
         config = asdict(self.config)
+        if self.config.rates:
+            config["concurrency"] = ()  # the default sweep was not run: rates replace it
         config["slo"] = {"ttft_ms": _ms(self.config.slo.ttft_s), "tpot_ms": _ms(self.config.slo.tpot_s)}
         return {
             "endpoint": self.endpoint,
@@ -136,7 +146,7 @@ def run_bench(
     results = []
     for level in config.levels:
         count = config.requests_for(level)
-        prompts = tuple(make_prompt(rng, config.input_tokens) for _ in range(max(1, min(count or 256, 1024))))
+        prompts = Prompts(f"{config.seed}:{level:g}", config.input_tokens)
         plan = LevelPlan(count, config.duration_s, prompts, config.output_tokens)
         if on_level is not None:
             on_level(level, count)

@@ -43,15 +43,23 @@ def _gib(mib: int) -> str:
 
 
 def _print_instances(rows: list[Any], prices: dict[str, str]) -> None:
+    from rich import box
     from rich.table import Table
 
     from deploy.cli._common import console
 
-    table = Table(title="SageMaker GPU instance types", caption=_price_caption(prices))
+    # A light box so every column fits an 80-column terminal or CI log: numbers are never cut to "13.1…".
+    table = Table(
+        title="SageMaker GPU instance types",
+        caption=_price_caption(prices),
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        padding=(0, 0),
+    )
     table.add_column("type", no_wrap=True, min_width=len("ml.p5en.48xlarge"))
     table.add_column("GPU", no_wrap=True)
     for header in ("GPUs", "GiB/GPU", "GiB all", "FP8", "vCPU", "host GiB", "$/h"):
-        table.add_column(header, justify="right")
+        table.add_column(header, justify="right", no_wrap=True)
     for row in rows:
         price = f"{row.price_per_hour:.3f}" if row.price_per_hour is not None else "n/a"
         table.add_row(

@@ -100,7 +100,9 @@ def status_cmd(
         if endpoint.metrics is not None:
             console().print(_metrics_line(endpoint.metrics))
         if endpoint.failure_reason:
-            console().print(f"[red]FailureReason:[/red] {endpoint.failure_reason}")
+            from rich.markup import escape
+
+            console().print(f"[red]FailureReason:[/red] {escape(endpoint.failure_reason)}", soft_wrap=True)
 
 
 def list_cmd(
@@ -205,21 +207,34 @@ def _confirm(count: int, yes: bool, as_json: bool) -> None:
 
 
 def _apply_all(plans: list[Any], as_json: bool) -> list[dict[str, Any]]:
-    """Apply every non-empty plan, concurrently; one summary row per spec (errors included, not raised)."""
+    """Apply every non-empty plan, concurrently; one summary row per spec (errors included, not raised).
+
+    Ctrl-C asks every apply to stop at its next safe point (before a step, or at a poll of a wait) instead of
+    letting the worker threads run the plans to the end; each stopped spec is a row with exit code 130.
+    """
     from concurrent.futures import ThreadPoolExecutor
 
     from deploy import api
 
+    stop = threading.Event()
+
     def run(result: Any, on_event: Any) -> dict[str, Any]:
         name = result.plan.endpoint_name
         try:
-            return api.apply(result, on_event=on_event, create_bucket=True).to_dict()
+            return api.apply(result, on_event=on_event, create_bucket=True, cancel=stop).to_dict()
         except Exception as exc:  # reported in the summary; the exit code reflects it
             return {"endpoint": name, "status": "error", "error": _error_dict(exc)}
 
     with _progress(as_json) as board, ThreadPoolExecutor(max_workers=max(1, len(plans))) as pool:
         printers = {p.plan.endpoint_name: _printer(p.plan.endpoint_name, as_json, board) for p in plans}
-        return list(pool.map(lambda result: run(result, printers[result.plan.endpoint_name]), plans))
+        futures = [pool.submit(run, p, printers[p.plan.endpoint_name]) for p in plans]
+        try:
+            return [future.result() for future in futures]
+        except KeyboardInterrupt:
+            stop.set()
+            if not as_json:
+                sys.stderr.write("interrupted: stopping at the next safe point; run the command again to finish\n")
+            return [future.result() for future in futures]
 
 
 def _error_dict(exc: Exception) -> dict[str, Any]:
@@ -268,6 +283,9 @@ def _printer(name: str, as_json: bool, board: Any) -> Any:
 
 
 def _event_printer(name: str, as_json: bool) -> Any:
+    """Plain progress lines (CI logs, pipes): one event per line, never wrapped, text never read as markup."""
+    from rich.markup import escape
+
     err = console(stderr=True)
 
     def show(event: dict[str, Any]) -> None:
@@ -276,11 +294,14 @@ def _event_printer(name: str, as_json: bool) -> Any:
             return
         with _print_lock:
             if event.get("event") == "wait":
-                err.print(f"  [dim]{name}[/dim] {event['status']} ({event['elapsed_s']:.0f}s)")
+                line = f"  [dim]{escape(name)}[/dim] {escape(str(event['status']))} ({event['elapsed_s']:.0f}s)"
             elif event.get("event") == "action" and event.get("phase") == "done":
-                err.print(f"  [dim]{name}[/dim] [green]done[/green] {event['type']} {event['resource']}")
+                line = f"  [dim]{escape(name)}[/dim] [green]done[/green] {event['type']} {escape(event['resource'])}"
             elif event.get("event") == "upload":
-                err.print(f"  [dim]{name}[/dim] uploaded {event['key']} ({event['bytes']} bytes)")
+                line = f"  [dim]{escape(name)}[/dim] uploaded {escape(event['key'])} ({event['bytes']} bytes)"
+            else:
+                return
+            err.print(line, soft_wrap=True)
 
     return show
 
@@ -304,15 +325,21 @@ def _show_plan(result: Any) -> None:
 
 
 def _show_summary(rows: list[dict[str, Any]]) -> None:
+    """One line per spec; errors with fix and hint. AWS messages and container log lines are printed verbatim:
+    not wrapped, and never read as rich markup (a log line like ``[rank0]: ...`` would vanish)."""
+    from rich.markup import escape
+
     out = console()
     for row in rows:
         if "error" in row:
-            out.print(f"[red]✗ {row['endpoint']}[/red]: {row['error'].get('message')}")
+            out.print(
+                f"[red]✗ {escape(row['endpoint'])}[/red]: {escape(str(row['error'].get('message')))}", soft_wrap=True
+            )
             for key in ("fix", "hint"):
                 if row["error"].get(key):
-                    out.print(f"  {key}: {row['error'][key]}")
+                    out.print(f"  {key}: {escape(str(row['error'][key]))}", soft_wrap=True)
         else:
-            out.print(f"[green]✓ {row['endpoint']}[/green]: {row['status']} ({len(row['actions'])} action(s))")
+            out.print(f"[green]✓ {escape(row['endpoint'])}[/green]: {row['status']} ({len(row['actions'])} action(s))")
 
 
 def _show_endpoints(endpoints: list[Any], title: str) -> None:

@@ -79,10 +79,18 @@ def invoke_cmd(
 
 
 def _print_stream(stream: Any, *, echo: bool) -> Any:
-    for text in stream:
-        if echo:
-            sys.stdout.write(text)
+    printed = False
+    try:
+        for text in stream:
+            if echo:
+                sys.stdout.write(text)
+                sys.stdout.flush()
+                printed = True
+    except BaseException:
+        if printed:  # end the partial answer's line, so the error does not run on from it
+            sys.stdout.write("\n")
             sys.stdout.flush()
+        raise
     if echo:
         sys.stdout.write("\n")
     return stream.result
@@ -99,9 +107,10 @@ def chat_cmd(
     """Interactive chat (streaming, keeps history). Type /reset to start over, /exit or Ctrl-D to leave."""
     from deploy.errors import LmiError
     from deploy.invoking.errors import EndpointNotFoundError
+    from deploy.invoking.requests import check_parameters
 
     endpoint = _endpoint(name, region, profile, local)
-    params = _params(param)
+    params = check_parameters(_params(param), schema="chat")  # a bad flag ends the session before it starts
     start = [{"role": "system", "content": system}] if system else []
     history = list(start)
     sys.stderr.write(f"chatting with {name}; /reset clears the history, /exit leaves\n")
@@ -200,19 +209,21 @@ def bench_cmd(
 
 
 def _print_report(report: Any, *, plot: str | None, as_json: bool) -> None:
+    from deploy.bench.report import error_lines, render_tables
     from deploy.bench.report import plot as draw
-    from deploy.bench.report import render_tables
     from deploy.cli._common import console, print_json
 
-    if plot:
-        draw(report, plot)
     if as_json:
         print_json(report)
-        return
-    for table in render_tables(report):
-        console().print(table)
-    if plot:
-        typer.echo(f"plot written to {plot}")
+    else:
+        for table in render_tables(report):
+            console().print(table)
+        for line in error_lines(report):
+            typer.echo(f"errors at {line}", err=True)
+    if plot:  # after the figures are out: a plot that cannot be written does not lose the run
+        draw(report, plot)
+        if not as_json:
+            typer.echo(f"plot written to {plot}")
 
 
 def _s(ms: float | None) -> float | None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from rich.console import Console, Group
 from rich.live import Live
+from rich.markup import escape
 from rich.spinner import Spinner
 from rich.text import Text
 
@@ -64,8 +65,8 @@ def board_printer(board: ProgressBoard, name: str) -> Any:
         if kind == "wait":
             board.waiting(name, str(event["status"]), float(event["elapsed_s"]))
         elif kind == "action" and event.get("phase") == "done":
-            board.finished(name, f"  [dim]{name}[/dim] [green]done[/green] {event['type']} {event['resource']}")
+            board.finished(name, f"  [dim]{name}[/dim] [green]done[/green] {event['type']} {escape(event['resource'])}")
         elif kind == "upload":
-            board.finished(name, f"  [dim]{name}[/dim] uploaded {event['key']} ({event['bytes']} bytes)")
+            board.finished(name, f"  [dim]{name}[/dim] uploaded {escape(event['key'])} ({event['bytes']} bytes)")
 
     return show

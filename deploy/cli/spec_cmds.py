@@ -5,6 +5,8 @@ Only typer is imported here; the library is imported inside each command so `lmi
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -97,14 +99,32 @@ def write_render(out_dir: Path, resolved: Any, rendered: Any) -> list[Path]:
     scaling = scaling_requests(resolved, endpoint_name=name)
     if scaling is not None:
         files["scaling.json"] = scaling.to_dict()
-    out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for filename, content in files.items():
-        path = out_dir / filename
-        text = content if isinstance(content, str) else json.dumps(content, indent=2) + "\n"
-        path.write_text(text, encoding="utf-8")
-        written.append(path)
+    with _output_errors("--out", out_dir):
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for filename, content in files.items():
+            path = out_dir / filename
+            text = content if isinstance(content, str) else json.dumps(content, indent=2) + "\n"
+            path.write_text(text, encoding="utf-8")
+            written.append(path)
     return written
+
+
+@contextmanager
+def _output_errors(flag: str, path: Path) -> Iterator[None]:
+    """A path that cannot be written (a file where a directory is wanted, no permission) is a usage error."""
+    from deploy.errors import UsageError
+
+    try:
+        yield
+    except OSError as exc:
+        where = exc.filename if exc.filename is not None else path
+        raise UsageError(
+            f"cannot write {where}: {exc.strerror or exc}",
+            field=flag,
+            value=str(path),
+            fix=f"pass a {flag} path you can write to",
+        ) from None
 
 
 def schema(
@@ -117,7 +137,8 @@ def schema(
     if out is None:
         typer.echo(text, nl=False)
     else:
-        out.write_text(text, encoding="utf-8")
+        with _output_errors("--out", out):
+            out.write_text(text, encoding="utf-8")
         typer.echo(f"wrote {out}", err=True)
 
 

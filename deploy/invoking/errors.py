@@ -9,6 +9,7 @@ Pure: no boto3, so the same rules serve the gateway, the stream parser and the t
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from deploy.errors import InvokeError
@@ -129,6 +130,11 @@ ENDPOINT_NOT_FOUND = Rule(
     EndpointNotFoundError, "not found", "endpoint",
     "check the name and region (`lmi status`), or deploy it first (`lmi apply SPEC`)",
 )  # fmt: skip
+ASYNC_MISMATCH = Rule(
+    InvokeError, "the call does not match how the endpoint is configured", "endpoint",
+    "submit() needs an endpoint deployed with `async_inference:` in its spec; generate/chat/stream and "
+    "`lmi invoke` need a real-time endpoint (no async_inference)",
+)  # fmt: skip
 CALL_FAILED = Rule(InvokeError, "the call failed", "endpoint", "retry; check the endpoint status with `lmi status`")
 
 
@@ -159,10 +165,40 @@ def classify_container_error(status: int | None, message: str, *, endpoint: str)
     )
 
 
+def container_text(message: str) -> str:
+    """The useful part of an LMI error body (``{"code":…,"message":…,"error":…}``), else the text itself."""
+    try:
+        data = json.loads(message)
+    except ValueError:
+        return message
+    if isinstance(data, dict):
+        parts = [str(data[k]) for k in ("message", "error", "detail") if data.get(k)]
+        return ": ".join(parts) or message
+    return message
+
+
+def classify_failure_body(body: bytes, *, endpoint: str) -> InvokeError:
+    """The typed error for the failure object of an async request (the container's error body)."""
+    text = body.decode("utf-8", "replace")
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    code = data.get("code") if isinstance(data, dict) else None
+    status = code if isinstance(code, int) and not isinstance(code, bool) else None
+    return classify_container_error(status, container_text(text), endpoint=endpoint)
+
+
 def classify_runtime_error(code: str, message: str, *, endpoint: str, status: int | None = None) -> InvokeError:
     """The typed error for a SageMaker runtime error code other than ``ModelError``."""
-    not_found = code in {"ValidationError", "ValidationException"} and "not found" in message.lower()
-    rule = ENDPOINT_NOT_FOUND if not_found else RUNTIME_RULES.get(code, CALL_FAILED)
+    validation = code in {"ValidationError", "ValidationException"}
+    lowered = message.lower()
+    if validation and "not found" in lowered:
+        rule = ENDPOINT_NOT_FOUND
+    elif validation and "asynchronous" in lowered:
+        rule = ASYNC_MISMATCH
+    else:
+        rule = RUNTIME_RULES.get(code, CALL_FAILED)
     value = code if rule.field in {"concurrency", "stream"} else endpoint
     return rule.cls(
         f"endpoint {endpoint!r}: {rule.what} ({code}): {message}",
@@ -173,12 +209,29 @@ def classify_runtime_error(code: str, message: str, *, endpoint: str, status: in
     )
 
 
-def timeout_error(endpoint: str, seconds: float) -> InvokeTimeoutError:
-    """The error for a read that took longer than ``seconds``."""
+def timeout_error(endpoint: str, seconds: float, *, stream: bool = False) -> InvokeTimeoutError:
+    """The error for a read that took longer than ``seconds`` (``stream``: a stream that stopped sending)."""
+    if stream:
+        return InvokeTimeoutError(
+            f"endpoint {endpoint!r}: the response stream sent nothing for {seconds:g} s",
+            field="timeout",
+            value=seconds,
+            fix="raise the read timeout (Endpoint(read_timeout_s=...)), lower the load, or read the container log",
+        )
     return InvokeTimeoutError(
         f"endpoint {endpoint!r}: no response within {seconds:g} s",
         field="timeout",
         value=seconds,
         fix="use --stream (no 60 s limit on the first byte after it starts), ask for fewer tokens, "
         "or submit the request asynchronously",
+    )
+
+
+def stream_broken(endpoint: str, cause: object) -> StreamError:
+    """The error for a response stream whose connection closed before the stream ended."""
+    return StreamError(
+        f"endpoint {endpoint!r}: the connection closed in the middle of the response stream: {cause}",
+        field="stream",
+        value=endpoint,
+        fix="retry; if it repeats, check the network path to the endpoint and the container log in CloudWatch",
     )

@@ -8,6 +8,7 @@ nothing and says nothing; we refuse it here and list the accepted names instead.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -72,16 +73,28 @@ def check_parameters(params: Mapping[str, Any], *, schema: str) -> dict[str, Any
 
 
 def _check_value(name: str, value: Any) -> None:
+    if not _finite(value):  # json.dumps would write NaN/Infinity, which is not JSON
+        raise UsageError(f"{name} must be a finite number", field=name, value=value, fix=f"e.g. {name}=0.5")
     if name in POSITIVE_INTS and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
         raise UsageError(f"{name} must be a positive integer", field=name, value=value, fix=f"e.g. {name}=128")
     if name in NON_NEGATIVE_FLOATS and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0):
         raise UsageError(f"{name} must be a number >= 0", field=name, value=value, fix=f"e.g. {name}=0.7")
-    if name == "top_p" and (not isinstance(value, (int, float)) or not 0 < value <= 1):
+    if name == "top_p" and (isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1):
         raise UsageError("top_p must be in (0, 1]", field=name, value=value, fix="e.g. top_p=0.9")
     if name == "stop" and not _is_str_or_str_list(value):
         raise UsageError(
             "stop must be a string or a list of strings", field=name, value=value, fix='e.g. stop=["\\n\\n"]'
         )
+
+
+def _finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, (list, tuple)):
+        return all(_finite(v) for v in value)
+    if isinstance(value, Mapping):
+        return all(_finite(v) for v in value.values())
+    return True
 
 
 def _is_str_or_str_list(value: Any) -> bool:
@@ -151,8 +164,12 @@ def parse_param(text: str) -> tuple[str, Any]:
             value=text,
             fix="e.g. --param max_new_tokens=64 --param temperature=0.2",
         )
-    try:
-        value: Any = json.loads(raw)
+    try:  # NaN/Infinity are not JSON: "-p stop=NaN" is the text NaN
+        value: Any = json.loads(raw, parse_constant=_not_json)
     except ValueError:
         value = raw
     return name.strip(), value
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")

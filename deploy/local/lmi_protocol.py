@@ -239,17 +239,32 @@ def generate(request: GenerationRequest) -> Generation:
 
 
 def _apply_stop(texts: list[str], stops: tuple[str, ...]) -> tuple[list[str], bool]:
-    """Cut the output before the first stop string (vLLM's default: the stop string is not returned)."""
+    """Cut the output before the first stop string (vLLM's default: the stop string is not returned).
+
+    As vLLM does, the check runs after each token, stop strings in the order given, and a stop string may
+    span several tokens: everything from its first character on is dropped, including the start of an
+    earlier token.
+    """
     text = ""
     for index, piece in enumerate(texts):
         text += piece
         for stop in stops:
-            at = text.find(stop)
-            if stop and at != -1:
-                kept = text[:at]
-                consumed = len(text) - len(piece)
-                head = texts[:index]
-                if at > consumed:
-                    head.append(kept[consumed:])
-                return head, True
+            at = text.find(stop) if stop else -1
+            if at != -1:
+                # the token that completed the stop string is still generated: an empty one when nothing is left
+                return _keep_chars(texts[: index + 1], at) or [""], True
     return texts, False
+
+
+def _keep_chars(texts: list[str], length: int) -> list[str]:
+    """The leading pieces of ``texts`` that hold the first ``length`` characters (the last one cut)."""
+    kept: list[str] = []
+    used = 0
+    for piece in texts:
+        if used + len(piece) > length:
+            if length > used:
+                kept.append(piece[: length - used])
+            break
+        kept.append(piece)
+        used += len(piece)
+    return kept

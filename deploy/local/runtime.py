@@ -4,7 +4,8 @@ Rule: the runtime answers as SageMaker does around an LMI v15 container: a missi
 ``ValidationError: Endpoint X of account Y not found.``; a container error is ``ModelError`` (HTTP 424) carrying
 the container's status in ``OriginalStatusCode`` and body in ``OriginalMessage``; streams are event-stream
 ``PayloadPart`` events cut at arbitrary byte boundaries. Each answer carries the custom attribute
-``x-lmi-emulated=true`` and text starting with ``[emulated]``. Every invocation emits AWS/SageMaker metrics.
+``x-lmi-emulated=true`` and text starting with ``[emulated]``. Every invocation emits AWS/SageMaker metrics. An
+asynchronous endpoint answers only InvokeEndpointAsync, a real-time one only the other two.
 """
 
 from __future__ import annotations
@@ -122,6 +123,7 @@ def emit_metrics(invocation: Invocation, latency_s: float, status: int) -> None:
 
 
 def invoke(invocation: Invocation, timing: Timing) -> Response:
+    require_real_time(invocation)
     started = time.monotonic()
     try:
         request, generation = _prepare(invocation)
@@ -136,6 +138,7 @@ def invoke(invocation: Invocation, timing: Timing) -> Response:
 
 
 def invoke_stream(invocation: Invocation, timing: Timing, stream_fault: ApiError | None = None) -> Response:
+    require_real_time(invocation)
     started = time.monotonic()
     try:
         request, generation = _prepare(invocation)
@@ -210,11 +213,25 @@ def invoke_async(invocation: Invocation, timing: Timing, request: Request) -> Re
     return Response(json.dumps({"InferenceId": inference_id}), status=202, headers=headers)
 
 
-def _async_config(invocation: Invocation) -> dict[str, Any]:
+def _endpoint_async_config(invocation: Invocation) -> dict[str, Any]:
     backend = backends.sagemaker(invocation.region)
     endpoint = backend.endpoints.get(invocation.endpoint)
     config = backend.describe_endpoint_config(endpoint.endpoint_config_name) if endpoint else {}
-    async_config = config.get("AsyncInferenceConfig") or {}
+    return dict(config.get("AsyncInferenceConfig") or {})
+
+
+def require_real_time(invocation: Invocation) -> None:
+    """SageMaker refuses InvokeEndpoint(WithResponseStream) on an asynchronous endpoint with a ValidationError."""
+    if _endpoint_async_config(invocation):
+        raise ApiError(
+            "ValidationError",
+            f"Endpoint {invocation.endpoint} is configured for asynchronous inference; "
+            "send requests with InvokeEndpointAsync.",
+        )
+
+
+def _async_config(invocation: Invocation) -> dict[str, Any]:
+    async_config = _endpoint_async_config(invocation)
     if not async_config.get("OutputConfig", {}).get("S3OutputPath"):
         raise ApiError(
             "ValidationError",

@@ -124,7 +124,9 @@ def _unknown(ref: str) -> SpecError:
         f"model {ref!r} is not in the bundled library and is not a local path",
         field="model.id",
         value=ref,
-        fix=f"{hint}or pass the model's config.json (model.config / --config)",
+        fix=f"{hint}or pass the model's config.json (model.config / --config)"
+        if hint
+        else ("pass the model's config.json (model.config / --config), or a local model directory"),
     )
 
 
@@ -143,6 +145,13 @@ def load_shape(ref: str, *, config_path: str | Path | None = None) -> ModelShape
         data = _read_json(found, "library file")
         canonical = found.stem.replace("--", "/", 1)
         return _from_config(data, canonical, f"the bundled library ({found.name})")
+    if ref.startswith(("./", "../", "/", "~")):
+        raise SpecError(
+            f"local model {str(path)!r} does not exist (expected a model directory or a config.json)",
+            field="model.id",
+            value=ref,
+            fix="check the path (relative paths in a spec are relative to the spec file)",
+        )
     if ref.startswith("s3://"):
         raise SpecError(
             f"model {ref}: the shape of an S3 model needs its config.json",

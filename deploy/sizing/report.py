@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from rich import box
 from rich.table import Table
 from rich.text import Text
 
@@ -123,7 +124,7 @@ def _add_list(table: Table, label: str, items: Sequence[str]) -> None:
 
 def recommendations_table(model_id: str, recs: Sequence[Recommendation], concurrency: int | None) -> Table:
     title = f"Instance types for {model_id}" + (f" at {concurrency} concurrent requests" if concurrency else "")
-    table = Table(title=title, title_justify="left")
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 0))
     for name, justify in (
         ("#", "right"),
         ("instance", "left"),
@@ -135,7 +136,8 @@ def recommendations_table(model_id: str, recs: Sequence[Recommendation], concurr
         ("headroom", "right"),
         ("$/h", "right"),
     ):
-        table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+        # Only the GPU column wraps; nothing is cut, and the table fits an 80-column terminal or CI log.
+        table.add_column(name, justify=justify, no_wrap=name != "GPUs", min_width=4)  # type: ignore[arg-type]
     for rank, rec in enumerate(recs, 1):
         price = f"{rec.price_per_hour:.2f}" if rec.price_per_hour is not None else "-"
         table.add_row(

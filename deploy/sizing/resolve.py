@@ -46,7 +46,7 @@ class Resolution:
 
 def _tp_candidates(shape: ModelShape, hardware: Hardware, explicit: int | None) -> list[int]:
     if explicit is not None:
-        shape.check_tp(explicit)
+        shape.check_tp(explicit, gpu_count=hardware.gpu_count)
         if explicit > hardware.gpu_count:
             raise SpecError(
                 f"tensor_parallel_degree={explicit}: {hardware.label} has {hardware.gpu_count} GPU(s)",

@@ -58,7 +58,16 @@ def read_header(path: Path) -> dict[str, Any]:
                 value=str(path),
                 fix="re-download the checkpoint",
             )
-        header = json.loads(handle.read(length))
+        raw = handle.read(length)
+    try:
+        header = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SpecError(
+            f"{path}: safetensors header is not valid JSON ({exc})",
+            field="model.id",
+            value=str(path),
+            fix="re-download the checkpoint",
+        ) from None
     if not isinstance(header, dict):
         raise SpecError(
             f"{path}: safetensors header is not a JSON object",
@@ -85,7 +94,18 @@ def directory_weight_bytes(directory: Path) -> int | None:
     files = sorted(directory.glob("*.safetensors"))
     if not files:
         return None
-    return sum(tensor_bytes(read_header(f)) for f in files)
+    total = 0
+    for file in files:
+        try:
+            total += tensor_bytes(read_header(file))
+        except (TypeError, ValueError) as exc:  # a shape that is not a list of integers
+            raise SpecError(
+                f"{file}: safetensors header has a malformed tensor entry ({exc})",
+                field="model.id",
+                value=str(file),
+                fix="re-download the checkpoint",
+            ) from None
+    return total
 
 
 def parameter_count_bytes(counts: Mapping[str, Any]) -> int:

@@ -122,10 +122,14 @@ class ModelShape:
         """Every tp in 1..limit that vLLM accepts for this model."""
         return [tp for tp in range(1, limit + 1) if self.tp_problem(tp) is None]
 
-    def check_tp(self, tp: int, *, field_name: str = "tensor_parallel_degree") -> None:
+    def check_tp(self, tp: int, *, field_name: str = "tensor_parallel_degree", gpu_count: int | None = None) -> None:
+        """Refuse a degree vLLM would refuse; the fix lists the valid degrees (those that divide ``gpu_count``)."""
         problem = self.tp_problem(tp)
         if problem:
-            valid = ", ".join(str(t) for t in self.valid_tp_degrees(max(8, tp)))
+            degrees = self.valid_tp_degrees(gpu_count or max(8, tp))
+            if gpu_count:
+                degrees = [t for t in degrees if gpu_count % t == 0]
+            valid = ", ".join(str(t) for t in degrees)
             raise SpecError(
                 f"{field_name}={tp}: {problem} for {self.model_id}",
                 field=field_name,

@@ -149,7 +149,7 @@ def _to_estimate(shape: ModelShape, hardware: Hardware, budget: Budget) -> Estim
 def estimate(shape: ModelShape, hardware: Hardware, params: EngineParams, *, with_fixes: bool = True) -> Estimate:
     """Budget, KV capacity and verdict for one configuration; fixes are added when it does not fit."""
     tp = params.tensor_parallel_degree
-    shape.check_tp(tp)
+    shape.check_tp(tp, gpu_count=hardware.gpu_count)
     if tp > hardware.gpu_count:
         from deploy.errors import SpecError
 

@@ -171,3 +171,39 @@ def test_terminal_asks_and_no_changes_nothing(
     assert code == 1 and asked == ["Apply 8 action(s)?"] and "aborted" in err
     code, out, _ = lmi(capsys, "list", "--json")
     assert json.loads(out)["endpoints"] == []
+
+
+@pytest.mark.usefixtures("emulated")
+def test_name_commands_take_the_region_from_aws_region(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """AWS_REGION (what the AWS CLI and the other SDKs read, and what the error's fix says) is enough."""
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    code, out, err = lmi(capsys, "list", "--json")
+    assert code == 2 and json_lines(out)[-1]["field"] == "--region"
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    code, out, err = lmi(capsys, "list", "--json")
+    assert code == 0, out + err
+    assert json.loads(out)["endpoints"] == []
+
+
+@pytest.mark.usefixtures("emulated")
+def test_plain_output_keeps_lines_whole_and_log_text_verbatim(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Off a terminal (80 columns): events and errors are one line each, and `[...]` in logs is not rich markup."""
+    monkeypatch.setenv("COLUMNS", "80")
+    small_config = tmp_path / "config.json"  # sizes as 0.5B offline; the emulated container loads 72B and fails
+    small_config.write_text((REPO / "deploy/sizing/library/Qwen--Qwen2.5-0.5B-Instruct.json").read_text())
+    spec = write_spec(
+        tmp_path,
+        "cli-plain-output-with-a-long-name",
+        model={"id": "Qwen/Qwen2.5-72B-Instruct", "config": str(small_config)},
+    )
+    code, out, err = lmi(capsys, "deploy", str(spec), "--yes")
+    assert code == 1
+    prefix = "  cli-plain-output-with-a-long-name uploaded lmi-deploy/cli-plain-output-with-a-long-name/properties-"
+    assert any(line.startswith(prefix) and line.endswith(" bytes)") for line in err.splitlines())
+    assert all(line.startswith("  cli-plain-output-with-a-long-name ") for line in err.splitlines())
+    assert "did not pass the ping health check. Please check CloudWatch logs for this endpoint." in out
+    assert "  [emulated by lmi-deploy: no container runs and no GPU is used]" in out.splitlines()

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy.bench.stub import StubReply, StubRuntime
+from deploy.bench.stub import StubReply, StubRuntime, lmi_token_lines
 from deploy.cli import main
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -97,6 +97,31 @@ def test_chat_keeps_history_resets_and_exits(stub: StubRuntime, capsys: pytest.C
     assert sent[1][2] == {"role": "assistant", "content": " tok0 tok1"}
 
 
+def test_chat_with_a_bad_parameter_exits_2_before_reading_input(
+    stub: StubRuntime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = len(stub.requests)
+    code, _, err = _run(["chat", "qwen", "-p", "max_new_tokens=2"], capsys, stdin="first\nsecond\n")
+    assert code == 2 and "use max_tokens=2" in err and "you>" not in err
+    assert len(stub.requests) == before
+
+
+def test_a_stream_that_fails_midway_ends_its_line_and_chat_goes_on(
+    stub: StubRuntime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    previous = stub.responder
+    stub.responder = lambda path, request: StubReply(
+        parts=lmi_token_lines(2)[:1], stream_failure=("ModelStreamError", "engine died")
+    )
+    try:
+        code, out, err = _run(["invoke", "qwen", "--prompt", "Hi", "--stream"], capsys)
+        chat_code, chat_out, chat_err = _run(["chat", "qwen"], capsys, stdin="one\ntwo\n")
+    finally:
+        stub.responder = previous
+    assert (code, out) == (1, " tok0\n") and "engine died" in err
+    assert (chat_code, chat_out) == (0, " tok0\n tok0\n") and chat_err.count("engine died") == 2
+
+
 def test_bench_json_reports_every_level(capsys: pytest.CaptureFixture[str]) -> None:
     args = ["bench", "qwen", "--concurrency", "1,2", "--requests", "4", "--output-tokens", "4",
             "--instance-type", "ml.g6e.xlarge", "--instance-count", "2", "--slo-ttft-ms", "1000", "--json"]  # fmt: skip
@@ -112,9 +137,57 @@ def test_bench_table_and_rate_mode(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0 and "50/s" in out and "TTFT" in out
 
 
+def test_bench_plot_into_a_missing_directory_fails_before_the_run(
+    stub: StubRuntime, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    before = len(stub.requests)
+    target = str(tmp_path / "missing" / "bench.png")
+    code, out, _ = _run(["bench", "qwen", "--concurrency", "1", "--requests", "2", "--plot", target, "--json"], capsys)
+    assert code == 2 and json.loads(out)["field"] == "--plot"
+    assert len(stub.requests) == before
+
+
+def test_bench_says_why_requests_failed(stub: StubRuntime, capsys: pytest.CaptureFixture[str]) -> None:
+    """The warm-up asks for at most 8 tokens; a level asking for more than the model allows fails every request."""
+    too_long = json.dumps({"Message": "x", "OriginalStatusCode": 424,
+                           "OriginalMessage": "This model's maximum context length is 16 tokens."})  # fmt: skip
+    previous = stub.responder
+
+    def responder(path: str, request: dict[str, object]) -> StubReply:
+        params = request.get("parameters") or {}
+        if isinstance(params, dict) and params.get("max_new_tokens", 0) > 8:
+            return StubReply(status=424, body=too_long.encode(), error_type="ModelError")
+        return previous(path, request)
+
+    stub.responder = responder
+    try:
+        code, out, err = _run(
+            ["bench", "qwen", "--concurrency", "1", "--requests", "2", "--output-tokens", "32"], capsys
+        )
+        _, json_out, _ = _run(
+            ["bench", "qwen", "--concurrency", "1", "--requests", "2", "--output-tokens", "32", "--json"], capsys
+        )
+    finally:
+        stub.responder = previous
+    assert code == 0 and "100.0%" in out
+    assert "errors at 1: 2 x prompt_too_long: endpoint 'qwen': the prompt is too long" in err
+    level = json.loads(json_out)["levels"][0]
+    assert (
+        level["errors"] == {"prompt_too_long": 2}
+        and "maximum context length" in level["error_examples"]["prompt_too_long"]
+    )
+
+
 def test_bench_rejects_bad_levels(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _run(["bench", "qwen", "--concurrency", "1,x", "--json"], capsys)
     assert code == 2 and json.loads(out)["field"] == "--concurrency"
+
+
+def test_bench_rejects_a_zero_instance_count_instead_of_pricing_one(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["bench", "qwen", "--concurrency", "1", "--requests", "2", "--instance-type", "ml.g6e.xlarge",
+            "--instance-count", "0", "--json"]  # fmt: skip
+    code, out, _ = _run(args, capsys)
+    assert code == 2 and json.loads(out)["field"] == "--instance-count"
 
 
 def test_local_invoke_of_a_missing_endpoint_in_a_real_process() -> None:

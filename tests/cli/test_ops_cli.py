@@ -306,3 +306,15 @@ def test_lmi_init_ci_github_writes_the_workflow(tmp_path: Path, monkeypatch: pyt
     workflow = yaml.safe_load((tmp_path / target).read_text(encoding="utf-8"))
     assert workflow["env"]["SPEC_GLOB"] == "specs/*.yaml"
     assert workflow["env"]["AWS_REGION"] == "us-west-2"
+
+
+def test_logs_without_a_region_is_a_usage_error_not_a_traceback(
+    aws: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    code, out = run_main(["logs", ENDPOINT, "--json"], monkeypatch, capsys)
+    assert code == 2 and json.loads(out)["field"] == "--region"
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    seed_logs({"AllTraffic/i-01": ["ready"]})
+    code, out = run_main(["logs", ENDPOINT, "--json"], monkeypatch, capsys)
+    assert code == 0 and [line["message"] for line in json.loads(out)["lines"]] == ["ready"]

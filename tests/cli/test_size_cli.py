@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from deploy.cli import build_app
@@ -117,3 +118,46 @@ def test_usage_errors_exit_2_as_json_without_traceback() -> None:
         timeout=60,
     )
     assert unknown.returncode == 2 and "did you mean" in unknown.stderr and "Traceback" not in unknown.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("size", str(CONFIG), "--gpu-memory-mib", "0"),
+        ("size", str(CONFIG), "--gpu-memory-mib", "24576", "--gpus", "0"),
+        ("size", str(CONFIG), "--instance", "ml.g6e.2xlarge", "--gpu-memory-utilization", "1.5"),
+        ("size", str(CONFIG), "--instance", "ml.g6e.2xlarge", "--max-model-len", "0"),
+        ("size", str(CONFIG), "--instance", "ml.g6e.2xlarge", "--tp", "0"),
+        ("size", str(CONFIG), "--instance", "ml.g6e.2xlarge", "--max-rolling-batch-size", "-1"),
+        ("size", str(CONFIG), "--instance", "ml.g6e.2xlarge", "--max-num-batched-tokens", "0"),
+        ("recommend", str(CONFIG), "--concurrency", "0"),
+        ("recommend", str(CONFIG), "--max-model-len", "-5"),
+    ],
+)
+def test_out_of_range_numbers_are_usage_errors(args: tuple[str, ...]) -> None:
+    # These used to be sized as given: 0 GiB GPUs, 150 % utilization, negative concurrency in the table.
+    result = invoke(*args)
+    assert result.exit_code == 2
+    assert "Invalid value for '--" in result.output
+
+
+def test_recommend_table_fits_80_columns_without_cutting_values() -> None:
+    # At 80 columns (a CI log) the rank, tp and price columns used to be squeezed to nothing or "1…".
+    import io
+
+    from rich.console import Console
+
+    from deploy.sizing import load_shape
+    from deploy.sizing import recommend as rank
+    from deploy.sizing.report import recommendations_table
+
+    recs = rank(load_shape(str(CONFIG)), max_model_len=8192, concurrency=64)
+    out = io.StringIO()
+    Console(file=out, width=80, highlight=False).print(recommendations_table("m", recs, 64))
+    text = out.getvalue()
+    assert "…" not in text and max(len(line) for line in text.splitlines()) <= 80
+    for rec in recs:
+        row = next(line for line in text.splitlines() if f" {rec.instance_type} " in line)
+        price = f"{rec.price_per_hour:.2f}" if rec.price_per_hour is not None else "-"
+        assert row.split()[0] == str(recs.index(rec) + 1) and row.rstrip().endswith(price)
+        assert f" {rec.tensor_parallel_degree} " in row and f"{rec.kv_cache_tokens:,}" in row

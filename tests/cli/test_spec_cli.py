@@ -117,3 +117,27 @@ def test_init_ci_github_writes_a_workflow(
     code, _, err = run(capsys, "init", "specs/other.yaml", "--ci", "gitlab")
     assert code == 2 and "--ci github" in err
     assert not (tmp_path / "specs" / "other.yaml").exists()
+
+
+def test_render_out_onto_a_file_is_a_usage_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    # It used to end in a FileExistsError traceback with exit code 1.
+    spec = write_spec(tmp_path, "model: {id: org/unknown-model}\n")
+    blocker = tmp_path / "taken"
+    blocker.write_text("")
+    code, out, _ = run(capsys, "render", str(spec), "--out", str(blocker), "--json")
+    payload = json.loads(out)
+    assert code == 2 and payload["error"] == "usage_error" and payload["field"] == "--out"
+
+
+def test_schema_out_into_a_missing_directory_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, _, err = run(capsys, "schema", "--out", str(tmp_path / "missing" / "s.json"))
+    assert code == 2 and "cannot write" in err and "Traceback" not in err
+
+
+def test_non_utf8_spec_is_a_spec_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    spec = tmp_path / "latin1.yaml"
+    spec.write_bytes(b"name: caf\xe9\n")
+    code, out, _ = run(capsys, "validate", str(spec), "--json")
+    assert code == 2 and json.loads(out)["error"] == "spec_error"

@@ -62,6 +62,24 @@ def test_generation_honours_max_tokens_and_streams_valid_json_lines(prompt, max_
     assert all(json.loads(line) for line in lines if line)
 
 
+@given(start=st.integers(0, 200), length=st.integers(1, 12), kind=st.sampled_from(["lmi", "chat"]))
+@settings(max_examples=80, deadline=None)
+def test_stop_strings_cut_before_their_first_character_even_across_tokens(start, length, kind):
+    """vLLM drops everything from the stop string's first character on, also when it spans several tokens."""
+
+    def body(stop):
+        if kind == "lmi":
+            return {"inputs": "stop across tokens", "parameters": {"max_new_tokens": 40, "stop": stop}}
+        return {"messages": [{"role": "user", "content": "stop across tokens"}], "max_tokens": 40, "stop": stop}
+
+    full = generate(parse_request(json.dumps(body([])).encode(), max_model_len=4096)).text
+    start = start % len(full)
+    stop = full[start : start + length]
+    cut = generate(parse_request(json.dumps(body([stop])).encode(), max_model_len=4096))
+    assert cut.text == full[: full.index(stop)]
+    assert cut.finish_reason == "stop" and len(cut.tokens) >= 1
+
+
 def test_schema_detection_rejects_unknown_bodies():
     with pytest.raises(ContainerError) as exc:
         parse_request(b'{"text": "hi"}', max_model_len=100)

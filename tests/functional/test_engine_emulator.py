@@ -66,6 +66,34 @@ def test_spec_create_noop_update_destroy(lmi_emulator: Any, tmp_path: Path) -> N
     assert objects(ctx, "sagemaker-us-east-1-123456789012") == []
 
 
+@pytest.mark.parametrize("model_dir", [False, True], ids=["hub-model", "local-model-dir"])
+def test_scaling_or_tags_change_leaves_the_gpu_fleet_alone(lmi_emulator: Any, tmp_path: Path, model_dir: bool) -> None:
+    """Settings the container never reads (scaling bounds, tags) must not create a model or update the endpoint."""
+    ctx = lmi_emulator.context()
+    ctx.client("s3").create_bucket(Bucket="fleet-bucket")
+    extra: dict[str, Any] = {"artifacts": {"bucket": "fleet-bucket"}}
+    if model_dir:
+        weights = tmp_path / "weights"
+        weights.mkdir()
+        shutil.copy(REPO / "tests/fixtures/configs/qwen2.5-7b-instruct.json", weights / "config.json")
+        extra["model"] = {"id": str(weights)}
+    assert api.apply(spec_file(tmp_path, **extra), context=ctx, **WAIT).status == "InService"
+
+    changed = spec_file(
+        tmp_path,
+        **extra,
+        scaling={"min": 1, "max": 3, "metric": "invocations_per_instance", "target": 10},
+        tags={"team": "ml-platform", "cost-center": "42"},
+    )
+    steps = [a.type for a in api.plan(changed, context=ctx).actions]
+    assert steps == ["TagEndpoint", "RegisterScalableTarget"]
+    counter = count_calls(ctx)
+    api.apply(changed, context=ctx, **WAIT)
+    assert sorted(counter.mutating) == ["AddTags", "RegisterScalableTarget"]
+    assert api.plan(changed, context=ctx).is_empty
+    assert api.status("qwen25-7b", context=ctx).scaling == (1, 3)
+
+
 def test_failed_create_shows_reason_and_container_log_hint(lmi_emulator: Any) -> None:
     ctx = lmi_emulator.context()
     too_small = make_desired("emu-fail", instance_type="ml.g4dn.xlarge")  # 7B bf16 weights > one T4
@@ -73,6 +101,29 @@ def test_failed_create_shows_reason_and_container_log_hint(lmi_emulator: Any) ->
         Applier(ctx, waiter=FAST_WAITER).run(plan(too_small, observe(ctx, "emu-fail", too_small)))
     assert "is Failed" in info.value.message and info.value.hint
     assert "KV cache" in info.value.hint and "container log lines" in info.value.hint
+
+
+def test_failed_update_is_explained_by_the_new_fleet_logs_only(lmi_emulator: Any, tmp_path: Path) -> None:
+    """A rolled-back update: the hint shows the new containers' error, not the start-up of the fleet still serving."""
+    ctx = lmi_emulator.context()
+    ctx.client("s3").create_bucket(Bucket="rollback-bucket")
+    good = spec_file(tmp_path, artifacts={"bucket": "rollback-bucket"})
+    assert api.apply(good, context=ctx, **WAIT).status == "InService"
+    small_config = tmp_path / "config.json"  # sizes as 0.5B offline; the container loads the real 72B and dies
+    shutil.copy(REPO / "deploy/sizing/library/Qwen--Qwen2.5-0.5B-Instruct.json", small_config)
+    bad = spec_file(
+        tmp_path,
+        artifacts={"bucket": "rollback-bucket"},
+        model={"id": "Qwen/Qwen2.5-72B-Instruct", "config": str(small_config)},
+    )
+    with pytest.raises(DeployError) as info:
+        api.apply(bad, context=ctx, **WAIT)
+    error = info.value
+    assert "rolled back" in error.message and "is still serving" in error.message
+    assert error.hint is not None and not error.hint.startswith("hint:")
+    assert "Qwen2.5-72B-Instruct" in error.hint and "CUDA out of memory" in error.hint
+    assert "Qwen/Qwen2.5-7B-Instruct" not in error.hint  # the serving fleet's start-up lines are not the cause
+    assert api.status("qwen25-7b", context=ctx).status == "InService"
 
 
 def test_local_model_directory_uploads_once(lmi_emulator: Any, tmp_path: Path) -> None:

@@ -92,6 +92,39 @@ def test_submit_waits_for_the_async_output(emulator: Any) -> None:
     assert result.text and job.output_location.startswith("s3://async-out/results/")
 
 
+def test_a_failed_async_request_is_a_typed_error_with_the_containers_status(emulator: Any) -> None:
+    ctx = emulator.context()
+    ctx.client("s3").create_bucket(Bucket="async-fail")
+    _deploy(ctx, "qwen-async-fail", async_output="s3://async-fail/results/")
+    endpoint = Endpoint("qwen-async-fail", context=ctx)
+    with pytest.raises(PromptTooLongError) as info:
+        endpoint.submit("word " * 5000, max_new_tokens=4).wait(timeout_s=10, poll_s=0.02)
+    assert info.value.status == 424 and "(HTTP 424): invoke handler failure: This model's" in info.value.message
+    with pytest.raises(PromptTooLongError) as info:
+        endpoint.submit([{"role": "user", "content": "word " * 5000}], max_tokens=4).wait(timeout_s=10, poll_s=0.02)
+    assert info.value.status == 400 and '"object"' not in info.value.message
+
+
+def test_real_time_calls_to_an_async_endpoint_say_what_to_change(emulator: Any) -> None:
+    """SageMaker answers InvokeEndpoint(WithResponseStream) on an async endpoint with a ValidationError."""
+    ctx = emulator.context()
+    ctx.client("s3").create_bucket(Bucket="async-only")
+    _deploy(ctx, "qwen-async-only", async_output="s3://async-only/results/")
+    endpoint = Endpoint("qwen-async-only", context=ctx, max_attempts=1)
+    for call in (lambda: endpoint.generate("Hi"), lambda: list(endpoint.chat_stream("Hi", max_tokens=2))):
+        with pytest.raises(InvokeError) as info:
+            call()
+        assert "asynchronous" in info.value.message and "submit()" in (info.value.fix or "")
+    assert endpoint.submit("Hi", max_new_tokens=2).wait(timeout_s=10, poll_s=0.02).text
+
+
+def test_submit_to_a_real_time_endpoint_says_what_to_change(emulator: Any, endpoint: Endpoint) -> None:
+    emulator.context().client("s3").create_bucket(Bucket="real-time-in")
+    with pytest.raises(InvokeError) as info:
+        endpoint.submit("Hello", max_new_tokens=3, input_s3_uri="s3://real-time-in/in.json")
+    assert "async_inference" in (info.value.fix or "") and "retry" not in (info.value.fix or "")
+
+
 def test_bench_reads_capacity_and_price_and_measures_every_level(endpoint: Endpoint) -> None:
     wanted = BenchConfig(concurrency=(1, 4), requests=8, output_tokens=8, input_tokens=16, slo=Slo(ttft_s=5.0))
     config = capacity_and_price(endpoint, wanted, None, None)

@@ -6,9 +6,12 @@ import random
 import threading
 import time
 
+from deploy.bench import BenchConfig, run_bench
 from deploy.bench.load import LevelPlan, run_closed_loop, run_open_loop
 from deploy.bench.metrics import RequestRecord
 from deploy.errors import InvokeError
+from deploy.invoking.results import Generation, StreamResult
+from deploy.streaming import StreamEvent
 
 
 class FakeSender:
@@ -65,3 +68,33 @@ def test_open_loop_caps_requests() -> None:
     plan = LevelPlan(5, None, ("p",), 1)
     records = run_open_loop(FakeSender(), plan, 500.0, lambda r: None, rng=random.Random(0), max_in_flight=2)
     assert len(records) == 5
+
+
+class PromptRecorder:
+    """A stand-in for deploy.Endpoint whose streams answer two tokens at once and record every prompt."""
+
+    name = "fake"
+
+    def __init__(self) -> None:
+        self.prompts: list[str] = []
+        self.lock = threading.Lock()
+
+    def stream(self, prompt: str, **params: object) -> StreamResult[Generation]:
+        with self.lock:
+            self.prompts.append(prompt)
+        return StreamResult([StreamEvent(text="a"), StreamEvent(text="b")], Generation, started=time.perf_counter())
+
+
+def _sent_prompts(config: BenchConfig) -> list[str]:
+    endpoint = PromptRecorder()
+    run_bench(endpoint, config)  # type: ignore[arg-type]
+    return endpoint.prompts[1:]  # the first one is the warm-up
+
+
+def test_a_long_level_never_reuses_a_prompt() -> None:
+    """Repeated prompts would hit vLLM's prefix cache and flatter TTFT; 1,500 requests get 1,500 prompts."""
+    prompts = _sent_prompts(BenchConfig(concurrency=(2,), requests=1500, input_tokens=16))
+    assert len(prompts) == 1500 and len(set(prompts)) == 1500
+    assert all(len(prompt.split()) == 16 for prompt in prompts)
+    seeded = BenchConfig(concurrency=(1,), requests=5, input_tokens=16, seed=3)
+    assert _sent_prompts(seeded) == _sent_prompts(seeded)

@@ -12,7 +12,7 @@ import pytest
 from deploy.bench import BenchConfig, BenchReport, RequestRecord, Slo, aggregate, percentile
 from deploy.bench.load import make_prompt, poisson_offsets
 from deploy.bench.metrics import cost_per_million
-from deploy.bench.report import latency_rows, plot, throughput_rows
+from deploy.bench.report import error_lines, latency_rows, plot, throughput_rows
 from deploy.bench.stats import Distribution
 from deploy.errors import UsageError
 
@@ -123,7 +123,7 @@ def test_prompts_have_the_requested_number_of_words() -> None:
 @pytest.mark.parametrize(
     "kwargs",
     [{"concurrency": (0,)}, {"rates": (-1.0,)}, {"requests": 0}, {"duration_s": 0}, {"output_tokens": 0},
-     {"concurrency": (), "rates": ()}],
+     {"concurrency": (), "rates": ()}, {"instance_count": 0}, {"slo": Slo(ttft_s=0.0)}, {"slo": Slo(tpot_s=-1.0)}],
 )  # fmt: skip
 def test_bench_config_rejects_bad_flags(kwargs: dict[str, Any]) -> None:
     with pytest.raises(UsageError):
@@ -152,6 +152,13 @@ def test_report_rows_and_json_shape() -> None:
     data = report.to_dict()
     assert data["config"]["slo"] == {"ttft_ms": 200.0, "tpot_ms": 200.0}
     assert data["levels"][0]["errors"] == {"model_out_of_memory": 1}
+    assert list(data["levels"][0]["error_examples"]) == ["model_out_of_memory"]
+    assert error_lines(report) == [
+        f"2: 1 x model_out_of_memory: {data['levels'][0]['error_examples']['model_out_of_memory']}"
+    ]
+    assert list(data["config"]["concurrency"]) == [2]
+    rate = BenchReport("ep", BenchConfig(rates=(5.0,)), (aggregate("rate", 5.0, _records()),)).to_dict()
+    assert list(rate["config"]["concurrency"]) == [] and list(rate["config"]["rates"]) == [5.0]
 
 
 def test_plot_without_matplotlib_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -169,3 +176,39 @@ def test_plot_draws_a_real_png(tmp_path: Path) -> None:
     assert data.startswith(b"\x89PNG\r\n\x1a\n")
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     assert width > 400 and height > 200
+
+
+def test_plot_that_cannot_be_written_is_a_usage_error(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib", reason="install the `plot` extra (part of `dev`) to draw real PNGs")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    with pytest.raises(UsageError) as info:
+        plot(_report(), str(blocker / "out.png"))
+    assert info.value.field == "--plot"
+
+
+class _CapacityOnly:
+    """An endpoint stand-in whose only call is DescribeEndpoint(+Config): instance type and count."""
+
+    name = "ep"
+
+    def __init__(self, instance_type: str) -> None:
+        self.gateway = self
+        self.instance_type = instance_type
+
+    def endpoint_capacity(self, name: str) -> Any:
+        from deploy.aws.runtime import EndpointCapacity
+
+        return EndpointCapacity(self.instance_type, 2)
+
+
+def test_an_endpoint_on_an_unpriced_instance_type_is_benchmarked_without_cost() -> None:
+    from deploy.bench.pricing import capacity_and_price
+
+    config = capacity_and_price(_CapacityOnly("ml.inf2.xlarge"), BenchConfig(), None, None)  # type: ignore[arg-type]
+    assert (config.instance_type, config.instance_count, config.price_per_hour) == ("ml.inf2.xlarge", 2, None)
+    priced = capacity_and_price(_CapacityOnly("ml.g6e.xlarge"), BenchConfig(), None, None)  # type: ignore[arg-type]
+    assert priced.price_per_hour is not None and priced.dollars_per_hour == 2 * priced.price_per_hour
+    with pytest.raises(UsageError) as info:
+        capacity_and_price(_CapacityOnly("ml.g6e.xlarge"), BenchConfig(), "ml.g6e.typo", None)  # type: ignore[arg-type]
+    assert info.value.field == "--instance-type"

@@ -100,3 +100,14 @@ def test_main_maps_a_bad_family_to_exit_2_and_one_json_object(capsys: pytest.Cap
     assert info.value.code == 2
     error = json.loads(capsys.readouterr().out)
     assert (error["field"], error["value"]) == ("family", "nope")
+
+
+def test_instances_table_fits_80_columns_without_cutting_values(app: typer.Typer) -> None:
+    # At 80 columns (a CI log) the price of multi-GPU types used to be cut to "13.1…" and headers to "GiB/…".
+    result = CliRunner().invoke(app, ["catalog", "instances"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0
+    assert "…" not in result.output and "GiB/GPU" in result.output
+    for row in catalog.instances():
+        line = next(text for text in result.output.splitlines() if text.startswith(f"{row.name} "))
+        if row.price_per_hour is not None:
+            assert line.rstrip().endswith(f"{row.price_per_hour:.3f}")

@@ -73,7 +73,8 @@ def test_unknown_parameter_lists_the_accepted_ones() -> None:
 @pytest.mark.parametrize(
     ("name", "value"),
     [("max_new_tokens", 0), ("max_new_tokens", "8"), ("max_new_tokens", True), ("temperature", -1),
-     ("top_p", 0), ("top_p", 1.5), ("stop", 3), ("stop", ["a", 1])],
+     ("top_p", 0), ("top_p", 1.5), ("stop", 3), ("stop", ["a", 1]), ("top_p", True),
+     ("temperature", float("nan")), ("presence_penalty", float("inf")), ("min_p", float("-inf"))],
 )  # fmt: skip
 def test_bad_values_are_rejected(name: str, value: object) -> None:
     with pytest.raises(UsageError) as info:
@@ -186,3 +187,12 @@ def test_runtime_error_codes_map_to_typed_errors(code: str, message: str, cls: t
     error = classify_runtime_error(code, message, endpoint="ep")
     assert type(error) is cls
     assert error.exit_code == 1 and error.fix
+
+
+def test_nan_is_never_sent_as_a_body_that_is_not_json() -> None:
+    """Python's json reads and writes NaN/Infinity; JSON has neither. On the command line they are text."""
+    assert parse_param("stop=NaN") == ("stop", "NaN") and parse_param("seed=Infinity") == ("seed", "Infinity")
+    with pytest.raises(UsageError, match="temperature must be a number"):
+        check_parameters(dict([parse_param("temperature=NaN")]), schema="lmi")
+    with pytest.raises(UsageError, match="finite"):
+        check_parameters({"logit_bias": {"5": float("inf")}}, schema="chat")

@@ -79,6 +79,29 @@ def test_env_limits_name_the_field() -> None:
         check_env_limits({f"K{i}": "v" * 1000 for i in range(40)})
 
 
+def test_env_limits_apply_to_engine_env_with_properties_delivery() -> None:
+    # engine.env is the container environment whichever the delivery: CreateModel would reject it either way.
+    with pytest.raises(SpecError) as info:
+        render(resolved(engine={"env": {"VLLM_BIG": "x" * 1025}}))
+    assert info.value.field == "engine.env.VLLM_BIG" and "1025 bytes" in info.value.message
+    assert "shorten" in str(info.value.fix)
+    assert render(resolved(engine={"env": {"VLLM_BIG": "x" * 1024}})).environment["VLLM_BIG"] == "x" * 1024
+
+
+def test_env_limits_count_at_most_100_variables_including_the_token() -> None:
+    # botocore's EnvironmentMap: max 100 entries; HF_TOKEN is added at apply time and counts too.
+    many = {f"VLLM_K{i}": "1" for i in range(99)}  # + SERVING_FAIL_FAST = 100
+    assert len(render(resolved(engine={"env": many})).environment) == 100
+    with pytest.raises(SpecError, match="101 variables; SageMaker allows 100") as info:
+        render(resolved(engine={"env": many}, model={"id": "org/gated", "hf_token": "env:HF_TOKEN"}))
+    assert info.value.field == "engine.env"
+
+
+def test_env_limit_on_a_long_name_reports_the_name() -> None:
+    with pytest.raises(SpecError, match="its name is 1025 bytes"):
+        check_env_limits({"K" * 1025: "v"})
+
+
 def test_property_values_are_escaped_and_newlines_refused() -> None:
     assert escape_property("a\\b") == "a\\\\b"
     assert escape_property(True) == "true"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy.errors import UsageError
+from deploy.errors import SpecError, UsageError
 from deploy.init import write_starter_spec
 from deploy.schema import spec_json_schema
 from deploy.spec import load_spec
@@ -35,3 +35,28 @@ def test_init_writes_a_valid_commented_spec(tmp_path: Path) -> None:
     assert "# " in path.read_text()
     with pytest.raises(UsageError, match="--force"):
         write_starter_spec(path, name="demo", model="org/m", instance="ml.g5.xlarge", region="eu-west-1", force=False)
+
+
+def test_init_refuses_an_invalid_spec_without_writing_it(tmp_path: Path) -> None:
+    # It used to write the file, then fail validation, leaving an invalid spec that needed --force to replace.
+    path = tmp_path / "bad.yaml"
+    with pytest.raises(SpecError, match="not a valid SageMaker endpoint name"):
+        write_starter_spec(
+            path, name="Bad_Name", model="org/m", instance="ml.g5.xlarge", region="us-east-1", force=False
+        )
+    assert not path.exists()
+
+
+@pytest.mark.parametrize(("region", "partition"), [("cn-north-1", "aws-cn"), ("us-gov-west-1", "aws-us-gov")])
+def test_init_writes_a_role_in_the_regions_partition(tmp_path: Path, region: str, partition: str) -> None:
+    path = write_starter_spec(
+        tmp_path / "s.yaml", name="demo", model="org/m", instance="ml.g5.xlarge", region=region, force=False
+    )
+    assert load_spec(path).role.startswith(f"arn:{partition}:iam::")
+
+
+def test_init_comments_name_the_written_file(tmp_path: Path) -> None:
+    path = write_starter_spec(
+        tmp_path / "qwen.yaml", name="demo", model="org/m", instance="ml.g5.xlarge", region="us-east-1", force=False
+    )
+    assert "lmi validate qwen.yaml" in path.read_text() and "demo.yaml" not in path.read_text()

@@ -230,3 +230,39 @@ def test_s3_model_needs_a_config_and_config_path_wins() -> None:
     assert err.value.field == "model.config"
     loaded = load_shape("s3://bucket/prefix/", config_path=CONFIGS / "qwen2.5-7b-instruct.json")
     assert loaded.num_kv_heads == 4 and loaded.model_id == "s3://bucket/prefix/"
+
+
+def test_missing_local_model_directory_says_so(tmp_path: Path) -> None:
+    with pytest.raises(SpecError) as info:
+        load_shape(str(tmp_path / "weights"))
+    assert "does not exist" in info.value.message and info.value.field == "model.id"
+    with pytest.raises(SpecError) as unknown:
+        load_shape("nobody/xyzzy-unknown-model")
+    assert unknown.value.fix is not None and not unknown.value.fix.startswith("or ")
+
+
+@pytest.mark.parametrize(
+    ("header", "needle"),
+    [
+        (b"{not json", "not valid JSON"),
+        (b"\xff\xfe{}", "not valid JSON"),
+        (b'{"w": {"dtype": "BF16", "shape": [2, "a"], "data_offsets": [0, 4]}}', "malformed tensor entry"),
+        (b'{"w": {"dtype": "BF16", "shape": null}}', "malformed tensor entry"),
+    ],
+)
+def test_broken_safetensors_header_is_a_spec_error(tmp_path: Path, header: bytes, needle: str) -> None:
+    # These used to end in a JSONDecodeError / ValueError / TypeError traceback.
+    config = {
+        "model_type": "llama",
+        "hidden_size": 256,
+        "intermediate_size": 512,
+        "num_attention_heads": 4,
+        "num_hidden_layers": 2,
+        "vocab_size": 1000,
+        "max_position_embeddings": 2048,
+    }
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    (tmp_path / "model.safetensors").write_bytes(struct.pack("<Q", len(header)) + header)
+    with pytest.raises(SpecError) as info:
+        load_shape(str(tmp_path))
+    assert needle in info.value.message and "model.safetensors" in info.value.message

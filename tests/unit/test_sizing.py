@@ -187,3 +187,11 @@ def test_old_gpus_fall_back_to_v0_and_refuse_fp8() -> None:
 def test_max_model_len_above_the_model_maximum_is_refused() -> None:
     est = estimate(shape("qwen2.5-7b-instruct"), H100, EngineParams(max_model_len=65536), with_fixes=False)
     assert not est.fits and "VLLM_ALLOW_LONG_MAX_MODEL_LEN" in est.reasons[0]
+
+
+def test_invalid_tp_fix_lists_only_degrees_the_hardware_has() -> None:
+    # 32 heads on a 4-GPU box: the fix used to offer 8 as well.
+    four = Hardware(gpu_memory_mib=46068, gpu_count=4, gpu_name="L40S")
+    with pytest.raises(SpecError) as info:
+        estimate(LLAMA, four, EngineParams(tensor_parallel_degree=3, max_model_len=4096))
+    assert info.value.fix == "use one of: 1, 2, 4"

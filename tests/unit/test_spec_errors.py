@@ -117,3 +117,47 @@ def test_toml_errors_name_the_line(tmp_path: Path) -> None:
     assert f"{path}:10 engine.tensor_paralel_degree: unknown key" in err.message
     assert f"{path}:11 instance.extra: unknown key" in err.message
     assert f"{path}:3 note: unknown key" in err.message
+
+
+def test_missing_model_config_is_reported_at_model_config(tmp_path: Path) -> None:
+    from deploy.resolve import resolve
+
+    path = tmp_path / "s.yaml"
+    path.write_text(f"name: ep\nrole: {ROLE}\nmodel: {{id: 's3://bucket-a/w/', config: ./missing.json}}\n")
+    with pytest.raises(SpecError) as info:
+        resolve(load_spec(path))
+    assert info.value.field == "model.config" and "does not exist" in info.value.message
+
+
+def test_yaml_merge_keys_work_and_own_keys_override(tmp_path: Path) -> None:
+    # `<<: *anchor` used to fail as "invalid YAML: could not determine a constructor for the tag ...merge".
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        f"name: ep\nrole: {ROLE}\nmodel: {{id: a/b}}\ntags: &shared {{team: ml, cost: c1}}\n"
+        "engine:\n  env:\n    <<: *shared\n    team: serving\n"
+    )
+    assert load_spec(path).engine.env == {"team": "serving", "cost": "c1"}
+    path.write_text(path.read_text() + "    team: twice\n")
+    assert f"{path}:9: duplicate key 'team'" in load_error(path).message
+
+
+def test_empty_blocks_mean_the_defaults(tmp_path: Path) -> None:
+    # `engine:` with every child commented out is null in YAML; it used to be "Input should be a valid dictionary".
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        f"name: ep\nrole: {ROLE}\nmodel: {{id: a/b}}\nengine:\n  # max_model_len: 8192\ninstance:\n"
+        "security:\n  vpc:\ntags:\nscaling:\n"
+    )
+    spec = load_spec(path)
+    assert spec.engine.max_model_len == "auto" and spec.instance.type == "ml.g6e.2xlarge"
+    assert spec.tags == {} and spec.security.vpc.subnets == [] and spec.scaling is None
+
+
+def test_fix_for_a_non_type_message_reads_as_a_sentence() -> None:
+    err = error_of({**base(), 1: "x"})
+    assert err.fix == "change 1: keys should be strings (see `lmi schema`)"
+
+
+def test_a_directory_is_not_a_spec_file(tmp_path: Path) -> None:
+    err = load_error(tmp_path)
+    assert "is a directory" in err.message and "does not exist" not in err.message
