@@ -202,7 +202,12 @@ def _seed(value: Any) -> int | None:
 def _check_length(request: GenerationRequest, max_model_len: int) -> GenerationRequest:
     """vLLM rejects prompt + max_tokens beyond max_model_len; LMI-schema failures surface as 424 in v15."""
     if request.max_tokens == 0:  # OpenAI chat without max_tokens: vLLM fills in the remaining context
-        request = replace(request, max_tokens=max(max_model_len - request.prompt_tokens, 1))
+        if request.prompt_tokens >= max_model_len:  # vLLM 0.8.4's wording when there is no max_tokens
+            raise vllm_error(
+                f"This model's maximum context length is {max_model_len} tokens. However, you requested "
+                f"{request.prompt_tokens} tokens in the messages, Please reduce the length of the messages."
+            )
+        request = replace(request, max_tokens=max_model_len - request.prompt_tokens)
     total = request.prompt_tokens + request.max_tokens
     if request.prompt_tokens < max_model_len and total <= max_model_len:
         return request

@@ -74,6 +74,11 @@ def test_prompt_longer_than_max_model_len(ctx):
     assert lmi["OriginalStatusCode"] == 424 and "maximum context length is 256 tokens" in lmi["OriginalMessage"]
     chat = _model_error(ctx, json.dumps({"messages": [{"role": "user", "content": long_prompt}]}).encode())
     assert chat["OriginalStatusCode"] == 400
+    # without max_tokens vLLM 0.8.4 counts the messages alone
+    assert (
+        "However, you requested 317 tokens in the messages, Please reduce the length of the messages."
+        in (chat["OriginalMessage"])
+    )
     bad = _model_error(ctx, json.dumps({"messages": [{"role": "user", "content": "x"}], "max_tokens": 0}).encode())
     assert bad["OriginalStatusCode"] == 400
 
