@@ -19,7 +19,7 @@ from deploy.errors import AwsError, NotFoundError
 from deploy.executor import Applier, ApplyResult, EventSink
 from deploy.naming import TAG_MANAGED, TAG_SPEC_HASH
 from deploy.observe import RemoteSnapshot, observe
-from deploy.planner import Plan, plan_destroy
+from deploy.planner import Plan, plan_destroy, refuse_foreign
 from deploy.planner import plan as diff
 from deploy.waiting import Waiter
 
@@ -274,6 +274,8 @@ def _status_from(sm: Any, described: dict[str, Any], target: dict[str, Any] | No
     instance_type = variants[0].get("InstanceType")
     live = described.get("ProductionVariants") or [{}]
     count = int(live[0].get("CurrentInstanceCount") or variants[0].get("InitialInstanceCount") or 0)
+    if described.get("EndpointStatus") == "Failed":
+        count = 0  # a Failed endpoint holds no instances (and costs nothing) until it is deleted or recreated
     tags = sm.list_tags(str(described["EndpointArn"]))
     return EndpointStatus(
         name=str(described["EndpointName"]),
@@ -324,7 +326,15 @@ def scale(
             fix="use 0 <= min <= max and max >= 1",
         )
     ctx = context_for(region, session, context)
-    status(name, context=ctx)
+    current = status(name, context=ctx)
+    refuse_foreign(observe(ctx, name))  # endpoints lmi-deploy did not create are never touched
+    if minimum == 0 and not _is_async(ctx, current.config_name):
+        raise UsageError(
+            f"--min 0 on {name}: only asynchronous endpoints can scale to zero instances",
+            field="--min",
+            value=minimum,
+            fix="use --min 1 or more (scaling.min: 0 needs async_inference in the spec)",
+        )
     resource_id = scaling_resource_id(name)
     AutoScalingGateway(ctx).register_target(
         {
@@ -336,6 +346,13 @@ def scale(
         }
     )
     return status(name, context=ctx)
+
+
+def _is_async(ctx: AwsContext, config_name: str) -> bool:
+    from deploy.aws.sagemaker import SageMakerGateway
+
+    config = SageMakerGateway(ctx).describe_endpoint_config(config_name) or {}
+    return bool(config.get("AsyncInferenceConfig"))
 
 
 def size(spec: Any) -> Any:

@@ -148,7 +148,7 @@ class Applier:
             try:
                 self._dispatch(action, plan, state)
             except LmiError as exc:
-                raise self._explain(exc, action, plan) from exc
+                raise self._explain(exc, action, plan, state) from exc
             done.append(f"{action.type} {action.resource}")
             self.emit({"event": "action", "type": action.type, "resource": action.resource, "phase": "done"})
         return ApplyResult(
@@ -213,7 +213,7 @@ class Applier:
             self.sm.update_endpoint(action.request)
         except AwsError as exc:
             raise DeployError(
-                f"UpdateEndpoint {action.resource} failed: {exc.message}; {action.previous_config} is still serving",
+                f"{exc.message}; {action.previous_config} is still serving",  # AWS's text already names the call
                 field="name",
                 value=action.resource,
                 fix=exc.fix or "fix the cause above and run deploy again",
@@ -264,6 +264,7 @@ class Applier:
     # -- scaling ---------------------------------------------------------------------------------------------
     def _do_RegisterScalableTarget(self, action: RegisterScalableTarget, plan: Plan, state: dict[str, Any]) -> None:
         self.scaling.register_target(action.request)
+        state.pop("scaling_off", None)
 
     def _do_PutScalingPolicy(self, action: PutScalingPolicy, plan: Plan, state: dict[str, Any]) -> None:
         self.scaling.put_policy(action.request)
@@ -273,6 +274,7 @@ class Applier:
 
     def _do_DeregisterScalableTarget(self, action: Action, plan: Plan, state: dict[str, Any]) -> None:
         self.scaling.deregister_target(action.resource)
+        state["scaling_off"] = action.resource
 
     def _wait_event(self, event: dict[str, Any]) -> None:
         """Report a poll; when cancelled, stop waiting (SageMaker carries on; a re-run waits for it again)."""
@@ -301,8 +303,14 @@ class Applier:
             lines[0] = lines[0].removeprefix("hint: ")
         return "\n".join(lines) or None
 
-    def _explain(self, exc: LmiError, action: Action, plan: Plan) -> LmiError:
+    def _explain(self, exc: LmiError, action: Action, plan: Plan, state: dict[str, Any]) -> LmiError:
         """Mask secrets in the error and add where the run stopped; re-running is always safe."""
+        if state.get("scaling_off") and any(isinstance(a, RegisterScalableTarget) for a in plan.actions):
+            exc.message += (  # an instance-type update deregisters scaling first; say so when it stops half-way
+                f"; autoscaling of {state['scaling_off']} is deregistered (the instance count stays fixed) until "
+                "deploy runs again"
+            )
+            exc.args = (exc.message,)
         for secret in self._secrets:
             exc.message = exc.message.replace(secret, MASK)
             exc.args = (exc.message,)

@@ -233,13 +233,19 @@ def _endpoint_actions(desired: DesiredState, snapshot: RemoteSnapshot) -> list[A
     )
     if current is None:
         return [CreateEndpoint(name, "endpoint does not exist", request=desired.endpoint_request), wait]
-    _refuse_foreign(snapshot)
+    refuse_foreign(snapshot)
     if current.status == "Failed":
         why = f"endpoint is Failed ({current.failure_reason or 'no reason given'}); recreate it"
         return [
             DeleteEndpoint(name, why),
             WaitForDeletion(name, "until deleted"),
             CreateEndpoint(name, "recreate after failure", request=desired.endpoint_request),
+            wait,
+        ]
+    if current.status == "Deleting":  # e.g. a run stopped while recreating a Failed endpoint: finish that
+        return [
+            WaitForDeletion(name, "a deletion is in progress"),
+            CreateEndpoint(name, "recreate after the deletion", request=desired.endpoint_request),
             wait,
         ]
     if current.status in TRANSITIONAL:
@@ -277,7 +283,7 @@ def _tag_actions(desired: DesiredState, arn: str, tags: dict[str, str]) -> list[
     return [TagEndpoint(desired.endpoint_name, "spec hash or tags changed", arn=arn, tags=desired.endpoint_tags)]
 
 
-def _refuse_foreign(snapshot: RemoteSnapshot) -> None:
+def refuse_foreign(snapshot: RemoteSnapshot) -> None:
     """Never update or delete an endpoint lmi-deploy did not create (it carries no ``lmi-deploy:managed`` tag)."""
     endpoint = snapshot.endpoint
     if endpoint is None or endpoint.tags.get(TAG_MANAGED) == "true":
@@ -381,7 +387,7 @@ def plan_destroy(snapshot: RemoteSnapshot, *, keep_artifacts: bool = False) -> P
     after a crash still finds them.
     """
     name = snapshot.endpoint_name
-    _refuse_foreign(snapshot)
+    refuse_foreign(snapshot)
     actions: list[Action] = _deregister_actions(snapshot, "destroy: scaling goes first")
     if snapshot.endpoint is not None:
         actions += [DeleteEndpoint(name, "destroy"), WaitForDeletion(name, "until deleted")]

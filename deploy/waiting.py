@@ -81,6 +81,7 @@ class Waiter:
                 emit({"event": "wait", "endpoint": name, "status": "Deleted", "elapsed_s": round(elapsed, 1)})
                 return
             status = str(described["EndpointStatus"])
+            emit({"event": "wait", "endpoint": name, "status": status, "elapsed_s": round(elapsed, 1)})
             if status == "Failed":
                 raise DeployError(
                     f"deleting endpoint {name} failed: {described.get('FailureReason')}",

@@ -110,11 +110,15 @@ class SageMakerGateway:
         return True
 
     def _pages(self, method: str, operation: str, key: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        """Every item of a paginated list. A NextToken seen before ends it: moto (and so a plain moto_server)
+        hands back the same token forever for a resource with duplicate tag keys."""
         token: str | None = None
+        seen: set[str] = set()
         while True:
             page_kwargs = dict(kwargs, NextToken=token) if token else kwargs
             page = call(self._client, method, operation, None, **page_kwargs)
             yield from page.get(key, [])
             token = page.get("NextToken")
-            if not token:
+            if not token or token in seen:
                 return
+            seen.add(token)

@@ -69,6 +69,7 @@ def deploy_cmd(
 ) -> None:
     """Plan, show the plan, confirm (unless --yes), apply and wait until InService."""
     plans = [_plan(path, region, profile, local) for path in specs]
+    _refuse_shared_endpoints(specs, plans)
     if as_json:
         for result in plans:
             _emit_json({"event": "plan", **result.to_dict()})
@@ -188,6 +189,23 @@ def _plan(path: Path, region: str | None, profile: str | None, local: bool) -> A
 
     spec = api.load(path)
     return api.plan(spec, context=_context(region or spec.region, profile, local))
+
+
+def _refuse_shared_endpoints(paths: list[Path], plans: list[Any]) -> None:
+    """Two specs for one endpoint would race each other (and leave the loser's model and config behind)."""
+    from deploy.errors import UsageError
+
+    seen: dict[tuple[str, str], Path] = {}
+    for path, result in zip(paths, plans, strict=True):
+        key = (result.context.region, result.plan.endpoint_name)
+        if key in seen:
+            raise UsageError(
+                f"{seen[key]} and {path} both deploy endpoint {key[1]} in {key[0]}",
+                field="name",
+                value=key[1],
+                fix="give each spec its own name, or deploy them one after the other",
+            )
+        seen[key] = path
 
 
 def _confirm(count: int, yes: bool, as_json: bool) -> None:

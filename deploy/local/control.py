@@ -148,7 +148,22 @@ def delete_endpoint(registry: EndpointRegistry, region: str, body: dict[str, Any
     return {}
 
 
+def add_tags(registry: EndpointRegistry, region: str, body: dict[str, Any]) -> dict[str, Any] | None:
+    """AddTags overwrites the value of a key that is already there (moto appends a duplicate, so tags grow on
+    every re-tag and ListTags pages with the same NextToken forever)."""
+    backend = backends.sagemaker(region)
+    try:
+        resource = backend._get_resource_from_arn(body.get("ResourceArn", ""))
+    except moto_errors() as exc:
+        raise from_moto(exc) from exc
+    merged = {tag["Key"]: tag["Value"] for tag in resource.tags}
+    merged.update({tag["Key"]: tag.get("Value", "") for tag in body.get("Tags") or []})
+    resource.tags = [{"Key": key, "Value": value} for key, value in merged.items()]
+    return {"Tags": list(body.get("Tags") or [])}
+
+
 HANDLERS: dict[str, Handler] = {
+    "AddTags": add_tags,
     "CreateModel": create_model,
     "CreateEndpointConfig": create_endpoint_config,
     "CreateEndpoint": create_endpoint,

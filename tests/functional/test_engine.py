@@ -175,3 +175,17 @@ def test_missing_secret_stops_before_any_resource(ctx: AwsContext, monkeypatch: 
         converge(ctx, desired)
     assert info.value.field == "model.hf_token" and "export HF_TOKEN" in (info.value.fix or "")
     assert observe(ctx, "engine-test").is_empty
+
+
+def test_listing_tags_ends_even_when_moto_repeats_its_next_token(ctx: AwsContext) -> None:
+    """Plain moto appends a duplicate on every AddTags of a known key; past 50 its ListTags repeats NextToken."""
+    from deploy.aws.sagemaker import SageMakerGateway
+
+    sm = ctx.client("sagemaker")
+    sm.create_model(
+        ModelName="tagged", ExecutionRoleArn="arn:aws:iam::123456789012:role/r", PrimaryContainer={"Image": "i"}
+    )
+    arn = sm.describe_model(ModelName="tagged")["ModelArn"]
+    for round_ in range(26):
+        sm.add_tags(ResourceArn=arn, Tags=[{"Key": "a", "Value": str(round_)}, {"Key": "b", "Value": "x"}])
+    assert set(SageMakerGateway(ctx).list_tags(arn)) == {"a", "b"}

@@ -4,6 +4,7 @@ and local model directories uploaded uncompressed (a second deploy uploads nothi
 from __future__ import annotations
 
 import shutil
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ except ImportError:  # rootdir not on sys.path: the test directory is
 
 from deploy import api
 from deploy.errors import DeployError
-from deploy.executor import Applier
+from deploy.executor import Applier, Interrupted
 from deploy.local.testing import lmi_emulator
 from deploy.observe import observe
 from deploy.planner import plan
@@ -101,6 +102,8 @@ def test_failed_create_shows_reason_and_container_log_hint(lmi_emulator: Any) ->
         Applier(ctx, waiter=FAST_WAITER).run(plan(too_small, observe(ctx, "emu-fail", too_small)))
     assert "is Failed" in info.value.message and info.value.hint
     assert "KV cache" in info.value.hint and "container log lines" in info.value.hint
+    failed = api.status("emu-fail", context=ctx)
+    assert (failed.status, failed.instance_count, failed.hourly_cost) == ("Failed", 0, 0.0)
 
 
 def test_failed_update_is_explained_by_the_new_fleet_logs_only(lmi_emulator: Any, tmp_path: Path) -> None:
@@ -124,6 +127,81 @@ def test_failed_update_is_explained_by_the_new_fleet_logs_only(lmi_emulator: Any
     assert "Qwen2.5-72B-Instruct" in error.hint and "CUDA out of memory" in error.hint
     assert "Qwen/Qwen2.5-7B-Instruct" not in error.hint  # the serving fleet's start-up lines are not the cause
     assert api.status("qwen25-7b", context=ctx).status == "InService"
+
+
+def test_cancel_stops_at_the_next_poll_and_a_rerun_finishes(lmi_emulator: Any, tmp_path: Path) -> None:
+    ctx = lmi_emulator.context()
+    ctx.client("s3").create_bucket(Bucket="cancel-bucket")
+    spec = spec_file(tmp_path, artifacts={"bucket": "cancel-bucket"})
+    stop = threading.Event()
+    stop.set()
+    counter = count_calls(ctx)
+    with pytest.raises(Interrupted) as before:
+        api.apply(spec, context=ctx, cancel=stop, **WAIT)
+    assert before.value.exit_code == 130 and counter.mutating == []
+
+    stop.clear()
+
+    def press_ctrl_c(event: dict[str, Any]) -> None:
+        if event.get("event") == "wait":
+            stop.set()
+
+    with lmi_emulator.paused():
+        with pytest.raises(Interrupted) as waiting:
+            api.apply(spec, context=ctx, on_event=press_ctrl_c, cancel=stop, **WAIT)
+        assert "Creating" in waiting.value.message and waiting.value.exit_code == 130
+        assert [a.type for a in api.plan(spec, context=ctx).actions] == [
+            "WaitForEndpoint",
+            "RegisterScalableTarget",
+            "PutScalingPolicy",
+        ]
+    api.apply(spec, context=ctx, **WAIT)
+    assert api.plan(spec, context=ctx).is_empty
+    assert api.status("qwen25-7b", context=ctx).status == "InService"
+
+
+def test_rejected_update_names_the_call_once_and_what_still_serves(lmi_emulator: Any, tmp_path: Path) -> None:
+    ctx = lmi_emulator.context()
+    ctx.client("s3").create_bucket(Bucket="reject-bucket")
+    api.apply(spec_file(tmp_path, artifacts={"bucket": "reject-bucket"}), context=ctx, **WAIT)
+    serving = api.status("qwen25-7b", context=ctx).config_name
+    lmi_emulator.inject_fault("UpdateEndpoint", code="ValidationException", message="not today", times=1)
+    changed = spec_file(tmp_path, artifacts={"bucket": "reject-bucket"}, engine={"max_model_len": 8192})
+    with pytest.raises(DeployError) as info:
+        api.apply(changed, context=ctx, **WAIT)
+    assert info.value.message == (
+        f"UpdateEndpoint qwen25-7b failed: ValidationException: not today; {serving} is still serving"
+    )
+
+
+def test_update_stopped_after_scaling_was_deregistered_says_so(lmi_emulator: Any, tmp_path: Path) -> None:
+    ctx = lmi_emulator.context()
+    ctx.client("s3").create_bucket(Bucket="type-bucket")
+    api.apply(spec_file(tmp_path, artifacts={"bucket": "type-bucket"}), context=ctx, **WAIT)
+    lmi_emulator.inject_fault("UpdateEndpoint", code="ResourceLimitExceeded", message="quota", times=1)
+    bigger = spec_file(tmp_path, artifacts={"bucket": "type-bucket"}, instance={"type": "ml.g6e.4xlarge", "count": 1})
+    with pytest.raises(DeployError) as info:
+        api.apply(bigger, context=ctx, **WAIT)
+    assert "autoscaling of endpoint/qwen25-7b/variant/AllTraffic is deregistered" in info.value.message
+    assert "deploy runs again" in str(info.value)
+    api.apply(bigger, context=ctx, **WAIT)
+    assert api.plan(bigger, context=ctx).is_empty
+    assert api.status("qwen25-7b", context=ctx).scaling == (1, 4)
+
+
+def test_scale_refuses_an_endpoint_lmi_deploy_did_not_create(lmi_emulator: Any) -> None:
+    from deploy.errors import PlanError
+    from deploy.local.testing import create_config, create_model
+
+    ctx = lmi_emulator.context()
+    create_model(ctx, "someone-elses-model")
+    create_config(ctx, "someone-elses-config", "someone-elses-model")
+    ctx.client("sagemaker").create_endpoint(EndpointName="theirs", EndpointConfigName="someone-elses-config")
+    with pytest.raises(PlanError) as info:
+        api.scale("theirs", 1, 3, context=ctx)
+    assert "not created by lmi-deploy" in info.value.message
+    targets = ctx.client("application-autoscaling").describe_scalable_targets(ServiceNamespace="sagemaker")
+    assert targets["ScalableTargets"] == []
 
 
 def test_local_model_directory_uploads_once(lmi_emulator: Any, tmp_path: Path) -> None:
@@ -179,6 +257,19 @@ def test_async_endpoint_scales_on_backlog_from_zero(lmi_emulator: Any, tmp_path:
     metric = policy["TargetTrackingScalingPolicyConfiguration"]["CustomizedMetricSpecification"]
     assert metric["MetricName"] == "ApproximateBacklogSizePerInstance"
     assert api.plan(spec, context=ctx).is_empty
+    assert api.scale("qwen-async", 0, 3, context=ctx).scaling == (0, 3)
+
+
+def test_scale_to_zero_is_refused_for_a_real_time_endpoint(lmi_emulator: Any, tmp_path: Path) -> None:
+    from deploy.errors import UsageError
+
+    ctx = lmi_emulator.context()
+    ctx.client("s3").create_bucket(Bucket="zero-bucket")
+    api.apply(spec_file(tmp_path, artifacts={"bucket": "zero-bucket"}), context=ctx, **WAIT)
+    with pytest.raises(UsageError) as info:
+        api.scale("qwen25-7b", 0, 2, context=ctx)
+    assert info.value.field == "--min" and "asynchronous" in info.value.message
+    assert api.status("qwen25-7b", context=ctx).scaling == (1, 4)
 
 
 def test_package_level_api_for_notebooks(lmi_emulator: Any, tmp_path: Path) -> None:

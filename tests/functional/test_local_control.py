@@ -186,3 +186,18 @@ def test_serving_properties_in_the_s3_prefix_win_over_environment(lmi_emulator):
     assert _served_model(ctx, "props") == "from-props"
     assert any("max_seq_len=64" in line for line in container_log(ctx, "props"))
     assert any("no fit check" in line for line in container_log(ctx, "props"))  # no config.json, no model id
+
+
+def test_add_tags_overwrites_existing_keys_like_aws(lmi_emulator):
+    """Re-tagging must not grow the tag list: moto appends duplicates, and its ListTags then pages forever."""
+    ctx = lmi_emulator.context()
+    sm = ctx.client("sagemaker")
+    create_model(ctx, "m")
+    arn = sm.describe_model(ModelName="m")["ModelArn"]
+    for round_ in range(30):
+        sm.add_tags(ResourceArn=arn, Tags=[{"Key": "a", "Value": str(round_)}, {"Key": "b", "Value": "x"}])
+    listed = sm.list_tags(ResourceArn=arn)
+    assert {t["Key"]: t["Value"] for t in listed["Tags"]} == {"a": "29", "b": "x"}
+    assert len(listed["Tags"]) == 2 and "NextToken" not in listed
+    with pytest.raises(ClientError):
+        sm.add_tags(ResourceArn=arn.replace(":model/m", ":model/missing"), Tags=[{"Key": "a", "Value": "1"}])

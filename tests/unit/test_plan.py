@@ -101,6 +101,13 @@ def test_failed_endpoint_is_recreated() -> None:
     assert types(plan(desired, failed))[:3] == ["DeleteEndpoint", "WaitForDeletion", "CreateEndpoint"]
 
 
+def test_endpoint_being_deleted_is_waited_for_then_created() -> None:
+    """A run stopped while it recreated a Failed endpoint (Ctrl-C, a crash) finds it Deleting: it finishes the job."""
+    desired = make_desired()
+    deleting = serving(desired, status="Deleting")
+    assert types(plan(desired, deleting)) == ["WaitForDeletion", "CreateEndpoint", "WaitForEndpoint"]
+
+
 def test_endpoint_busy_with_another_config_is_refused() -> None:
     desired = make_desired()
     other = make_desired(env={"X": "1"})

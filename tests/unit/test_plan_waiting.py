@@ -63,5 +63,7 @@ def test_wait_times_out_with_a_fix() -> None:
 def test_wait_for_deletion_ends_when_gone() -> None:
     clock = FakeClock()
     sm = FakeSageMaker(["Deleting", "Deleting", None])
-    Waiter(sleep=clock.sleep, clock=clock).until_deleted(sm, "ep", 60)  # type: ignore[arg-type]
+    events: list[dict[str, Any]] = []
+    Waiter(sleep=clock.sleep, clock=clock).until_deleted(sm, "ep", 60, events.append)  # type: ignore[arg-type]
     assert sm.calls == 3
+    assert [e["status"] for e in events] == ["Deleting", "Deleting", "Deleted"]  # visible while it deletes
