@@ -8,23 +8,10 @@ from typing import Any
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from spec_helpers import ROLE, base, error_of
 
 from deploy.errors import SpecError
 from deploy.spec import DeploymentSpec, load_spec, parse_spec
-
-ROLE = "arn:aws:iam::123456789012:role/SageMakerExecutionRole"
-
-
-def base(**overrides: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {"name": "ep", "role": ROLE, "model": {"id": "Qwen/Qwen2.5-7B-Instruct"}}
-    data.update(overrides)
-    return data
-
-
-def error_of(data: dict[str, Any]) -> SpecError:
-    with pytest.raises(SpecError) as info:
-        parse_spec(data)
-    return info.value
 
 
 def test_defaults_are_filled() -> None:

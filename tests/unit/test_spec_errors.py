@@ -6,23 +6,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from spec_helpers import ROLE, base, error_of
 
 from deploy.errors import SpecError
 from deploy.spec import load_spec, parse_spec
-
-ROLE = "arn:aws:iam::123456789012:role/SageMakerExecutionRole"
-
-
-def base(**overrides: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {"name": "ep", "role": ROLE, "model": {"id": "Qwen/Qwen2.5-7B-Instruct"}}
-    data.update(overrides)
-    return data
-
-
-def error_of(data: dict[str, Any]) -> SpecError:
-    with pytest.raises(SpecError) as info:
-        parse_spec(data)
-    return info.value
 
 
 def load_error(path: Path) -> SpecError:
