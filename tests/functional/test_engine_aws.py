@@ -41,28 +41,12 @@ def real_spec(tmp_path: Path) -> Path:
     return path
 
 
-def test_plan_reads_only(real_spec: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in (
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_CONFIG_FILE",
-        "AWS_SHARED_CREDENTIALS_FILE",
-    ):
-        monkeypatch.delenv(name, raising=False)
+def test_plan_reads_only(real_spec: Path) -> None:
     planned = api.plan(real_spec)
     assert [a.type for a in planned.actions][-2:] == ["RegisterScalableTarget", "PutScalingPolicy"]
 
 
-def test_deploy_noop_update_destroy(real_spec: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in (
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_CONFIG_FILE",
-        "AWS_SHARED_CREDENTIALS_FILE",
-    ):
-        monkeypatch.delenv(name, raising=False)
+def test_deploy_noop_update_destroy(real_spec: Path) -> None:
     spec = api.load(real_spec)
     ctx = make_context(region=spec.region)
     try:

@@ -1,4 +1,4 @@
-"""Opt-in checks against a real LMI v15 endpoint (``pytest -m aws``; needs LMI_AWS_TESTS=1 and LMI_ENDPOINT).
+"""Opt-in checks against a real LMI v15 endpoint (``pytest -m aws``; needs LMI_AWS_TESTS=1 and LMI_AWS_ENDPOINT).
 
 These are the paths no fake can prove: the real response-stream framing, real container errors, real timing.
 They create nothing (the endpoint must already be InService) and send a handful of short requests.
@@ -17,22 +17,16 @@ from deploy.invoking.errors import EndpointNotFoundError, PromptTooLongError
 pytestmark = [
     pytest.mark.aws,
     pytest.mark.skipif(
-        os.environ.get("LMI_AWS_TESTS") != "1" or not os.environ.get("LMI_ENDPOINT"),
-        reason="set LMI_AWS_TESTS=1 and LMI_ENDPOINT=<an InService LMI v15 endpoint> to run",
+        os.environ.get("LMI_AWS_TESTS") != "1" or not os.environ.get("LMI_AWS_ENDPOINT"),
+        reason="set LMI_AWS_TESTS=1 and LMI_AWS_ENDPOINT=<an InService LMI v15 endpoint> to run",
     ),
 ]
 
 
 @pytest.fixture
-def endpoint(monkeypatch: pytest.MonkeyPatch) -> Endpoint:
-    # the suite's autouse fixture points AWS at fake credentials; real runs use the caller's profile
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_CONFIG_FILE",
-                 "AWS_SHARED_CREDENTIALS_FILE"):  # fmt: skip
-        if os.environ.get(f"LMI_REAL_{name}"):
-            monkeypatch.setenv(name, os.environ[f"LMI_REAL_{name}"])
-        else:
-            monkeypatch.delenv(name, raising=False)
-    return Endpoint(os.environ["LMI_ENDPOINT"], region=os.environ.get("LMI_REGION"))
+def endpoint() -> Endpoint:
+    # aws-marked tests keep the caller's AWS settings (tests/conftest.py fakes credentials for all other tests)
+    return Endpoint(os.environ["LMI_AWS_ENDPOINT"], region=os.environ.get("LMI_AWS_REGION"))
 
 
 def test_generate_chat_and_streams(endpoint: Endpoint) -> None:
@@ -44,7 +38,7 @@ def test_generate_chat_and_streams(endpoint: Endpoint) -> None:
 
 def test_real_errors_are_typed(endpoint: Endpoint) -> None:
     with pytest.raises(EndpointNotFoundError):
-        Endpoint("lmi-deploy-no-such-endpoint", region=os.environ.get("LMI_REGION")).generate("x")
+        Endpoint("lmi-deploy-no-such-endpoint", region=os.environ.get("LMI_AWS_REGION")).generate("x")
     with pytest.raises(PromptTooLongError):
         endpoint.generate("word " * 300_000, max_new_tokens=4)
 
