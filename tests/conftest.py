@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,3 +31,19 @@ def _offline_aws(
 @pytest.fixture(scope="session")
 def repo() -> Path:
     return REPO
+
+
+@pytest.fixture
+def real_aws() -> Any:
+    """An AwsContext on the caller's real account, for ``aws``-marked tests (skipped unless LMI_AWS_TESTS=1).
+
+    Credentials are resolved at once, so fixtures requested after this one (e.g. the emulator's, which points the
+    AWS_* variables at dummies) cannot change them.
+    """
+    from deploy.aws.session import make_context
+
+    if os.environ.get("LMI_AWS_TESTS") != "1":
+        pytest.skip("real-AWS test: set LMI_AWS_TESTS=1 and run pytest -m aws")
+    ctx = make_context(region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1")
+    ctx.session.get_credentials()
+    return ctx

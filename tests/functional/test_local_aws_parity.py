@@ -8,34 +8,19 @@ our own, only the code is compared). The real credentials are the ones the test 
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from deploy.aws.session import AwsContext, make_context
+from deploy.aws.session import AwsContext
 from deploy.local.testing import lmi_emulator  # noqa: F401 - pytest fixture
 
 pytestmark = pytest.mark.aws
-REAL_ENV = {k: v for k, v in os.environ.items() if k.startswith("AWS_")}
 MISSING = "lmi-parity-does-not-exist"
 RESOURCE = f"endpoint/{MISSING}/variant/AllTraffic"
-
-
-@pytest.fixture
-def real_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsContext]:
-    if os.environ.get("LMI_AWS_TESTS") != "1" and REAL_ENV.get("LMI_AWS_TESTS") != "1":
-        pytest.skip("real-AWS test: set LMI_AWS_TESTS=1 and run pytest -m aws")
-    for name in [k for k in os.environ if k.startswith("AWS_")]:
-        monkeypatch.delenv(name)
-    for name, value in REAL_ENV.items():
-        monkeypatch.setenv(name, value)
-    ctx = make_context(region=REAL_ENV.get("AWS_REGION") or REAL_ENV.get("AWS_DEFAULT_REGION") or "us-east-1")
-    ctx.session.get_credentials()  # resolve now: the emulator fixture swaps AWS_* for dummies afterwards
-    yield ctx
 
 
 def _error(ctx: AwsContext, call: Callable[[AwsContext], Any]) -> tuple[str, str]:

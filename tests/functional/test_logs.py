@@ -30,16 +30,8 @@ KV_ERROR = (
 
 
 @pytest.fixture
-def ctx(monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsContext]:
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+def ctx() -> Iterator[AwsContext]:
+    # tests/conftest.py already points AWS at fake credentials and clears AWS_PROFILE / AWS_ENDPOINT_URL
     with mock_aws():
         yield make_context(region="us-east-1")
 

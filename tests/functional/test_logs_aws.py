@@ -12,18 +12,16 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from deploy.aws import logs
-from deploy.aws.session import AwsContext, make_context
+from deploy.aws.session import AwsContext
 from deploy.iam import policies, policy_inputs
 from deploy.spec import DeploymentSpec
 
 pytestmark = pytest.mark.aws
-REAL_ENV = {k: v for k, v in os.environ.items() if k.startswith("AWS_")}
 ROLE = "arn:aws:iam::123456789012:role/SageMakerExecutionRole"
 SPECS = {
     "minimal": {
@@ -45,17 +43,6 @@ SPECS = {
 }
 
 
-@pytest.fixture
-def real_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsContext]:
-    if os.environ.get("LMI_AWS_TESTS") != "1" and REAL_ENV.get("LMI_AWS_TESTS") != "1":
-        pytest.skip("real-AWS test: set LMI_AWS_TESTS=1 and run pytest -m aws")
-    for name in [k for k in os.environ if k.startswith("AWS_")]:
-        monkeypatch.delenv(name)
-    for name, value in REAL_ENV.items():
-        monkeypatch.setenv(name, value)
-    yield make_context(region=REAL_ENV.get("AWS_REGION") or REAL_ENV.get("AWS_DEFAULT_REGION") or "us-east-1")
-
-
 @pytest.mark.parametrize("spec", list(SPECS), ids=list(SPECS))
 def test_policies_pass_access_analyzer_validation(real_aws: AwsContext, spec: str) -> None:
     analyzer: Any = real_aws.client("accessanalyzer")
@@ -70,7 +57,7 @@ def test_policies_pass_access_analyzer_validation(real_aws: AwsContext, spec: st
 
 
 def test_logs_tail_of_a_real_endpoint(real_aws: AwsContext) -> None:
-    endpoint = os.environ.get("LMI_AWS_ENDPOINT") or REAL_ENV.get("LMI_AWS_ENDPOINT")
+    endpoint = os.environ.get("LMI_AWS_ENDPOINT")
     if not endpoint:
         pytest.skip("set LMI_AWS_ENDPOINT to an endpoint whose logs may be read")
     lines = logs.tail(real_aws, endpoint, lines=20)
