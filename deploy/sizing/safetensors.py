@@ -39,42 +39,30 @@ SAFETENSORS_DTYPE_BYTES = {
 MAX_HEADER_BYTES = 100 * 1024 * 1024
 
 
+def _broken(path: Path, problem: str, fix: str = "re-download the checkpoint") -> SpecError:
+    return SpecError(f"{path}: {problem}", field="model.id", value=str(path), fix=fix)
+
+
 def read_header(path: Path) -> dict[str, Any]:
     """The JSON header of one .safetensors file."""
     with path.open("rb") as handle:
         raw_len = handle.read(8)
         if len(raw_len) != 8:
-            raise SpecError(
-                f"{path}: not a safetensors file (shorter than 8 bytes)",
-                field="model.id",
-                value=str(path),
-                fix="remove the broken file or re-download the checkpoint",
+            raise _broken(
+                path,
+                "not a safetensors file (shorter than 8 bytes)",
+                "remove the broken file or re-download the checkpoint",
             )
         (length,) = struct.unpack("<Q", raw_len)
         if length > MAX_HEADER_BYTES:
-            raise SpecError(
-                f"{path}: safetensors header length {length} is implausible",
-                field="model.id",
-                value=str(path),
-                fix="re-download the checkpoint",
-            )
+            raise _broken(path, f"safetensors header length {length} is implausible")
         raw = handle.read(length)
     try:
         header = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SpecError(
-            f"{path}: safetensors header is not valid JSON ({exc})",
-            field="model.id",
-            value=str(path),
-            fix="re-download the checkpoint",
-        ) from None
+        raise _broken(path, f"safetensors header is not valid JSON ({exc})") from None
     if not isinstance(header, dict):
-        raise SpecError(
-            f"{path}: safetensors header is not a JSON object",
-            field="model.id",
-            value=str(path),
-            fix="re-download the checkpoint",
-        )
+        raise _broken(path, "safetensors header is not a JSON object")
     return header
 
 
@@ -99,12 +87,7 @@ def directory_weight_bytes(directory: Path) -> int | None:
         try:
             total += tensor_bytes(read_header(file))
         except (TypeError, ValueError) as exc:  # a shape that is not a list of integers
-            raise SpecError(
-                f"{file}: safetensors header has a malformed tensor entry ({exc})",
-                field="model.id",
-                value=str(file),
-                fix="re-download the checkpoint",
-            ) from None
+            raise _broken(file, f"safetensors header has a malformed tensor entry ({exc})") from None
     return total
 
 
