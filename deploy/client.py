@@ -40,7 +40,7 @@ __all__ = ["Client", "SpecLike", "apply", "destroy", "list_endpoints", "load", "
 def load(spec: SpecLike) -> DeploymentSpec:
     """A DeploymentSpec from a spec object or a path."""
     if isinstance(spec, (str, Path)):
-        from deploy.spec.model import load_spec
+        from deploy.spec.loader import load_spec
 
         return load_spec(spec)
     return spec

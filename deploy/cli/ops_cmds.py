@@ -122,7 +122,7 @@ def iam_policy_cmd(
     """Print least-privilege IAM policies for SPEC: the deploying identity and the execution role."""
     from deploy.engine.iam import policies, policy_inputs
     from deploy.errors import UsageError
-    from deploy.spec.model import load_spec
+    from deploy.spec.loader import load_spec
 
     if role not in ROLES:
         raise UsageError(f"unknown --role {role!r}", field="--role", value=role, fix="use deployer, execution or both")

@@ -27,7 +27,7 @@ def register(app: typer.Typer) -> None:
 def _load_and_resolve(spec_path: Path) -> tuple[Any, Any, Any]:
     from deploy.engine.resolve import resolve
     from deploy.render.properties import render as render_spec
-    from deploy.spec.model import load_spec
+    from deploy.spec.loader import load_spec
 
     spec = load_spec(spec_path)
     resolved = resolve(spec)
@@ -84,7 +84,7 @@ def write_render(out_dir: Path, resolved: Any, rendered: Any) -> list[Path]:
     """Write the rendered files with placeholder resource names (the planner picks the real ones)."""
     import json
 
-    from deploy.render.properties import endpoint_config_request, model_request, scaling_requests
+    from deploy.render.bodies import endpoint_config_request, model_request, scaling_requests
 
     name = resolved.spec.name
     model_name = f"{name}-<content-hash>"

@@ -14,7 +14,7 @@ import pytest
 from deploy.cli.spec_cmds import write_render
 from deploy.engine.resolve import resolve
 from deploy.render.properties import render
-from deploy.spec.model import load_spec
+from deploy.spec.loader import load_spec
 
 HERE = Path(__file__).parent
 CASES = sorted(p for p in (HERE / "cases").iterdir() if p.suffix in {".yaml", ".toml"})
