@@ -25,13 +25,11 @@ def register(app: typer.Typer) -> None:
 
 
 def _load_and_resolve(spec_path: Path) -> tuple[Any, Any, Any]:
-    from deploy.engine.resolve import resolve
+    from deploy.client import Client
     from deploy.render.properties import render as render_spec
-    from deploy.spec.loader import load_spec
 
-    spec = load_spec(spec_path)
-    resolved = resolve(spec)
-    return spec, resolved, render_spec(resolved)
+    resolved = Client().resolve(spec_path)  # the region follows the same order as lmi deploy (no AWS call)
+    return resolved.spec, resolved, render_spec(resolved)
 
 
 def validate(spec_path: Path = SPEC_ARG, as_json: bool = JSON_OPTION) -> None:

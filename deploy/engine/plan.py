@@ -15,7 +15,7 @@ from typing import Any, ClassVar, TypeAlias
 from deploy.engine.artifacts import ArtifactUpload
 from deploy.engine.desired import DesiredState
 from deploy.engine.naming import TAG_MANAGED
-from deploy.engine.observe import RemoteSnapshot
+from deploy.engine.snapshot import RemoteSnapshot
 from deploy.errors import EndpointNotFoundError, PlanError, UsageError
 
 TRANSITIONAL = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack"})

@@ -16,8 +16,8 @@ except ImportError:  # the functional helpers build DesiredState without AWS
     from conftest_engine import make_desired  # type: ignore[no-redef]
 
 from deploy.engine.desired import builtin_alarm_request, deployment_config
-from deploy.engine.observe import EndpointState, RemoteSnapshot
 from deploy.engine.plan import plan, plan_destroy
+from deploy.engine.snapshot import EndpointState, RemoteSnapshot
 from deploy.errors import PlanError
 
 
