@@ -82,7 +82,7 @@ def write_render(out_dir: Path, resolved: Any, rendered: Any) -> list[Path]:
     """Write the rendered files with placeholder resource names (the planner picks the real ones)."""
     import json
 
-    from deploy.render.bodies import endpoint_config_request, model_request, scaling_requests
+    from deploy.render.bodies import endpoint_config_request, model_request, scaling_requests, update_settings
 
     name = resolved.spec.name
     model_name = f"{name}-<content-hash>"
@@ -97,6 +97,10 @@ def write_render(out_dir: Path, resolved: Any, rendered: Any) -> list[Path]:
     scaling = scaling_requests(resolved, endpoint_name=name)
     if scaling is not None:
         files["scaling.json"] = scaling.to_dict()
+    alarm, deployment = update_settings(resolved.spec.update, name)
+    if alarm is not None:
+        files["put-metric-alarm.json"] = alarm
+    files["deployment-config.json"] = deployment
     written = []
     with _output_errors("--out", out_dir):
         out_dir.mkdir(parents=True, exist_ok=True)
