@@ -152,17 +152,7 @@ def judge(shape: ModelShape, hardware: Hardware, params: EngineParams) -> Estima
 
 def judge_with_budget(shape: ModelShape, hardware: Hardware, params: EngineParams) -> tuple[Estimate, Budget]:
     """:func:`judge` plus the budget it was computed from (what the fixes start from)."""
-    tp = params.tensor_parallel_degree
-    shape.check_tp(tp, gpu_count=hardware.gpu_count)
-    if tp > hardware.gpu_count:
-        from deploy.errors import SpecError
-
-        raise SpecError(
-            f"tensor_parallel_degree={tp}: {hardware.label} has {hardware.gpu_count} GPU(s)",
-            field="tensor_parallel_degree",
-            value=tp,
-            fix=f"use tensor_parallel_degree <= {hardware.gpu_count} or a larger instance type",
-        )
+    shape.check_tp(params.tensor_parallel_degree, gpu_count=hardware.gpu_count)
     budget = compute_budget(shape, hardware, params)
     est = _to_estimate(shape, hardware, budget)
     if est.fits:
