@@ -28,8 +28,8 @@ aasm: Any = _aasm  # moto's internals, patched on purpose: typed loosely
 smm: Any = _smm
 smr: Any = _smr
 Setter = Callable[..., None]  # setattr_(target, name, value, raising=...)
-_INSTANCE_SHAPE: Any = botocore.session.get_session().get_service_model("sagemaker").shape_for(
-    "ProductionVariantInstanceType"
+_INSTANCE_SHAPE: Any = (
+    botocore.session.get_session().get_service_model("sagemaker").shape_for("ProductionVariantInstanceType")
 )
 INSTANCE_TYPES: frozenset[str] = frozenset(_INSTANCE_SHAPE.enum)
 
