@@ -11,6 +11,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from deploy.java_properties import comment_text, escape_key
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
@@ -27,11 +29,10 @@ def template_path(relative: str) -> Path:
 
 
 def escape_property(value: Any) -> str:
-    """Escape a value for a Java .properties file; refuse line breaks (they would start a new key)."""
-    text = str(value).lower() if isinstance(value, bool) else str(value)
-    if "\n" in text or "\r" in text:
-        raise ValueError(f"property values cannot contain line breaks: {text!r}")
-    return text.replace("\\", "\\\\")
+    """A value escaped exactly as Java's ``Properties.store`` writes it (see :mod:`deploy.java_properties`)."""
+    from deploy.java_properties import escape_value
+
+    return escape_value(str(value).lower() if isinstance(value, bool) else str(value))
 
 
 @lru_cache(maxsize=8)
@@ -45,6 +46,8 @@ def _environment(directory: str) -> Any:
         autoescape=False,  # config files, not HTML
     )
     env.filters["prop"] = escape_property
+    env.filters["prop_key"] = escape_key
+    env.filters["comment"] = comment_text
     return env
 
 
