@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from deploy import java_properties
+from deploy.render import java_properties
 
 _ALIASES = {  # applied only when the LMI name is absent
     "HF_MODEL_ID": "option.model_id",

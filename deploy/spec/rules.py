@@ -14,7 +14,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from deploy.spec import DeploymentSpec
+    from deploy.spec.model import DeploymentSpec
 
 DTYPE_ALIASES = {"float16": "fp16", "half": "fp16", "bfloat16": "bf16", "float32": "fp32", "float": "fp32"}
 
@@ -171,7 +171,7 @@ def _check_option(key: str, value: Any) -> None:
             f"options.{bare} is not a vLLM 0.8.4 engine argument that LMI v15 passes on "
             f"(LMI would silently drop it){hint}"
         )
-    # Line breaks and control characters in values are refused for every field (deploy.spec_text).
+    # Line breaks and control characters in values are refused for every field (deploy.spec.text).
 
 
 def check_env_keys(env: dict[str, str]) -> dict[str, str]:
@@ -201,7 +201,7 @@ def check_role_partition(role: str, region: str) -> None:
 def check_region_bound_values(spec: DeploymentSpec) -> None:
     """Identifiers that must live in the endpoint's region and partition: the KMS key and an explicit image."""
     from deploy.catalog import region_info
-    from deploy.spec_aws_values import check_image_uri, check_kms_key
+    from deploy.spec.aws_values import check_image_uri, check_kms_key
 
     info = region_info(spec.region)
     try:

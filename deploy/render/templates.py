@@ -11,9 +11,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from deploy.java_properties import comment_text, escape_key
+from deploy.render.java_properties import comment_text, escape_key
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]  # deploy/
 
 
 def _candidates(relative: str) -> list[Path]:
@@ -29,8 +29,8 @@ def template_path(relative: str) -> Path:
 
 
 def escape_property(value: Any) -> str:
-    """A value escaped exactly as Java's ``Properties.store`` writes it (see :mod:`deploy.java_properties`)."""
-    from deploy.java_properties import escape_value
+    """A value escaped exactly as Java's ``Properties.store`` writes it (see :mod:`deploy.render.java_properties`)."""
+    from deploy.render.java_properties import escape_value
 
     return escape_value(str(value).lower() if isinstance(value, bool) else str(value))
 

@@ -27,7 +27,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from deploy.errors import SpecError
-from deploy.spec_aws_values import (
+from deploy.spec.aws_values import (
     check_alarm_name,
     check_bucket_name,
     check_role_arn,
@@ -35,7 +35,7 @@ from deploy.spec_aws_values import (
     check_vpc_ids,
     split_s3_uri,
 )
-from deploy.spec_rules import (
+from deploy.spec.rules import (
     check_env_keys,
     check_hf_token_ref,
     check_options,
@@ -73,7 +73,7 @@ class _Model(BaseModel):
     @classmethod
     def _plain_text_and_numbers(cls, value: Any, info: ValidationInfo) -> Any:
         # parse_spec already refused these with the full field path; this keeps specs built in Python safe too.
-        from deploy.spec_text import first_problem, is_number_field
+        from deploy.spec.text import first_problem, is_number_field
 
         name = info.field_name or ""
         if isinstance(value, bool) and is_number_field(cls.model_fields[name].annotation):
@@ -247,7 +247,7 @@ class EngineSettings(_Model):
     @field_validator("quantize")
     @classmethod
     def _known_quantize(cls, value: str | None) -> str | None:
-        from deploy.spec_rules import check_quantize
+        from deploy.spec.rules import check_quantize
 
         return None if value is None else check_quantize(value)
 
@@ -482,7 +482,7 @@ class DeploymentSpec(_Model):
 
     @model_validator(mode="after")
     def _cross_field_rules(self) -> DeploymentSpec:
-        from deploy.spec_rules import check_cross_fields, check_region_bound_values
+        from deploy.spec.rules import check_cross_fields, check_region_bound_values
 
         check_cross_fields(self)
         check_role_partition(self.role, self.region)
@@ -496,7 +496,7 @@ class DeploymentSpec(_Model):
 
 def load_spec(path: str | Path) -> DeploymentSpec:
     """Read a YAML or TOML spec file and validate it; errors name file, line, field, value and fix."""
-    from deploy.spec_loader import read_document
+    from deploy.spec.loader import read_document
 
     path = Path(path)
     data, lines = read_document(path)
@@ -511,7 +511,7 @@ def parse_spec(
     base_dir: Path | None = None,
 ) -> DeploymentSpec:
     """Validate a parsed document; relative local paths are made relative to ``base_dir``."""
-    from deploy.spec_loader import absolutize_paths, spec_error_from
+    from deploy.spec.loader import absolutize_paths, spec_error_from
 
     if not isinstance(data, dict):
         raise SpecError(f"{source}: the spec must be a mapping of fields", fix="start from `lmi init`")
