@@ -29,7 +29,7 @@ ARTIFACT_ROOT = "lmi-deploy"
 
 def content_hash(payload: Any, length: int = HASH_LENGTH) -> str:
     """A short, stable hash of a JSON-able payload (keys sorted, so dict order does not matter)."""
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str, allow_nan=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:length]
 
 

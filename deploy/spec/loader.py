@@ -189,7 +189,7 @@ def spec_error_from(exc: ValidationError, *, source: str, lines: Lines) -> SpecE
 # member path inside a mapping field (tags.<key>), the refused value (None for secrets) and the fix.
 TEXT_ERROR = "spec_text"
 _MESSAGE_ONLY = {"value_error", "assertion_error", TEXT_ERROR}
-_NAMED_FIELD = re.compile(r"^([a-z_]+(?:\.[a-z_0-9]+)+)\b")
+_NAMED_FIELD = re.compile(r"([a-z_]+(?:\.[a-z_0-9]+)*)(?=[:=\s])")
 
 
 def _locate(err: Any) -> Any:
@@ -200,9 +200,16 @@ def _locate(err: Any) -> Any:
     if err["loc"] or err["type"] != "value_error":
         return err
     found = _NAMED_FIELD.match(str(err["msg"]).removeprefix("Value error, "))
-    if found is None:
+    if found is None or not _is_spec_field(found.group(1)):
         return err
     return {**err, "loc": tuple(found.group(1).split("."))}
+
+
+def _is_spec_field(dotted: str) -> bool:
+    """``role`` or ``security.kms_key_id``: the first part is a top-level spec field (not just any word)."""
+    from deploy.spec.model import DeploymentSpec
+
+    return dotted.split(".")[0] in DeploymentSpec.model_fields
 
 
 def _describe(err: Any, source: str, lines: Lines) -> str:
@@ -210,7 +217,7 @@ def _describe(err: Any, source: str, lines: Lines) -> str:
     field = ".".join(str(p) for p in loc) or "(top level)"
     line = _line_for(loc, lines)
     where = f"{source}:{line}" if line else source
-    message = str(err["msg"]).removeprefix("Value error, ")
+    message = str(err["msg"]).removeprefix("Value error, ").removeprefix(f"{field}: ")
     if err["type"] == "extra_forbidden":
         message = f"unknown key {loc[-1]!r}; remove it or check the spelling (see `lmi schema`)"
         close = _close_keys(loc)

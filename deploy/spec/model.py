@@ -8,6 +8,7 @@ a 20-minute failed deployment.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -279,8 +280,8 @@ class EngineSettings(_Model):
                 key: ("true" if item else "false")
                 if isinstance(item, bool)
                 else str(item)
-                if isinstance(item, (int, float))
-                else item
+                if isinstance(item, int) or (isinstance(item, float) and math.isfinite(item))
+                else item  # a non-finite float stays as is, so the text-and-number rule refuses it
                 for key, item in value.items()
             }
         return value

@@ -76,8 +76,13 @@ def text_problem(path: tuple[str | int, ...], text: str, *, what: str | None = N
         "are single lines of text (a line break or control character would start a new line in serving.properties, "
         "logs or AWS names)",
         fix="remove the character: write the value on one line, without line breaks or control characters",
-        value=None if secret else text,
+        value=None if secret else _printable_value(text),
     )
+
+
+def _printable_value(text: str) -> str:
+    """``text`` itself, or with lone surrogates as ``\\udXXX`` (they cannot be encoded, so nothing could print them)."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def number_problem(path: tuple[str | int, ...], number: float) -> TextProblem | None:
