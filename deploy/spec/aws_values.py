@@ -125,7 +125,7 @@ def check_role_arn(role: str) -> str:
     return role
 
 
-def check_kms_key(key: str, *, region: str, partition: str) -> str:
+def check_kms_key(key: str, *, region: str | None, partition: str | None) -> str:
     """SageMaker ``KmsKeyId``: a key id, a key ARN, ``alias/<name>`` or an alias ARN, in the endpoint's region."""
     if len(key) > 2048 or not re.fullmatch(r"[a-zA-Z0-9:/_-]+", key):
         raise ValueError(
@@ -153,12 +153,14 @@ def _check_alias(alias: str) -> str:
     return alias
 
 
-def _check_kms_arn(arn: str, *, region: str, partition: str) -> str:
+def _check_kms_arn(arn: str, *, region: str | None, partition: str | None) -> str:
     match = _KMS_ARN.fullmatch(arn)
     if match is None:
-        raise ValueError(f"{arn!r} is not a KMS ARN; write arn:{partition}:kms:{region}:<account>:key/<key id>")
+        raise ValueError(
+            f"{arn!r} is not a KMS ARN; write arn:{partition or 'aws'}:kms:{region or '<region>'}:<account>:key/<id>"
+        )
     arn_partition, arn_region, _, resource = match.groups()
-    if arn_partition != partition or arn_region != region:
+    if region is not None and (arn_partition != partition or arn_region != region):
         raise ValueError(
             f"KMS key {arn!r} is in {arn_partition}/{arn_region} but the endpoint is in {partition}/{region}; "
             "SageMaker needs a key in the endpoint's region"
@@ -180,7 +182,7 @@ def check_alarm_name(name: str) -> str:
     return name
 
 
-def check_image_uri(image: str, *, region: str, dns_suffix: str) -> str:
+def check_image_uri(image: str, *, region: str | None, dns_suffix: str | None) -> str:
     """An ECR image in the endpoint's region: ``<account>.dkr.ecr.<region>.<suffix>/<repository>[:tag|@digest]``.
 
     lmi-deploy never sends ``ImageConfig``, so SageMaker pulls from ECR (``RepositoryAccessMode: Platform``).
@@ -194,7 +196,7 @@ def check_image_uri(image: str, *, region: str, dns_suffix: str) -> str:
             f"{image!r} is not an ECR image; SageMaker pulls images from Amazon ECR "
             "(<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>); push the image to ECR first"
         )
-    if ecr.group(2) != region or ecr.group(3) != dns_suffix:
+    if region is not None and (ecr.group(2) != region or ecr.group(3) != dns_suffix):
         raise ValueError(
             f"lmi.image is in ECR of {ecr.group(2)} ({ecr.group(3)}) but the endpoint is in {region}; SageMaker "
             f"needs the image in the endpoint's region: use {ecr.group(1)}.dkr.ecr.{region}.{dns_suffix}/..."

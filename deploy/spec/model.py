@@ -429,7 +429,10 @@ class DeploymentSpec(_Model):
     """One LLM endpoint on SageMaker served by the LMI container (vLLM backend, async mode)."""
 
     name: str = Field(description="Endpoint name (SageMaker rules: letters, digits, hyphens, <= 63 chars).")
-    region: str = Field("us-east-1", description="AWS region.")
+    region: str | None = Field(
+        None,
+        description="AWS region (default: --region, AWS_REGION, AWS_DEFAULT_REGION, the profile's, then us-east-1).",
+    )
     role: str = Field(description="SageMaker execution role ARN.")
     lmi: LmiSettings = Field(default_factory=lambda: LmiSettings())
     model: ModelSource
@@ -458,11 +461,12 @@ class DeploymentSpec(_Model):
 
     @field_validator("region")
     @classmethod
-    def _region(cls, value: str) -> str:
+    def _region(cls, value: str | None) -> str | None:
         from deploy.catalog import region_info
 
-        with _as_value_error():
-            region_info(value)
+        if value is not None:
+            with _as_value_error():
+                region_info(value)
         return value
 
     @field_validator("role")
@@ -486,13 +490,44 @@ class DeploymentSpec(_Model):
         from deploy.spec.rules import check_cross_fields, check_region_bound_values
 
         check_cross_fields(self)
-        check_role_partition(self.role, self.region)
-        check_region_bound_values(self)
+        check_region_bound_values(self, self.region)
+        if self.region is not None:
+            check_role_partition(self.role, self.region)
         return self
+
+    def in_region(self, region: str) -> DeploymentSpec:
+        """This spec deployed to ``region`` (chosen by :func:`deploy.aws.region.choose_region`), checked again."""
+        if self.region == region:
+            return self
+        from deploy.catalog import region_info
+
+        region_info(region)  # SpecError naming the unknown region and the known ones
+        try:
+            check_role_partition(self.role, region)
+        except ValueError as exc:
+            raise SpecError(
+                str(exc), field="role", value=self.role, fix=f"use a role of {region}'s partition"
+            ) from None
+        _check_region_bound_values_in(self, region)
+        return self.model_copy(update={"region": region})
 
     @property
     def model_source_kind(self) -> Literal["hub", "s3", "local"]:
         return self.model.kind
+
+
+def _check_region_bound_values_in(spec: DeploymentSpec, region: str) -> None:
+    """The KMS key and an explicit image must be in the region the spec is deployed to, also a region from flags."""
+    from deploy.spec.rules import check_region_bound_values
+
+    try:
+        check_region_bound_values(spec, region)
+    except ValueError as exc:
+        field, _, message = str(exc).partition(": ")
+        value = spec.security.kms_key_id if field == "security.kms_key_id" else spec.lmi.image
+        raise SpecError(
+            message, field=field, value=value, fix=f"use one in {region}, or deploy to its region"
+        ) from None
 
 
 def load_spec(path: str | Path) -> DeploymentSpec:

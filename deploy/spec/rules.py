@@ -198,19 +198,24 @@ def check_role_partition(role: str, region: str) -> None:
         )
 
 
-def check_region_bound_values(spec: DeploymentSpec) -> None:
-    """Identifiers that must live in the endpoint's region and partition: the KMS key and an explicit image."""
+def check_region_bound_values(spec: DeploymentSpec, region: str | None) -> None:
+    """Identifiers that must live in the endpoint's region and partition: the KMS key and an explicit image.
+
+    Without a region yet (it may come from flags or the environment), only their form is checked; the region is
+    checked again by :meth:`DeploymentSpec.in_region`.
+    """
     from deploy.catalog import region_info
     from deploy.spec.aws_values import check_image_uri, check_kms_key
 
-    info = region_info(spec.region)
+    info = region_info(region) if region is not None else None
+    field = ""
     try:
         if spec.security.kms_key_id is not None:
             field = "security.kms_key_id"
-            check_kms_key(spec.security.kms_key_id, region=spec.region, partition=info.partition)
+            check_kms_key(spec.security.kms_key_id, region=region, partition=info.partition if info else None)
         if spec.lmi.image is not None:
             field = "lmi.image"
-            check_image_uri(spec.lmi.image, region=spec.region, dns_suffix=info.dns_suffix)
+            check_image_uri(spec.lmi.image, region=region, dns_suffix=info.dns_suffix if info else None)
     except ValueError as exc:
         raise ValueError(f"{field}: {exc}") from None
 

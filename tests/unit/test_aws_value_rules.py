@@ -152,8 +152,25 @@ def test_valid_kms_keys_pass(key: str) -> None:
     ],
 )
 def test_kms_keys_sagemaker_rejects_are_refused(key: str, needle: str) -> None:
-    field, message = refusal(base(security={"kms_key_id": key}))
+    field, message = refusal(base(security={"kms_key_id": key}, region="us-east-1"))
     assert field == "security.kms_key_id" and needle in message
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"security": {"kms_key_id": f"arn:aws:kms:us-east-1:{ACCOUNT}:key/{KEY_ID}"}}, "security.kms_key_id"),
+        ({"lmi": {"image": f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/my-lmi:v1"}}, "lmi.image"),
+    ],
+)
+def test_a_region_from_flags_checks_the_key_and_image_again(overrides: dict[str, Any], field: str) -> None:
+    from deploy.errors import SpecError
+
+    spec = parse_spec(base(**overrides))  # no region in the spec: only the form is checked
+    assert spec.in_region("us-east-1").region == "us-east-1"
+    with pytest.raises(SpecError) as info:
+        spec.in_region("eu-west-1")
+    assert info.value.field == field and "region" in info.value.message and info.value.exit_code == 2
 
 
 @pytest.mark.parametrize("name", ["my-alarm", "Team/LLM 5xx", "a", "x" * 255, "ünïcode-alarm"])
@@ -195,7 +212,7 @@ def test_valid_role_arns_pass(role: str, region: str) -> None:
     ],
 )
 def test_role_arns_sagemaker_rejects_are_refused(role: str, needle: str) -> None:
-    field, message = refusal(base(role=role))
+    field, message = refusal(base(role=role, region="us-east-1"))
     assert field == "role" and needle in message
 
 
@@ -229,7 +246,7 @@ def test_valid_ecr_images_pass(image: str, region: str) -> None:
     ],
 )
 def test_images_sagemaker_cannot_pull_are_refused(image: str, needle: str) -> None:
-    field, message = refusal(base(lmi={"image": image}))
+    field, message = refusal(base(lmi={"image": image}, region="us-east-1"))
     assert field == "lmi.image" and needle in message
 
 
