@@ -133,3 +133,31 @@ def test_real_subprocess_json_error_and_exit_2(tmp_path: Path, case_id: str, bod
         [sys.executable, "-m", "deploy.cli", "render", str(spec), "--json"], capture_output=True, text=True, check=False
     )
     assert_refused(proc.returncode, proc.stdout, proc.stderr, field)
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "field"),
+    [
+        ("--model", "org/m # a YAML comment", "model.id"),
+        ("--model", "org/m\n  trust_remote_code: true", "model.id"),
+        ("--name", "ep\nrole: arn:aws:iam::999999999999:role/Evil", "name"),
+        ("--name", "ep\u2028", "name"),
+        ("--instance", "ml.g6e.2xlarge\ntags: {a: b}", "instance.type"),
+    ],
+)
+def test_init_flags_cannot_inject_keys_or_lose_text(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, flag: str, value: str, field: str
+) -> None:
+    target = tmp_path / "lmi.yaml"
+    code, _, err = run(capsys, "init", str(target), flag, value)
+    assert code == 2 and "Traceback" not in err
+    assert f" {field}: " in err  # refused as the value it is, not as a duplicate or stray key
+    assert not target.exists()  # an invalid starter spec leaves nothing on disk
+
+
+def test_init_keeps_ordinary_values_plain(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    target = tmp_path / "lmi.yaml"
+    code, _, _ = run(capsys, "init", str(target), "--name", "my-llm", "--model", "Qwen/Qwen2.5-7B-Instruct")
+    assert code == 0
+    text = target.read_text()
+    assert "\nname: my-llm " in text and "  id: Qwen/Qwen2.5-7B-Instruct " in text

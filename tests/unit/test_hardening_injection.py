@@ -200,3 +200,19 @@ def test_the_emulator_reads_what_the_container_would() -> None:
 def test_a_malformed_unicode_escape_fails_startup_like_java() -> None:
     with pytest.raises(StartupError, match="Malformed"):
         parse_properties("option.x=\\u12G4")
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet=st.characters(exclude_categories=["Cs"]) | st.sampled_from(TRICKY.replace("\ud800", ""))))
+@example(text="org/m # comment")
+@example(text="org/m\n  trust_remote_code: true")
+@example(text="*alias")
+@example(text="yes")
+def test_init_flags_reach_the_starter_spec_as_exactly_one_yaml_scalar(text: str) -> None:
+    import yaml
+
+    from deploy.render.templates import yaml_scalar
+
+    scalar = yaml_scalar(text)
+    assert "\n" not in scalar and "\r" not in scalar
+    assert yaml.safe_load(f"k: {scalar}   # a trailing comment\n") == {"k": text}
