@@ -25,7 +25,6 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
 
 from deploy.errors import SpecError
 from deploy.spec.aws_values import (
@@ -73,18 +72,9 @@ class _Model(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _plain_text_and_numbers(cls, value: Any, info: ValidationInfo) -> Any:
-        # parse_spec already refused these with the full field path; this keeps specs built in Python safe too.
-        from deploy.spec.text import first_problem, is_number_field
+        from deploy.spec.text import refuse_field_input
 
-        name = info.field_name or ""
-        if isinstance(value, bool) and is_number_field(cls.model_fields[name].annotation):
-            raise ValueError(f"{name} is {str(value).lower()}, a boolean, not a number; write a number such as 1")
-        if not isinstance(value, (dict, BaseModel)) or not _holds_model(cls, name):
-            problem = first_problem(value, (name,))
-            if problem:
-                # The custom type carries the member path (tags.<key>) and the fix to spec_loader.spec_error_from.
-                context = {"message": problem.message, "fix": problem.fix, "subpath": list(problem.path[1:])}
-                raise PydanticCustomError("spec_text", "{message}", {**context, "value": problem.value})
+        refuse_field_input(cls, info.field_name or "", value)
         return value
 
     @model_validator(mode="before")
@@ -98,14 +88,6 @@ class _Model(BaseModel):
                 if not (value is None and key in cls.model_fields and cls.model_fields[key].default_factory)
             }
         return data
-
-
-def _holds_model(cls: type[BaseModel], name: str) -> bool:
-    """True when field ``name`` is a nested settings block (it validates its own fields)."""
-    from typing import get_args
-
-    annotation = cls.model_fields[name].annotation
-    return any(isinstance(t, type) and issubclass(t, BaseModel) for t in (annotation, *get_args(annotation)))
 
 
 class LmiSettings(_Model):
@@ -500,6 +482,7 @@ class DeploymentSpec(_Model):
         if self.region == region:
             return self
         from deploy.catalog import region_info
+        from deploy.spec.rules import check_region_bound_values_in
 
         region_info(region)  # SpecError naming the unknown region and the known ones
         try:
@@ -508,26 +491,12 @@ class DeploymentSpec(_Model):
             raise SpecError(
                 str(exc), field="role", value=self.role, fix=f"use a role of {region}'s partition"
             ) from None
-        _check_region_bound_values_in(self, region)
+        check_region_bound_values_in(self, region)
         return self.model_copy(update={"region": region})
 
     @property
     def model_source_kind(self) -> Literal["hub", "s3", "local"]:
         return self.model.kind
-
-
-def _check_region_bound_values_in(spec: DeploymentSpec, region: str) -> None:
-    """The KMS key and an explicit image must be in the region the spec is deployed to, also a region from flags."""
-    from deploy.spec.rules import check_region_bound_values
-
-    try:
-        check_region_bound_values(spec, region)
-    except ValueError as exc:
-        field, _, message = str(exc).partition(": ")
-        value = spec.security.kms_key_id if field == "security.kms_key_id" else spec.lmi.image
-        raise SpecError(
-            message, field=field, value=value, fix=f"use one in {region}, or deploy to its region"
-        ) from None
 
 
 def load_spec(path: str | Path) -> DeploymentSpec:

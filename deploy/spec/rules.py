@@ -220,6 +220,20 @@ def check_region_bound_values(spec: DeploymentSpec, region: str | None) -> None:
         raise ValueError(f"{field}: {exc}") from None
 
 
+def check_region_bound_values_in(spec: DeploymentSpec, region: str) -> None:
+    """:func:`check_region_bound_values` for a region chosen outside the spec (flags, environment), as a SpecError."""
+    from deploy.errors import SpecError
+
+    try:
+        check_region_bound_values(spec, region)
+    except ValueError as exc:
+        field, _, message = str(exc).partition(": ")
+        value = spec.security.kms_key_id if field == "security.kms_key_id" else spec.lmi.image
+        raise SpecError(
+            message, field=field, value=value, fix=f"use one in {region}, or deploy to its region"
+        ) from None
+
+
 def check_cross_fields(spec: DeploymentSpec) -> None:
     """Rules that involve more than one field."""
     from deploy.catalog import get_instance

@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel
+
 # Every character Python's str.splitlines splits on (Java's LineReader: \n and \r only).
 LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
 _NAMES = {
@@ -123,6 +125,32 @@ def find_problems(value: Any, path: tuple[str | int, ...] = ()) -> Iterator[Text
 def first_problem(value: Any, path: tuple[str | int, ...] = ()) -> TextProblem | None:
     """The first refused value of ``value`` (see :func:`find_problems`), or None."""
     return next(find_problems(value, path), None)
+
+
+def refuse_field_input(model: type[BaseModel], name: str, value: Any) -> None:
+    """The spec models' check of every field's raw input, before its own validators: a boolean where a number is
+    read, and (outside nested settings blocks, which check their own fields) any refused text or number.
+
+    The error is a custom pydantic type whose context carries the member path (``tags.<key>``), the value (None
+    for secrets) and the fix, which ``deploy.spec.loader.spec_error_from`` turns into the SpecError's fields.
+    """
+    from pydantic_core import PydanticCustomError
+
+    annotation = model.model_fields[name].annotation
+    if isinstance(value, bool) and is_number_field(annotation):
+        raise ValueError(f"{name} is {str(value).lower()}, a boolean, not a number; write a number such as 1")
+    if isinstance(value, (dict, BaseModel)) and _is_settings_block(annotation):
+        return
+    problem = first_problem(value, (name,))
+    if problem:
+        context = {"message": problem.message, "fix": problem.fix, "subpath": list(problem.path[1:])}
+        raise PydanticCustomError("spec_text", "{message}", {**context, "value": problem.value})
+
+
+def _is_settings_block(annotation: Any) -> bool:
+    from typing import get_args
+
+    return any(isinstance(t, type) and issubclass(t, BaseModel) for t in (annotation, *get_args(annotation)))
 
 
 def is_number_field(annotation: Any) -> bool:
