@@ -60,6 +60,33 @@ def check_tag(key: str, value: str) -> None:
             )
 
 
+# lmi-deploy adds lmi-deploy:managed, :endpoint and :spec-hash to every resource (deploy.render.bodies).
+OWN_TAGS = 3
+TAG_LIST_MAX = 50  # SageMaker TagList
+ALARM_LIST_MAX = 10  # SageMaker AutoRollbackConfig AlarmList
+
+
+def check_tag_count(count: int) -> None:
+    """SageMaker ``TagList``: at most 50 tags per resource, three of which are lmi-deploy's own."""
+    room = TAG_LIST_MAX - OWN_TAGS
+    if count > room:
+        raise ValueError(
+            f"{count} tags; SageMaker allows {TAG_LIST_MAX} per resource and lmi-deploy adds {OWN_TAGS} of its own, "
+            f"so at most {room}; remove {count - room}"
+        )
+
+
+def check_alarm_count(count: int, *, builtin: bool) -> None:
+    """SageMaker ``AutoRollbackConfig``: at most 10 alarms, the built-in 5xx alarm included."""
+    room = ALARM_LIST_MAX - int(builtin)
+    if count > room:
+        extra = " plus the built-in 5xx alarm" if builtin else ""
+        raise ValueError(
+            f"rollback_alarms has {count} alarms{extra}; SageMaker AutoRollbackConfig allows {ALARM_LIST_MAX}; "
+            f"keep at most {room}"
+        )
+
+
 def check_bucket_name(bucket: str) -> str:
     """Amazon S3 general purpose bucket naming rules; returns ``bucket``."""
     rule = _bucket_rule_broken(bucket)

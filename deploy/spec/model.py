@@ -28,10 +28,12 @@ from pydantic import (
 
 from deploy.errors import SpecError
 from deploy.spec.aws_values import (
+    check_alarm_count,
     check_alarm_name,
     check_bucket_name,
     check_role_arn,
     check_tag,
+    check_tag_count,
     check_vpc_ids,
     split_s3_uri,
 )
@@ -344,6 +346,11 @@ class UpdateSettings(_Model):
     def _alarm_names(cls, value: list[str]) -> list[str]:
         return [check_alarm_name(name) for name in value]
 
+    @model_validator(mode="after")
+    def _alarm_count(self) -> UpdateSettings:
+        check_alarm_count(len(self.rollback_alarms), builtin=self.builtin_5xx_alarm)
+        return self
+
 
 class VpcSettings(_Model):
     """VPC placement; both lists or neither."""
@@ -459,6 +466,7 @@ class DeploymentSpec(_Model):
     @field_validator("tags")
     @classmethod
     def _tags(cls, value: dict[str, str]) -> dict[str, str]:
+        check_tag_count(len(value))
         for key, val in value.items():
             if key.startswith("lmi-deploy:"):
                 raise ValueError(

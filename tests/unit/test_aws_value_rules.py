@@ -184,6 +184,28 @@ def test_alarm_names_cloudwatch_rejects_are_refused(name: str) -> None:
     assert field == "update.rollback_alarms" and "1-255" in message
 
 
+@pytest.mark.parametrize(("count", "ok"), [(0, True), (1, True), (47, True), (48, False), (60, False)])
+def test_at_most_47_user_tags_fit_sagemakers_50(count: int, ok: bool) -> None:
+    data = base(tags={f"k{i}": "v" for i in range(count)})
+    if ok:
+        assert len(parse_spec(data).tags) == count
+    else:
+        field, message = refusal(data)
+        assert field == "tags" and "SageMaker allows 50" in message
+
+
+@pytest.mark.parametrize(
+    ("alarms", "builtin", "ok"), [(10, False, True), (11, False, False), (9, True, True), (10, True, False)]
+)
+def test_rollback_alarms_fit_sagemakers_10(alarms: int, builtin: bool, ok: bool) -> None:
+    data = base(update={"rollback_alarms": [f"a{i}" for i in range(alarms)], "builtin_5xx_alarm": builtin})
+    if ok:
+        assert len(parse_spec(data).update.rollback_alarms) == alarms
+    else:
+        field, message = refusal(data)
+        assert field.startswith("update") and "allows 10" in message
+
+
 @pytest.mark.parametrize(
     ("role", "region"),
     [
