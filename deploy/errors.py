@@ -7,6 +7,7 @@ CLI can print one clear line and pick an exit code without a traceback. Exit cod
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 
@@ -46,7 +47,8 @@ class LmiError(Exception):
         for key in ("field", "value", "fix", "hint"):
             val = getattr(self, key)
             if val is not None:
-                out[key] = val if isinstance(val, (str, int, float, bool, list, dict)) else str(val)
+                plain = isinstance(val, (str, int, bool, list, dict)) or (isinstance(val, float) and math.isfinite(val))
+                out[key] = val if plain else str(val)  # inf/nan as text: JSON has no Infinity or NaN
         out["exit_code"] = self.exit_code
         return out
 

@@ -374,3 +374,13 @@ def test_every_accepted_float_gives_json_request_bodies(target: float) -> None:
     assert math.isfinite(spec.scaling.target) if spec.scaling else False
     json.dumps(spec.model_dump(mode="json"), allow_nan=False)  # raises on Infinity/NaN
     assert content_hash(spec.model_dump(mode="json"))
+
+
+@pytest.mark.parametrize("number", NON_FINITE)
+def test_error_json_never_holds_infinity_or_nan(number: float) -> None:
+    import json
+
+    from deploy.errors import SpecError
+
+    data = SpecError("x", field="scaling.target", value=number, fix="y").to_dict()
+    assert json.loads(json.dumps(data, allow_nan=False))["value"] == str(number)
