@@ -1,7 +1,8 @@
 """Java ``.properties`` text, written and read the way ``java.util.Properties`` does.
 
-Why: DJL Serving (the LMI front end) reads ``serving.properties`` with ``Properties.load`` from a byte stream, which
-decodes ISO-8859-1, treats ``\\`` as an escape (``\\uXXXX``, ``\\t``, ``\\n``, ...), joins lines that end in an odd
+Why: DJL Serving (the LMI front end) reads ``serving.properties`` with ``Properties.load`` from a byte stream
+(``Files.newInputStream`` in its ``ModelInfo``; the file it generates itself for Hub models is written with
+``Properties.store``, escapes included), which decodes ISO-8859-1, treats ``\\`` as an escape (``\\uXXXX``, ``\\t``, ``\\n``, ...), joins lines that end in an odd
 number of backslashes, and ends a key at the first unescaped ``=``, ``:`` or whitespace. A value written verbatim
 can therefore change meaning: ``qwen-modèle`` arrives as ``qwen-modÃ¨le`` (UTF-8 bytes read as Latin-1), a trailing
 backslash swallows the next line, and a line break starts a new key. So the writer escapes exactly like
