@@ -2,14 +2,14 @@
 
 Why: DJL Serving (the LMI front end) reads ``serving.properties`` with ``Properties.load`` from a byte stream
 (``Files.newInputStream`` in its ``ModelInfo``; the file it generates itself for Hub models is written with
-``Properties.store``, escapes included), which decodes ISO-8859-1, treats ``\\`` as an escape (``\\uXXXX``, ``\\t``, ``\\n``, ...), joins lines that end in an odd
-number of backslashes, and ends a key at the first unescaped ``=``, ``:`` or whitespace. A value written verbatim
-can therefore change meaning: ``qwen-modèle`` arrives as ``qwen-modÃ¨le`` (UTF-8 bytes read as Latin-1), a trailing
-backslash swallows the next line, and a line break starts a new key. So the writer escapes exactly like
-``Properties.store`` (non-ASCII as ``\\uXXXX``, so the file is pure ASCII and every decoder reads it alike), and the
-emulator reads with :func:`load`, which follows ``Properties.load`` of JDK 9 and later, so it sees what the
-container would. Spec validation refuses control and line-break characters before they get here; the escaping still
-covers them, so nothing that reaches this module can add a key.
+``Properties.store``, escapes included). That decodes ISO-8859-1, treats ``\\`` as an escape (``\\uXXXX``, ``\\t``,
+``\\n``, ...), joins lines that end in an odd number of backslashes, and ends a key at the first unescaped ``=``,
+``:`` or whitespace. A value written verbatim can therefore change meaning: ``qwen-modèle`` arrives as
+``qwen-modÃ¨le`` (UTF-8 bytes read as Latin-1), a trailing backslash swallows the next line, and a line break starts
+a new key. So the writer escapes exactly like ``Properties.store`` (non-ASCII as ``\\uXXXX``, so the file is pure
+ASCII and every decoder reads it alike), and the emulator reads with :func:`load`, which follows ``Properties.load``
+of JDK 9 and later, so it sees what the container would. Spec validation refuses control and line-break characters
+before they get here; the escaping still covers them, so nothing that reaches this module can add a key.
 """
 
 from __future__ import annotations
