@@ -216,3 +216,27 @@ def test_init_flags_reach_the_starter_spec_as_exactly_one_yaml_scalar(text: str)
     scalar = yaml_scalar(text)
     assert "\n" not in scalar and "\r" not in scalar
     assert yaml.safe_load(f"k: {scalar}   # a trailing comment\n") == {"k": text}
+
+
+def test_no_pattern_in_deploy_relies_on_a_dollar_anchor() -> None:
+    # `$` also matches before a trailing newline ("ep\n" passed the endpoint-name pattern); patterns use fullmatch.
+    import ast
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "deploy"
+    found = []
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and getattr(node.func, "attr", "") in {"compile", "match", "search"}):
+                continue
+            first = node.args[0] if node.args else None
+            parts = first.values if isinstance(first, ast.JoinedStr) else [first]
+            last = parts[-1] if parts else None
+            if (
+                isinstance(last, ast.Constant)
+                and isinstance(last.value, str)
+                and re.search(r"(?<!\\)\$\)*$", last.value)
+            ):
+                found.append(f"{path.relative_to(root)}:{node.lineno} {last.value!r}")
+    assert not found, found
