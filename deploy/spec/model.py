@@ -56,6 +56,7 @@ Scalar = str | int | float | bool
 Count = Annotated[int, Strict()]
 # Strict floats accept integers but not booleans; non-finite values are refused by the model config.
 Number = Annotated[float, Strict()]
+INT32_MAX = 2**31 - 1
 
 
 @contextmanager
@@ -304,8 +305,9 @@ class InstanceSettings(_Model):
 class ScalingSettings(_Model):
     """Target-tracking autoscaling of the endpoint variant."""
 
-    min: Count = Field(1, ge=0, description="Minimum instances (0 only for async endpoints).")
-    max: Count = Field(4, ge=1, description="Maximum instances.")
+    # Application Auto Scaling: MinCapacity/MaxCapacity are 32-bit integers.
+    min: Count = Field(1, ge=0, le=INT32_MAX, description="Minimum instances (0 only for async endpoints).")
+    max: Count = Field(4, ge=1, le=INT32_MAX, description="Maximum instances.")
     metric: Literal["invocations_per_instance", "concurrent_requests", "backlog_per_instance"] = Field(
         "invocations_per_instance",
         description="invocations_per_instance (per minute), concurrent_requests (high-resolution, reacts in "
@@ -314,6 +316,13 @@ class ScalingSettings(_Model):
     target: Number = Field(10.0, gt=0, description="Target value of the metric per instance.")
     scale_in_cooldown_s: Count = Field(300, ge=0, le=86400, description="Seconds between scale-in steps.")
     scale_out_cooldown_s: Count = Field(60, ge=0, le=86400, description="Seconds between scale-out steps.")
+
+    @field_validator("target")
+    @classmethod
+    def _target_in_aws_range(cls, value: float) -> float:
+        if value > 2.0**360:
+            raise ValueError(f"{value:g} is beyond 2^360, the largest TargetValue Application Auto Scaling accepts")
+        return value
 
     @model_validator(mode="after")
     def _min_le_max(self) -> ScalingSettings:

@@ -328,6 +328,18 @@ def test_counts_are_whole_numbers_not_floats_or_strings(field: str, data: dict[s
     assert refusal(data)[0] == field
 
 
+@pytest.mark.parametrize(
+    ("scaling", "field"),
+    [
+        ({"target": 2.0**361}, "scaling.target"),
+        ({"max": 2**31}, "scaling.max"),
+        ({"min": 2**40, "max": 2}, "scaling.min"),
+    ],
+)
+def test_numbers_beyond_application_auto_scaling_limits_are_refused(scaling: dict[str, Any], field: str) -> None:
+    assert refusal(base(scaling=scaling))[0] == field
+
+
 NON_FINITE = [math.inf, -math.inf, math.nan]
 
 
@@ -369,7 +381,7 @@ def test_every_accepted_float_gives_json_request_bodies(target: float) -> None:
     try:
         spec = parse_spec(base(scaling={"target": target, "min": 1, "max": 2}))
     except SpecError:
-        assert not (math.isfinite(target) and target > 0)
+        assert not (math.isfinite(target) and 0 < target <= 2.0**360)
         return
     assert math.isfinite(spec.scaling.target) if spec.scaling else False
     json.dumps(spec.model_dump(mode="json"), allow_nan=False)  # raises on Infinity/NaN
