@@ -12,6 +12,9 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from deploy.cli import main
 
@@ -161,3 +164,66 @@ def test_init_keeps_ordinary_values_plain(capsys: pytest.CaptureFixture[str], tm
     assert code == 0
     text = target.read_text()
     assert "\nname: my-llm " in text and "  id: Qwen/Qwen2.5-7B-Instruct " in text
+
+
+FUZZ_FIELDS = [
+    ("name",),
+    ("region",),
+    ("role",),
+    ("model", "id"),
+    ("model", "revision"),
+    ("model", "hf_token"),
+    ("lmi", "image"),
+    ("engine", "options", "served_model_name"),
+    ("engine", "options", "max_loras"),
+    ("engine", "env", "VLLM_X"),
+    ("engine", "gpu_memory_utilization"),
+    ("engine", "max_model_len"),
+    ("instance", "count"),
+    ("instance", "type"),
+    ("scaling", "target"),
+    ("scaling", "max"),
+    ("security", "kms_key_id"),
+    ("security", "vpc", "subnets"),
+    ("update", "rollback_alarms"),
+    ("artifacts", "bucket"),
+    ("artifacts", "prefix"),
+    ("tags", "team"),
+]
+ANY_VALUE = st.one_of(
+    st.text(max_size=30),
+    st.text(alphabet=st.sampled_from("\n\r\u2028\x85\\=:#! aA0.-/_è😀"), max_size=12),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(),
+    st.booleans(),
+    st.none(),
+    st.lists(st.text(max_size=5), max_size=3),
+    st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=2),
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(path=st.sampled_from(FUZZ_FIELDS), value=ANY_VALUE)
+def test_any_value_in_any_field_is_rendered_or_refused_cleanly(path: tuple[str, ...], value: object) -> None:
+    import contextlib
+    import io
+    import tempfile
+
+    data: dict[str, object] = {"name": "ep", "role": ROLE, "model": {"id": "org/m"}, "scaling": {"min": 1, "max": 4}}
+    node = data
+    for part in path[:-1]:
+        node = node.setdefault(part, {})  # type: ignore[assignment]
+        assert isinstance(node, dict)
+    node[path[-1]] = value
+    with tempfile.TemporaryDirectory() as directory:
+        spec = Path(directory) / "spec.yaml"
+        spec.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), pytest.raises(SystemExit) as info:
+            main(["render", str(spec), "--json"])
+    result = json.loads(out.getvalue(), parse_constant=lambda c: pytest.fail(f"{c} in JSON output"))
+    assert info.value.code in (0, 2), (info.value.code, out.getvalue(), err.getvalue())
+    if info.value.code == 2:
+        assert result["error"] in {"spec_error", "fit_error", "usage_error"} and result["fix"]
+    else:
+        assert str(result["serving_properties"]).isascii()
