@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from deploy.engine.naming import content_hash
-from deploy.spec.model import parse_spec
+from deploy.spec.loader import parse_spec
 from tests.unit.spec_helpers import ROLE, base, error_of
 
 ACCOUNT = "123456789012"

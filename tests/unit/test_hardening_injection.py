@@ -20,7 +20,7 @@ from deploy.errors import SpecError
 from deploy.local.settings import StartupError, merge_settings, parse_properties
 from deploy.render import java_properties
 from deploy.render.properties import render
-from deploy.spec.model import parse_spec
+from deploy.spec.loader import parse_spec
 from tests.unit import java_properties_reference as reference
 from tests.unit.spec_helpers import ROLE, base, error_of
 
