@@ -100,8 +100,15 @@ def number_problem(path: tuple[str | int, ...], number: float) -> TextProblem | 
     )
 
 
+# No spec field nests deeper than a few levels; deeper values are refused by their type, so the walk stops here
+# (and never recurses towards Python's limit on a hostile document).
+MAX_DEPTH = 16
+
+
 def find_problems(value: Any, path: tuple[str | int, ...] = ()) -> Iterator[TextProblem]:
     """Every refused string or number in a parsed document, dict keys included, in document order."""
+    if len(path) > MAX_DEPTH:
+        return
     if isinstance(value, str):
         problem = text_problem(path, value)
         if problem:

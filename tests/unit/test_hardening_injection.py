@@ -240,3 +240,18 @@ def test_no_pattern_in_deploy_relies_on_a_dollar_anchor() -> None:
             ):
                 found.append(f"{path.relative_to(root)}:{node.lineno} {last.value!r}")
     assert not found, found
+
+
+@pytest.mark.parametrize("field", ["tags", "engine.env", "engine.options"])
+@pytest.mark.parametrize("nesting", ["list", "dict"])
+def test_a_deeply_nested_value_is_refused_by_type_not_by_recursion(field: str, nesting: str) -> None:
+    value: Any = "x\n"
+    for _ in range(5000):
+        value = [value] if nesting == "list" else {"k": value}
+    data = base()
+    node = data
+    for part in field.split("."):
+        node = node.setdefault(part, {})
+    node["member"] = value
+    err = error_of(data)
+    assert err.field is not None and err.field.startswith(field) and "member" in err.message
