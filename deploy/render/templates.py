@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from deploy.render.java_properties import comment_text, escape_key
+from deploy.render.java_properties import comment_text, escape_key, escape_value
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]  # deploy/
 
@@ -30,8 +30,6 @@ def template_path(relative: str) -> Path:
 
 def escape_property(value: Any) -> str:
     """A value escaped exactly as Java's ``Properties.store`` writes it (see :mod:`deploy.render.java_properties`)."""
-    from deploy.render.java_properties import escape_value
-
     return escape_value(str(value).lower() if isinstance(value, bool) else str(value))
 
 
