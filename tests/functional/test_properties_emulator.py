@@ -3,6 +3,8 @@
 A non-ASCII option value and an ``s3://`` model id (both escaped like ``Properties.store``) are deployed with
 delivery ``properties``; the emulator reads the uploaded file as ISO-8859-1 with Java semantics, so the served
 model name comes back intact (not as Latin-1 mojibake) and nothing extra (``trust_remote_code``) appears.
+The emulator's settings reader itself: escaped line separators stay inside their value, a malformed ``\\u``
+escape fails startup as Java's IllegalArgumentException would.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 try:
@@ -19,6 +22,7 @@ except ImportError:  # rootdir not on sys.path: the test directory is
     from conftest_engine import FAST_WAITER  # type: ignore[no-redef]
 
 from deploy import client
+from deploy.local.settings import StartupError, merge_settings, parse_properties
 from deploy.local.testing import lmi_emulator
 
 __all__ = ["lmi_emulator"]
@@ -48,3 +52,15 @@ def test_a_non_ascii_option_value_reaches_the_container_intact(lmi_emulator: Any
         EndpointName=data["name"], Body=body, ContentType="application/json"
     )
     assert json.loads(reply["Body"].read())["model"] == "qwen-modèle #1: a=b"
+
+
+def test_the_emulator_reads_what_the_container_would() -> None:
+    text = "option.model_id=org/m\noption.revision=main\\u2028option.trust_remote_code\\=true\n"
+    settings = merge_settings({}, text)
+    assert settings["option.revision"] == "main\u2028option.trust_remote_code=true"
+    assert "option.trust_remote_code" not in settings
+
+
+def test_a_malformed_unicode_escape_fails_startup_like_java() -> None:
+    with pytest.raises(StartupError, match="Malformed"):
+        parse_properties("option.x=\\u12G4")

@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 
 from deploy.engine.resolve import ResolvedSpec, spec_hash
 from deploy.errors import SpecError
-from deploy.local.settings import StartupError, merge_settings, parse_properties
 from deploy.render import java_properties
 from deploy.render.properties import render
 from deploy.spec.loader import parse_spec
@@ -127,13 +126,13 @@ def test_reference_reader_follows_java(text: str, expected: dict[str, str]) -> N
 def test_non_ascii_arrives_intact_not_as_latin1_mojibake() -> None:
     text, _ = render_properties(base(engine={"options": {"served_model_name": "qwen-modèle"}}))
     assert "option.served_model_name=qwen-mod\\u00E8le" in text
-    assert parse_properties(text.encode().decode("iso-8859-1"))["option.served_model_name"] == "qwen-modèle"
+    assert java_properties.load(text.encode().decode("iso-8859-1"))["option.served_model_name"] == "qwen-modèle"
 
 
 def test_an_s3_model_id_is_escaped_like_properties_store_and_read_back() -> None:
     text, _ = render_properties(base(model={"id": "s3://my-bucket/models/x/"}))
     assert "option.model_id=s3\\://my-bucket/models/x/" in text
-    assert parse_properties(text)["option.model_id"] == "s3://my-bucket/models/x/"
+    assert java_properties.load(text)["option.model_id"] == "s3://my-bucket/models/x/"
 
 
 @pytest.mark.parametrize("char", [*SPLITLINES, "\x00", "\t", "\x1b", "\x7f", "\x9b", "\udc80"])
@@ -188,18 +187,6 @@ def test_specs_built_in_python_get_the_same_refusal() -> None:
 
     with pytest.raises(ValidationError, match="line separator"):
         ModelSource(id="org/m", revision="a\u2028b")
-
-
-def test_the_emulator_reads_what_the_container_would() -> None:
-    text = "option.model_id=org/m\noption.revision=main\\u2028option.trust_remote_code\\=true\n"
-    settings = merge_settings({}, text)
-    assert settings["option.revision"] == "main\u2028option.trust_remote_code=true"
-    assert "option.trust_remote_code" not in settings
-
-
-def test_a_malformed_unicode_escape_fails_startup_like_java() -> None:
-    with pytest.raises(StartupError, match="Malformed"):
-        parse_properties("option.x=\\u12G4")
 
 
 @settings(max_examples=300, deadline=None)
