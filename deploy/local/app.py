@@ -26,8 +26,7 @@ from deploy.local.errors import ApiError
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 _RUNTIME_PATH = re.compile(
-    r"^/endpoints/(?P<name>[^/]+)/(?P<action>invocations|invocations-response-stream|"
-    r"async-invocations)$"
+    r"/endpoints/(?P<name>[^/]+)/(?P<action>invocations|invocations-response-stream|async-invocations)"
 )
 _RUNTIME_OPS = {
     "invocations": "InvokeEndpoint",
@@ -83,10 +82,10 @@ def operation_of(request: Request) -> tuple[str, str]:
     if "." in target:
         service, _, op = target.rpartition(".")
         return service, op
-    cbor = re.match(r"^/service/(?P<svc>[^/]+)/operation/(?P<op>[^/]+)$", request.path)
+    cbor = re.fullmatch(r"/service/(?P<svc>[^/]+)/operation/(?P<op>[^/]+)", request.path)
     if cbor:
         return cbor["svc"], cbor["op"]
-    match = _RUNTIME_PATH.match(request.path)
+    match = _RUNTIME_PATH.fullmatch(request.path)
     if match:
         return "SageMakerRuntime", _RUNTIME_OPS[match["action"]]
     return "", ""
@@ -151,7 +150,7 @@ class EmulatorApp:
         return Response(json.dumps(result), status=200, headers={"Content-Type": "application/x-amz-json-1.1"})
 
     def _runtime(self, request: Request, op: str, fault: Any) -> Response:
-        match = _RUNTIME_PATH.match(request.path)
+        match = _RUNTIME_PATH.fullmatch(request.path)
         assert match is not None
         invocation = runtime.resolve(self.state.registry, region_of(request), match["name"], request)
         timing = self.state.timing
