@@ -87,10 +87,10 @@ class _ClockedQueryAuth(SigV4QueryAuth):
 
     def add_auth(self, request: Any) -> None:
         request.context["timestamp"] = self._now.strftime(SIGV4_TIMESTAMP)
-        self._modify_request_before_signing(request)
+        self._modify_request_before_signing(request)  # type: ignore[attr-defined]  # not in botocore-stubs
         canonical = self.canonical_request(request)
         signature = self.signature(self.string_to_sign(request, canonical), request)
-        self._inject_signature_to_request(request, signature)
+        self._inject_signature_to_request(request, signature)  # type: ignore[attr-defined]
 
 
 def build_token(

@@ -20,7 +20,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from deploy._version import __version__
-from deploy.local import autoscaling, control, runtime
+from deploy.local import autoscaling, control, openai_route, runtime
 from deploy.local.endpoints import EndpointRegistry
 from deploy.local.errors import ApiError
 
@@ -89,6 +89,8 @@ def operation_of(request: Request) -> tuple[str, str]:
     match = _RUNTIME_PATH.match(request.path)
     if match:
         return "SageMakerRuntime", _RUNTIME_OPS[match["action"]]
+    if openai_route.PATH.match(request.path):
+        return "SageMakerRuntimeOpenAI", openai_route.OPERATION
     return "", ""
 
 
@@ -98,6 +100,8 @@ def region_of(request: Request) -> str:
 
 
 def error_response(error: ApiError, service: str) -> Response:
+    if service == "SageMakerRuntimeOpenAI":
+        return openai_route.error_response(error)
     if service == "SageMakerRuntime":
         body = {"message": error.message, "Message": error.message, **error.fields}
         headers = {"x-amzn-ErrorType": error.code, "Content-Type": "application/json"}
@@ -139,6 +143,8 @@ class EmulatorApp:
             return None
         if service == "SageMakerRuntime":
             return self._runtime(request, op, fault)
+        if service == "SageMakerRuntimeOpenAI":
+            return openai_route.handle(self.state.registry, self.state.timing, request)
         handlers = {"SageMaker": control.HANDLERS, "AnyScaleFrontendService": autoscaling.HANDLERS}.get(service, {})
         if op not in handlers:
             return None
