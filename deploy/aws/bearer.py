@@ -129,7 +129,7 @@ def check_lifetime(expires_s: int) -> None:
     """AWS accepts 1 s to 12 h; anything else is refused here with the range."""
     if not isinstance(expires_s, int) or isinstance(expires_s, bool) or not 1 <= expires_s <= MAX_EXPIRES_S:
         raise BearerTokenError(
-            "the bearer token lifetime is out of range",
+            f"the bearer token lifetime {expires_s!r} s is out of range",
             field="expires_s",
             value=expires_s,
             fix=f"between 1 and {MAX_EXPIRES_S} seconds (12 hours), e.g. --hours 1",
@@ -140,7 +140,10 @@ def hours_to_seconds(hours: float) -> int:
     """``--hours`` as whole seconds, refused outside (0, 12]."""
     if not 0 < hours <= MAX_EXPIRES_S / 3600:
         raise BearerTokenError(
-            "--hours is out of range", field="--hours", value=hours, fix="more than 0 and at most 12 (AWS's limit)"
+            f"--hours {hours:g} is out of range",
+            field="--hours",
+            value=hours,
+            fix="more than 0 and at most 12 (AWS's limit)",
         )
     return max(1, round(hours * 3600))
 

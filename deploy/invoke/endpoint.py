@@ -19,7 +19,7 @@ import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from deploy.invoke.errors import InvokeTimeoutError, classify_failure_body
 from deploy.invoke.requests import chat_body, lmi_body
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from deploy.aws.session import AwsContext
 
 Messages = Sequence[Mapping[str, Any]]
-Route = Literal["invoke", "openai"]
 ROUTES = ("invoke", "openai")
 _GATEWAY_LOCK = threading.Lock()
 
@@ -93,7 +92,7 @@ class Endpoint:
         response = self.gateway.invoke(self.name, _encode(body))
         return parse_generation(response.body, latency_s=time.perf_counter() - started, endpoint=self.name)
 
-    def chat(self, messages: Messages | str, *, route: Route = "invoke", **params: Any) -> ChatResult:
+    def chat(self, messages: Messages | str, *, route: str = "invoke", **params: Any) -> ChatResult:
         """Answer a conversation with the OpenAI chat schema (``max_tokens``, ``temperature`` ...).
 
         ``route="openai"`` sends it to SageMaker's OpenAI-compatible route instead of InvokeEndpoint.
@@ -112,7 +111,7 @@ class Endpoint:
         return StreamResult(events, Generation, started=started)
 
     def chat_stream(
-        self, messages: Messages | str, *, route: Route = "invoke", **params: Any
+        self, messages: Messages | str, *, route: str = "invoke", **params: Any
     ) -> StreamResult[ChatResult]:
         """Like :meth:`chat`, but iterate the result to receive text as it is generated.
 
