@@ -20,6 +20,7 @@ from deploy.errors import UsageError
 
 INSTALL_FIX = "pip install 'lmi-deploy[tokenizers]'"
 _MAX_ADJUST_STEPS = 64
+_MISSING_ERRORS = ("EntryNotFoundError", "RemoteEntryNotFoundError", "RepositoryNotFoundError", "RevisionNotFoundError")
 
 
 class TokenCounter(Protocol):
@@ -128,15 +129,26 @@ def _from_file(tokenizer_cls: Any, path: Path) -> Any:
 def hub_tokenizer_file(model_id: str, revision: str | None = None) -> Path:
     """``tokenizer.json`` of ``model_id`` from the Hub cache, downloading it when needed (and allowed)."""
     try:
-        from huggingface_hub import hf_hub_download
-        from huggingface_hub.errors import EntryNotFoundError, RepositoryNotFoundError
+        from huggingface_hub import errors, hf_hub_download
     except ImportError as exc:
         raise UsageError(
             "huggingface_hub is not installed", field="--tokenizer", value=model_id, fix=INSTALL_FIX
         ) from exc
+    missing = tuple(
+        getattr(errors, name)
+        for name in (
+            "EntryNotFoundError",
+            "RemoteEntryNotFoundError",
+            "RepositoryNotFoundError",
+            "RevisionNotFoundError",
+        )
+        if hasattr(errors, name)
+    )
     try:
         return Path(hf_hub_download(model_id, "tokenizer.json", revision=revision))
-    except (EntryNotFoundError, RepositoryNotFoundError) as exc:
+    except errors.LocalEntryNotFoundError as exc:  # offline (HF_HUB_OFFLINE=1) and not cached
+        raise _not_cached(model_id, exc) from exc
+    except missing as exc:
         raise UsageError(
             f"the Hub has no tokenizer.json for {model_id!r}",
             field="--tokenizer",
@@ -147,12 +159,16 @@ def hub_tokenizer_file(model_id: str, revision: str | None = None) -> Path:
         try:
             return Path(hf_hub_download(model_id, "tokenizer.json", revision=revision, local_files_only=True))
         except Exception:
-            raise UsageError(
-                f"cannot fetch the tokenizer of {model_id!r} and it is not in the Hub cache: {exc}",
-                field="--tokenizer",
-                value=model_id,
-                fix="connect to the Hub once (or set HF_ENDPOINT), pass a local tokenizer.json, or --tokenizer approx",
-            ) from exc
+            raise _not_cached(model_id, exc) from exc
+
+
+def _not_cached(model_id: str, cause: Exception) -> UsageError:
+    return UsageError(
+        f"cannot fetch the tokenizer of {model_id!r} and it is not in the Hub cache: {cause}",
+        field="--tokenizer",
+        value=model_id,
+        fix="connect to the Hub once (or set HF_ENDPOINT), pass a local tokenizer.json, or --tokenizer approx",
+    )
 
 
 __all__ = ["HubTokenizer", "TokenCounter", "WordCounter", "hub_tokenizer_file", "load_counter"]
