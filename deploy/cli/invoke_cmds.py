@@ -176,7 +176,7 @@ CONCURRENCY_OPTION = typer.Option("1,4,16,64", "--concurrency", help="Closed-loo
 RATE_OPTION = typer.Option(None, "--rate", help="Open-loop Poisson rates in req/s (replaces --concurrency).")
 REQUESTS_OPTION = typer.Option(None, "--requests", help="Requests per level (default: 4 per stream, 64 per rate).")
 DURATION_OPTION = typer.Option(None, "--duration", help="Seconds per level (stops a level early).")
-INPUT_TOKENS_OPTION = typer.Option(128, "--input-tokens", help="Approximate prompt length in tokens.")
+INPUT_TOKENS_OPTION = typer.Option(128, "--input-tokens", help="Prompt length in tokens (exact with a tokenizer).")
 OUTPUT_TOKENS_OPTION = typer.Option(128, "--output-tokens", help="Tokens generated per request.")
 INSTANCE_TYPE_OPTION = typer.Option(None, "--instance-type", help="For cost (default: the endpoint's).")
 INSTANCE_COUNT_OPTION = typer.Option(None, "--instance-count", help="For cost (default: the endpoint's).")
