@@ -12,6 +12,7 @@ import asyncio
 import base64
 import datetime as dt
 import json
+import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -245,3 +246,13 @@ def test_credentials_point_at_the_emulator(endpoint: Endpoint, emulator: Emulato
     assert creds.api_key.startswith("sagemaker-api-key-") and creds.api_key not in repr(creds)
     remaining = creds.expires_at - dt.datetime.now(dt.timezone.utc)
     assert dt.timedelta(hours=2) - dt.timedelta(seconds=5) < remaining <= dt.timedelta(hours=2)
+
+
+def test_openai_client_without_the_extra_says_how_to_install(
+    endpoint: Endpoint, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "openai", None)  # what a missing package looks like to import
+    for make in (endpoint.openai_client, endpoint.openai_async_client):
+        with pytest.raises(UsageError) as err:
+            make()
+        assert err.value.fix == "pip install 'lmi-deploy[openai]'" and err.value.exit_code == 2
