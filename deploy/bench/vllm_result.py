@@ -55,7 +55,6 @@ def vllm_result(report: BenchReport, level: LevelResult, *, date: str, backend: 
     """The result object of one level."""
     records = sorted(level.records, key=lambda r: r.sent_at)
     duration = level.duration_s
-    config = report.config
     out: dict[str, Any] = {
         "date": date,
         "backend": backend,
@@ -82,7 +81,15 @@ def vllm_result(report: BenchReport, level: LevelResult, *, date: str, backend: 
     }
     for name, values in _metric_values(records).items():
         out.update(_summary(name, values))
-    out["lmi_deploy"] = {
+    out["lmi_deploy"] = _ours(report, level, records)
+    finite: dict[str, Any] = _finite(out)
+    return finite
+
+
+def _ours(report: BenchReport, level: LevelResult, records: Sequence[RequestRecord]) -> dict[str, Any]:
+    """What vLLM has no key for: where and how the run was made, and the level's full ``--json`` object."""
+    config = report.config
+    return {
         "endpoint": report.endpoint,
         "api": config.api,
         "schema": "chat" if config.chat or config.api == "openai" else "lmi",
@@ -94,8 +101,6 @@ def vllm_result(report: BenchReport, level: LevelResult, *, date: str, backend: 
         "dataset": list(config.dataset) if config.dataset else None,
         "level": level.to_dict(),
     }
-    finite: dict[str, Any] = _finite(out)
-    return finite
 
 
 def _finite(value: Any) -> Any:

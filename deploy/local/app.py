@@ -2,9 +2,10 @@
 
 Rule: look at each request once, decide who answers, and never change moto's answers for calls we do not take
 over. Order: advance the endpoint clock; injected faults; the emulator's own routes (``/_lmi/...``); the SageMaker
-runtime paths (served entirely here); the control-plane and autoscaling calls that need AWS's behaviour; moto.
-Errors are written in the protocol the client speaks (JSON ``__type`` for the JSON services, the
-``x-amzn-ErrorType`` header for the runtime's REST-JSON).
+runtime paths, InvokeEndpoint* and the OpenAI-compatible route (served entirely here); the control-plane and
+autoscaling calls that need AWS's behaviour; moto. Errors are written in the protocol the client speaks (JSON
+``__type`` for the JSON services, the ``x-amzn-ErrorType`` header for the runtime's REST-JSON, OpenAI's
+``{"error": ...}`` object on the OpenAI-compatible route).
 """
 
 from __future__ import annotations
