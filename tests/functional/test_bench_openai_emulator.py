@@ -244,3 +244,12 @@ def test_cli_chat_over_the_route(local_endpoint: str, capsys: pytest.CaptureFixt
         assert not exc.code
     out, _ = capsys.readouterr()
     assert out.startswith("[emulated]")
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_cli_invoke_over_the_route(local_endpoint: str, capsys: pytest.CaptureFixture[str], stream: bool) -> None:
+    args = ["invoke", local_endpoint, "--local", "--api", "openai", "--prompt", "Hi", "-p", "max_tokens=4", "--json"]
+    code, out, err = _cli([*args, "--stream"] if stream else args, capsys)
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["text"].startswith("[emulated]") and result["completion_tokens"] == 4
