@@ -2,7 +2,7 @@
 
 Rule: ``lmi bench`` counts prompt and output tokens with the served model's ``tokenizer.json`` (the
 ``tokenizers`` library, fetched through ``huggingface_hub`` so ``HF_ENDPOINT``, ``HF_TOKEN``, the Hub cache and
-``HF_HUB_OFFLINE`` work as everywhere else; a network failure falls back to the cached copy). With it, synthetic
+``HF_HUB_OFFLINE`` work as everywhere else; a cached copy is used without asking the Hub). With it, synthetic
 prompts have exactly ``--input-tokens`` tokens. Without it (no extra installed, no model id, no file) we count
 words and say so: every result carries :attr:`TokenCounter.note`. Both libraries are optional
 (``pip install 'lmi-deploy[tokenizers]'``) and imported only here, inside the functions that need them.
@@ -144,6 +144,10 @@ def hub_tokenizer_file(model_id: str, revision: str | None = None) -> Path:
         )
         if hasattr(errors, name)
     )
+    try:  # the cache first: a tokenizer does not change under a benchmark, and this needs no network
+        return Path(hf_hub_download(model_id, "tokenizer.json", revision=revision, local_files_only=True))
+    except Exception:  # not cached (or a broken cache entry): download it
+        pass
     try:
         return Path(hf_hub_download(model_id, "tokenizer.json", revision=revision))
     except errors.LocalEntryNotFoundError as exc:  # offline (HF_HUB_OFFLINE=1) and not cached
@@ -155,16 +159,17 @@ def hub_tokenizer_file(model_id: str, revision: str | None = None) -> Path:
             value=model_id,
             fix="check the model id (and HF_TOKEN for gated models), or pass a local tokenizer.json",
         ) from exc
-    except Exception as exc:  # network failure: the cached copy, if any
-        try:
-            return Path(hf_hub_download(model_id, "tokenizer.json", revision=revision, local_files_only=True))
-        except Exception:
-            raise _not_cached(model_id, exc) from exc
+    except Exception as exc:  # network failure, and nothing cached (looked up above)
+        raise _not_cached(model_id, exc) from exc
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
 
 
 def _not_cached(model_id: str, cause: Exception) -> UsageError:
     return UsageError(
-        f"cannot fetch the tokenizer of {model_id!r} and it is not in the Hub cache: {cause}",
+        f"cannot fetch the tokenizer of {model_id!r} and it is not in the Hub cache: {_first_line(cause)}",
         field="--tokenizer",
         value=model_id,
         fix="connect to the Hub once (or set HF_ENDPOINT), pass a local tokenizer.json, or --tokenizer approx",

@@ -112,8 +112,11 @@ def test_hub_download_then_cache_then_offline(tmp_path: Path, hub_files: dict[st
         first = _load_in_subprocess("test-org/tiny-bpe", env)
         assert first == {"exact": True, "source": "test-org/tiny-bpe", "count": expected}
         assert hub.hits >= 1
+        hits = hub.hits
+        assert _load_in_subprocess("test-org/tiny-bpe", env)["count"] == expected
+        assert hub.hits == hits  # the cached copy is used without asking the Hub
         dead_url = hub.url
-    # the Hub is gone: a network failure falls back to the cached copy, and HF_HUB_OFFLINE=1 reads only the cache
+    # the Hub is gone: the cached copy still serves, with and without HF_HUB_OFFLINE=1
     for offline in ("0", "1"):
         again = _load_in_subprocess(
             "test-org/tiny-bpe", {"HF_ENDPOINT": dead_url, "HF_HOME": home, "HF_HUB_OFFLINE": offline}

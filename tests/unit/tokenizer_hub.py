@@ -51,7 +51,7 @@ def write_tokenizer(directory: Path, kind: str = "bpe") -> Path:
 
 
 class FakeHub:
-    """Serves ``{repo_id: tokenizer.json bytes}``; counts the requests it got (``hits``)."""
+    """Serves ``{repo_id: tokenizer.json bytes}``; counts the file requests it got (``hits``)."""
 
     def __init__(self, files: dict[str, bytes]) -> None:
         self.files = files
@@ -69,8 +69,10 @@ class FakeHub:
                 self._answer(body=True)
 
             def _answer(self, *, body: bool) -> None:
-                hub.hits += 1
                 parts = self.path.split("?")[0].strip("/").split("/")
+                if "resolve" not in parts:  # huggingface_hub's own side requests (e.g. /api/agent-harnesses)
+                    return self._missing("EntryNotFound")
+                hub.hits += 1
                 repo = "/".join(parts[:2])
                 if len(parts) < 5 or parts[2] != "resolve" or repo not in hub.files:
                     return self._missing("RepoNotFound")
