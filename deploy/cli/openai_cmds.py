@@ -30,10 +30,9 @@ def openai_cmd(
     profile: str | None = PROFILE_OPTION,
 ) -> None:
     """Print OPENAI_BASE_URL / OPENAI_API_KEY for the endpoint's OpenAI-compatible route (eval "$(lmi openai X)")."""
-    from deploy.cli._common import aws_context, print_json
-    from deploy.invoke.endpoint import Endpoint
+    from deploy.cli._common import make_client, print_json
 
-    endpoint = Endpoint(name, context=aws_context(region, profile, local), component=component)
+    endpoint = make_client(region, profile, local).endpoint(name, component=component)
     creds = endpoint.openai_credentials(hours=hours, model=model)
     if as_json:
         print_json(creds.to_dict())
