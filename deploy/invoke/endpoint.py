@@ -140,7 +140,10 @@ class Endpoint:
         if self._openai_route is None:
             from deploy.aws.openai_route import OpenAIRoute
 
-            self._openai_route = OpenAIRoute(self.gateway)
+            gateway = self.gateway
+            with _GATEWAY_LOCK:  # benchmark threads share one route (and one connection pool)
+                if self._openai_route is None:
+                    self._openai_route = OpenAIRoute(gateway)
         return self._openai_route
 
     def openai_credentials(self, *, hours: float = 12.0, model: str = "") -> RouteCredentials:
