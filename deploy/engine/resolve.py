@@ -72,7 +72,7 @@ class ResolvedSpec:
 
 def spec_hash(spec: DeploymentSpec) -> str:
     """A stable 12-hex-digit hash of the spec's canonical JSON (what CI compares against deployed tags)."""
-    canonical = json.dumps(spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    canonical = json.dumps(spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), allow_nan=False)
     return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
 
