@@ -170,6 +170,7 @@ def shape_from_config(cfg: Mapping[str, Any], model_id: str) -> ModelShape:
         sliding_window=int(window) if window else None,
         num_sliding_layers=sliding,
         vision_params=_vision_params(cfg),
+        auto_map=bool(cfg.get("auto_map")),
         quantization=parse_quantization(_first(cfg, "quantization_config", default=text.get("quantization_config"))),
         notes=tuple(notes),
     )

@@ -76,7 +76,7 @@ def _gib(value: float) -> str:
 
 
 def _warnings(budget: Budget, shape: ModelShape) -> list[str]:
-    out = []
+    out = list(budget.load_notes)
     if not budget.behaviour.cuda_graphs_in_budget and budget.cuda_graph_bytes > 0.6 * budget.headroom_bytes:
         out.append(
             f"CUDA graphs (~{_gib(budget.cuda_graph_bytes)}) use most of the {_gib(budget.headroom_bytes)} "
@@ -159,6 +159,11 @@ def estimate(shape: ModelShape, hardware: Hardware, params: EngineParams, *, wit
             value=tp,
             fix=f"use tensor_parallel_degree <= {hardware.gpu_count} or a larger instance type",
         )
+    from deploy.sizing.load_check import spec_problem
+
+    problem = spec_problem(shape, params)
+    if problem is not None:
+        raise problem.error()
     budget = compute_budget(shape, hardware, params)
     est = _to_estimate(shape, hardware, budget)
     if with_fixes and not est.fits:

@@ -418,9 +418,10 @@ class DeploymentSpec(_Model):
 
     @model_validator(mode="after")
     def _cross_field_rules(self) -> DeploymentSpec:
-        from deploy.spec.rules import check_cross_fields
+        from deploy.spec.rules import check_cross_fields, check_engine_options
 
         check_cross_fields(self)
+        check_engine_options(self)
         check_role_partition(self.role, self.region)
         return self
 
