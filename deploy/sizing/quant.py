@@ -129,7 +129,9 @@ def runtime_quantization(quantize: str | None, existing: Quantization | None) ->
         return existing  # vLLM uses the checkpoint's method; option.quantize just names it
     if name in RUNTIME_QUANTIZE:
         return RUNTIME_QUANTIZE[name]
-    if name in PREQUANTIZED:
+    if _other_platform(name):
+        return None  # refused with the reason by the load check (sizing/quant_compat.py)
+    if name in PREQUANTIZED or _vllm_method(name):
         raise SpecError(
             f"quantize={quantize}: the checkpoint has no quantization_config, and {quantize} needs a "
             "pre-quantized checkpoint",
@@ -143,6 +145,19 @@ def runtime_quantization(quantize: str | None, existing: Quantization | None) ->
         value=quantize,
         fix="use fp8, awq, gptq, compressed-tensors or bitsandbytes",
     )
+
+
+def _vllm_method(name: str) -> bool:
+    from deploy.sizing.compat import tables
+
+    return any(name in methods for methods in tables()["quantization"].values())
+
+
+def _other_platform(name: str) -> bool:
+    from deploy.sizing.compat import methods_0_8_4
+
+    platform = str(methods_0_8_4().get(name, {}).get("platform", "cuda"))
+    return platform != "cuda"
 
 
 MIN_CAPABILITY = {"fp8": 8.0, "awq": 7.5, "gptq": 6.0, "bitsandbytes": 7.0}
