@@ -91,23 +91,41 @@ def architecture_present(architecture: str, version: str) -> bool:
     return any(parse_version(a) <= key <= parse_version(b) for a, b in entry["present"])
 
 
+def _last_before(present: Any, before: str) -> str | None:
+    found = [v for v in tables()["versions"] if parse_version(v) < parse_version(before) and present(v)]
+    return str(found[-1]) if found else None
+
+
+def other_versions(present: Any, column: str) -> tuple[str, str]:
+    """Where a missing entry can be had instead: ("First loadable in ...", fix) or ("Last loadable in ...", fix)."""
+    later = _first_with(present, column)
+    if later is not None:
+        lmi = tables()["versions"][later]["lmi"]
+        return f"First loadable in {_lmi(later)}", f"use lmi.version: {lmi} or later"
+    earlier = _last_before(present, column)
+    if earlier is not None:
+        lmi = tables()["versions"][earlier]["lmi"]
+        return f"Removed after vLLM {earlier}: last loadable in {_lmi(earlier)}", f"use lmi.version: {lmi} or earlier"
+    return "", ""
+
+
 def architecture_problem(shape: ModelShape, vllm_version: str) -> LoadProblem | None:
-    """An architecture the image's vLLM registry lacks but a later catalog version has: refuse, naming that one."""
+    """An architecture the image's vLLM registry lacks but another catalog version has: refuse, naming that one."""
     column = _catalog_version(vllm_version)
     arch = shape.architecture
     if column is None or architecture_present(arch, column):
         return None
-    later = _first_with(lambda v: architecture_present(arch, v), column)
-    if later is None:
+    where, fix = other_versions(lambda v: architecture_present(arch, v), column)
+    if not where:
         return None  # in no registry: vLLM may still load it through its Transformers backend (a warning)
     return LoadProblem(
         field="lmi.version",
         value=tables()["versions"][column]["lmi"],
-        message=f"{shape.model_id}: architecture {arch} is not in vLLM {column}'s model registry (it was added "
-        f"later): vLLM stops with \"Model architectures ['{arch}'] are not supported for now.\" or, when the "
-        "image's transformers knows the class, tries its Transformers fallback (\"... has no vLLM implementation "
-        f'and the Transformers implementation is not compatible with vLLM."). First loadable in {_lmi(later)}',
-        fix=f"use lmi.version: {tables()['versions'][later]['lmi']} or later, or a model of a supported architecture",
+        message=f"{shape.model_id}: architecture {arch} is not in vLLM {column}'s model registry: vLLM stops with "
+        f"\"Model architectures ['{arch}'] are not supported for now.\" or, when the image's transformers knows the "
+        'class, tries its Transformers fallback ("... has no vLLM implementation and the Transformers '
+        f'implementation is not compatible with vLLM."). {where}',
+        fix=f"{fix}, or a model of a supported architecture",
     )
 
 

@@ -18,9 +18,8 @@ from deploy.sizing.compat import (
     SHORT_NAMES,
     LoadProblem,
     _catalog_version,
-    _first_with,
-    _lmi,
     methods_0_8_4,
+    other_versions,
     tables,
 )
 from deploy.sizing.versions import parse_version
@@ -92,14 +91,13 @@ def method_list_problem(method: str, vllm_version: str, quantize: str | None) ->
     listed = tables()["quantization"][column]
     if method in listed or (method == "compressed_tensors" and "compressed-tensors" in listed):
         return None
-    later = _first_with(lambda v: method in tables()["quantization"][v], column)
-    where = f"first in {_lmi(later)}" if later else "in no catalog version"
+    where, fix = other_versions(lambda v: method in tables()["quantization"][v], column)
     return LoadProblem(
         field=_field(quantize),
         value=quantize or method,
-        message=f'vLLM {column} stops with "Unknown quantization method: {method}. Must be one of {listed}." '
-        f"({method} is {where})",
-        fix=f"use lmi.version: {tables()['versions'][later]['lmi']} or later" if later else "use a listed method",
+        message=f'vLLM {column} stops with "Unknown quantization method: {method}. Must be one of {listed}."'
+        + (f" ({where})" if where else ""),
+        fix=fix or "use a method the image lists, or none",
     )
 
 

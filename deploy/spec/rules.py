@@ -35,6 +35,7 @@ OWNED_KEYS = {
     "model": "model.id",
     "revision": "model.revision",
     "trust_remote_code": "model.trust_remote_code",
+    "hf_token": "model.hf_token (a reference such as env:HF_TOKEN; a token in options would be rendered in clear)",
     "async_mode": "(always true: lmi-deploy renders LMI v15 async mode)",
     "rolling_batch": "(always `disable`: async mode)",
     "entryPoint": "(always djl_python.lmi_vllm.vllm_async_service)",

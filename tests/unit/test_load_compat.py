@@ -268,3 +268,35 @@ def test_recommend_skips_instances_where_it_would_not_load() -> None:
     assert any(r.instance_type.startswith(old_gpus) for r in recommend(LLAMA_1B, max_model_len=4096))  # auto: fp16
     recs = recommend(LLAMA_1B, max_model_len=4096, dtype="bf16")
     assert recs and not any(r.instance_type.startswith(old_gpus) for r in recs)
+
+
+@pytest.mark.parametrize(
+    ("architecture", "image", "last_lmi"),
+    [
+        ("QWenLMHeadModel", "0.26.0", 27),
+        ("BaichuanForCausalLM", "0.26.0", 27),
+        ("MllamaForConditionalGeneration", "0.26.0", 16),
+    ],
+)
+def test_architecture_removed_in_a_later_image_names_the_last_lmi_that_loads_it(
+    architecture: str, image: str, last_lmi: int
+) -> None:
+    shape = shape_of("meta-llama--Llama-3.2-1B-Instruct", architectures=[architecture])
+    assert estimate(shape, H100, EngineParams(max_model_len=4096), with_fixes=False).fits  # vLLM 0.8.4 loads it
+    with pytest.raises(SpecError) as info:
+        estimate(shape, H100, EngineParams(vllm_version=image, max_model_len=4096))
+    assert f"last loadable in LMI v{last_lmi}" in info.value.message
+    assert f"lmi.version: {last_lmi} or earlier" in str(info.value.fix)
+
+
+def test_aqlm_checkpoint_loads_on_v15_only() -> None:
+    aqlm = shape_of(
+        "meta-llama--Llama-3.2-1B-Instruct",
+        quantization_config={"quant_method": "aqlm", "num_codebooks": 1, "nbits_per_codebook": 16, "in_group_size": 8},
+    )
+    assert estimate(aqlm, A10G, EngineParams(max_model_len=4096, dtype="fp16"), with_fixes=False).fits
+    with pytest.raises(SpecError) as info:
+        estimate(aqlm, A10G, EngineParams(vllm_version="0.10.2", max_model_len=4096))
+    assert (
+        "Unknown quantization method: aqlm" in info.value.message and "last loadable in LMI v15" in info.value.message
+    )
