@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 MARLIN_CAPABILITY = 8.0
 CHECKED_UP_TO = (0, 9, 0)  # the 0.8.4 classes' capabilities/dtypes are applied to vLLM < 0.9
+# Checkpoint formats whose vLLM method name changed: ModelOpt NVFP4 is `nvfp4` in 0.8.4 and `modelopt_fp4` from 0.10.
+RENAMED = {"nvfp4": "modelopt_fp4", "compressed_tensors": "compressed-tensors"}
 FP8_NO_MARLIN_ISSUES = "vllm-project/vllm#17581 (Qwen3 FP8, A10/A100), #18182 (Llama 4 Maverick FP8, A100)"
 
 
@@ -89,7 +91,7 @@ def method_list_problem(method: str, vllm_version: str, quantize: str | None) ->
     if column is None:
         return None
     listed = tables()["quantization"][column]
-    if method in listed or (method == "compressed_tensors" and "compressed-tensors" in listed):
+    if method in listed or RENAMED.get(method) in listed:
         return None
     where, fix = other_versions(lambda v: method in tables()["quantization"][v], column)
     return LoadProblem(

@@ -300,3 +300,10 @@ def test_aqlm_checkpoint_loads_on_v15_only() -> None:
     assert (
         "Unknown quantization method: aqlm" in info.value.message and "last loadable in LMI v15" in info.value.message
     )
+
+
+def test_nvfp4_checkpoint_keeps_its_method_under_the_later_name() -> None:
+    nvfp4 = shape_of(
+        "meta-llama--Llama-3.2-1B-Instruct", quantization_config={"quant_method": "modelopt", "quant_algo": "NVFP4"}
+    )
+    assert estimate(nvfp4, H100, EngineParams(vllm_version="0.10.2", max_model_len=4096), with_fixes=False)
