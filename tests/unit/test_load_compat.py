@@ -303,7 +303,13 @@ def test_aqlm_checkpoint_loads_on_v15_only() -> None:
 
 
 def test_nvfp4_checkpoint_keeps_its_method_under_the_later_name() -> None:
+    from deploy.sizing.load_check import spec_problem
+
     nvfp4 = shape_of(
         "meta-llama--Llama-3.2-1B-Instruct", quantization_config={"quant_method": "modelopt", "quant_algo": "NVFP4"}
     )
-    assert estimate(nvfp4, H100, EngineParams(vllm_version="0.10.2", max_model_len=4096), with_fixes=False)
+    for version in ("0.8.4", "0.10.2", "0.26.0"):  # nvfp4 in 0.8.4, modelopt_fp4 from 0.10
+        assert spec_problem(nvfp4, EngineParams(vllm_version=version)) is None
+    problem = spec_problem(nvfp4, EngineParams(vllm_version="0.7.3"))
+    assert problem is not None and "Unknown quantization method: nvfp4" in problem.message
+    assert "First loadable in LMI v15" in problem.message
