@@ -50,9 +50,9 @@ DROPPED_BY_LMI = {
 
 # LMI's own declared keys (VllmRbProperties fields used by the async service), with the kinds they parse as.
 LMI_OPTION_KINDS: dict[str, dict[str, Any]] = {
-    "enable_auto_tool_choice": {"kind": "bool"},
+    "enable_auto_tool_choice": {"kind": "lmi_bool"},
     "tool_call_parser": {"kind": "str"},
-    "enable_reasoning": {"kind": "bool"},
+    "enable_reasoning": {"kind": "lmi_bool"},
     "reasoning_parser": {"kind": "str"},
     "chat_template": {"kind": "str"},
     "chat_template_content_format": {"kind": "str", "choices": ["auto", "string", "openai"]},
@@ -73,6 +73,9 @@ TOOL_PARSERS_0_8_4 = (
     "phi4_mini_json",
     "pythonic",
 )
+# pydantic v2's lax bool strings: what LMI's own (pydantic) bool fields accept.
+PYDANTIC_TRUE = {"true", "1", "yes", "on", "t", "y"}
+PYDANTIC_FALSE = {"false", "0", "no", "off", "f", "n"}
 INT_TEXT = re.compile(r"^[+-]?\d+$")
 FLOAT_TEXT = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
@@ -185,6 +188,19 @@ def _bool_problem(key: str, value: Any, flag: str) -> OptionProblem | None:
     return None
 
 
+def _lmi_bool_problem(key: str, value: Any, flag: str) -> OptionProblem | None:
+    text = str(value).lower()
+    if isinstance(value, bool) or (isinstance(value, (str, int)) and text in PYDANTIC_TRUE | PYDANTIC_FALSE):
+        return None
+    return OptionProblem(
+        key,
+        value,
+        f'an LMI switch (a pydantic bool of VllmRbProperties): "Input should be a valid boolean, unable to '
+        f'interpret input" for {_text(value)!r}',
+        "write true or false",
+    )
+
+
 def _flag_problem(key: str, value: Any, flag: str) -> OptionProblem | None:
     if _bool_text(value) is None:
         return OptionProblem(
@@ -244,6 +260,7 @@ _CHECKS = {
     "int": _int_problem,
     "float": _float_problem,
     "bool": _bool_problem,
+    "lmi_bool": _lmi_bool_problem,
     "flag": _flag_problem,
     "json": _json_problem,
     "kvs": _kvs_problem,
@@ -255,7 +272,8 @@ def _text(value: Any) -> str:
 
 
 def _is_on(options: dict[str, Any], key: str) -> bool:
-    return _bool_text(options.get(key)) == "true"
+    value = options.get(key)
+    return value is True or (isinstance(value, (str, int)) and str(value).lower() in PYDANTIC_TRUE)
 
 
 def _pairing_problems(options: dict[str, Any]) -> list[OptionProblem]:
@@ -291,4 +309,4 @@ def _pairing_problems(options: dict[str, Any]) -> list[OptionProblem]:
 def render_false(key: str) -> bool:
     """Whether LMI v15 can pass ``key=false`` to vLLM: only for StoreBoolean arguments (``--x=false`` parses)."""
     spec = _spec_of(key)
-    return spec is not None and spec["kind"] == "bool"
+    return spec is not None and spec["kind"] in ("bool", "lmi_bool")

@@ -84,6 +84,7 @@ def test_keys_lmi_v15_drops_silently_are_refused(key: str) -> None:
         ({"tokenizer_mode": "fast"}, "tokenizer_mode", "invalid choice: 'fast' (choose from 'auto', 'slow'"),
         ({"load_format": "bin"}, "load_format", "invalid choice: 'bin'"),
         ({"chat_template_content_format": "xml"}, "chat_template_content_format", "invalid choice: 'xml'"),
+        ({"enable_auto_tool_choice": "maybe"}, "enable_auto_tool_choice", "Input should be a valid boolean"),
     ],
 )
 def test_values_vllm_or_lmi_would_reject_are_refused(options: dict[str, Any], field: str, quoted: str) -> None:
@@ -104,6 +105,7 @@ def test_values_vllm_or_lmi_would_reject_are_refused(options: dict[str, Any], fi
         {"enable_chunked_prefill": "true"},
         {"enable_reasoning": True, "reasoning_parser": "deepseek_r1"},
         {"enable_auto_tool_choice": True, "tool_call_parser": "llama3_json"},
+        {"enable_auto_tool_choice": "yes", "tool_call_parser": "hermes"},  # LMI's pydantic field takes "yes"
         {"speculative_config": json.dumps({"model": "[ngram]", "num_speculative_tokens": 4})},
         {"limit_mm_per_prompt": "image=4,video=1"},
         {"tokenizer_mode": "mistral"},
