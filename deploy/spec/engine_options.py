@@ -62,9 +62,9 @@ LMI_OPTION_KINDS: dict[str, dict[str, Any]] = {
 }
 # vLLM 0.8.4's @ToolParserManager.register_module names (vllm/entrypoints/openai/tool_parsers/*.py); LMI checks
 # them only when enable_auto_tool_choice is on: "Invalid tool call parser: ... (chose from { ... })".
-TOOL_PARSERS_0_8_4 = (
-    "granite",
+TOOL_PARSERS_0_8_4 = (  # in registration order, as LMI's message lists them
     "granite-20b-fc",
+    "granite",
     "hermes",
     "internlm",
     "jamba",
@@ -76,6 +76,7 @@ TOOL_PARSERS_0_8_4 = (
 # pydantic v2's lax bool strings: what LMI's own (pydantic) bool fields accept.
 PYDANTIC_TRUE = {"true", "1", "yes", "on", "t", "y"}
 PYDANTIC_FALSE = {"false", "0", "no", "off", "f", "n"}
+LMI_PARSERS = {"tool_call_parser": "tool call", "reasoning_parser": "reasoning"}
 INT_TEXT = re.compile(r"^[+-]?\d+$")
 FLOAT_TEXT = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
@@ -107,11 +108,30 @@ def forwarded_engine_args() -> frozenset[str]:
 
 
 def _spec_of(key: str) -> dict[str, Any] | None:
-    if key == "reasoning_parser":
-        return {"kind": "str", "choices": engine_args()["reasoning_parser"]["choices"]}
-    if key == "tool_call_parser":
-        return {"kind": "str", "choices": list(TOOL_PARSERS_0_8_4)}
+    if key in LMI_PARSERS:
+        return {"kind": "lmi_parser"}
     return LMI_OPTION_KINDS.get(key) or engine_args().get(key)
+
+
+def _parsers(key: str) -> tuple[str, ...]:
+    """The parser names of vLLM 0.8.4 that LMI v15 accepts for ``tool_call_parser`` / ``reasoning_parser``."""
+    if key == "tool_call_parser":
+        return TOOL_PARSERS_0_8_4
+    return tuple(engine_args()["reasoning_parser"]["choices"])
+
+
+def _parser_problem(key: str, value: Any, flag: str) -> OptionProblem | None:
+    """LMI v15 checks the name itself (VllmRbProperties.validate_*_parser), before vLLM's parser sees it."""
+    names = _parsers(key)
+    if _text(value) in names:
+        return None
+    return OptionProblem(
+        key,
+        value,
+        f'not a parser of vLLM 0.8.4; LMI v15 stops at start: "Invalid {LMI_PARSERS[key]} parser: {_text(value)} '
+        f'(chose from {{ {",".join(names)} }})"',
+        f"use one of {', '.join(names)}",
+    )
 
 
 def option_problems(options: dict[str, Any]) -> list[OptionProblem]:
@@ -261,6 +281,7 @@ _CHECKS = {
     "float": _float_problem,
     "bool": _bool_problem,
     "lmi_bool": _lmi_bool_problem,
+    "lmi_parser": _parser_problem,
     "flag": _flag_problem,
     "json": _json_problem,
     "kvs": _kvs_problem,
@@ -279,11 +300,8 @@ def _is_on(options: dict[str, Any], key: str) -> bool:
 def _pairing_problems(options: dict[str, Any]) -> list[OptionProblem]:
     """Switches that need their parser (LMI raises "Invalid ... parser: None"), and parsers with no switch."""
     out = []
-    for switch, parser, choices in (
-        ("enable_auto_tool_choice", "tool_call_parser", TOOL_PARSERS_0_8_4),
-        ("enable_reasoning", "reasoning_parser", tuple(engine_args()["reasoning_parser"]["choices"])),
-    ):
-        kind = "tool call" if switch == "enable_auto_tool_choice" else "reasoning"
+    for switch, parser in (("enable_auto_tool_choice", "tool_call_parser"), ("enable_reasoning", "reasoning_parser")):
+        choices, kind = _parsers(parser), LMI_PARSERS[parser]
         if _is_on(options, switch) and parser not in options:
             out.append(
                 OptionProblem(

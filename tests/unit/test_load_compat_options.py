@@ -72,9 +72,14 @@ def test_keys_lmi_v15_drops_silently_are_refused(key: str) -> None:
         (
             {"enable_reasoning": True, "reasoning_parser": "qwen3"},
             "reasoning_parser",
-            "invalid choice: 'qwen3' (choose from 'deepseek_r1', 'granite')",
+            "Invalid reasoning parser: qwen3 (chose from { deepseek_r1,granite })",
         ),
         ({"enable_auto_tool_choice": True}, "enable_auto_tool_choice", "Invalid tool call parser: None (chose from {"),
+        (
+            {"enable_auto_tool_choice": True, "tool_call_parser": "qwen3_xml"},
+            "tool_call_parser",
+            "Invalid tool call parser: qwen3_xml (chose from { granite-20b-fc,granite,hermes,",
+        ),
         ({"enable_reasoning": True}, "enable_reasoning", "Invalid reasoning parser: None"),
         ({"tool_call_parser": "hermes"}, "tool_call_parser", "has no effect unless enable_auto_tool_choice"),
         ({"speculative_config": "model=foo"}, "speculative_config", "argument --speculative-config: invalid loads"),
