@@ -21,7 +21,7 @@ from deploy.engine.resolve import resolve
 from deploy.render.properties import render
 from deploy.sizing import load_shape
 from deploy.spec.engine_options import option_problems
-from deploy.spec.model import parse_spec
+from deploy.spec.loader import parse_spec
 from tests.unit.spec_helpers import base
 
 NATIVE_PYTHON = os.environ.get("LMI_NATIVE_PYTHON", "")

@@ -21,7 +21,7 @@ from deploy.sizing import EngineParams, Hardware, estimate, load_shape, shape_fr
 from deploy.sizing.compat import architecture_present, tables
 from deploy.sizing.quant import parse_quantization
 from deploy.sizing.shape import ModelShape
-from deploy.spec.model import parse_spec
+from deploy.spec.loader import parse_spec
 from tests.unit.spec_helpers import base
 
 LIBRARY = Path(__file__).parents[2] / "deploy" / "sizing" / "library"

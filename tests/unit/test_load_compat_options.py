@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from deploy.engine.resolve import resolve
 from deploy.render.properties import render
 from deploy.spec.engine_options import DROPPED_BY_LMI, engine_args, forwarded_engine_args, option_problems
-from deploy.spec.model import parse_spec
+from deploy.spec.loader import parse_spec
 from tests.unit.spec_helpers import base, error_of
 
 LEGACY_SPECULATIVE = [
