@@ -24,6 +24,7 @@ from deploy.sizing.quant_compat import (
     fp8_notes,
     marlin_notes,
     method_list_problem,
+    mismatch_problem,
     quant_problem,
 )
 
@@ -37,6 +38,9 @@ def spec_problem(shape: ModelShape, params: EngineParams) -> LoadProblem | None:
     """Refusals that hold on every GPU."""
     version = params.vllm_version
     found = architecture_problem(shape, version) or remote_code_problem(shape, version, params.trust_remote_code)
+    if found is not None:
+        return found
+    found = mismatch_problem(shape.quantization, params.quantize, version)
     if found is not None:
         return found
     method = (params.quantize or "").lower() or checkpoint_method(shape.quantization)

@@ -81,6 +81,38 @@ def marlin_notes(quant: Quantization | None, quantize: str | None, capability: f
     ]
 
 
+# Explicit `quantize` values vLLM 0.8.4 accepts for a checkpoint of each method: the method itself and the kernels
+# its override_quantization_method hooks convert to (awq_marlin.py, gptq_marlin.py, gptq_marlin_24.py, marlin.py,
+# moe_wna16.py); anything else fails in ModelConfig._verify_quantization. fbgemm_fp8 is allowed for every FP8
+# checkpoint because the shape does not keep the two apart.
+ALLOWED_EXPLICIT = {
+    "awq": {"awq", "awq_marlin", "marlin", "moe_wna16"},
+    "gptq": {"gptq", "gptq_marlin", "marlin", "moe_wna16", "gptq_marlin_24"},
+    "gptq_marlin_24": {"gptq", "gptq_marlin_24"},
+    "fp8": {"fp8", "fbgemm_fp8"},
+    "compressed-tensors": {"compressed-tensors"},
+    "bitsandbytes": {"bitsandbytes"},
+}
+
+
+def mismatch_problem(quant: Quantization | None, quantize: str | None, vllm_version: str) -> LoadProblem | None:
+    """An explicit ``quantize`` the checkpoint's own method cannot become: vLLM refuses before loading."""
+    base = checkpoint_method(quant)
+    if not quantize or base is None or parse_version(vllm_version) >= CHECKED_UP_TO:
+        return None
+    allowed = ALLOWED_EXPLICIT.get(base)
+    explicit = quantize.lower()
+    if allowed is None or explicit in allowed:
+        return None
+    return LoadProblem(
+        field="engine.quantize",
+        value=quantize,
+        message=f"Quantization method specified in the model config ({base}) does not match the quantization "
+        f"method specified in the `quantization` argument ({explicit}).",
+        fix="remove engine.quantize: vLLM reads the method from the checkpoint's quantization_config",
+    )
+
+
 def _field(quantize: str | None) -> str:
     return "engine.quantize" if quantize else "model.id"
 

@@ -313,3 +313,28 @@ def test_nvfp4_checkpoint_keeps_its_method_under_the_later_name() -> None:
     problem = spec_problem(nvfp4, EngineParams(vllm_version="0.7.3"))
     assert problem is not None and "Unknown quantization method: nvfp4" in problem.message
     assert "First loadable in LMI v15" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("name", "quantize", "ok"),
+    [
+        (AWQ, "gptq", False),
+        (AWQ, "fp8", False),
+        (AWQ, "awq_marlin", True),
+        (GPTQ, "awq", False),
+        (GPTQ, "gptq_marlin", True),
+        ("neuralmagic--Qwen2.5-7B-FP8-dynamic", "fp8", False),  # a compressed-tensors checkpoint
+        ("neuralmagic--Qwen2.5-7B-FP8-dynamic", "compressed-tensors", True),
+    ],
+)
+def test_explicit_quantize_must_match_the_checkpoint(name: str, quantize: str, ok: bool) -> None:
+    from deploy.sizing.load_check import spec_problem
+
+    shape = shape_of(name)
+    problem = spec_problem(shape, EngineParams(quantize=quantize))
+    if ok:
+        assert problem is None
+    else:
+        assert problem is not None and problem.field == "engine.quantize"
+        assert "does not match the quantization method specified in the `quantization` argument" in problem.message
+        assert f"({quantize})." in problem.message
