@@ -110,11 +110,16 @@ def judged(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     config = json.loads((LIBRARY / "meta-llama--Llama-3.2-1B-Instruct.json").read_text())
     config = {k: v for k, v in config.items() if not k.startswith("_")}
     auto = {k: v for k, v in plain.items() if k != "dtype"}
-    changes = {"fp32": {"torch_dtype": "float32"}, "mxfp4": {"quantization_config": {"quant_method": "mxfp4"}}}
-    for name, change in changes.items():
+    awq = {"quant_method": "awq", "bits": 4, "group_size": 128, "zero_point": True, "version": "gemm"}
+    changes = {
+        "fp32": ({"torch_dtype": "float32"}, {}),
+        "mxfp4": ({"quantization_config": {"quant_method": "mxfp4"}}, {}),
+        "awq-as-gptq": ({"quantization_config": awq, "torch_dtype": "float16"}, {"quantize": "gptq"}),
+    }
+    for name, (change, extra) in changes.items():
         folder = tmp_path_factory.mktemp(name)
         (folder / "config.json").write_text(json.dumps({**config, **change}))
-        cases[f"config:{name}"] = {"properties": auto, "config_dir": str(folder)}
+        cases[f"config:{name}"] = {"properties": {**auto, **extra}, "config_dir": str(folder)}
     results = lmi_parse_many(list(cases.values()))
     return dict(zip(cases, results, strict=True))
 
@@ -172,3 +177,16 @@ def test_vllm_model_config_agrees_on_dtype_and_unknown_methods(judged: dict[str,
     assert fp32["ok"] and fp32["dtype"] == "torch.float16", fp32  # dtype=auto, vLLM 0.8.4
     mxfp4 = judged["config:mxfp4"]["model_config"]
     assert not mxfp4["ok"] and "Unknown quantization method: mxfp4. Must be one of" in mxfp4["error"], mxfp4
+
+
+def test_vllm_model_config_refuses_an_explicit_quantize_the_checkpoint_cannot_become(judged: dict[str, Any]) -> None:
+    from deploy.sizing import shape_from_document
+    from deploy.sizing.load_check import spec_problem
+    from deploy.sizing.versions import EngineParams
+
+    said = judged["config:awq-as-gptq"]["model_config"]
+    assert not said["ok"]
+    config = json.loads((LIBRARY / "meta-llama--Llama-3.2-1B-Instruct.json").read_text())
+    config["quantization_config"] = {"quant_method": "awq", "bits": 4, "group_size": 128}
+    problem = spec_problem(shape_from_document(config, "m", "test"), EngineParams(quantize="gptq"))
+    assert problem is not None and problem.message in said["error"], (problem, said)
