@@ -173,17 +173,23 @@ def remote_code_problem(shape: ModelShape, vllm_version: str, trust_remote_code:
     )
 
 
+def checkpoint_dtype(shape: ModelShape) -> str:
+    """The dtype vLLM reads from config.json: its torch_dtype, or float32 when it states none."""
+    if not shape.dtype_in_config:
+        return "float32"
+    declared = shape.torch_dtype.lower()
+    return TORCH_NAMES.get(declared, declared)
+
+
 def _auto_dtype(shape: ModelShape, hardware: Hardware, vllm_version: str) -> str:
-    name = TORCH_NAMES.get(shape.torch_dtype.lower(), shape.torch_dtype.lower())
-    if shape.quantization is not None and shape.quantization.method in ("awq", "gptq"):
-        return "float16"
+    name = checkpoint_dtype(shape)
     no_bf16 = not _bf16_ok(hardware)
     platform_picks = parse_version(vllm_version) >= PLATFORM_AUTO_DTYPE_SINCE
     if name == "float32":
         return "bfloat16" if platform_picks and not no_bf16 else "float16"
     if name == "bfloat16" and no_bf16:
         return "float16"  # vLLM < 0.10 would keep bf16 and fail; the resolver renders option.dtype=fp16
-    return name if name in ("float16", "bfloat16", "float32") else "bfloat16"
+    return name if name in ("float16", "bfloat16") else "bfloat16"
 
 
 def _bf16_ok(hardware: Hardware) -> bool:
@@ -204,8 +210,7 @@ def effective_dtype(dtype: str, shape: ModelShape, hardware: Hardware, vllm_vers
 
 def auto_dtype_override(shape: ModelShape, hardware: Hardware, vllm_version: str) -> str | None:
     """The short dtype to render for ``dtype: auto`` when vLLM's own auto would fail (bf16 checkpoint, no bf16)."""
-    name = TORCH_NAMES.get(shape.torch_dtype.lower(), shape.torch_dtype.lower())
-    if name == "bfloat16" and not _bf16_ok(hardware) and _auto_dtype(shape, hardware, vllm_version) == "float16":
+    if checkpoint_dtype(shape) == "bfloat16" and not _bf16_ok(hardware):
         return "fp16"
     return None
 

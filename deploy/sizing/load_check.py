@@ -11,10 +11,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from deploy.sizing.compat import (
-    TORCH_NAMES,
     LoadProblem,
     architecture_notes,
     architecture_problem,
+    checkpoint_dtype,
     dtype_problem,
     effective_dtype,
     remote_code_problem,
@@ -68,7 +68,7 @@ def load_notes(shape: ModelShape, hardware: Hardware, params: EngineParams) -> l
     """What vLLM will do that the spec does not say: dtype chosen for the GPU, Marlin skipped, FP8 weight-only."""
     notes = architecture_notes(shape, params.vllm_version, params.trust_remote_code)
     dtype = effective_dtype(params.dtype, shape, hardware, params.vllm_version)
-    checkpoint = TORCH_NAMES.get(shape.torch_dtype.lower(), shape.torch_dtype.lower())
+    checkpoint = checkpoint_dtype(shape)
     if params.dtype.lower() in ("auto", "") and checkpoint == "bfloat16" and dtype == "float16":
         notes.append(
             f"dtype=auto with a bfloat16 checkpoint on {hardware.gpu_name} (no bf16 below compute capability 8.0): "

@@ -338,3 +338,26 @@ def test_explicit_quantize_must_match_the_checkpoint(name: str, quantize: str, o
         assert problem is not None and problem.field == "engine.quantize"
         assert "does not match the quantization method specified in the `quantization` argument" in problem.message
         assert f"({quantize})." in problem.message
+
+
+def test_auto_dtype_follows_what_config_json_states() -> None:
+    """vLLM 0.8.4 reads the checkpoint's torch_dtype (float32 when absent, then float16 under auto)."""
+    bf16_awq = shape_of("casperhansen--deepseek-r1-distill-llama-8b-awq")
+    assert bf16_awq.torch_dtype == "bfloat16" and bf16_awq.dtype_in_config
+    explicit_awq = estimate(bf16_awq, A10G, EngineParams(max_model_len=4096, quantize="awq"), with_fixes=False)
+    assert (
+        not explicit_awq.fits
+        and "torch.bfloat16 is not supported for quantization method awq" in explicit_awq.reasons[0]
+    )
+    assert estimate(bf16_awq, A10G, EngineParams(max_model_len=4096), with_fixes=False).fits  # awq_marlin takes bf16
+    no_dtype = shape_of("Qwen--Qwen2.5-7B-Instruct-AWQ")  # the bundled config states no torch_dtype
+    assert not no_dtype.dtype_in_config
+    est = estimate(no_dtype, A10G, EngineParams(max_model_len=4096, quantize="awq"), with_fixes=False)
+    assert est.fits and est.dtype == "float16"
+    later = estimate(
+        shape_of("meta-llama--Llama-3.2-1B-Instruct", torch_dtype="float32"),
+        A10G,
+        EngineParams(vllm_version="0.10.2", max_model_len=4096),
+        with_fixes=False,
+    )
+    assert later.dtype == "bfloat16"  # from 0.10 vLLM picks the platform's preferred dtype for fp32 checkpoints
