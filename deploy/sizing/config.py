@@ -170,9 +170,17 @@ def shape_from_config(cfg: Mapping[str, Any], model_id: str) -> ModelShape:
         sliding_window=int(window) if window else None,
         num_sliding_layers=sliding,
         vision_params=_vision_params(cfg),
+        auto_map=bool(cfg.get("auto_map")),
+        dtype_in_config=_declared_dtype(cfg, text) is not None,
         quantization=parse_quantization(_first(cfg, "quantization_config", default=text.get("quantization_config"))),
         notes=tuple(notes),
     )
+
+
+def _declared_dtype(cfg: Mapping[str, Any], text: Mapping[str, Any]) -> str | None:
+    """torch_dtype as config.json states it (text config first, as vLLM's _get_and_verify_dtype reads it)."""
+    value = _first(text, "torch_dtype", "dtype", default=_first(cfg, "torch_dtype", default=None))
+    return str(value).lower() if value else None
 
 
 def _tied(cfg: Mapping[str, Any], text: Mapping[str, Any]) -> bool:

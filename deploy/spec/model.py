@@ -39,6 +39,7 @@ from deploy.spec.aws_values import (
 )
 from deploy.spec.explain import spec_error_from
 from deploy.spec.rules import (
+    check_engine_options,
     check_env_keys,
     check_hf_token_ref,
     check_options,
@@ -504,6 +505,7 @@ class DeploymentSpec(_Model, metaclass=_RaisesSpecError):
         from deploy.spec.rules import check_region_bound_values
 
         check_cross_fields(self)
+        check_engine_options(dict(self.engine.options), self.engine.quantize, self.lmi.version)
         check_region_bound_values(self, self.region)
         if self.region is not None:
             check_role_partition(self.role, self.region)
