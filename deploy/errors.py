@@ -3,11 +3,17 @@
 Every error a user can cause carries *where* (``field``), *what* (``value``) and *how to fix it* (``fix``), so the
 CLI can print one clear line and pick an exit code without a traceback. Exit codes: 2 for input the user must change
 (spec, flags, a model that does not fit), 1 for runtime or AWS failures.
+
+Secrets: every text an error shows (``str``, ``repr``, ``to_dict``) passes through :func:`deploy.secrets.scrub`, and
+``value`` at a secret field (``model.hf_token``) is shown only when it is a plain reference (``env:NAME``). So no
+caller can print a secret through an error, even by passing one in.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from deploy.secrets import scrub, scrub_value
 
 
 class LmiError(Exception):
@@ -25,10 +31,11 @@ class LmiError(Exception):
         fix: str | None = None,
         hint: str | None = None,
     ) -> None:
+        message = scrub(message)
         super().__init__(message)
         self.message = message
         self.field = field
-        self.value = value
+        self.value = scrub_value(value, field)
         self.fix = fix
         self.hint = hint
 
@@ -38,15 +45,22 @@ class LmiError(Exception):
             text += f"\n  fix: {self.fix}"
         if self.hint:
             text += f"\n  hint: {self.hint}"
-        return text
+        return scrub(text)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({scrub(self.message)!r})"
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON shape printed by ``--json`` commands: one object, stable keys."""
-        out: dict[str, Any] = {"error": self.kind, "message": self.message}
+        """The JSON shape printed by ``--json`` commands: one object, stable keys, secrets masked."""
+        out: dict[str, Any] = {"error": self.kind, "message": scrub(self.message)}
         for key in ("field", "value", "fix", "hint"):
             val = getattr(self, key)
+            if key == "value":
+                val = scrub_value(val, self.field)
+            elif isinstance(val, str):
+                val = scrub(val)
             if val is not None:
-                out[key] = val if isinstance(val, (str, int, float, bool, list, dict)) else str(val)
+                out[key] = val if isinstance(val, (str, int, float, bool, list, dict)) else scrub(str(val))
         out["exit_code"] = self.exit_code
         return out
 

@@ -16,6 +16,15 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from deploy.errors import SpecError
+from deploy.secrets import MASK, find_masked, is_secret_field, scrub, scrub_value
+from deploy.spec_limits import (
+    MAX_DEPTH,
+    check_data_depth,
+    check_yaml_events,
+    check_yaml_expansion,
+    read_spec_text,
+    yaml_error_text,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -57,17 +66,21 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode, deep: bool =
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def _key_lines(node: yaml.Node, prefix: tuple[str | int, ...], out: Lines) -> None:
+def _key_lines(node: yaml.Node, prefix: tuple[str | int, ...], out: Lines, seen: set[int]) -> None:
+    """Record each key's line; a node reached again through an alias is not walked again (its lines are known)."""
+    if id(node) in seen:
+        return
+    seen.add(id(node))
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             path = (*prefix, str(key_node.value))
             out[path] = key_node.start_mark.line + 1
-            _key_lines(value_node, path, out)
+            _key_lines(value_node, path, out, seen)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             item_path = (*prefix, index)
             out[item_path] = item.start_mark.line + 1
-            _key_lines(item, item_path, out)
+            _key_lines(item, item_path, out, seen)
 
 
 def read_document(path: Path) -> tuple[Any, Lines]:
@@ -77,9 +90,10 @@ def read_document(path: Path) -> tuple[Any, Lines]:
     if not path.is_file():
         raise SpecError(f"spec file {str(path)!r} does not exist", fix="check the path, or create one with `lmi init`")
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = read_spec_text(path)
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        line = raw[: exc.start].count(b"\n") + 1
         raise SpecError(
             f"{path}:{line}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})",
             fix="save the spec as UTF-8",
@@ -97,9 +111,16 @@ def read_document(path: Path) -> tuple[Any, Lines]:
 
 def _read_toml(text: str, path: Path) -> Any:
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(f"{path}: invalid TOML: {exc}", fix="fix the TOML syntax at the position shown") from None
+    except RecursionError:  # tomllib parses nested arrays and inline tables recursively
+        raise SpecError(
+            f"{path}: nesting deeper than {MAX_DEPTH} levels",
+            fix="a spec is a few levels deep; remove the extra nesting",
+        ) from None
+    check_data_depth(data, path)
+    return data
 
 
 _TOML_KEY_PART = r'(?:[A-Za-z0-9_-]+|"[^"\n]*"|\'[^\'\n]*\')'
@@ -143,16 +164,26 @@ def _toml_key_path(key: str) -> tuple[str, ...]:
 
 
 def read_yaml_text(text: str, path: Path) -> tuple[Any, Lines]:
+    """Parse YAML within the limits of :mod:`deploy.spec_limits`; return the data and each key's line."""
     try:
-        node = yaml.compose(text, Loader=_LineLoader)
-        data = yaml.load(text, Loader=_LineLoader)  # _LineLoader is a SafeLoader
+        check_yaml_events(text, path, _LineLoader)
+        loader = _LineLoader(text)
+        try:
+            node = loader.get_single_node()
+            check_yaml_expansion(node, path)
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except SpecError as exc:
-        raise SpecError(f"{path}:{exc.message}", field=exc.field, fix=exc.fix) from None
+        message = exc.message if exc.message.startswith(str(path)) else f"{path}:{exc.message}"
+        raise SpecError(message, field=exc.field, fix=exc.fix) from None
     except yaml.YAMLError as exc:
-        raise SpecError(f"{path}: invalid YAML: {exc}", fix="fix the YAML syntax at the line shown") from None
+        raise SpecError(
+            f"{path}: invalid YAML at {yaml_error_text(exc)}", fix="fix the YAML syntax at the line shown"
+        ) from None
     lines: Lines = {}
     if node is not None:
-        _key_lines(node, (), lines)
+        _key_lines(node, (), lines, set())
     return data, lines
 
 
@@ -176,17 +207,35 @@ def _is_relative(value: Any) -> bool:
 
 
 def spec_error_from(exc: ValidationError, *, source: str, lines: Lines) -> SpecError:
-    """Turn pydantic's errors into one SpecError listing each field, value, line and fix."""
-    errors = [_locate(err) for err in exc.errors()]
-    problems = [_describe(err, source, lines) for err in errors]
+    """Turn pydantic's errors into one SpecError listing each field, value, line and fix (secrets masked)."""
+    errors = [_unmask(_locate(err)) for err in exc.errors()]
+    problems = [_describe(err, source, lines) for err in errors[:MAX_PROBLEMS]]
+    if len(errors) > MAX_PROBLEMS:
+        problems.append(f"... and {len(errors) - MAX_PROBLEMS} more")
     first = errors[0]
     field = ".".join(str(p) for p in first["loc"]) or None
     return SpecError(
         "invalid spec:\n  " + "\n  ".join(problems),
         field=field,
-        value=_safe_value(first.get("input")),
+        value=scrub_value(_safe_value(first.get("input")), field),
         fix=_fix_for(first),
     )
+
+
+MAX_PROBLEMS = 20  # a hostile spec can hold thousands of wrong keys; the first ones say what is wrong
+CREDENTIAL_MESSAGE = (
+    "looks like a credential (value hidden); never put secrets in the spec; give a Hugging Face token as "
+    "model.hf_token: env:HF_TOKEN"
+)
+
+
+def _unmask(err: Any) -> Any:
+    """An error whose input holds a masked credential outside a secret field: report it at the credential."""
+    inner = None if err["type"] == "missing" else find_masked(err.get("input"))
+    loc = tuple(str(p) if not isinstance(p, int) else p for p in err["loc"])
+    if inner is None or is_secret_field(".".join(str(p) for p in loc)):
+        return err
+    return {**err, "loc": (*loc, *inner), "type": "credential", "msg": CREDENTIAL_MESSAGE, "input": MASK}
 
 
 _NAMED_FIELD = re.compile(r"^([a-z_]+(?:\.[a-z_0-9]+)+)\b")
@@ -216,9 +265,9 @@ def _describe(err: Any, source: str, lines: Lines) -> str:
             message = f"unknown key {loc[-1]!r}; did you mean {' or '.join(map(repr, close))}?"
     elif err["type"] == "missing":
         message = "required field is missing"
-    elif "input" in err and err["type"] not in {"value_error", "assertion_error"}:
-        message += f" (got {_safe_value(err['input'])!r})"
-    return f"{where} {field}: {message}"
+    elif "input" in err and err["type"] not in {"value_error", "assertion_error", "credential"}:
+        message += f" (got {scrub_value(_safe_value(err['input']), field)!r})"
+    return scrub(f"{where} {field}: {message}")
 
 
 def _line_for(loc: tuple[Any, ...], lines: Lines) -> int | None:
@@ -252,6 +301,8 @@ def _close_keys(loc: tuple[Any, ...]) -> list[str]:
 
 
 def _fix_for(err: Any) -> str:
+    if err["type"] == "credential":
+        return "remove the secret from the spec (and rotate it if the file was shared); reference it as env:NAME"
     if err["type"] == "extra_forbidden":
         close = _close_keys(tuple(err["loc"]))
         if close:
