@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from deploy.errors import SpecError
 from deploy.secrets import MASK, find_masked, is_secret_field, scrub, scrub_value
-from deploy.spec_limits import (
+from deploy.spec.limits import (
     MAX_DEPTH,
     check_data_depth,
     check_yaml_events,
@@ -164,7 +164,7 @@ def _toml_key_path(key: str) -> tuple[str, ...]:
 
 
 def read_yaml_text(text: str, path: Path) -> tuple[Any, Lines]:
-    """Parse YAML within the limits of :mod:`deploy.spec_limits`; return the data and each key's line."""
+    """Parse YAML within the limits of :mod:`deploy.spec.limits`; return the data and each key's line."""
     try:
         check_yaml_events(text, path, _LineLoader)
         loader = _LineLoader(text)
@@ -286,7 +286,7 @@ def _safe_value(value: Any) -> Any:
 
 def _close_keys(loc: tuple[Any, ...]) -> list[str]:
     """Valid keys next to an unknown one that look like it (``tensor_paralel_degree`` -> ``tensor_parallel_degree``)."""
-    from deploy.spec import DeploymentSpec
+    from deploy.spec.model import DeploymentSpec
 
     model: Any = DeploymentSpec
     for part in loc[:-1]:
