@@ -118,15 +118,19 @@ def desired_state(spec: Any, ctx: AwsContext) -> DesiredState:
     from deploy.engine.resolve import resolve
     from deploy.render.bodies import artifact_layout
     from deploy.render.properties import render
+    from deploy.secrets import secret_fingerprints
 
     resolved = resolve(spec, shape=s3_model_shape(spec, ctx))
     rendered = render(resolved)
+    # Secret references are resolved here, at plan time: an unset variable or an oversized token is refused before
+    # any action, and a rotated token changes the model's name through its keyed fingerprint (never its value).
+    fingerprints = secret_fingerprints(rendered.secret_env, endpoint=spec.name, environment=rendered.environment)
     account = "unknown"
     if spec.artifacts.bucket is None and artifact_layout(spec) in ("upload_weights", "upload_properties"):
         from deploy.aws.cloudwatch import account_id
 
         account = account_id(ctx)
-    return build_desired(resolved, rendered, region=ctx.region, account=account)
+    return build_desired(resolved, rendered, region=ctx.region, account=account, secret_fingerprints=fingerprints)
 
 
 def s3_model_shape(spec: Any, ctx: AwsContext) -> Any:

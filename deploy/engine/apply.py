@@ -110,6 +110,21 @@ def resolve_secret(name: str, ref: str, environ: dict[str, str] | None = None) -
     return value
 
 
+def check_unchanged_since_plan(desired: Any, name: str, value: str) -> None:
+    """The model's name carries the plan-time fingerprint of each secret; refuse to send a different value under it."""
+    from deploy.secrets import fingerprint, register
+
+    register(value)
+    planned = desired.secret_fingerprints.get(name) if desired is not None else None
+    if planned and fingerprint(value, endpoint=desired.endpoint_name, name=name) != planned:
+        raise DeployError(
+            f"secret {name} changed between plan and apply; nothing was created with it",
+            field="model.hf_token",
+            value=desired.secret_env.get(name),
+            fix="run lmi plan (or deploy) again: it picks up the new value as a change",
+        )
+
+
 @dataclass
 class Applier:
     """Executes plans against one AWS context. ``on_event`` receives progress dicts."""
@@ -198,6 +213,7 @@ class Applier:
         for name, ref in secrets.items():
             env[name] = resolve_secret(name, ref)
             self._secrets.append(env[name])
+            check_unchanged_since_plan(plan.desired, name, env[name])
         self.sm.create_model(request)
 
     def _do_CreateEndpointConfig(self, action: CreateEndpointConfig, plan: Plan, state: dict[str, Any]) -> None:
