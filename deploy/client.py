@@ -135,10 +135,10 @@ def desired_state(spec: Any, ctx: AwsContext) -> DesiredState:
 
 def s3_model_shape(spec: Any, ctx: AwsContext) -> Any:
     """For an ``s3://`` model without ``model.config``, size from the prefix's own config.json (None if absent)."""
-    import json
 
     from deploy.aws.s3 import S3Gateway
     from deploy.sizing import shape_from_document
+    from deploy.sizing.config_check import parse_config_text
 
     if spec.model.kind != "s3" or spec.model.config is not None:
         return None
@@ -147,7 +147,8 @@ def s3_model_shape(spec: Any, ctx: AwsContext) -> Any:
     text = S3Gateway(ctx).get_text(bucket, key)
     if text is None:
         return None
-    return shape_from_document(json.loads(text), spec.model.id, f"s3://{bucket}/{key}")
+    source = f"s3://{bucket}/{key}"
+    return shape_from_document(parse_config_text(text, source), spec.model.id, source)
 
 
 def plan(spec: Any, session: Any = None, *, context: AwsContext | None = None) -> PlanResult:
