@@ -68,8 +68,9 @@ def test_bad_core_numbers_are_refused_naming_the_field(field: str, value: Any) -
 @pytest.mark.parametrize("field", ["quantization_config", "rope_scaling", "text_config", "vision_config"])
 @pytest.mark.parametrize("value", ["awq", ["awq"], 4, True])
 def test_objects_given_as_scalars_or_lists_are_refused(field: str, value: Any) -> None:
-    with pytest.raises(SpecError, match=f"config.json: {field}=.*must be a JSON object"):
+    with pytest.raises(SpecError) as info:
         checked_shape(qwen(**{field: value}), "q", "config.json")
+    assert info.value.message.startswith(f"config.json: {field}=") and "must be a JSON object" in info.value.message
 
 
 @pytest.mark.parametrize(
@@ -91,9 +92,9 @@ def test_objects_given_as_scalars_or_lists_are_refused(field: str, value: Any) -
     ],
 )
 def test_nested_and_derived_values_are_refused(changes: dict[str, Any], needle: str) -> None:
-    with pytest.raises(SpecError, match="config.json") as info:
+    with pytest.raises(SpecError) as info:
         checked_shape(qwen(**changes), "q", "config.json")
-    assert needle in info.value.message
+    assert info.value.message.startswith("config.json: ") and needle in info.value.message
 
 
 @pytest.mark.parametrize(
