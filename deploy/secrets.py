@@ -128,10 +128,17 @@ def _mask(data: Any, path: tuple[str, ...], depth: int) -> Any:
     if depth >= _MAX_SCAN_DEPTH:
         return data
     if isinstance(data, dict):
-        return {key: _mask(value, (*path, str(key)), depth + 1) for key, value in data.items()}
+        return {key: _mask_entry(key, value, path, depth) for key, value in data.items()}
     if isinstance(data, list):
         return [_mask(item, path, depth + 1) for item in data]
     return data
+
+
+def _mask_entry(key: Any, value: Any, path: tuple[str, ...], depth: int) -> Any:
+    """A credential used as a key (``tags: {hf_...: x}``) masks its entry, so the entry fails at that key."""
+    if isinstance(key, str) and looks_like_credential(key):
+        return Secret(value)
+    return _mask(value, (*path, str(key)), depth + 1)
 
 
 def find_masked(value: Any, depth: int = 0) -> tuple[str, ...] | None:
