@@ -279,17 +279,26 @@ def check_environment_size(environment: dict[str, str], secret_env: dict[str, Se
         )
 
 
+def resolve_references(refs: Iterable[str | None], environ: dict[str, str] | None = None) -> dict[str, Secret]:
+    """``{reference: Secret}`` for every reference given (None skipped); SpecError for an unusable one."""
+    return {ref: resolve_reference(ref, environ) for ref in refs if ref}
+
+
 def secret_fingerprints(
     secret_env: dict[str, str],
+    resolved: dict[str, Secret],
     *,
     endpoint: str,
     environment: dict[str, str],
     environ: dict[str, str] | None = None,
 ) -> dict[str, str]:
-    """Resolve every reference now (plan time) and return ``{variable: keyed fingerprint}``; values stay here."""
-    resolved = {name: resolve_reference(ref, environ) for name, ref in secret_env.items()}
-    check_environment_size(environment, resolved, field="model.hf_token")
+    """``{variable: keyed fingerprint}`` for the container's secret variables (``secret_env``: variable -> reference),
+    after checking SageMaker's environment limits with the real values; the values stay in ``resolved``."""
+    values = {
+        name: resolved[ref] if ref in resolved else resolve_reference(ref, environ) for name, ref in secret_env.items()
+    }
+    check_environment_size(environment, values, field="model.hf_token")
     return {
         name: fingerprint(str(secret.reveal()), endpoint=endpoint, name=name, environ=environ)
-        for name, secret in resolved.items()
+        for name, secret in values.items()
     }
