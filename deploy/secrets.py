@@ -87,9 +87,14 @@ def register(value: str) -> None:
 
 def scrub(text: str) -> str:
     """``text`` with every known secret value and every credential-shaped substring replaced by ``****``."""
+    return CREDENTIAL.sub(MASK, scrub_known(text))
+
+
+def scrub_known(text: str) -> str:
+    """``text`` with every secret value resolved in this process replaced by ``****`` (for command output)."""
     for value in sorted(_KNOWN, key=len, reverse=True):
         text = text.replace(value, MASK)
-    return CREDENTIAL.sub(MASK, text)
+    return text
 
 
 def scrub_value(value: Any, field: str | None = None) -> Any:
