@@ -32,7 +32,7 @@ CREDENTIAL = re.compile(
     r"\b(?:hf|api_org)_[A-Za-z0-9]{20,}"
     r"|\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"
     r"|\bgh[pousr]_[A-Za-z0-9]{30,}|\bgithub_pat_[A-Za-z0-9_]{30,}"
-    r"|\bsk-[A-Za-z0-9_-]{30,}"
+    r"|\bsk-[A-Za-z0-9_-]*[A-Za-z0-9]{32}"  # an unbroken 32-character run: not a hyphenated name like sk-learn-...
     r"|(?i:\bbearer\s+)\S{8,}"
     r"|-----BEGIN [A-Z ]*PRIVATE KEY-----"
 )

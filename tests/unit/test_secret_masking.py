@@ -144,3 +144,21 @@ def test_the_install_key_is_created_once_private(tmp_path: Path) -> None:
     assert fingerprint("a-token-value", endpoint="ep", name="HF_TOKEN", environ=env) == first
     with pytest.raises(LmiError, match="at least 16"):
         fingerprint("v", endpoint="ep", name="HF_TOKEN", environ={"LMI_SECRET_KEY": "short"})
+
+
+@pytest.mark.parametrize(
+    "ordinary",
+    [
+        "sk-learn-endpoint-for-the-production-team",
+        "hf-internal-testing/tiny-random-gpt2",
+        "a3f5c9e1b2d4f6a8c0e2b4d6f8a0c2e4b6d8f0a2",  # a commit hash as model.revision
+        "s3://my-bucket/models/qwen25-7b/0123456789abcdef0123456789abcdef/",
+        "arn:aws:iam::123456789012:role/SageMakerExecutionRole",
+        "bearer of good news",
+        "hf_model_cache_dir",
+    ],
+)
+def test_ordinary_values_are_not_taken_for_credentials(ordinary: str) -> None:
+    from deploy.secrets import looks_like_credential
+
+    assert not looks_like_credential(ordinary) and scrub(ordinary) == ordinary
