@@ -68,9 +68,15 @@ class DeleteAlarm(Action):
 
 @dataclass(frozen=True)
 class CreateModel(RequestAction):
-    """CreateModel; ``secret_env`` maps variables to references (``env:HF_TOKEN``) apply resolves at the last moment."""
+    """CreateModel; ``secret_env`` maps variables to references (``env:HF_TOKEN``) apply resolves at the last moment.
+
+    ``secret_fingerprints``: the plan-time keyed fingerprints (bound to ``endpoint``) the model's name was made from;
+    apply refuses a value that no longer matches them.
+    """
 
     secret_env: dict[str, str] = field(default_factory=dict)
+    secret_fingerprints: dict[str, str] = field(default_factory=dict)
+    endpoint: str = ""
 
 
 @dataclass(frozen=True)
@@ -262,7 +268,14 @@ def _immutable_actions(desired: DesiredState, snapshot: RemoteSnapshot) -> list[
     if desired.model_name not in snapshot.models:
         why = "model content changed or new"
         actions.append(
-            CreateModel(desired.model_name, why, request=desired.model_request, secret_env=dict(desired.secret_env))
+            CreateModel(
+                desired.model_name,
+                why,
+                request=desired.model_request,
+                secret_env=dict(desired.secret_env),
+                secret_fingerprints=dict(desired.secret_fingerprints),
+                endpoint=desired.endpoint_name,
+            )
         )
     if desired.config_name not in snapshot.configs:
         reason = "endpoint config content changed or new"
