@@ -25,7 +25,8 @@ except ImportError:  # rootdir not on sys.path: the test directory is
 
 from deploy.errors import DeployError, LmiError, SpecError
 from deploy.secrets import MASK, Secret, fingerprint, register, scrub
-from deploy.spec.model import DeploymentSpec, ModelSource, parse_spec
+from deploy.spec.loader import parse_spec
+from deploy.spec.model import DeploymentSpec, ModelSource
 
 HF = "hf_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789"
 TOKEN_VALUES = [

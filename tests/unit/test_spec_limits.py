@@ -10,8 +10,7 @@ import pytest
 
 from deploy.errors import SpecError
 from deploy.spec.limits import MAX_DEPTH, MAX_NODES, MAX_SPEC_BYTES
-from deploy.spec.loader import read_document
-from deploy.spec.model import load_spec
+from deploy.spec.loader import load_spec, read_document
 
 ROLE = "arn:aws:iam::123456789012:role/SageMakerExecutionRole"
 
