@@ -70,13 +70,13 @@ class PlanResult:
         return self.plan._repr_html_()
 
 
-def gather_facts(spec: DeploymentSpec, ctx: AwsContext) -> Facts:
+def gather_facts(spec: DeploymentSpec, ctx: AwsContext, *, with_secrets: bool = True) -> Facts:
     """The deploy's AWS reads that come before any decision; ``spec.region`` is already chosen.
 
     Secret references are resolved first (the deploying machine's environment): an unset variable or a broken
     token is refused before any AWS call, and the values feed the keyed fingerprints of :func:`desired_from`.
     """
-    secrets = resolve_references([spec.model.hf_token])
+    secrets = resolve_references([spec.model.hf_token]) if with_secrets else {}
     account = UNKNOWN_ACCOUNT
     if spec.artifacts.bucket is None and artifact_layout(spec) in ("upload_weights", "upload_properties"):
         from deploy.aws.cloudwatch import account_id
@@ -109,9 +109,8 @@ def desired_from(spec: DeploymentSpec, facts: Facts) -> DesiredState:
     """
     resolved = resolve(spec, shape=facts.model_shape)
     rendered = render(resolved)
-    prints = secret_fingerprints(
-        rendered.secret_env, facts.secrets, endpoint=spec.name, environment=rendered.environment
-    )
+    known = {name: ref for name, ref in rendered.secret_env.items() if ref in facts.secrets}  # none for a teardown
+    prints = secret_fingerprints(known, facts.secrets, endpoint=spec.name, environment=rendered.environment)
     return build_desired(resolved, rendered, region=facts.region, account=facts.account, secret_fingerprints=prints)
 
 
@@ -126,7 +125,8 @@ def plan_teardown(
     name: str, spec: DeploymentSpec | None, ctx: AwsContext, *, keep_artifacts: bool = False
 ) -> PlanResult:
     """What destroy would delete: scaling, endpoint, configs, models, alarm and (unless kept) uploads."""
-    desired = desired_from(spec, gather_facts(spec, ctx)) if spec is not None else None
+    # Tearing down needs no token: the spec only says where the uploads are, so secrets are not resolved here.
+    desired = desired_from(spec, gather_facts(spec, ctx, with_secrets=False)) if spec is not None else None
     snapshot = observe(ctx, name, desired)
     empty = DesiredState(name, "", {"ModelName": ""}, {"EndpointConfigName": ""}, {})
     return PlanResult(plan_destroy(snapshot, keep_artifacts=keep_artifacts), desired or empty, snapshot, ctx)

@@ -104,3 +104,14 @@ def test_token_changed_between_plan_and_apply_is_refused(
     assert "changed between plan and apply" in info.value.message
     assert TOKENS[1] not in str(info.value.to_dict())
     assert ctx.client("sagemaker").list_models()["Models"] == []
+
+
+def test_destroy_by_spec_needs_no_token(lmi_emulator: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ctx = lmi_emulator.context()
+    spec = gated_spec(tmp_path, delivery="properties")
+    monkeypatch.setenv("HF_TOKEN", TOKENS[0])
+    client.apply(spec, context=ctx, create_bucket=True, waiter=FAST)
+    monkeypatch.delenv("HF_TOKEN")
+    client.destroy(spec, context=ctx, waiter=FAST)
+    sm = ctx.client("sagemaker")
+    assert sm.list_models()["Models"] == [] and sm.list_endpoints()["Endpoints"] == []
