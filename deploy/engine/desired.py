@@ -134,7 +134,10 @@ def build_desired(
     model_data = artifacts.uri if artifacts else (spec.model.id if spec.model_source_kind == "s3" else None)
     model_req = bodies.model_request(resolved, rendered, model_name="pending", model_data_s3_uri=model_data)
     prints = secret_fingerprints or {}
-    secret_refs = ",".join(f"{k}={v}#{prints.get(k, '')}" for k, v in sorted(rendered.secret_env.items()))
+    # A secret adds its keyed fingerprint (when resolved) to the model's content hash, never its value.
+    secret_refs = ",".join(
+        f"{k}={v}" + (f"#{prints[k]}" if k in prints else "") for k, v in sorted(rendered.secret_env.items())
+    )
     model_req = name_model(endpoint, model_req, tags, extra=f"{artifacts.digest if artifacts else ''}|{secret_refs}")
     config_req = bodies.endpoint_config_request(resolved, config_name="pending", model_name=model_req["ModelName"])
     config_req = name_config(endpoint, config_req, tags)
