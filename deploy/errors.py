@@ -25,6 +25,7 @@ caller can print a secret through an error, even by passing one in.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from deploy.secrets import scrub, scrub_value
@@ -88,7 +89,8 @@ class LmiError(Exception):
             elif isinstance(val, str):
                 val = scrub(val)
             if val is not None:
-                out[key] = val if isinstance(val, (str, int, float, bool, list, dict)) else scrub(str(val))
+                plain = isinstance(val, (str, int, bool, list, dict)) or (isinstance(val, float) and math.isfinite(val))
+                out[key] = val if plain else scrub(str(val))  # inf/nan as text: JSON has no Infinity or NaN
         out["exit_code"] = self.exit_code
         return out
 
