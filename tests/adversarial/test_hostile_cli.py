@@ -40,7 +40,6 @@ COMMANDS: dict[str, list[str]] = {
 }
 DEPLOY = {"deploy": ["deploy", "{spec}", "--local", "--yes"]}  # for cases that reach the emulator (``deploy=True``)
 NOISE = re.compile(r"[\s│┃┆╎|…]+")
-PENDING_INJECT = "injection"  # control characters and AWS value rules: refused once that hardening lands
 
 
 @dataclass(frozen=True)
@@ -166,8 +165,6 @@ def written_files(directory: Path, case: Case) -> Iterator[Path]:
 def test_hostile_spec_is_handled_cleanly_and_leaks_nothing(
     case: Case, results: dict[str, tuple[Path, list[Run]]]
 ) -> None:
-    if case.note == PENDING_INJECT:
-        pytest.xfail("control characters / AWS value rules: refused by the injection-hardening change (not here yet)")
     directory, runs = results[case.name]
     assert [run.command for run in runs] == list(commands_for(case))
     problems = []
