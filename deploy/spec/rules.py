@@ -113,11 +113,13 @@ def dtype_hint(value: Any) -> Any:
 
 def check_hf_token_ref(value: str) -> str:
     """Tokens are references (``env:NAME``), never literals: a literal would end up in plans, logs and git."""
-    if value.startswith("env:") and ENV_KEY.fullmatch(value[4:]):
+    from deploy.secrets import REFERENCE
+
+    if REFERENCE.fullmatch(value):
         return value
     if LITERAL_TOKEN.fullmatch(value):
         raise ValueError("looks like a literal token; never put secrets in the spec, write env:HF_TOKEN instead")
-    raise ValueError(f"{value!r} is not a token reference; write env:<VARIABLE>, e.g. env:HF_TOKEN")
+    raise ValueError("is not a token reference (the value given is hidden); write env:<VARIABLE>, e.g. env:HF_TOKEN")
 
 
 def check_quantize(value: str) -> str:
