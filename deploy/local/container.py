@@ -88,7 +88,8 @@ def start_variant(region: str, endpoint: str, config_name: str, variant: dict[st
         settings = merge_settings(environment, properties)
         engine = engine_settings(settings, _gpu_count(instance_type))
         with tempfile.TemporaryDirectory() as workdir:
-            outcome = assess(engine.model_id, _model_config_path(files, Path(workdir)), instance_type, engine)
+            config_path = _model_config_path(files, Path(workdir))
+            outcome = assess(engine.model_id, config_path, instance_type, engine, environment)
         max_model_len = outcome.max_model_len
         lines += _engine_lines(engine, outcome, settings)
         if not outcome.fits:

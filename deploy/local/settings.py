@@ -87,6 +87,7 @@ class EngineSettings:
     kv_cache_dtype: str
     async_mode: bool
     served_model_name: str
+    max_num_batched_tokens: int | None = None  # LMI's option.max_rolling_batch_prefill_tokens
 
 
 def _int(settings: dict[str, str], key: str) -> int | None:
@@ -155,4 +156,5 @@ def engine_settings(settings: dict[str, str], gpu_count: int) -> EngineSettings:
         kv_cache_dtype=settings.get("option.kv_cache_dtype", "auto"),
         async_mode=async_mode,
         served_model_name=settings.get("option.served_model_name", "lmi"),
+        max_num_batched_tokens=_int(settings, "option.max_rolling_batch_prefill_tokens"),
     )
