@@ -25,9 +25,9 @@ from deploy.local.errors import ApiError
 ACCESS_KEY = "testing"
 SECRET_KEY = "testing"
 MAX_SKEW = dt.timedelta(minutes=15)
-_SIGV4 = re.compile(
-    r"^AWS4-HMAC-SHA256 Credential=(?P<key>[^/]+)/(?P<date>\d{8})/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request,"
-    r"\s*SignedHeaders=(?P<headers>[^,]+),\s*Signature=(?P<signature>[0-9a-f]{64})$"
+_SIGV4 = re.compile(  # fullmatch: `$` would also accept a trailing newline
+    r"AWS4-HMAC-SHA256 Credential=(?P<key>[^/]+)/(?P<date>\d{8})/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request,"
+    r"\s*SignedHeaders=(?P<headers>[^,]+),\s*Signature=(?P<signature>[0-9a-f]{64})"
 )
 
 
@@ -59,7 +59,7 @@ def _bearer(token: str, now: dt.datetime | None) -> str:
 
 
 def _sigv4(request: Request, header: str, now: dt.datetime | None) -> str:
-    match = _SIGV4.match(header)
+    match = _SIGV4.fullmatch(header)
     if match is None:
         raise ApiError("IncompleteSignatureException", "The Authorization header is not a SigV4 signature.", 403)
     if match["key"] != ACCESS_KEY:

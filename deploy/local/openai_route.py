@@ -25,8 +25,8 @@ from deploy.local.errors import ApiError
 from deploy.local.lmi_protocol import ContainerError, GenerationRequest, vllm_error
 from deploy.local.lmi_responses import full_response, usage
 
-PATH = re.compile(
-    r"^/endpoints/(?P<name>[^/]+)(?:/inference-components/(?P<component>[^/]+))?/openai/v1/(?P<rest>[^?]*)$"
+PATH = re.compile(  # fullmatch: `$` would also accept a trailing newline
+    r"/endpoints/(?P<name>[^/]+)(?:/inference-components/(?P<component>[^/]+))?/openai/v1/(?P<rest>[^?]*)"
 )
 OPERATION = "InvokeEndpointOpenAI"
 
@@ -40,7 +40,7 @@ def error_response(error: ApiError) -> Response:
 
 def handle(registry: EndpointRegistry, timing: runtime.Timing, request: Request) -> Response:
     """Authenticate, route by URL, run the chat completion; raises :class:`ApiError` for refusals."""
-    match = PATH.match(request.path)
+    match = PATH.fullmatch(request.path)
     assert match is not None
     region = authenticate(request)
     if match["rest"] != "chat/completions" or request.method != "POST":
