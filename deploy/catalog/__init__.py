@@ -42,6 +42,12 @@ class GpuModel:
     fp8: bool
     bf16: bool
     memory_bandwidth_gbps: int
+    # Performance-model inputs (dense tensor TFLOPs, GPU-to-GPU link per direction); gpus.toml cites each row.
+    bf16_tflops: float = 0.0
+    fp8_tflops: float = 0.0
+    interconnect: str = "pcie"
+    interconnect_gbps: float = 0.0
+    perf_source: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -33,6 +33,15 @@ LMI_OPTION = typer.Option(None, "--lmi-version", help="LMI container version (de
 VLLM_OPTION = typer.Option(None, "--vllm-version", help="vLLM version to model, e.g. 0.8.4.")
 ENGINE_OPTION = typer.Option("v1", "--vllm-engine", help="v1 (default) or v0 (VLLM_USE_V1=0).")
 CONCURRENCY_OPTION = typer.Option(None, "--concurrency", min=1, help="Concurrent full-length requests to hold.")
+PERF_CONCURRENCY_OPTION = typer.Option(
+    None, "--concurrency", min=1, help="Concurrent streams per copy for the performance prediction."
+)
+INPUT_TOKENS_OPTION = typer.Option(None, "--input-tokens", min=1, help="Input tokens per request (performance).")
+OUTPUT_TOKENS_OPTION = typer.Option(None, "--output-tokens", min=1, help="Output tokens per request (performance).")
+RANK_BY_OPTION = typer.Option("price", "--rank-by", help="price ($/h, default) or cost-per-token ($/M output tokens).")
+SLO_TTFT_OPTION = typer.Option(None, "--slo-ttft-ms", min=0.001, help="Drop types whose predicted TTFT is above this.")
+SLO_ITL_OPTION = typer.Option(None, "--slo-itl-ms", min=0.001, help="Drop types whose predicted ITL is above this.")
+RANK_CHOICES = ("price", "cost-per-token")
 REGION_OPT = typer.Option("us-east-1", "--region", help="AWS region (indicative prices exist for us-east-1 only).")
 
 
@@ -96,6 +105,45 @@ def _first_fitting(shape: Any, hardware: Any, params: Any, tp: int | None) -> An
     return estimate(shape, hardware, replace(params, tensor_parallel_degree=degrees[-1]))
 
 
+def _workload(concurrency: int | None, input_tokens: int | None, output_tokens: int | None) -> Any:
+    """The workload of --concurrency/--input-tokens/--output-tokens: all three or none (else exit 2)."""
+    from deploy.errors import UsageError
+    from deploy.sizing.perf import Workload
+
+    given = {"--concurrency": concurrency, "--input-tokens": input_tokens, "--output-tokens": output_tokens}
+    if all(v is None for v in given.values()):
+        return None
+    missing = [flag for flag, value in given.items() if value is None]
+    if missing:
+        raise UsageError(
+            f"a performance prediction needs {', '.join(missing)}",
+            field=missing[0],
+            value=None,
+            fix="pass --concurrency C --input-tokens I --output-tokens O together",
+        )
+    return Workload(int(concurrency or 0), int(input_tokens or 0), int(output_tokens or 0))
+
+
+def _performance(shape: Any, est: Any, hardware: Any, work: Any, quantize: str | None) -> Any:
+    """The predicted performance of ``work`` on a catalog instance (None without a workload or fit)."""
+    from deploy.errors import UsageError
+
+    if work is None:
+        return None
+    if hardware.name == "custom":
+        raise UsageError(
+            "a performance prediction needs a catalog instance (bandwidth, TFLOPs, interconnect)",
+            field="--instance",
+            value=None,
+            fix="pass --instance TYPE instead of --gpu-memory-mib",
+        )
+    if not est.fits:
+        return None
+    from deploy.sizing.perf_inputs import predict_for_instance
+
+    return predict_for_instance(shape, est, hardware.name, work, quantize=quantize)
+
+
 def size(
     model: str = MODEL_ARG,
     instance: str | None = INSTANCE_OPTION,
@@ -113,6 +161,9 @@ def size(
     vllm_version: str | None = VLLM_OPTION,
     vllm_engine: str = ENGINE_OPTION,
     config: str | None = CONFIG_OPTION,
+    concurrency: int | None = PERF_CONCURRENCY_OPTION,
+    input_tokens: int | None = INPUT_TOKENS_OPTION,
+    output_tokens: int | None = OUTPUT_TOKENS_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Estimate GPU memory, KV-cache tokens and max concurrency as vLLM will print them (exit 2 if it does not fit)."""
@@ -131,13 +182,17 @@ def size(
         vllm_version=_vllm_version(lmi_version, vllm_version),
         engine=vllm_engine.lower(),  # type: ignore[arg-type]
     )
+    work = _workload(concurrency, input_tokens, output_tokens)
     est = _first_fitting(shape, hardware, params, tp)
+    perf = _performance(shape, est, hardware, work, quantize)
     if as_json:
-        print_json(est.to_dict())
+        print_json({**est.to_dict(), **({"performance": perf.to_dict()} if perf else {})})
     else:
-        from deploy.sizing.report import estimate_table
+        from deploy.sizing.report import estimate_table, performance_table
 
         console().print(estimate_table(est))
+        if perf is not None:
+            console().print(performance_table(perf))
     if not est.fits:
         raise typer.Exit(code=2)
 
@@ -151,13 +206,19 @@ def recommend(
     kv_cache_dtype: str = KV_DTYPE_OPTION,
     lmi_version: int | None = LMI_OPTION,
     config: str | None = CONFIG_OPTION,
+    rank_by: str = RANK_BY_OPTION,
+    input_tokens: int | None = INPUT_TOKENS_OPTION,
+    output_tokens: int | None = OUTPUT_TOKENS_OPTION,
+    slo_ttft_ms: float | None = SLO_TTFT_OPTION,
+    slo_itl_ms: float | None = SLO_ITL_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Rank the instance types that fit MODEL by price per hour, with tp, KV tokens, concurrency and headroom."""
+    """Rank the instance types that fit MODEL by price per hour (or by predicted $/M output tokens)."""
     from deploy.errors import FitError
     from deploy.sizing import load_shape
     from deploy.sizing import recommend as rank
 
+    work = _rank_workload(rank_by, concurrency, input_tokens, output_tokens, slo_ttft_ms, slo_itl_ms)
     shape = load_shape(model, config_path=config)
     recs = rank(
         shape,
@@ -175,17 +236,64 @@ def recommend(
             value=max_model_len,
             fix="lower --max-model-len or --concurrency, or use a quantized model",
         )
+    missed = 0
+    if work is not None:
+        from deploy.sizing.perf_rank import Slo, attach_performance, rank_by_cost
+
+        if rank_by == "cost-per-token":
+            recs, missed = rank_by_cost(shape, recs, work, Slo(ttft_ms=slo_ttft_ms, itl_ms=slo_itl_ms))
+        else:
+            recs = attach_performance(shape, recs, work)
     if as_json:
         print_json(
             {
                 "model": shape.model_id,
                 "region": region,
                 "concurrency": concurrency,
-                "max_model_len": recs[0].max_model_len,
+                "max_model_len": recs[0].max_model_len if recs else max_model_len,
+                "rank_by": rank_by,
+                "slo_missed": missed,
                 "recommendations": [r.to_dict() for r in recs],
             }
         )
         return
-    from deploy.sizing.report import recommendations_table
+    from deploy.sizing.report import performance_ranking_table, recommendations_table
 
     console().print(recommendations_table(shape.model_id, recs, concurrency))
+    if work is not None:
+        console().print(performance_ranking_table(shape.model_id, recs, rank_by))
+    if missed:
+        console().print(
+            f"{missed} fitting instance type(s) miss the SLO (--slo-ttft-ms/--slo-itl-ms) and are not shown"
+        )
+
+
+def _rank_workload(
+    rank_by: str,
+    concurrency: int | None,
+    input_tokens: int | None,
+    output_tokens: int | None,
+    slo_ttft_ms: float | None,
+    slo_itl_ms: float | None,
+) -> Any:
+    """The workload --rank-by cost-per-token needs (exit 2 when a flag is missing or does not apply)."""
+    from deploy.errors import UsageError
+
+    if rank_by not in RANK_CHOICES:
+        raise UsageError(
+            f"--rank-by={rank_by!r} is not a ranking",
+            field="--rank-by",
+            value=rank_by,
+            fix="use price or cost-per-token",
+        )
+    if rank_by == "price":
+        extra = [f for f, v in (("--slo-ttft-ms", slo_ttft_ms), ("--slo-itl-ms", slo_itl_ms)) if v is not None]
+        if extra:
+            raise UsageError(
+                f"{extra[0]} needs --rank-by cost-per-token",
+                field=extra[0],
+                value=slo_ttft_ms if extra[0] == "--slo-ttft-ms" else slo_itl_ms,
+                fix="add --rank-by cost-per-token --input-tokens I --output-tokens O",
+            )
+        return _workload(concurrency, input_tokens, output_tokens) if input_tokens or output_tokens else None
+    return _workload(concurrency, input_tokens, output_tokens)

@@ -35,9 +35,10 @@ class Recommendation:
     price_per_hour: float | None
     max_model_len: int
     estimate: Estimate
+    performance: Any = None  # a deploy.sizing.perf.Performance when a workload was given
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "instance_type": self.instance_type,
             "gpu": self.gpu,
             "gpu_count": self.gpu_count,
@@ -49,6 +50,9 @@ class Recommendation:
             "price_per_hour": self.price_per_hour,
             "max_model_len": self.max_model_len,
         }
+        if self.performance is not None:
+            out["performance"] = self.performance.to_dict()
+        return out
 
 
 def _first_fit(shape: ModelShape, hardware: Hardware, params: EngineParams, concurrency: int | None) -> Estimate | None:

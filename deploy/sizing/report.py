@@ -122,6 +122,36 @@ def _add_list(table: Table, label: str, items: Sequence[str]) -> None:
         table.add_row(label, item)
 
 
+def _money(value: float | None) -> str:
+    return f"${value:,.3f}" if value is not None else "unknown (no price for this region)"
+
+
+def performance_table(perf: Any) -> Table:
+    """Predicted speed and cost of one workload (a deploy.sizing.perf.Performance)."""
+    table = Table(title="Predicted performance (model, not a measurement)", show_header=False, title_justify="left")
+    table.add_column("item", style="bold")
+    table.add_column("value")
+    rows = [
+        ("streams per copy", f"{perf.concurrency} asked, {perf.batch} running together"),
+        (
+            "output tokens/s",
+            f"{perf.output_tokens_per_s:,.1f} per copy, {perf.output_tokens_per_s_per_instance:,.1f} per instance",
+        ),
+        ("TTFT", f"{perf.ttft_ms:,.1f} ms"),
+        (
+            "ITL",
+            f"{perf.itl_ms:,.2f} ms (decode step {perf.decode_step_ms:,.2f} ms, prefill {perf.prefill_ms:,.1f} ms)",
+        ),
+        ("requests/s", f"{perf.requests_per_s:,.3f} per copy, {perf.requests_per_s_per_instance:,.3f} per instance"),
+        ("$/M output tokens", _money(perf.cost_per_million_output_tokens)),
+        ("$/M total tokens", _money(perf.cost_per_million_total_tokens)),
+    ]
+    for key, value in rows:
+        table.add_row(key, value)
+    _add_list(table, "note", perf.notes)
+    return table
+
+
 def recommendations_table(model_id: str, recs: Sequence[Recommendation], concurrency: int | None) -> Table:
     title = f"Instance types for {model_id}" + (f" at {concurrency} concurrent requests" if concurrency else "")
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 0))
@@ -152,3 +182,32 @@ def recommendations_table(model_id: str, recs: Sequence[Recommendation], concurr
             price,
         )
     return table
+
+
+def performance_ranking_table(model_id: str, recs: Sequence[Recommendation], rank_by: str) -> Table:
+    """Predicted speed and $/M output tokens per instance type (the workload's concurrency over all copies)."""
+    title = f"Predicted performance for {model_id}, ranked by {rank_by} (model, not a measurement)"
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 1))
+    for name in ("#", "instance", "copies", "tok/s", "TTFT ms", "ITL ms", "$/h", "$/M out"):
+        table.add_column(name, justify="left" if name == "instance" else "right", no_wrap=True)
+    for rank, rec in enumerate(recs, 1):
+        perf = rec.performance
+        if perf is None:
+            table.add_row(str(rank), rec.instance_type, str(rec.copies), "-", "-", "-", _price(rec), "-")
+            continue
+        cost = perf.cost_per_million_output_tokens
+        table.add_row(
+            str(rank),
+            rec.instance_type,
+            str(rec.copies),
+            f"{perf.output_tokens_per_s_per_instance:,.0f}",
+            f"{perf.ttft_ms:,.0f}",
+            f"{perf.itl_ms:.1f}",
+            _price(rec),
+            f"{cost:.2f}" if cost is not None else "-",
+        )
+    return table
+
+
+def _price(rec: Recommendation) -> str:
+    return f"{rec.price_per_hour:.2f}" if rec.price_per_hour is not None else "-"
