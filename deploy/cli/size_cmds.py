@@ -261,7 +261,7 @@ def recommend(
 
     console().print(recommendations_table(shape.model_id, recs, concurrency))
     if work is not None:
-        console().print(performance_ranking_table(shape.model_id, recs, rank_by))
+        console().print(performance_ranking_table(recs, rank_by))
     if missed:
         console().print(
             f"{missed} fitting instance type(s) miss the SLO (--slo-ttft-ms/--slo-itl-ms) and are not shown"
@@ -296,4 +296,12 @@ def _rank_workload(
                 fix="add --rank-by cost-per-token --input-tokens I --output-tokens O",
             )
         return _workload(concurrency, input_tokens, output_tokens) if input_tokens or output_tokens else None
-    return _workload(concurrency, input_tokens, output_tokens)
+    work = _workload(concurrency, input_tokens, output_tokens)
+    if work is None:
+        raise UsageError(
+            "--rank-by cost-per-token needs a workload",
+            field="--input-tokens",
+            value=None,
+            fix="pass --concurrency C --input-tokens I --output-tokens O",
+        )
+    return work

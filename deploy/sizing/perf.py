@@ -171,7 +171,7 @@ def allreduce_s(model: PerfModel, gpu: GpuPerf, tokens: int) -> float:
     return 2.0 * model.num_layers * (alpha + ring)
 
 
-def _flops_s(model: PerfModel, gpu: GpuPerf, eff: Efficiency, tokens: int, context: int) -> float:
+def _flops_s(model: PerfModel, gpu: GpuPerf, eff: Efficiency, tokens: int, context: float) -> float:
     tflops = gpu.fp8_tflops if model.fp8_compute and gpu.fp8_tflops > 0 else gpu.bf16_tflops
     linear = 2.0 * model.active_params * tokens
     attention = 2.0 * model.num_layers * tokens * context * model.attention_width
@@ -183,14 +183,14 @@ def decode_step_s(model: PerfModel, gpu: GpuPerf, work: Workload, batch: int, ef
     context = work.input_tokens + work.output_tokens / 2.0
     kv = batch * context * model.kv_bytes_per_token_per_gpu
     memory = (weight_bytes_read(model, batch) + kv) / (gpu.bandwidth_gbps * 1e9 * eff.memory)
-    compute = _flops_s(model, gpu, eff, batch, round(context))
+    compute = _flops_s(model, gpu, eff, batch, context)
     return max(memory, compute) + allreduce_s(model, gpu, batch) + eff.step_overhead_s
 
 
 def prefill_s(model: PerfModel, gpu: GpuPerf, work: Workload, eff: Efficiency) -> float:
     """Prefill of one request: compute-bound (I tokens at once), never faster than reading the weights once."""
     tokens = work.input_tokens
-    compute = _flops_s(model, gpu, eff, tokens, max(1, tokens // 2))  # causal: mean key length I/2
+    compute = _flops_s(model, gpu, eff, tokens, tokens / 2.0)  # causal: mean key length I/2
     weights = model.weight_bytes_per_gpu / (gpu.bandwidth_gbps * 1e9 * eff.memory)
     return max(compute, weights) + allreduce_s(model, gpu, tokens)
 

@@ -184,9 +184,9 @@ def recommendations_table(model_id: str, recs: Sequence[Recommendation], concurr
     return table
 
 
-def performance_ranking_table(model_id: str, recs: Sequence[Recommendation], rank_by: str) -> Table:
+def performance_ranking_table(recs: Sequence[Recommendation], rank_by: str) -> Table:
     """Predicted speed and $/M output tokens per instance type (the workload's concurrency over all copies)."""
-    title = f"Predicted performance for {model_id}, ranked by {rank_by} (model, not a measurement)"
+    title = f"Predicted performance, ranked by {rank_by} (a model, not a measurement)"
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 1))
     for name in ("#", "instance", "copies", "tok/s", "TTFT ms", "ITL ms", "$/h", "$/M out"):
         table.add_column(name, justify="left" if name == "instance" else "right", no_wrap=True)
