@@ -56,7 +56,7 @@ def errors(rows: list[dict[str, Any]], eff: Efficiency) -> list[dict[str, Any]]:
                 "split": row["split"],
                 "concurrency": row["concurrency"],
                 "tps_ratio": perf.output_tokens_per_s / row["output_tokens_per_s"],
-                "itl_ratio": perf.itl_ms / row["itl_ms"],
+                "itl_ratio": perf.itl_ms / row["itl_ms"] if row.get("itl_ms") else None,
             }
         )
     return out
@@ -66,12 +66,13 @@ def _bucket(concurrency: int) -> str:
     return "1" if concurrency == 1 else "2-16" if concurrency <= 16 else "17-64" if concurrency <= 64 else ">64"
 
 
-def _median_abs(ratios: list[float]) -> float:
-    return statistics.median(abs(r - 1.0) for r in ratios) * 100
+def _median_abs(ratios: list[float | None]) -> str:
+    known = [abs(r - 1.0) for r in ratios if r is not None]
+    return f"{statistics.median(known) * 100:.0f} %" if known else "-"
 
 
-def _worst(ratios: list[float]) -> float:
-    return max(max(r, 1.0 / r) for r in ratios)
+def _worst(ratios: list[float | None]) -> float:
+    return max(max(r, 1.0 / r) for r in ratios if r is not None)
 
 
 def table(results: list[dict[str, Any]]) -> str:
@@ -83,8 +84,8 @@ def table(results: list[dict[str, Any]]) -> str:
         tps = [r["tps_ratio"] for r in items]
         itl = [r["itl_ratio"] for r in items]
         lines.append(
-            f"| {key[0]} | {key[1]} | {key[2]} | {len(items)} | {_median_abs(tps):.0f} % | "
-            f"{_median_abs(itl):.0f} % | {_worst(tps + itl):.2f}x |"
+            f"| {key[0]} | {key[1]} | {key[2]} | {len(items)} | {_median_abs(tps)} | "
+            f"{_median_abs(itl)} | {_worst(tps + itl):.2f}x |"
         )
     for split in ("calibration", "held_out"):
         items = [r for r in results if r["split"] == split]
@@ -92,7 +93,7 @@ def table(results: list[dict[str, Any]]) -> str:
             tps = [r["tps_ratio"] for r in items]
             itl = [r["itl_ratio"] for r in items]
             lines.append(
-                f"| **{split} (all)** | | | {len(items)} | {_median_abs(tps):.0f} % | {_median_abs(itl):.0f} % | "
+                f"| **{split} (all)** | | | {len(items)} | {_median_abs(tps)} | {_median_abs(itl)} | "
                 f"{_worst(tps + itl):.2f}x |"
             )
     return "\n".join(lines)
@@ -109,7 +110,7 @@ def fit(rows: list[dict[str, Any]]) -> Efficiency:
     ):
         eff = Efficiency(memory=memory, compute=compute, step_overhead_s=overhead)
         res = errors(calibration, eff)
-        score = statistics.median(abs(math.log(r[k])) for r in res for k in ("tps_ratio", "itl_ratio"))
+        score = statistics.median(abs(math.log(r[k])) for r in res for k in ("tps_ratio", "itl_ratio") if r[k])
         if best is None or score < best[0]:
             best = (score, eff)
     assert best is not None
@@ -127,7 +128,8 @@ def main() -> None:
     results = errors(rows, eff)
     if args.rows:
         for r in results:
-            print(f"{r['id']:45} {r['split']:12} tok/s x{r['tps_ratio']:.2f}  ITL x{r['itl_ratio']:.2f}")
+            itl = f"x{r['itl_ratio']:.2f}" if r["itl_ratio"] else "-"
+            print(f"{r['id']:45} {r['split']:12} tok/s x{r['tps_ratio']:.2f}  ITL {itl}")
     print(table(results))
 
 

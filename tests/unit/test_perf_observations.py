@@ -37,13 +37,13 @@ def test_every_row_is_cited_and_complete(row: dict) -> None:  # type: ignore[typ
     catalog.get_instance(row["instance"])
     for key in ("concurrency", "input_tokens", "output_tokens", "tp"):
         assert isinstance(row[key], int) and row[key] >= 1
-    assert row["output_tokens_per_s"] > 0 and row["itl_ms"] > 0
+    assert row["output_tokens_per_s"] > 0 and (row["itl_ms"] is None or row["itl_ms"] > 0)
 
 
 @pytest.mark.parametrize("result", ACCURACY.errors(ROWS, ACCURACY.CALIBRATED), ids=lambda r: r["id"])
 def test_no_prediction_is_off_by_more_than_2x(result: dict) -> None:  # type: ignore[type-arg]
     for key in ("tps_ratio", "itl_ratio"):
-        assert 0.5 <= result[key] <= 2.0, (key, result[key])
+        assert result[key] is None or 0.5 <= result[key] <= 2.0, (key, result[key])
 
 
 def test_fit_uses_calibration_rows_only() -> None:
