@@ -25,6 +25,10 @@ FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
 EXEMPT = {
     "make demo": "tests/functional/test_local_quickstart.py runs scripts/quickstart.sh, which `make demo` runs",
     "LMI_AWS_TESTS=1": "the opt-in real-AWS tests themselves (pytest -m aws)",
+    "OPENAI_BASE_URL": "the OpenAI SDK / LangChain / LiteLLM blocks need the variables `lmi openai` prints: "
+    "tests/functional/test_readme_openai_snippets.py runs the openai block with them against the emulator, "
+    "test_bench_openai_emulator.py::test_cli_openai_prints_exports_and_json evaluates the exports; LangChain and "
+    "LiteLLM are not dependencies (run once by hand against the emulator, see docs/invoke.md)",
 }
 NOT_CODE = {"", "console", "text"}  # diagrams and captured output
 
