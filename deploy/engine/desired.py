@@ -118,8 +118,9 @@ def build_desired(
 ) -> DesiredState:
     """Assemble the desired state from the lead's ``ResolvedSpec`` and ``Rendered`` (pure; no AWS call).
 
-    ``secret_fingerprints``: keyed HMACs of the resolved secret values (:func:`deploy.secrets.secret_fingerprints`);
-    they are part of the model's content hash, so a rotated token makes a new model (never the value itself).
+    ``secret_fingerprints``: keyed HMACs of the resolved secret values
+    (:func:`deploy.secrets.references.secret_fingerprints`); they are part of the model's content hash, so a rotated
+    token makes a new model (never the value itself).
     """
     from deploy.engine.naming import check_endpoint_name, default_bucket
     from deploy.render import bodies

@@ -23,7 +23,8 @@ from deploy.engine.resolve import resolve
 from deploy.engine.snapshot import RemoteSnapshot
 from deploy.render.bodies import artifact_layout
 from deploy.render.properties import render
-from deploy.secrets import Secret, resolve_references, secret_fingerprints
+from deploy.secrets.masking import Secret
+from deploy.secrets.references import resolve_references, secret_fingerprints
 
 if TYPE_CHECKING:
     from deploy.aws.session import AwsContext
