@@ -17,6 +17,7 @@ from deploy.naming import (
     TAG_CONTENT_HASH,
     TAG_ENDPOINT,
     TAG_MANAGED,
+    TAG_MODEL_SHA,
     TAG_SPEC_HASH,
     alarm_name,
     content_hash,
@@ -88,10 +89,17 @@ class DesiredState:
         return request
 
 
-def managed_tags(endpoint_name: str, spec_hash: str, user_tags: dict[str, str]) -> dict[str, str]:
-    """User tags plus the tags that let a stateless runner find and identify what lmi-deploy made."""
+def managed_tags(
+    endpoint_name: str, spec_hash: str, user_tags: dict[str, str], model_sha: str | None = None
+) -> dict[str, str]:
+    """User tags plus the tags that let a stateless runner find and identify what lmi-deploy made.
+
+    ``model_sha``: the Hub commit that was sized, so a later plan shows when the Hub's branch has moved on.
+    """
     tags = dict(user_tags)
     tags.update({TAG_MANAGED: "true", TAG_ENDPOINT: endpoint_name, TAG_SPEC_HASH: spec_hash})
+    if model_sha:
+        tags[TAG_MODEL_SHA] = model_sha
     return tags
 
 
@@ -176,7 +184,7 @@ def build_desired(resolved: Any, rendered: Any, *, region: str, account: str) ->
     endpoint = check_endpoint_name(spec.name)
     bucket = spec.artifacts.bucket or default_bucket(region, account)
     artifacts = desired_artifacts(spec, rendered, bucket, bodies.artifact_layout(spec))
-    tags = managed_tags(endpoint, resolved.spec_hash, dict(spec.tags))
+    tags = managed_tags(endpoint, resolved.spec_hash, dict(spec.tags), getattr(resolved, "model_sha", None))
     if artifacts:
         tags[TAG_ARTIFACTS] = artifacts.uri
     model_data = artifacts.uri if artifacts else (spec.model.id if spec.model_source_kind == "s3" else None)

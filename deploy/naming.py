@@ -24,6 +24,7 @@ TAG_MANAGED = "lmi-deploy:managed"
 TAG_SPEC_HASH = "lmi-deploy:spec-hash"
 TAG_ENDPOINT = "lmi-deploy:endpoint"
 TAG_CONTENT_HASH = "lmi-deploy:content-hash"
+TAG_MODEL_SHA = "lmi-deploy:model-sha"  # the Hugging Face Hub commit the deployment was sized for
 ARTIFACT_ROOT = "lmi-deploy"
 
 
