@@ -16,7 +16,7 @@ from typing import Any
 from deploy.aws.session import AwsContext, make_context
 from deploy.engine.apply import Applier, ApplyResult, EventSink
 from deploy.engine.desired import DesiredState
-from deploy.engine.naming import TAG_MANAGED, TAG_SPEC_HASH
+from deploy.engine.naming import TAG_MANAGED, TAG_MODEL_SHA, TAG_SPEC_HASH
 from deploy.engine.observe import RemoteSnapshot, observe
 from deploy.engine.plan import Plan, plan_destroy, refuse_foreign
 from deploy.engine.plan import plan as diff
@@ -42,7 +42,11 @@ class PlanResult:
         return self.plan.is_empty
 
     def to_dict(self) -> dict[str, Any]:
-        return self.plan.to_dict()
+        out = self.plan.to_dict()
+        sha = self.desired.endpoint_tags.get(TAG_MODEL_SHA)
+        if sha:  # the Hub commit that was sized (also tagged on every resource)
+            out["model_sha"] = sha
+        return out
 
     def __repr__(self) -> str:
         return repr(self.plan)

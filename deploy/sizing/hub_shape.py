@@ -109,4 +109,3 @@ def bundled_fallback(bundled: ModelShape, reason: str, *, gated: bool = False, r
             warnings=(*shape.warnings, f"{reason}; deploying it needs model.hf_token"),
         )
     return shape
-

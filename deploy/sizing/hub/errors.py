@@ -129,4 +129,3 @@ def _gated(repo_id: str, page: str, had_token: bool) -> HubAccessError:
         gated=True,
         had_token=had_token,
     )
-
