@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,9 @@ def _offline_hub(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempP
     monkeypatch.setenv("HF_HOME", str(tmp_path_factory.mktemp("hf-home")))
     for name in ("HF_TOKEN", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_CACHE", "HF_ASSETS_CACHE"):
         monkeypatch.delenv(name, raising=False)
+    hub = sys.modules.get("deploy.sizing.hub")
+    if hub is not None:
+        hub._UNREACHABLE.clear()  # the per-process memory of Hubs that did not answer
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,9 @@ from deploy.cli import main
 from deploy.sizing import load_shape
 from deploy.sizing.hub import read_model, settings
 from tests.fakehub import FakeHub
-from tests.fakehub.fixtures import checkpoint, library_config, repo
+from tests.fakehub.fixtures import checkpoint, fake_hub, library_config, repo
+
+__all__ = ["fake_hub"]  # a fixture
 
 ROLE = "arn:aws:iam::123456789012:role/SageMakerExecutionRole"
 MODEL = "acme/qwen-7b-ft"
@@ -136,3 +138,28 @@ def test_the_cache_lives_under_hf_home_and_holds_no_weights(served: FakeHub) -> 
     assert any(f.endswith(".json") and "/refs/" not in f for f in records)
     assert not [f for f in files if f.endswith(".safetensors")]
     assert sum((home / f).stat().st_size for f in files) < 200_000
+
+
+def test_a_forgotten_hub_read_meets_a_closed_local_port() -> None:
+    from deploy.sizing.hub import HubUnavailableError
+
+    assert settings().endpoint == "http://127.0.0.1:9"
+    with pytest.raises(HubUnavailableError) as info:
+        read_model("acme/never-served")
+    assert "http://127.0.0.1:9 is not reachable" in info.value.message
+
+
+def test_an_unreachable_hub_is_asked_once_per_process(served: FakeHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    import deploy.sizing.hub as hub_module
+
+    read_model(MODEL)
+    calls: list[str] = []
+
+    def refused(*args: object) -> None:
+        calls.append("model_info")
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    monkeypatch.setattr(hub_module, "_model_info", refused)
+    first, second = read_model(MODEL), read_model(MODEL)
+    assert calls == ["model_info"]
+    assert first.origin == second.origin == "offline-cache" and "ConnectionRefusedError" in second.note

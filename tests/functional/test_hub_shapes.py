@@ -18,7 +18,9 @@ from deploy.sizing import load_shape
 from deploy.sizing.hub import read_model
 from tests.fakehub import FakeHub
 from tests.fakehub.checkpoints import WIDTH, decoder_tensors, header_bytes, write_local
-from tests.fakehub.fixtures import checkpoint, library_config, repo, weight_downloads
+from tests.fakehub.fixtures import checkpoint, fake_hub, library_config, repo, weight_downloads
+
+__all__ = ["fake_hub"]  # a fixture
 
 MODELS = [  # (bundled config used as a fine-tune's config, instance)
     ("Qwen--Qwen2.5-7B-Instruct", "ml.g6e.2xlarge"),

@@ -16,6 +16,7 @@ A token is passed in by the caller and is never written to a record, a message o
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -45,6 +46,9 @@ from deploy.sizing.hub.records import (
 )
 from deploy.sizing.safetensors import dtype_counts, tensor_bytes
 
+UNREACHABLE_MEMORY_S = 60.0  # a Hub that did not answer is not asked again for this long by this process
+_UNREACHABLE: dict[str, tuple[float, str]] = {}
+
 __all__ = [
     "HubAccessError",
     "HubModel",
@@ -66,6 +70,9 @@ def read_model(repo_id: str, *, revision: str | None = None, token: str | None =
     hub = settings()
     if hub.offline:
         return _from_cache(hub, repo_id, revision, "HF_HUB_OFFLINE=1")
+    down = _UNREACHABLE.get(hub.endpoint)
+    if down is not None and time.monotonic() - down[0] < UNREACHABLE_MEMORY_S:
+        return _from_cache(hub, repo_id, revision, down[1])
     try:
         info = _model_info(hub, repo_id, revision, token)
         cached = load_record(hub, repo_id, str(info.sha))
@@ -79,6 +86,8 @@ def read_model(repo_id: str, *, revision: str | None = None, token: str | None =
             if error is None:
                 raise
             raise error from None
+        if "not reachable" in reason:  # no answer at all: do not wait for it again for every model of this run
+            _UNREACHABLE[hub.endpoint] = (time.monotonic(), reason)
         return _from_cache(hub, repo_id, revision, reason)
     save_record(hub, model)
     return model

@@ -65,11 +65,6 @@ class HubModel:
     origin: str = "hub"  # "hub" (read now), "cache" (same sha, read before), "offline-cache"
     note: str = ""
 
-    @property
-    def needs_token(self) -> bool:
-        """Gated or private: the container's download fails without HF_TOKEN."""
-        return bool(self.gated) or self.private
-
 
 def settings() -> HubSettings:
     """The Hub settings of this process's environment, read now (tests and users may change them between calls)."""
