@@ -150,7 +150,7 @@ def _from_hub(ref: str, revision: str | None, token: str | None) -> ModelShape:
     except hub.HubUnavailableError as exc:
         if bundled is None:
             hint = suggestions(ref)
-            raise (_unknown(ref, exc.message) if hint else exc) from None
+            raise (_unknown(ref, exc.reason) if hint else exc) from None
         return hub_shape.bundled_fallback(bundled[0], f"Hub not read ({exc.reason})")
     except hub.HubAccessError as exc:
         if bundled is None or exc.had_token:
@@ -163,7 +163,7 @@ def _from_hub(ref: str, revision: str | None, token: str | None) -> ModelShape:
 
 def _unknown(ref: str, why: str) -> SpecError:
     return SpecError(
-        f"model {ref!r} is not in the bundled library and the Hub could not be read ({why})",
+        f"model {ref!r} is not in the bundled library, and the Hub could not be read ({why}) nor is it cached",
         field="model.id",
         value=ref,
         fix=f"{suggestions(ref)}or pass the model's config.json (model.config / --config), or connect to the Hub",
