@@ -54,6 +54,13 @@ class ResolvedSpec:
         return self.shape.hub.sha if self.shape is not None and self.shape.hub is not None else None
 
     @property
+    def region(self) -> str:
+        """The region the spec is resolved for (:func:`resolve` sets one; a hand-built one gets the default)."""
+        from deploy.catalog import DEFAULT_SPEC_REGION
+
+        return self.spec.region or DEFAULT_SPEC_REGION
+
+    @property
     def copies_per_instance(self) -> int:
         """Model copies LMI starts per instance (GPUs / tp)."""
         from deploy.catalog import get_instance
@@ -81,7 +88,15 @@ def spec_hash(spec: DeploymentSpec) -> str:
 
 
 def resolve(spec: DeploymentSpec, *, shape: ModelShape | None = None) -> ResolvedSpec:
-    """Resolve ``spec``; raises FitError (exit 2) when the model cannot fit the instance as configured."""
+    """Resolve ``spec``; raises FitError (exit 2) when the model cannot fit the instance as configured.
+
+    A spec without ``region`` that reaches here directly (not through :mod:`deploy.client`, which chooses one) is
+    resolved for the default region, the last step of :mod:`deploy.aws.region`'s order.
+    """
+    if spec.region is None:
+        from deploy.catalog import DEFAULT_SPEC_REGION
+
+        spec = spec.in_region(DEFAULT_SPEC_REGION)
     if shape is None:
         shape = find_shape(spec)
     if shape is None:
@@ -96,14 +111,28 @@ def find_shape(spec: DeploymentSpec) -> ModelShape | None:
     ref = spec.model.config or (spec.model.id if spec.model.kind != "s3" else None)
     if ref is None:
         return None
+    token = hf_token_value(spec)
     try:
-        shape = load_shape(ref, revision=spec.model.revision, token=hf_token_value(spec))
+        shape = load_shape(ref, revision=spec.model.revision, token=token)
     except SpecError as exc:
         if spec.model.config:
             exc.field = "model.config"  # the path that failed is model.config's, not model.id's
+        if spec.model.hf_token and token is None and exc.field == "model.hf_token":
+            raise _unset_token(spec, exc) from None
         raise
     _refuse_gated_without_token(spec, shape)
     return shape
+
+
+def _unset_token(spec: DeploymentSpec, exc: SpecError) -> SpecError:
+    """The Hub refused a read that had no token because model.hf_token names an unset variable: say that."""
+    name = str(spec.model.hf_token).partition(":")[2]
+    return SpecError(
+        f"{exc.message}; model.hf_token refers to ${name}, which is not set here",
+        field="model.hf_token",
+        value=spec.model.hf_token,
+        fix=f"export {name}=<a token that may read the model> before validate/plan/deploy",
+    )
 
 
 def hf_token_value(spec: DeploymentSpec) -> str | None:

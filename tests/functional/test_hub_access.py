@@ -133,6 +133,17 @@ def test_a_token_without_access_is_refused_and_not_printed(
     assert given not in out + err
 
 
+@pytest.mark.parametrize("variable", ["MY_HF_TOKEN", "HF_TOKEN"])
+def test_an_hf_token_naming_an_unset_variable_says_so(
+    hub: FakeHub, capsys: pytest.CaptureFixture[str], tmp_path: Path, variable: str
+) -> None:
+    spec = write_spec(tmp_path, {"id": GATED, "hf_token": f"env:{variable}"})
+    code, out, _ = lmi(capsys, "validate", str(spec), "--json")
+    payload = json.loads(out)
+    assert code == 2 and payload["field"] == "model.hf_token" and payload["value"] == f"env:{variable}"
+    assert f"${variable}, which is not set" in payload["message"] and f"export {variable}=" in payload["fix"]
+
+
 def test_lmi_size_of_a_gated_model_uses_hf_token_or_says_how(
     hub: FakeHub, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -206,3 +206,19 @@ def test_broken_config_json_is_a_spec_error(fake_hub: FakeHub, capsys: pytest.Ca
     fake_hub.add(repo("acme/broken", {"config.json": body}))
     code, _, err = lmi(capsys, "size", "acme/broken", "--instance", "ml.g5.xlarge")
     assert code == 2 and "model.config" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("stem", ["Qwen--Qwen2.5-7B-Instruct", "meta-llama--Llama-3.1-8B-Instruct"])
+def test_recommend_from_the_hub_equals_recommend_from_the_same_files(
+    fake_hub: FakeHub, capsys: pytest.CaptureFixture[str], tmp_path: Path, stem: str
+) -> None:
+    files = checkpoint(library_config(stem), shards=2)
+    fake_hub.add(repo("acme/rec", files))
+    code, out, _ = lmi(capsys, "recommend", "acme/rec", "--max-model-len", "8192", "--json")
+    code2, out2, _ = lmi(
+        capsys, "recommend", str(write_local(tmp_path / "rec", files)), "--max-model-len", "8192", "--json"
+    )
+    hub_recs, local_recs = json.loads(out), json.loads(out2)
+    assert code == code2 == 0
+    assert hub_recs["recommendations"] == local_recs["recommendations"] and hub_recs["recommendations"]
+    assert hub_recs["model_sha"] == fake_hub.repos["acme/rec"].refs["main"] and local_recs["model_sha"] is None
