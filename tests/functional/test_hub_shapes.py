@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from deploy.cli import main
 from deploy.sizing import load_shape
 from deploy.sizing.hub import read_model
-from tests.fakehub import FakeHub
+from tests.fakehub import FakeHub, FakeRepo
 from tests.fakehub.checkpoints import WIDTH, decoder_tensors, header_bytes, write_local
 from tests.fakehub.fixtures import checkpoint, fake_hub, library_config, repo, weight_downloads
 
@@ -222,3 +225,38 @@ def test_recommend_from_the_hub_equals_recommend_from_the_same_files(
     assert code == code2 == 0
     assert hub_recs["recommendations"] == local_recs["recommendations"] and hub_recs["recommendations"]
     assert hub_recs["model_sha"] == fake_hub.repos["acme/rec"].refs["main"] and local_recs["model_sha"] is None
+
+
+@pytest.mark.parametrize("sha", ["../../escape", "not-a-sha", "ABCDEF" * 7])
+def test_a_hub_answer_without_a_commit_sha_is_refused(
+    fake_hub: FakeHub, capsys: pytest.CaptureFixture[str], sha: str
+) -> None:
+    config = library_config("Qwen--Qwen2.5-0.5B-Instruct")
+    fake_hub.add(FakeRepo("acme/odd", {sha: {"config.json": json.dumps(config).encode()}}, {"main": sha}))
+    code, _, err = lmi(capsys, "size", "acme/odd", "--instance", "ml.g5.xlarge")
+    assert code == 2 and "gave no commit sha" in err and "HF_ENDPOINT" in err
+    assert not list(Path(os.environ["HF_HOME"]).rglob("escape*"))
+
+
+TENSOR = st.tuples(
+    st.sampled_from(sorted(WIDTH)), st.lists(st.integers(min_value=1, max_value=4096), min_size=0, max_size=3)
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    tensors=st.dictionaries(st.from_regex(r"[a-z][a-z0-9_.]{0,30}", fullmatch=True), TENSOR, min_size=1, max_size=30)
+)
+def test_hub_headers_and_local_headers_count_the_same_bytes(
+    fake_hub: FakeHub, tmp_path_factory: pytest.TempPathFactory, tensors: dict[str, tuple[str, list[int]]]
+) -> None:
+    from deploy.sizing.safetensors import directory_weight_bytes
+
+    repo_id = f"acme/prop-{len(fake_hub.repos)}"
+    file = header_bytes({name: (dtype, list(shape)) for name, (dtype, shape) in tensors.items()})
+    fake_hub.add(repo(repo_id, {"config.json": b"{}", "model.safetensors": file}))
+    model = read_model(repo_id)
+    local = tmp_path_factory.mktemp("prop")
+    (local / "model.safetensors").write_bytes(file.prefix)
+    assert model.weights is not None
+    assert model.weights.bytes == directory_weight_bytes(local) == file.size - file.header_length

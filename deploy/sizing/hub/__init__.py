@@ -33,6 +33,7 @@ from deploy.sizing.hub.errors import (
     unreachable_reason,
 )
 from deploy.sizing.hub.records import (
+    COMMIT,
     INDEX_FILE,
     SINGLE_FILE,
     HubModel,
@@ -103,7 +104,16 @@ def _api(hub: HubSettings, token: str | None) -> Any:
 
 
 def _model_info(hub: HubSettings, repo_id: str, revision: str | None, token: str | None) -> Any:
-    return _api(hub, token).model_info(repo_id, revision=revision, timeout=hub.timeout_s)
+    """The model info; its sha must be a commit id (it names files in the cache and is sent back in URLs)."""
+    info = _api(hub, token).model_info(repo_id, revision=revision, timeout=hub.timeout_s)
+    if not COMMIT.match(str(info.sha or "")):
+        raise SpecError(
+            f"the Hub at {hub.endpoint} gave no commit sha for {repo_id!r} (got {str(info.sha)[:60]!r})",
+            field="model.id",
+            value=repo_id,
+            fix="check HF_ENDPOINT (a Hub mirror must serve the model info with its sha), or set model.config",
+        )
+    return info
 
 
 def _refreshed(cached: HubModel, info: Any, revision: str | None) -> HubModel:
