@@ -42,7 +42,9 @@ def shape_from_hub(model: HubModel) -> ModelShape:
     shape = shape.with_notes(f"shape from the Hub: {at} config.json").with_sources(f"hub {at} (config.json)")
     if model.note:
         shape = shape.with_notes(model.note)
-    if model.weights is not None:
+    if model.weights is None:
+        shape = shape.with_notes("no safetensors files in the Hub repo: weight bytes estimated from config.json")
+    else:
         w = model.weights
         dtypes = ", ".join(f"{d} {n:,}" for d, n in w.dtypes.items())
         shape = replace(
@@ -99,8 +101,16 @@ def checked_against_bundled(hub: ModelShape, bundled: ModelShape, bundled_file: 
     return hub.with_sources(f"bundled {bundled_file} (checked)")
 
 
-def bundled_fallback(bundled: ModelShape, reason: str, *, gated: bool = False, ref: str = "") -> ModelShape:
-    """The bundled shape when the Hub could not be read, saying why (and that a gated model needs a token)."""
+def bundled_fallback(
+    bundled: ModelShape, reason: str, *, gated: bool = False, ref: str = "", missing: bool = False
+) -> ModelShape:
+    """The bundled shape when the Hub could not be read, saying why (and that a gated model needs a token).
+
+    ``missing``: the Hub (e.g. a mirror behind HF_ENDPOINT) does not have the model; the container downloads from
+    its own Hub, so the bundled shape is used with a warning rather than refused.
+    """
+    if missing:
+        return replace(bundled, warnings=(*bundled.warnings, f"{reason}: sized from the bundled library"))
     shape = bundled.with_notes(f"{reason}: sized from the bundled library")
     if gated:
         shape = replace(

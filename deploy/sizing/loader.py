@@ -156,6 +156,10 @@ def _from_hub(ref: str, revision: str | None, token: str | None) -> ModelShape:
         if bundled is None or exc.had_token:
             raise
         return hub_shape.bundled_fallback(bundled[0], exc.message, gated=True, ref=hub_id)
+    except hub.HubNotFoundError as exc:
+        if bundled is None:
+            raise
+        return hub_shape.bundled_fallback(bundled[0], exc.message, missing=True)
     if bundled is not None:
         shape = hub_shape.checked_against_bundled(shape, bundled[0], bundled[1])
     return shape

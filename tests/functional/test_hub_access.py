@@ -243,3 +243,16 @@ def test_plan_json_on_the_emulator_carries_the_sha_tag(
     code, out, err = lmi(capsys, "plan", str(spec), "--json")
     assert code == 0, err
     assert json.loads(out)["model_sha"] == commit_sha("evolving:1")
+
+
+def test_deploy_of_a_gated_model_with_a_token_on_the_emulator_never_shows_it(
+    emulated_hub: FakeHub, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MY_HF_TOKEN", TOKEN)
+    spec = write_spec(tmp_path, {"id": GATED, "hf_token": "env:MY_HF_TOKEN"}, name="gated-ep")
+    code, out, err = lmi(capsys, "deploy", str(spec), "--yes", "--json")
+    assert code == 0, err
+    assert TOKEN not in out + err
+    code, out, err = lmi(capsys, "list", "--json")
+    assert code == 0 and [e["name"] for e in json.loads(out)["endpoints"]] == ["gated-ep"] and TOKEN not in out + err
+    assert TOKEN in {r.token for r in emulated_hub.log}  # the Hub reads did carry it

@@ -86,6 +86,7 @@ def test_config_only_repo_sizes_like_the_config_file(
     from_file = size_json(capsys, str(path), instance)
     assert numbers(from_hub) == numbers(from_file)
     assert not any(s.startswith("headers") for s in from_hub["sources"])
+    assert "no safetensors files in the Hub repo: weight bytes estimated from config.json" in from_hub["notes"]
     assert [s for s in from_file["sources"] if s.startswith("file ")]
 
 
@@ -260,3 +261,20 @@ def test_hub_headers_and_local_headers_count_the_same_bytes(
     (local / "model.safetensors").write_bytes(file.prefix)
     assert model.weights is not None
     assert model.weights.bytes == directory_weight_bytes(local) == file.size - file.header_length
+
+
+@pytest.mark.parametrize("model_id", ["Qwen/Qwen2.5-7B-Instruct", "meta-llama/Llama-3.1-8B-Instruct", "qwen/qwen3-8b"])
+def test_a_hub_without_a_bundled_model_sizes_it_from_the_library_with_a_warning(
+    fake_hub: FakeHub, model_id: str
+) -> None:
+    shape = load_shape(model_id)  # the fake Hub (like a partial mirror behind HF_ENDPOINT) does not have it
+    assert shape.hub is None and shape.sources[0].startswith("bundled ")
+    assert len(shape.warnings) == 1 and "is not on the Hugging Face Hub" in shape.warnings[0]
+
+
+def test_a_missing_model_that_is_not_bundled_stays_an_error(fake_hub: FakeHub) -> None:
+    from deploy.sizing.hub import HubNotFoundError
+
+    with pytest.raises(HubNotFoundError) as info:
+        load_shape("acme/not-bundled-and-not-served")
+    assert info.value.field == "model.id" and "model.hf_token" in str(info.value.fix)

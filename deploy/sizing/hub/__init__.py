@@ -27,6 +27,7 @@ from typing import Any
 from deploy.errors import SpecError
 from deploy.sizing.hub.errors import (
     HubAccessError,
+    HubNotFoundError,
     HubUnavailableError,
     translate,
     unavailable,
@@ -53,6 +54,7 @@ _UNREACHABLE: dict[str, tuple[float, str]] = {}
 __all__ = [
     "HubAccessError",
     "HubModel",
+    "HubNotFoundError",
     "HubSettings",
     "HubUnavailableError",
     "HubWeights",

@@ -20,6 +20,10 @@ class HubUnavailableError(SpecError):
         self.reason = reason
 
 
+class HubNotFoundError(SpecError):
+    """The Hub has no such model (or, without a token, a private one: the Hub answers both alike)."""
+
+
 class HubAccessError(SpecError):
     """The Hub refused the files: a gated or private model and no token, or a token without access."""
 
@@ -74,7 +78,7 @@ def translate(exc: Exception, repo_id: str, revision: str | None, had_token: boo
             fix=f"use a branch, tag or full commit sha listed at {page}/commits/main",
         )
     if isinstance(exc, errors.RepositoryNotFoundError):
-        return SpecError(
+        return HubNotFoundError(
             f"model {repo_id!r} is not on the Hugging Face Hub" + ("" if had_token else " (or it is private)"),
             field="model.id",
             value=repo_id,
