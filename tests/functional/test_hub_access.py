@@ -21,7 +21,7 @@ from deploy.engine.resolve import resolve
 from deploy.local.testing import lmi_emulator
 from deploy.render.properties import render
 from deploy.sizing import load_shape
-from deploy.spec.model import load_spec
+from deploy.spec.loader import load_spec
 from tests.fakehub import FakeHub, FakeRepo, commit_sha
 from tests.fakehub.fixtures import TOKEN, checkpoint, fake_hub, library_config, repo
 
