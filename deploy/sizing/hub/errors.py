@@ -82,13 +82,9 @@ def translate(exc: Exception, repo_id: str, revision: str | None, had_token: boo
             f"model {repo_id!r} is not on the Hugging Face Hub" + ("" if had_token else " (or it is private)"),
             field="model.id",
             value=repo_id,
-            fix="check model.id"
-            + ("; the token given has no access to it" if had_token else "")
-            + (
-                ""
-                if had_token
-                else "; for a private model set model.hf_token: env:HF_TOKEN (lmi size: export HF_TOKEN)"
-            ),
+            fix="check model.id; the token given has no access to it"
+            if had_token
+            else "check model.id; for a private model set model.hf_token: env:HF_TOKEN (lmi size: export HF_TOKEN)",
         )
     if isinstance(exc, errors.EntryNotFoundError):
         return SpecError(
