@@ -108,7 +108,7 @@ def _api(hub: HubSettings, token: str | None) -> Any:
 def _model_info(hub: HubSettings, repo_id: str, revision: str | None, token: str | None) -> Any:
     """The model info; its sha must be a commit id (it names files in the cache and is sent back in URLs)."""
     info = _api(hub, token).model_info(repo_id, revision=revision, timeout=hub.timeout_s)
-    if not COMMIT.match(str(info.sha or "")):
+    if not COMMIT.fullmatch(str(info.sha or "")):
         raise SpecError(
             f"the Hub at {hub.endpoint} gave no commit sha for {repo_id!r} (got {str(info.sha)[:60]!r})",
             field="model.id",

@@ -22,7 +22,7 @@ DEFAULT_TIMEOUT_S = 10.0
 INDEX_FILE = "model.safetensors.index.json"
 SINGLE_FILE = "model.safetensors"
 RECORD_VERSION = 1
-COMMIT = re.compile(r"^[0-9a-f]{40}$")
+COMMIT = re.compile(r"[0-9a-f]{40}")  # used with fullmatch: a trailing newline is not a sha
 TRUE_WORDS = {"1", "on", "yes", "true"}
 NETWORK_MODULES = {"httpx", "httpx2", "httpcore", "requests", "urllib3", "ssl", "socket"}
 
@@ -141,10 +141,10 @@ def _weights_of(data: Any) -> HubWeights | None:
 
 def cached_sha(hub: HubSettings, repo_id: str, revision: str | None) -> str | None:
     """The commit a revision pointed at when it was last read (a full sha points at itself)."""
-    if revision and COMMIT.match(revision):
+    if revision and COMMIT.fullmatch(revision):
         return revision
     try:
         sha = _ref_file(hub, repo_id, revision).read_text().strip()
     except OSError:
         return None
-    return sha if COMMIT.match(sha) else None
+    return sha if COMMIT.fullmatch(sha) else None
