@@ -129,7 +129,7 @@ def build_desired(
     endpoint = check_endpoint_name(spec.name)
     bucket = spec.artifacts.bucket or default_bucket(region, account)
     artifacts = desired_artifacts(spec, rendered, bucket, bodies.artifact_layout(spec))
-    tags = managed_tags(endpoint, resolved.spec_hash, dict(spec.tags))
+    tags = managed_tags(endpoint, resolved.spec_hash, dict(spec.tags), getattr(resolved, "model_sha", None))
     if artifacts:
         tags[TAG_ARTIFACTS] = artifacts.uri
     model_data = artifacts.uri if artifacts else (spec.model.id if spec.model_source_kind == "s3" else None)
