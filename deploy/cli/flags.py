@@ -78,7 +78,7 @@ def check_gpu_memory_utilization(value: Any, flag: str = "--gpu-memory-utilizati
 
 def check_dtype(value: str, flag: str = "--dtype") -> str:
     """The spec's rule for ``engine.dtype``: LMI's short names; long names get the short one as the fix."""
-    from deploy.spec_rules import DTYPE_ALIASES
+    from deploy.spec.rules import DTYPE_ALIASES
 
     short = DTYPE_ALIASES.get(str(value).lower())
     if short is not None:
@@ -96,7 +96,7 @@ def check_kv_cache_dtype(value: str, flag: str = "--kv-cache-dtype") -> str:
 
 def check_quantize(value: str, flag: str = "--quantize") -> str:
     """The spec's rule for ``engine.quantize``."""
-    from deploy.spec_rules import check_quantize as spec_rule
+    from deploy.spec.rules import check_quantize as spec_rule
 
     try:
         return spec_rule(value)
