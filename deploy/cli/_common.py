@@ -12,13 +12,20 @@ from typing import Any
 
 import typer
 
+from deploy.cli.flags import callback, check_region
+
 JSON_OPTION = typer.Option(False, "--json", help="Print one JSON object on stdout (for CI and scripts).")
 LOCAL_OPTION = typer.Option(
     False,
     "--local",
     help="Run against the embedded SageMaker + LMI emulator instead of AWS (also: LMI_LOCAL=1).",
 )
-REGION_OPTION = typer.Option(None, "--region", help="AWS region (default: the spec's, then AWS_REGION).")
+REGION_OPTION = typer.Option(
+    None,
+    "--region",
+    callback=callback(check_region, "--region"),
+    help="AWS region (default: the spec's, then AWS_REGION).",
+)
 PROFILE_OPTION = typer.Option(None, "--profile", help="AWS profile (default: AWS_PROFILE).")
 
 

@@ -26,7 +26,8 @@ PLOT_SUFFIXES = (".png", ".svg", ".pdf")
 
 
 def _refuse(flag: str, value: Any, reason: str, fix: str) -> UsageError:
-    return UsageError(f"invalid {flag} {value!r}: {reason}", field=flag, value=value, fix=fix)
+    """The one wording of a refused flag: the same value gets the same text whether typer converted it or not."""
+    return UsageError(f"invalid {flag} {str(value)!r}: {reason}", field=flag, value=value, fix=fix)
 
 
 def _number(value: Any, flag: str, cast: Callable[[Any], Any], fix: str) -> Any:
@@ -65,7 +66,19 @@ def check_seconds(value: Any, flag: str = "--ttft") -> float:
 
 
 def check_positive_int(value: Any, flag: str) -> int:
-    return int(_in_range(value, flag, int, 1, 2**31 - 1, "a whole number of at least 1"))
+    fix = "a whole number of at least 1"
+    number = int(_number(value, flag, int, fix))
+    if number < 1:
+        raise _refuse(flag, value, "must be at least 1", fix)
+    return number
+
+
+def check_rate(value: Any, flag: str = "--rate") -> float:
+    """A request rate in requests per second: finite and above 0."""
+    number = float(_number(value, flag, float, "requests per second above 0, e.g. 2,4,8"))
+    if number <= 0:
+        raise _refuse(flag, value, "must be above 0", "requests per second above 0, e.g. 2,4,8")
+    return number
 
 
 def check_gpu_memory_utilization(value: Any, flag: str = "--gpu-memory-utilization") -> float:
@@ -146,3 +159,10 @@ def callback(check: Check, flag: str) -> Callable[[Any], Any]:
         return None if value is None else check(value, flag=flag)
 
     return apply
+
+
+def checked_option(default: Any, flag: str, check: Check, help_text: str) -> Any:
+    """A typer option whose value ``check`` validates (the same check on every command that has ``flag``)."""
+    import typer
+
+    return typer.Option(default, flag, callback=callback(check, flag), help=help_text)
