@@ -41,6 +41,14 @@ from deploy.engine.plan import (
     WaitForDeletion,
     WaitForEndpoint,
 )
+from deploy.engine.races import (
+    ConflictError,
+    Interrupted,
+    conflict,
+    is_in_progress_error,
+    remaining_steps,
+    target_config,
+)
 from deploy.engine.waiting import SETTLED, Waiter
 from deploy.errors import AwsError, DeployError, LmiError
 
@@ -80,12 +88,6 @@ class ApplyResult:
         return (
             f"<ApplyResult {self.endpoint_name}: {self.status}, {len(self.actions)} action(s), {self.elapsed_s:.1f}s>"
         )
-
-
-class Interrupted(DeployError):
-    """Apply stopped at a safe point because it was asked to (Ctrl-C in the CLI); exit code 130 like SIGINT."""
-
-    exit_code = 130
 
 
 def resolve_secret(name: str, ref: str, environ: dict[str, str] | None = None) -> str:
@@ -132,25 +134,24 @@ class Applier:
             self.on_event(event)
 
     def run(self, plan: Plan) -> ApplyResult:
-        """Run the actions in order; the first failure stops the run with an error saying what serves."""
+        """Run the actions in order; the first failure stops the run with an error saying what serves.
+
+        Ctrl-C (a ``KeyboardInterrupt`` in this thread, or ``cancel`` set from another) becomes
+        :class:`Interrupted` listing the steps left; losing a race to another deploy becomes
+        :class:`ConflictError` after this run's own new model and config are removed.
+        """
         start = time.monotonic()
-        state: dict[str, Any] = {"status": "unchanged", "config": None, "upload": None}
+        state: dict[str, Any] = {"status": "unchanged", "config": None, "upload": None, "created": []}
         done: list[str] = []
-        for action in plan.actions:
+        for index, action in enumerate(plan.actions):
             if self.cancel is not None and self.cancel.is_set():
-                raise Interrupted(
-                    f"interrupted before {action.type} {action.resource}; every step so far is complete",
-                    field="name",
-                    value=plan.endpoint_name,
-                    fix="run the same command again: it plans what is left and finishes the job",
-                )
+                raise self._interrupted(plan, index, None)
             self.emit({"event": "action", "type": action.type, "resource": action.resource, "phase": "start"})
-            try:
-                self._dispatch(action, plan, state)
-            except LmiError as exc:
-                raise self._explain(exc, action, plan, state) from exc
+            self._step(action, plan, state, index)
             done.append(f"{action.type} {action.resource}")
             self.emit({"event": "action", "type": action.type, "resource": action.resource, "phase": "done"})
+        if state["status"] == "unchanged" and done:
+            state["status"] = "updated"  # e.g. a scaling-only change: actions ran, the endpoint was not touched
         return ApplyResult(
             plan.endpoint_name,
             state["status"],
@@ -159,6 +160,48 @@ class Applier:
             state["upload"],
             time.monotonic() - start,
         )
+
+    def _step(self, action: Action, plan: Plan, state: dict[str, Any], index: int) -> None:
+        try:
+            self._dispatch(action, plan, state)
+        except KeyboardInterrupt:
+            raise self._interrupted(plan, index, f"{action.type} {action.resource}") from None
+        except Interrupted as exc:  # a wait noticed the cancel: say what is left
+            exc.remaining = remaining_steps(plan.actions, index)
+            raise
+        except ConflictError as exc:
+            self._remove_created(state, exc)
+            raise
+        except LmiError as exc:
+            raise self._explain(exc, action, plan, state) from exc
+
+    def _interrupted(self, plan: Plan, index: int, in_progress: str | None) -> Interrupted:
+        left = remaining_steps(plan.actions, index)
+        where = f"during {in_progress} (it may or may not have completed)" if in_progress else "between two steps"
+        return Interrupted(
+            f"interrupted {where}; {len(left)} step(s) of the plan for {plan.endpoint_name} are left",
+            remaining=left,
+            in_progress=in_progress,
+            field="name",
+            value=plan.endpoint_name,
+            fix="run the same command again: it plans what is left and finishes the job",
+        )
+
+    def _remove_created(self, state: dict[str, Any], exc: ConflictError) -> None:
+        """The loser of a race deletes the config and model it created (nothing serves them): no orphans."""
+        removed = []
+        for kind, name in reversed(state["created"]):
+            if name == exc.other_config:
+                continue
+            try:
+                deleted = self.sm.delete_endpoint_config(name) if kind == "config" else self.sm.delete_model(name)
+            except LmiError:
+                continue  # best effort: the next deploy or destroy of this endpoint removes it
+            if deleted:
+                removed.append(name)
+        if removed:
+            exc.message += f"; removed what this run had created: {', '.join(removed)}"
+            exc.args = (exc.message,)
 
     def _dispatch(self, action: Action, plan: Plan, state: dict[str, Any]) -> None:
         handler = getattr(self, f"_do_{action.type}", None)
@@ -198,20 +241,38 @@ class Applier:
         for name, ref in secrets.items():
             env[name] = resolve_secret(name, ref)
             self._secrets.append(env[name])
-        self.sm.create_model(request)
+        if self.sm.create_model(request):
+            state["created"].append(("model", action.resource))
 
     def _do_CreateEndpointConfig(self, action: CreateEndpointConfig, plan: Plan, state: dict[str, Any]) -> None:
-        self.sm.create_endpoint_config(action.request)
+        if self.sm.create_endpoint_config(action.request):
+            state["created"].append(("config", action.resource))
 
     def _do_CreateEndpoint(self, action: CreateEndpoint, plan: Plan, state: dict[str, Any]) -> None:
         state["since_ms"] = int(time.time() * 1000)  # a failure is explained from the log lines after this
-        self.sm.create_endpoint(action.request)
+        if not self.sm.create_endpoint(action.request):  # another run created it first
+            self._give_way_unless_same(action.resource, str(action.request["EndpointConfigName"]))
+
+    def _give_way_unless_same(self, name: str, wanted: str) -> None:
+        """After losing a race for the endpoint: wait when it is moving to our config, else refuse cleanly."""
+        status, other = target_config(self.sm.describe_endpoint(name))
+        if other != wanted:
+            raise conflict(name, status, other or "(none)", wanted)
 
     def _do_UpdateEndpoint(self, action: UpdateEndpoint, plan: Plan, state: dict[str, Any]) -> None:
         state["since_ms"] = int(time.time() * 1000)
+        wanted = str(action.request["EndpointConfigName"])
+        status, serving = target_config(self.sm.describe_endpoint(action.resource))
+        if serving == wanted:
+            return  # another run is already taking it where this one wants it: the wait follows
+        if serving != action.previous_config:  # changed since the plan was made: that plan is stale
+            raise conflict(action.resource, status, serving, wanted)
         try:
             self.sm.update_endpoint(action.request)
         except AwsError as exc:
+            if is_in_progress_error(exc):
+                self._give_way_unless_same(action.resource, wanted)
+                return
             raise DeployError(
                 f"{exc.message}; {action.previous_config} is still serving",  # AWS's text already names the call
                 field="name",
@@ -234,6 +295,8 @@ class Applier:
         if status == "InService" and serving == action.expected_config:
             state.update(status=status, config=serving)
             return
+        if status == "InService" and serving != action.previous_config:  # not a rollback: someone else's config
+            raise conflict(action.resource, status, serving, action.expected_config)
         if status == "InService":
             raise DeployError(
                 f"update of {action.resource} to {action.expected_config} failed, rolled back: {reason}; "
