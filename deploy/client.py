@@ -229,14 +229,40 @@ def status(
     sm = SageMakerGateway(ctx)
     described = sm.describe_endpoint(name)
     if described is None:
-        raise NotFoundError(
+        raise _not_found(ctx, name)
+    target = AutoScalingGateway(ctx).describe_target(scaling_resource_id(name))
+    return replace(_status_from(sm, described, target), metrics=_last_hour_metrics(ctx, name))
+
+
+def _not_found(ctx: AwsContext, name: str) -> NotFoundError:
+    """No such endpoint; when lmi-deploy resources of that name remain (a run stopped half-way), say which."""
+    from deploy.engine.leftovers import find_leftovers
+
+    left = find_leftovers(ctx, name)
+    if not left:
+        return NotFoundError(
             f"endpoint {name} does not exist in {ctx.region}",
             field="name",
             value=name,
             fix="check the name and region (lmi list shows lmi-deploy endpoints)",
         )
-    target = AutoScalingGateway(ctx).describe_target(scaling_resource_id(name))
-    return replace(_status_from(sm, described, target), metrics=_last_hour_metrics(ctx, name))
+    listed = ", ".join(f"{item.kind} {item.resource}" for item in left)
+    return NotFoundError(
+        f"endpoint {name} does not exist in {ctx.region}, but lmi-deploy resources made for it remain: {listed}",
+        field="name",
+        value=name,
+        fix=f"remove them with: lmi destroy {name} --region {ctx.region} --yes (or deploy its spec again)",
+    )
+
+
+def leftovers(
+    session: Any = None, *, context: AwsContext | None = None, region: str | None = None, name: str | None = None
+) -> list[Any]:
+    """Models, endpoint configs and uploads lmi-deploy made for endpoints that do not exist (see
+    :mod:`deploy.engine.leftovers`); ``lmi destroy NAME`` removes them."""
+    from deploy.engine.leftovers import find_leftovers
+
+    return find_leftovers(context_for(region, session, context), name)
 
 
 def _last_hour_metrics(ctx: AwsContext, name: str) -> dict[str, float | None] | None:

@@ -80,7 +80,13 @@ def deploy_cmd(
         _finish([{"endpoint": r.plan.endpoint_name, "status": "unchanged", "actions": []} for r in plans], as_json)
         return
     _confirm(sum(len(r.actions) for r in plans), yes, as_json)
-    _finish(_apply_all(plans, as_json), as_json)
+    from deploy.cli.interrupts import finish_command
+
+    commands = {
+        r.plan.endpoint_name: finish_command(["deploy", str(path)], region=region, profile=profile, local=local)
+        for path, r in zip(specs, plans, strict=True)
+    }
+    _finish(_apply_all(plans, as_json, commands), as_json)
 
 
 def status_cmd(
@@ -115,11 +121,15 @@ def list_cmd(
     """Endpoints created by lmi-deploy in the region, with instance, count, spec hash, age and hourly cost."""
     from deploy import client
 
-    endpoints = client.list_endpoints(context=_context(region, profile, local))
+    ctx = _context(region, profile, local)
+    endpoints = client.list_endpoints(context=ctx)
+    left = client.leftovers(context=ctx)
     if as_json:
-        print_json({"endpoints": [e.to_dict() for e in endpoints]})
-    else:
-        _show_endpoints(endpoints, title="endpoints managed by lmi-deploy")
+        print_json({"endpoints": [e.to_dict() for e in endpoints], "leftovers": [item.to_dict() for item in left]})
+        return
+    _show_endpoints(endpoints, title="endpoints managed by lmi-deploy")
+    if left:
+        _show_leftovers(left, ctx.region)
 
 
 def destroy_cmd(
@@ -146,10 +156,15 @@ def destroy_cmd(
         _finish([{"endpoint": result.plan.endpoint_name, "status": "absent", "actions": []}], as_json)
         return
     _confirm(len(result.actions), yes, as_json)
-    name = result.plan.endpoint_name
-    with _progress(as_json) as board:
-        done = Applier(ctx, on_event=_printer(name, as_json, board)).run(result.plan)
-    _finish([done.to_dict()], as_json)
+    from deploy.cli.interrupts import finish_command
+
+    words = ["destroy", target] + (["--keep-artifacts"] if keep_artifacts else [])
+    command = finish_command(words, region=ctx.region, profile=profile, local=local)
+
+    def job(plan_result: Any, on_event: Any, stop: threading.Event) -> Any:
+        return Applier(ctx, on_event=on_event, cancel=stop).run(plan_result.plan)
+
+    _finish(_run_interruptible([result], as_json, {result.plan.endpoint_name: command}, job), as_json)
 
 
 def scale_cmd(
@@ -224,35 +239,52 @@ def _confirm(count: int, yes: bool, as_json: bool) -> None:
         raise typer.Abort()
 
 
-def _apply_all(plans: list[Any], as_json: bool) -> list[dict[str, Any]]:
+def _apply_all(plans: list[Any], as_json: bool, commands: dict[str, str]) -> list[dict[str, Any]]:
     """Apply every non-empty plan, concurrently; one summary row per spec (errors included, not raised).
 
-    Ctrl-C asks every apply to stop at its next safe point (before a step, or at a poll of a wait) instead of
-    letting the worker threads run the plans to the end; each stopped spec is a row with exit code 130.
+    Ctrl-C asks every apply to stop at its next safe point; a second Ctrl-C stops waiting. Each unfinished spec is
+    a row with exit code 130 listing the steps left and the command that finishes (:mod:`deploy.cli.interrupts`).
     """
-    from concurrent.futures import ThreadPoolExecutor
-
     from deploy import client
 
-    stop = threading.Event()
+    def job(result: Any, on_event: Any, stop: threading.Event) -> Any:
+        return client.apply(result, on_event=on_event, create_bucket=True, cancel=stop)
 
-    def run(result: Any, on_event: Any) -> dict[str, Any]:
-        name = result.plan.endpoint_name
+    return _run_interruptible(plans, as_json, commands, job)
+
+
+def _run_interruptible(plans: list[Any], as_json: bool, commands: dict[str, str], job: Any) -> list[dict[str, Any]]:
+    """Run ``job(plan, on_event, stop)`` per plan with progress; interrupts become rows that say what is left."""
+    from deploy.cli.interrupts import Tracker, interrupted_row, run_jobs
+
+    tracker = Tracker({p.plan.endpoint_name: p.plan for p in plans})
+    stop = threading.Event()
+    with _progress(as_json) as board:
+        jobs = []
+        for p in plans:
+            name = p.plan.endpoint_name
+            sink = tracker.wrap(name, _printer(name, as_json, board))
+            jobs.append(_guarded(name, lambda p=p, sink=sink: job(p, sink, stop)))
+        results, _ = run_jobs(jobs, stop, quiet=as_json)
+    rows = []
+    for p, row in zip(plans, results, strict=True):
+        name = p.plan.endpoint_name
+        if row is None or row.get("error", {}).get("exit_code") == 130:
+            row = interrupted_row(name, tracker.left(name), commands[name], (row or {}).get("error"))
+        rows.append(row)
+    return rows
+
+
+def _guarded(name: str, run: Any) -> Any:
+    """One apply as a summary row: its result, or its error (the exit code reflects it)."""
+
+    def row() -> dict[str, Any]:
         try:
-            return client.apply(result, on_event=on_event, create_bucket=True, cancel=stop).to_dict()
+            return dict(run().to_dict())
         except Exception as exc:  # reported in the summary; the exit code reflects it
             return {"endpoint": name, "status": "error", "error": _error_dict(exc)}
 
-    with _progress(as_json) as board, ThreadPoolExecutor(max_workers=max(1, len(plans))) as pool:
-        printers = {p.plan.endpoint_name: _printer(p.plan.endpoint_name, as_json, board) for p in plans}
-        futures = [pool.submit(run, p, printers[p.plan.endpoint_name]) for p in plans]
-        try:
-            return [future.result() for future in futures]
-        except KeyboardInterrupt:
-            stop.set()
-            if not as_json:
-                sys.stderr.write("interrupted: stopping at the next safe point; run the command again to finish\n")
-            return [future.result() for future in futures]
+    return row
 
 
 def _error_dict(exc: Exception) -> dict[str, Any]:
@@ -353,6 +385,8 @@ def _show_summary(rows: list[dict[str, Any]]) -> None:
             out.print(
                 f"[red]✗ {escape(row['endpoint'])}[/red]: {escape(str(row['error'].get('message')))}", soft_wrap=True
             )
+            for step in row["error"].get("remaining") or []:
+                out.print(f"  left: {escape(step)}", soft_wrap=True)
             for key in ("fix", "hint"):
                 if row["error"].get(key):
                     out.print(f"  {key}: {escape(str(row['error'][key]))}", soft_wrap=True)
@@ -372,6 +406,20 @@ def _show_endpoints(endpoints: list[Any], title: str) -> None:
             e.name, e.status, e.instance_type or "?", str(e.instance_count), e.spec_hash or "-", _age(e.age_s), cost
         )
     console().print(table)
+
+
+def _show_leftovers(left: list[Any], region: str) -> None:
+    """Resources of endpoints that do not exist (a run stopped half-way), with the command that removes them."""
+    from rich.table import Table
+
+    table = Table(title="left behind by runs that did not finish (no endpoint)", title_justify="left")
+    for column in ("endpoint", "kind", "resource"):
+        table.add_column(column)
+    for item in left:
+        table.add_row(item.endpoint, item.kind, item.resource)
+    console().print(table)
+    for name in sorted({item.endpoint for item in left}):
+        console().print(f"remove with: lmi destroy {name} --region {region} --yes", soft_wrap=True)
 
 
 def _metrics_line(metrics: dict[str, float | None]) -> str:

@@ -146,10 +146,8 @@ class Applier:
         for index, action in enumerate(plan.actions):
             if self.cancel is not None and self.cancel.is_set():
                 raise self._interrupted(plan, index, None)
-            self.emit({"event": "action", "type": action.type, "resource": action.resource, "phase": "start"})
             self._step(action, plan, state, index)
             done.append(f"{action.type} {action.resource}")
-            self.emit({"event": "action", "type": action.type, "resource": action.resource, "phase": "done"})
         if state["status"] == "unchanged" and done:
             state["status"] = "updated"  # e.g. a scaling-only change: actions ran, the endpoint was not touched
         return ApplyResult(
@@ -162,8 +160,12 @@ class Applier:
         )
 
     def _step(self, action: Action, plan: Plan, state: dict[str, Any], index: int) -> None:
+        """One action between its start and done events; a Ctrl-C anywhere in it is reported with what is left."""
+        event = {"event": "action", "type": action.type, "resource": action.resource}
         try:
+            self.emit({**event, "phase": "start"})
             self._dispatch(action, plan, state)
+            self.emit({**event, "phase": "done"})
         except KeyboardInterrupt:
             raise self._interrupted(plan, index, f"{action.type} {action.resource}") from None
         except Interrupted as exc:  # a wait noticed the cancel: say what is left
