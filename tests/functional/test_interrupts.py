@@ -78,9 +78,9 @@ def what_exists(ctx: Any) -> set[str]:
     found |= {f"endpoint-config {c['EndpointConfigName']}" for c in sm.list_endpoint_configs()["EndpointConfigs"]}
     found |= {f"endpoint {e['EndpointName']}" for e in sm.list_endpoints()["Endpoints"]}
     s3 = ctx.client("s3")
-    if BUCKET in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
-        if s3.list_objects_v2(Bucket=BUCKET, Prefix=f"lmi-deploy/{NAME}/").get("KeyCount"):
-            found.add(f"upload s3://{BUCKET}/lmi-deploy/{NAME}/")
+    buckets = {b["Name"] for b in s3.list_buckets()["Buckets"]}
+    if BUCKET in buckets and s3.list_objects_v2(Bucket=BUCKET, Prefix=f"lmi-deploy/{NAME}/").get("KeyCount"):
+        found.add(f"upload s3://{BUCKET}/lmi-deploy/{NAME}/")
     return found
 
 
