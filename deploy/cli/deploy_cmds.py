@@ -9,6 +9,7 @@ anything; elsewhere ``--yes`` is required, so a CI job can never apply by accide
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 import threading
@@ -52,7 +53,7 @@ def plan_cmd(
     profile: str | None = PROFILE_OPTION,
 ) -> None:
     """Show what `lmi deploy SPEC` would change (read-only AWS calls). Empty when nothing would change."""
-    result = _plan(spec, region, profile, local)
+    result = _plan(spec, _client(region, profile, local))
     if as_json:
         print_json(result.to_dict())
     else:
@@ -68,7 +69,8 @@ def deploy_cmd(
     profile: str | None = PROFILE_OPTION,
 ) -> None:
     """Plan, show the plan, confirm (unless --yes), apply and wait until InService."""
-    plans = [_plan(path, region, profile, local) for path in specs]
+    client = _client(region, profile, local)
+    plans = [_plan(path, client) for path in specs]
     _refuse_shared_endpoints(specs, plans)
     if as_json:
         for result in plans:
@@ -97,9 +99,7 @@ def status_cmd(
     profile: str | None = PROFILE_OPTION,
 ) -> None:
     """Status, instance, count, spec hash, age and indicative hourly cost of endpoint NAME."""
-    from deploy import client
-
-    endpoint = client.status(name, context=_context(region, profile, local))
+    endpoint = _client(region, profile, local).status(name)
     if as_json:
         print_json(endpoint.to_dict())
     else:
@@ -119,17 +119,14 @@ def list_cmd(
     profile: str | None = PROFILE_OPTION,
 ) -> None:
     """Endpoints created by lmi-deploy in the region, with instance, count, spec hash, age and hourly cost."""
-    from deploy import client
-
-    ctx = _context(region, profile, local)
-    endpoints = client.list_endpoints(context=ctx)
-    left = client.leftovers(context=ctx)
+    client = _client(region, profile, local)
+    endpoints, left = client.list(), client.leftovers()
     if as_json:
         print_json({"endpoints": [e.to_dict() for e in endpoints], "leftovers": [item.to_dict() for item in left]})
         return
     _show_endpoints(endpoints, title="endpoints managed by lmi-deploy")
     if left:
-        _show_leftovers(left, ctx.region)
+        _show_leftovers(left, client.context().region)
 
 
 def destroy_cmd(
@@ -142,12 +139,8 @@ def destroy_cmd(
     profile: str | None = PROFILE_OPTION,
 ) -> None:
     """Delete the endpoint and everything lmi-deploy made for it: scaling, configs, models, alarm, uploads."""
-    from deploy import client
-    from deploy.engine.apply import Applier
-
-    spec = client.load(target) if target.endswith((".yaml", ".yml", ".toml")) else None
-    ctx = _context(region or (spec.region if spec is not None else None), profile, local)
-    result = client.destroy_plan(spec if spec is not None else target, context=ctx, keep_artifacts=keep_artifacts)
+    client = _client(region, profile, local)
+    result = client.destroy_plan(target, keep_artifacts=keep_artifacts)
     if as_json:
         _emit_json({"event": "plan", **result.to_dict()})
     else:
@@ -159,10 +152,10 @@ def destroy_cmd(
     from deploy.cli.interrupts import finish_command
 
     words = ["destroy", target] + (["--keep-artifacts"] if keep_artifacts else [])
-    command = finish_command(words, region=ctx.region, profile=profile, local=local)
+    command = finish_command(words, region=result.context.region, profile=profile, local=local)
 
     def job(plan_result: Any, on_event: Any, stop: threading.Event) -> Any:
-        return Applier(ctx, on_event=on_event, cancel=stop).run(plan_result.plan)
+        return client.apply(plan_result, on_event=on_event, cancel=stop)
 
     _finish(_run_interruptible([result], as_json, {result.plan.endpoint_name: command}, job), as_json)
 
@@ -177,9 +170,7 @@ def scale_cmd(
     profile: str | None = PROFILE_OPTION,
 ) -> None:
     """Change the autoscaling bounds of endpoint NAME (the next `lmi deploy` restores the spec's values)."""
-    from deploy import client
-
-    endpoint = client.scale(name, minimum, maximum, context=_context(region, profile, local))
+    endpoint = _client(region, profile, local).scale(name, minimum, maximum)
     if as_json:
         print_json(endpoint.to_dict())
     else:
@@ -187,23 +178,15 @@ def scale_cmd(
 
 
 # -- helpers --------------------------------------------------------------------------------------------------
-def _context(region: str | None, profile: str | None, local: bool) -> Any:
-    """The emulator with --local; else AWS (or AWS_ENDPOINT_URL), with a clear error when no region is set."""
-    from deploy.cli._common import aws_context, use_local
+def _client(region: str | None, profile: str | None, local: bool) -> Any:
+    """The emulator's client with --local; else one for AWS (or AWS_ENDPOINT_URL) and the standard settings."""
+    from deploy.cli._common import make_client
 
-    ctx = aws_context(region, profile, local)
-    if not use_local(local):
-        from deploy.client import context_for
-
-        context_for(None, ctx.session)
-    return ctx
+    return make_client(region, profile, local)
 
 
-def _plan(path: Path, region: str | None, profile: str | None, local: bool) -> Any:
-    from deploy import client
-
-    spec = client.load(path)
-    return client.plan(spec, context=_context(region or spec.region, profile, local))
+def _plan(path: Path, client: Any) -> Any:
+    return client.plan(path)
 
 
 def _refuse_shared_endpoints(paths: list[Path], plans: list[Any]) -> None:
@@ -240,22 +223,20 @@ def _confirm(count: int, yes: bool, as_json: bool) -> None:
 
 
 def _apply_all(plans: list[Any], as_json: bool, commands: dict[str, str]) -> list[dict[str, Any]]:
-    """Apply every non-empty plan, concurrently; one summary row per spec (errors included, not raised).
-
-    Ctrl-C asks every apply to stop at its next safe point; a second Ctrl-C stops waiting. Each unfinished spec is
-    a row with exit code 130 listing the steps left and the command that finishes (:mod:`deploy.cli.interrupts`).
-    """
-    from deploy import client
+    """Apply every non-empty plan, concurrently; one summary row per spec (errors included, not raised)."""
+    from deploy.client import apply
 
     def job(result: Any, on_event: Any, stop: threading.Event) -> Any:
-        return client.apply(result, on_event=on_event, create_bucket=True, cancel=stop)
+        return apply(result, on_event=on_event, create_bucket=True, cancel=stop)
 
     return _run_interruptible(plans, as_json, commands, job)
 
 
 def _run_interruptible(plans: list[Any], as_json: bool, commands: dict[str, str], job: Any) -> list[dict[str, Any]]:
-    """Run ``job(plan, on_event, stop)`` per plan with progress; interrupts become rows that say what is left."""
-    from deploy.cli.interrupts import Tracker, interrupted_row, run_jobs
+    """``job(plan, on_event, stop)`` per plan, with progress; Ctrl-C asks every job to stop at its next safe point,
+    a second Ctrl-C stops waiting, and each unfinished plan's row lists the steps left and the finishing command
+    (:mod:`deploy.cli.interrupts`)."""
+    from deploy.cli.interrupts import Tracker, guarded, interrupted_row, run_jobs
 
     tracker = Tracker({p.plan.endpoint_name: p.plan for p in plans})
     stop = threading.Event()
@@ -264,7 +245,7 @@ def _run_interruptible(plans: list[Any], as_json: bool, commands: dict[str, str]
         for p in plans:
             name = p.plan.endpoint_name
             sink = tracker.wrap(name, _printer(name, as_json, board))
-            jobs.append(_guarded(name, lambda p=p, sink=sink: job(p, sink, stop)))
+            jobs.append(guarded(name, functools.partial(job, p, sink, stop), _error_dict))
         results, _ = run_jobs(jobs, stop, quiet=as_json)
     rows = []
     for p, row in zip(plans, results, strict=True):
@@ -273,18 +254,6 @@ def _run_interruptible(plans: list[Any], as_json: bool, commands: dict[str, str]
             row = interrupted_row(name, tracker.left(name), commands[name], (row or {}).get("error"))
         rows.append(row)
     return rows
-
-
-def _guarded(name: str, run: Any) -> Any:
-    """One apply as a summary row: its result, or its error (the exit code reflects it)."""
-
-    def row() -> dict[str, Any]:
-        try:
-            return dict(run().to_dict())
-        except Exception as exc:  # reported in the summary; the exit code reflects it
-            return {"endpoint": name, "status": "error", "error": _error_dict(exc)}
-
-    return row
 
 
 def _error_dict(exc: Exception) -> dict[str, Any]:

@@ -79,6 +79,18 @@ def run_jobs(jobs: Sequence[Job], stop: threading.Event, *, quiet: bool) -> tupl
     return results, False
 
 
+def guarded(name: str, run: Callable[[], Any], error_dict: Callable[[Exception], dict[str, Any]]) -> Job:
+    """A job that turns one apply into a summary row: its result, or its error (the exit code reflects it)."""
+
+    def row() -> dict[str, Any]:
+        try:
+            return dict(run().to_dict())
+        except Exception as exc:  # reported in the summary; the exit code reflects it
+            return {"endpoint": name, "status": "error", "error": error_dict(exc)}
+
+    return row
+
+
 def wait_a_moment(threads: Sequence[threading.Thread]) -> None:
     """Where the main thread sits while the applies run (and where a Ctrl-C lands)."""
     for thread in threads:

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from deploy.engine.desired import DesiredState
 from deploy.engine.naming import TAG_MANAGED
 from deploy.engine.observe import RemoteSnapshot
-from deploy.errors import PlanError
+from deploy.errors import NotFoundError, PlanError, UsageError
 
 TRANSITIONAL = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack"})
 
@@ -162,6 +162,20 @@ class Plan:
 
     def to_dict(self) -> dict[str, Any]:
         return {"endpoint": self.endpoint_name, "actions": [a.to_dict() for a in self.actions]}
+
+    def _repr_html_(self) -> str:
+        """A table in Jupyter: one row per action."""
+        from html import escape
+
+        if not self.actions:
+            return f"<p><b>{escape(self.endpoint_name)}</b>: no changes</p>"
+        rows = "".join(
+            f"<tr><td>{i}</td><td>{escape(a.type)}</td><td>{escape(a.resource)}</td><td>{escape(a.reason)}</td></tr>"
+            for i, a in enumerate(self.actions, 1)
+        )
+        head = "<tr><th>#</th><th>action</th><th>resource</th><th>reason</th></tr>"
+        title = f"plan for {escape(self.endpoint_name)}: {len(self.actions)} action(s)"
+        return f"<table><caption>{title}</caption>{head}{rows}</table>"
 
     def __repr__(self) -> str:
         if not self.actions:
@@ -400,6 +414,41 @@ def plan_destroy(snapshot: RemoteSnapshot, *, keep_artifacts: bool = False) -> P
     if snapshot.alarm is not None:
         actions.append(DeleteAlarm(str(snapshot.alarm["AlarmName"]), "destroy"))
     return Plan(endpoint_name=name, actions=tuple(actions))
+
+
+def plan_scale(snapshot: RemoteSnapshot, minimum: int, maximum: int) -> Plan:
+    """New autoscaling bounds for an existing lmi-deploy endpoint, as a plan with one scaling action.
+
+    The next deploy restores the spec's own bounds. Scaling to zero needs an asynchronous endpoint.
+    """
+    from deploy.engine.naming import scalable_target_request
+
+    name = snapshot.endpoint_name
+    if minimum < 0 or maximum < 1 or minimum > maximum:
+        raise UsageError(
+            f"scaling bounds {minimum}..{maximum} are not a valid range",
+            field="minimum",
+            value=f"{minimum}..{maximum}",
+            fix="use 0 <= minimum <= maximum and maximum >= 1",
+        )
+    if snapshot.endpoint is None:
+        raise NotFoundError(
+            f"endpoint {name} does not exist in {snapshot.region}",
+            field="name",
+            value=name,
+            fix="check the name and region (lmi list shows lmi-deploy endpoints)",
+        )
+    refuse_foreign(snapshot)  # endpoints lmi-deploy did not create are never touched
+    if minimum == 0 and not snapshot.is_async:
+        raise UsageError(
+            f"minimum 0 on {name}: only asynchronous endpoints can scale to zero instances",
+            field="minimum",
+            value=minimum,
+            fix="use a minimum of 1 or more (scaling.min: 0 needs async_inference in the spec)",
+        )
+    request = scalable_target_request(name, minimum, maximum)
+    action = RegisterScalableTarget(request["ResourceId"], _target_reason(request), request=request)
+    return Plan(endpoint_name=name, actions=(action,))
 
 
 def _artifact_root(endpoint_name: str, uri: str) -> tuple[str, str]:
