@@ -112,7 +112,7 @@ def test_ctrl_c_during_destroy_says_what_is_left_and_the_command_finishes(
     assert lmi(capsys, "deploy", str(spec), "--yes", "--json")[0] == 0
     monkeypatch.setattr(interrupts, "wait_a_moment", CtrlCWhileWaiting(emulated, presses))
     with emulated.paused():
-        code, out, err = lmi(capsys, "destroy", name, "--yes")  # the text output, as a person sees it
+        code, out, _ = lmi(capsys, "destroy", name, "--yes")  # the text output, as a person sees it
     assert code == 130
     assert f"fix: finish with: lmi destroy {name} --region us-east-1 --yes" in out
     assert "  left: WaitForDeletion" in out and f"  left: DeleteModel {name}-" in out
