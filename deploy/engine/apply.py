@@ -32,6 +32,7 @@ from deploy.engine.plan import (
     CreateModel,
     DeleteArtifacts,
     DeleteScalingPolicy,
+    DeregisterScalableTarget,
     Plan,
     PutAlarm,
     PutScalingPolicy,
@@ -44,7 +45,9 @@ from deploy.engine.plan import (
 from deploy.engine.races import (
     ConflictError,
     Interrupted,
+    backup_scaling,
     conflict,
+    give_way,
     is_in_progress_error,
     remaining_steps,
     target_config,
@@ -164,6 +167,8 @@ class Applier:
         event = {"event": "action", "type": action.type, "resource": action.resource}
         try:
             self.emit({**event, "phase": "start"})
+            if isinstance(action, (DeleteScalingPolicy, DeregisterScalableTarget)):
+                self._check_not_raced(plan, state, action)  # never take scaling away from another run's fleet
             self._dispatch(action, plan, state)
             self.emit({**event, "phase": "done"})
         except KeyboardInterrupt:
@@ -172,10 +177,22 @@ class Applier:
             exc.remaining = remaining_steps(plan.actions, index)
             raise
         except ConflictError as exc:
-            self._remove_created(state, exc)
+            give_way(self.sm, self.scaling, state, exc)  # restore scaling it took, delete what it created
             raise
         except LmiError as exc:
             raise self._explain(exc, action, plan, state) from exc
+
+    def _check_not_raced(self, plan: Plan, state: dict[str, Any], action: Action) -> None:
+        """Before an update touches the endpoint's scaling: the endpoint must still be where the plan found it."""
+        update = next((a for a in plan.actions if isinstance(a, UpdateEndpoint)), None)
+        if update is None or "scaling_backup" in state:
+            return
+        resource_id = action.resource_id if isinstance(action, DeleteScalingPolicy) else action.resource
+        state["scaling_backup"] = backup_scaling(self.scaling, resource_id)
+        wanted = str(update.request["EndpointConfigName"])
+        status, target = target_config(self.sm.describe_endpoint(update.resource))
+        if target not in (update.previous_config, wanted):
+            raise conflict(update.resource, status, target, wanted)
 
     def _interrupted(self, plan: Plan, index: int, in_progress: str | None) -> Interrupted:
         left = remaining_steps(plan.actions, index)
@@ -188,22 +205,6 @@ class Applier:
             value=plan.endpoint_name,
             fix="run the same command again: it plans what is left and finishes the job",
         )
-
-    def _remove_created(self, state: dict[str, Any], exc: ConflictError) -> None:
-        """The loser of a race deletes the config and model it created (nothing serves them): no orphans."""
-        removed = []
-        for kind, name in reversed(state["created"]):
-            if name == exc.other_config:
-                continue
-            try:
-                deleted = self.sm.delete_endpoint_config(name) if kind == "config" else self.sm.delete_model(name)
-            except LmiError:
-                continue  # best effort: the next deploy or destroy of this endpoint removes it
-            if deleted:
-                removed.append(name)
-        if removed:
-            exc.message += f"; removed what this run had created: {', '.join(removed)}"
-            exc.args = (exc.message,)
 
     def _dispatch(self, action: Action, plan: Plan, state: dict[str, Any]) -> None:
         handler = getattr(self, f"_do_{action.type}", None)

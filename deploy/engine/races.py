@@ -13,6 +13,9 @@ from typing import Any
 
 from deploy.errors import AwsError, DeployError
 
+TARGET_KEYS = ("ServiceNamespace", "ResourceId", "ScalableDimension", "MinCapacity", "MaxCapacity")
+POLICY_KEYS = ("PolicyName", "ServiceNamespace", "ResourceId", "ScalableDimension", "PolicyType",
+               "TargetTrackingScalingPolicyConfiguration", "StepScalingPolicyConfiguration")  # fmt: skip
 IN_PROGRESS = ("Cannot update in-progress endpoint", "Cannot create already existing endpoint")
 
 
@@ -75,6 +78,51 @@ def conflict(endpoint: str, status: str, other: str, wanted: str) -> ConflictErr
         fix=f"wait for the other deploy to finish (lmi status {endpoint}), then run this deploy again if its spec "
         "should win",
     )
+
+
+def backup_scaling(scaling: Any, resource_id: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """The scalable target and policies an instance-type update is about to remove (restored if it loses)."""
+    return scaling.describe_target(resource_id), list(scaling.describe_policies(resource_id))
+
+
+def _restore_scaling(scaling: Any, backup: tuple[dict[str, Any] | None, list[dict[str, Any]]]) -> bool:
+    target, policies = backup
+    if target is None:
+        return False
+    scaling.register_target({k: target[k] for k in TARGET_KEYS if k in target})
+    for policy in policies:
+        scaling.put_policy({k: policy[k] for k in POLICY_KEYS if k in policy})
+    return True
+
+
+def _in_use(sm: Any, config_name: str) -> set[str]:
+    """The models the winner's configuration serves (a model with equal content has the same name)."""
+    config = sm.describe_endpoint_config(config_name) if config_name else None
+    return {str(v.get("ModelName")) for v in (config or {}).get("ProductionVariants") or []}
+
+
+def give_way(sm: Any, scaling: Any, state: dict[str, Any], exc: ConflictError) -> None:
+    """The loser of a race undoes its own changes: it puts back the autoscaling it had deregistered and deletes
+    the config and model it created that the winner does not use, so it leaves nothing behind."""
+    from deploy.errors import LmiError
+
+    notes, removed = [], []
+    try:
+        if state.get("scaling_off") and _restore_scaling(scaling, state.get("scaling_backup", (None, []))):
+            notes.append("put back the autoscaling it had deregistered")
+        keep = {exc.other_config} | _in_use(sm, exc.other_config)
+        for kind, name in reversed(state.get("created", [])):
+            if name in keep:
+                continue
+            if sm.delete_endpoint_config(name) if kind == "config" else sm.delete_model(name):
+                removed.append(name)
+    except LmiError as cleanup_error:  # best effort: the next deploy or destroy of this endpoint finishes it
+        notes.append(f"could not finish cleaning up ({cleanup_error.message})")
+    if removed:
+        notes.append(f"removed what it had created: {', '.join(removed)}")
+    if notes:
+        exc.message += "; this run " + " and ".join(notes)
+        exc.args = (exc.message,)
 
 
 def remaining_steps(actions: tuple[Any, ...], start: int) -> tuple[str, ...]:
