@@ -27,6 +27,7 @@ from typing import Any
 from deploy.local.state import (
     START_LOCK,
     STATE_FILE,
+    ask_identity,
     pid_alive,
     process_start_ticks,
     read_state,
@@ -176,28 +177,41 @@ def stop_background(timeout_s: float = 10.0, *, instance_id: str | None = None) 
         return StopResult("stale", state, verdict.reason)
     if instance_id is not None and state.get("instance_id") != instance_id:
         return StopResult("other", state, f"the running emulator is instance {state.get('instance_id')}")
-    if not _terminate(int(state["pid"]), state.get("process_start_ticks"), timeout_s):
+    if not _terminate(state, timeout_s):
         return StopResult("stuck", state, f"pid {state['pid']} did not exit after SIGTERM and SIGKILL")
     remove_state(directory, state.get("instance_id"))
     return StopResult("stopped", state)
 
 
-def _terminate(pid: int, start_ticks: Any, timeout_s: float) -> bool:
-    """SIGTERM, then SIGKILL after ``timeout_s``; through a pidfd (immune to pid reuse) where there is one."""
+def _terminate(state: dict[str, Any], timeout_s: float) -> bool:
+    """SIGTERM, then SIGKILL after ``timeout_s``; through a pidfd (immune to pid reuse) where there is one.
+
+    Without a pidfd, SIGKILL goes only to a process that still proves to be the same one: by its /proc start time,
+    or (without /proc, e.g. macOS) by answering the identity challenge again.
+    """
+    pid, start_ticks = int(state["pid"]), state.get("process_start_ticks")
     pidfd = _open_pidfd(pid)
     try:
-        if pidfd is not None and start_ticks is not None and process_start_ticks(pid) != start_ticks:
+        if start_ticks is not None and process_start_ticks(pid) not in (None, start_ticks):
             return True  # it exited and the pid was reused between verify and now: nothing of ours to stop
         _signal(pid, pidfd, signal.SIGTERM)
         if _wait_exit(pid, pidfd, timeout_s):
             return True
-        if pidfd is None and start_ticks is not None and process_start_ticks(pid) != start_ticks:
+        if pidfd is None and not _still_the_same(state):
             return True  # gone, and the pid belongs to someone else now: never SIGKILL that
         _signal(pid, pidfd, signal.SIGKILL)
         return _wait_exit(pid, pidfd, 2.0)
     finally:
         if pidfd is not None:
             os.close(pidfd)
+
+
+def _still_the_same(state: dict[str, Any]) -> bool:
+    ticks = process_start_ticks(int(state["pid"]))
+    if ticks is not None:
+        return bool(ticks == state.get("process_start_ticks"))
+    answer = ask_identity(str(state.get("endpoint_url")), str(state.get("secret")))
+    return answer is not None and answer.get("pid") == state["pid"]
 
 
 def _open_pidfd(pid: int) -> int | None:

@@ -207,8 +207,6 @@ def test_plain_output_keeps_lines_whole_and_log_text_verbatim(
     assert all(line.startswith("  cli-plain-output-with-a-long-name ") for line in err.splitlines())
     assert "did not pass the ping health check. Please check CloudWatch logs for this endpoint." in out
     assert "  [emulated by lmi-deploy: no container runs and no GPU is used]" in out.splitlines()
-    code, out, _ = lmi(capsys, "status", "cli-ctrl-c", "--json")
-    assert json.loads(out)["status"] == "InService" and json.loads(out)["scaling"] == {"min": 1, "max": 2}
 
 
 @pytest.mark.usefixtures("emulated")

@@ -246,3 +246,46 @@ def test_stop_waits_for_the_process_to_exit(live_server: dict[str, Any]) -> None
     assert time.monotonic() - start < 10
     with pytest.raises(ProcessLookupError):
         os.kill(live_server["pid"], 0)
+
+
+@pytest.fixture
+def ignores_sigterm() -> Iterator[subprocess.Popen[bytes]]:
+    code = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', flush=True); " + (
+        "time.sleep(60)"
+    )
+    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
+    assert process.stdout is not None and process.stdout.readline().strip() == b"ready"
+    yield process
+    process.kill()
+    process.wait()
+
+
+@pytest.mark.parametrize("pidfd", [True, False], ids=["pidfd", "no-pidfd"])
+def test_sigkill_only_after_the_process_is_proven_still_the_same(
+    ignores_sigterm: Any, monkeypatch: pytest.MonkeyPatch, pidfd: bool
+) -> None:
+    from deploy.local.state import process_start_ticks
+
+    if not pidfd:
+        monkeypatch.setattr(background, "_open_pidfd", lambda pid: None)
+    pid = ignores_sigterm.pid
+    assert background._terminate({"pid": pid, "process_start_ticks": process_start_ticks(pid)}, 0.3)
+    from deploy.local.state import pid_alive
+
+    assert not pid_alive(pid), "SIGTERM was ignored, so SIGKILL ended it"
+
+
+def test_no_sigkill_when_the_pid_changed_hands_during_the_wait(
+    ignores_sigterm: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(background, "_open_pidfd", lambda pid: None)
+    recycled = {"pid": ignores_sigterm.pid, "process_start_ticks": -1, "endpoint_url": "http://127.0.0.1:9"}
+    signals = []
+    monkeypatch.setattr(background, "_signal", lambda pid, fd, signum: signals.append(signum))
+    background._terminate(recycled, 0.3)
+    assert signals == [] and ignores_sigterm.poll() is None, "a process that is not ours is never signalled"
+    monkeypatch.undo()
+    no_proc = {"pid": ignores_sigterm.pid, "process_start_ticks": None, "endpoint_url": "http://127.0.0.1:9"}
+    monkeypatch.setattr(background, "process_start_ticks", lambda pid: None)  # as on macOS: no /proc
+    monkeypatch.setattr(background, "_open_pidfd", lambda pid: None)
+    assert not background._still_the_same({**no_proc, "secret": "0" * 64})  # no identity answer: no SIGKILL
