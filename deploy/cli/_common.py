@@ -64,14 +64,3 @@ def make_client(region: str | None, profile: str | None = None, local: bool = Fa
 
         return Client.from_context(connect(region=region or "us-east-1"), region=region)
     return Client(region=region, profile=profile)
-
-
-def aws_context(region: str | None, profile: str | None = None, local: bool = False) -> Any:
-    """Build the AWS context for a command: the emulator when ``local``, else the standard AWS settings."""
-    from deploy.aws.session import make_context
-
-    if use_local(local):
-        from deploy.local import connect
-
-        return connect(region=region or "us-east-1")
-    return make_context(region=region, profile=profile)

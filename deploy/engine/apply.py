@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from typing_extensions import assert_never
+
 from deploy.aws.autoscaling import AutoScalingGateway
 from deploy.aws.cloudwatch import CloudWatchGateway
 from deploy.aws.s3 import S3Gateway
@@ -26,11 +28,16 @@ from deploy.engine.artifacts import UploadReport, delete_prefix, upload
 from deploy.engine.naming import tags_to_list
 from deploy.engine.plan import (
     Action,
+    AnyAction,
     CreateBucket,
     CreateEndpoint,
     CreateEndpointConfig,
     CreateModel,
+    DeleteAlarm,
     DeleteArtifacts,
+    DeleteEndpoint,
+    DeleteEndpointConfig,
+    DeleteModel,
     DeleteScalingPolicy,
     DeregisterScalableTarget,
     Plan,
@@ -39,21 +46,22 @@ from deploy.engine.plan import (
     RegisterScalableTarget,
     TagEndpoint,
     UpdateEndpoint,
+    UploadArtifacts,
     WaitForDeletion,
     WaitForEndpoint,
 )
 from deploy.engine.races import (
     ConflictError,
-    Interrupted,
-    backup_scaling,
+    check_not_raced,
     conflict,
     give_way,
+    interrupted,
     is_in_progress_error,
     remaining_steps,
     target_config,
 )
 from deploy.engine.waiting import SETTLED, Waiter
-from deploy.errors import AwsError, DeployError, LmiError
+from deploy.errors import AwsError, DeployError, Interrupted, LmiError
 
 EventSink = Callable[[dict[str, Any]], None]
 MASK = "****"
@@ -116,6 +124,19 @@ def resolve_secret(name: str, ref: str, environ: dict[str, str] | None = None) -
 
 
 @dataclass
+class RunState:
+    """What a run has learnt so far: the endpoint's status and config, the upload, where a failure is explained from."""
+
+    status: str = "unchanged"
+    config: str | None = None
+    upload: UploadReport | None = None
+    since_ms: int | None = None  # the log lines after this explain a failed create/update
+    scaling_off: str | None = None  # a scalable target deregistered for an instance-type change, until re-registered
+    created: list[tuple[str, str]] = field(default_factory=list)  # ("model"|"config", name) this run created
+    scaling_backup: Any = None  # the target and policies an instance-type update removed (put back if it loses)
+
+
+@dataclass
 class Applier:
     """Executes plans against one AWS context. ``on_event`` receives progress dicts."""
 
@@ -140,39 +161,34 @@ class Applier:
         """Run the actions in order; the first failure stops the run with an error saying what serves.
 
         Ctrl-C (a ``KeyboardInterrupt`` in this thread, or ``cancel`` set from another) becomes
-        :class:`Interrupted` listing the steps left; losing a race to another deploy becomes
-        :class:`ConflictError` after this run's own new model and config are removed.
+        :class:`Interrupted` listing the steps left; losing a race to another deploy becomes a
+        :class:`ConflictError` once this run has undone its own changes (:mod:`deploy.engine.races`).
         """
         start = time.monotonic()
-        state: dict[str, Any] = {"status": "unchanged", "config": None, "upload": None, "created": []}
+        state = RunState()
         done: list[str] = []
         for index, action in enumerate(plan.actions):
             if self.cancel is not None and self.cancel.is_set():
-                raise self._interrupted(plan, index, None)
+                raise interrupted(plan.actions, plan.endpoint_name, index, None)
             self._step(action, plan, state, index)
             done.append(f"{action.type} {action.resource}")
-        if state["status"] == "unchanged" and done:
-            state["status"] = "updated"  # e.g. a scaling-only change: actions ran, the endpoint was not touched
-        return ApplyResult(
-            plan.endpoint_name,
-            state["status"],
-            tuple(done),
-            state["config"],
-            state["upload"],
-            time.monotonic() - start,
-        )
+        if state.status == "unchanged" and done:
+            state.status = "updated"  # e.g. a scaling-only change: actions ran, the endpoint was not touched
+        elapsed = time.monotonic() - start
+        return ApplyResult(plan.endpoint_name, state.status, tuple(done), state.config, state.upload, elapsed)
 
-    def _step(self, action: Action, plan: Plan, state: dict[str, Any], index: int) -> None:
+    def _step(self, action: AnyAction, plan: Plan, state: RunState, index: int) -> None:
         """One action between its start and done events; a Ctrl-C anywhere in it is reported with what is left."""
         event = {"event": "action", "type": action.type, "resource": action.resource}
         try:
             self.emit({**event, "phase": "start"})
-            if isinstance(action, (DeleteScalingPolicy, DeregisterScalableTarget)):
-                self._check_not_raced(plan, state, action)  # never take scaling away from another run's fleet
-            self._dispatch(action, plan, state)
+            if isinstance(action, (DeleteScalingPolicy, DeregisterScalableTarget)):  # never take another run's
+                resource_id = action.resource_id if isinstance(action, DeleteScalingPolicy) else action.resource
+                check_not_raced(self.sm, self.scaling, plan.actions, state, resource_id)
+            self._dispatch(action, state)
             self.emit({**event, "phase": "done"})
         except KeyboardInterrupt:
-            raise self._interrupted(plan, index, f"{action.type} {action.resource}") from None
+            raise interrupted(plan.actions, plan.endpoint_name, index, f"{action.type} {action.resource}") from None
         except Interrupted as exc:  # a wait noticed the cancel: say what is left
             exc.remaining = remaining_steps(plan.actions, index)
             raise
@@ -182,79 +198,81 @@ class Applier:
         except LmiError as exc:
             raise self._explain(exc, action, plan, state) from exc
 
-    def _check_not_raced(self, plan: Plan, state: dict[str, Any], action: Action) -> None:
-        """Before an update touches the endpoint's scaling: the endpoint must still be where the plan found it."""
-        update = next((a for a in plan.actions if isinstance(a, UpdateEndpoint)), None)
-        if update is None or "scaling_backup" in state:
-            return
-        resource_id = action.resource_id if isinstance(action, DeleteScalingPolicy) else action.resource
-        state["scaling_backup"] = backup_scaling(self.scaling, resource_id)
-        wanted = str(update.request["EndpointConfigName"])
-        status, target = target_config(self.sm.describe_endpoint(update.resource))
-        if target not in (update.previous_config, wanted):
-            raise conflict(update.resource, status, target, wanted)
+    def _dispatch(self, action: AnyAction, state: RunState) -> None:
+        """Run one action; the match is exhaustive over :data:`AnyAction` (mypy fails if a type is left out)."""
+        match action:
+            case CreateBucket():
+                self._create_bucket(action)
+            case UploadArtifacts():
+                state.upload = self._upload(action)
+            case DeleteArtifacts():
+                delete_prefix(self.s3, action.bucket, action.prefix)
+            case PutAlarm():
+                self.cw.put_alarm(action.request)
+            case DeleteAlarm():
+                self.cw.delete_alarm(action.resource)
+            case CreateModel():
+                if self._create_model(action):
+                    state.created.append(("model", action.resource))
+            case CreateEndpointConfig():
+                if self.sm.create_endpoint_config(action.request):
+                    state.created.append(("config", action.resource))
+            case CreateEndpoint():
+                state.since_ms = int(time.time() * 1000)
+                if not self.sm.create_endpoint(action.request):  # another run created it first
+                    self._give_way_unless_same(action.resource, str(action.request["EndpointConfigName"]))
+            case UpdateEndpoint():
+                state.since_ms = int(time.time() * 1000)
+                self._update_endpoint(action)
+            case DeleteEndpoint():
+                self.sm.delete_endpoint(action.resource)
+            case WaitForDeletion():
+                self.waiter.until_deleted(self.sm, action.resource, action.timeout_s, self._wait_event)
+                state.status = "Deleted"
+            case WaitForEndpoint():
+                self._wait_for_endpoint(action, state)
+            case TagEndpoint():
+                self.sm.add_tags(action.arn, tags_to_list(action.tags))
+            case DeleteEndpointConfig():
+                self.sm.delete_endpoint_config(action.resource)
+            case DeleteModel():
+                self.sm.delete_model(action.resource)
+            case RegisterScalableTarget():
+                self.scaling.register_target(action.request)
+                state.scaling_off = None
+            case PutScalingPolicy():
+                self.scaling.put_policy(action.request)
+            case DeleteScalingPolicy():
+                self.scaling.delete_policy(action.resource_id, action.resource)
+            case DeregisterScalableTarget():
+                self.scaling.deregister_target(action.resource)
+                state.scaling_off = action.resource
+            case _:
+                assert_never(action)
 
-    def _interrupted(self, plan: Plan, index: int, in_progress: str | None) -> Interrupted:
-        left = remaining_steps(plan.actions, index)
-        where = f"during {in_progress} (it may or may not have completed)" if in_progress else "between two steps"
-        return Interrupted(
-            f"interrupted {where}; {len(left)} step(s) of the plan for {plan.endpoint_name} are left",
-            remaining=left,
-            in_progress=in_progress,
-            field="name",
-            value=plan.endpoint_name,
-            fix="run the same command again: it plans what is left and finishes the job",
-        )
-
-    def _dispatch(self, action: Action, plan: Plan, state: dict[str, Any]) -> None:
-        handler = getattr(self, f"_do_{action.type}", None)
-        if handler is None:
-            raise DeployError(f"apply has no handler for {action.type}", field="plan", value=action.type)
-        handler(action, plan, state)
-
-    # -- artifacts and alarms --------------------------------------------------------------------------------
-    def _do_CreateBucket(self, action: CreateBucket, plan: Plan, state: dict[str, Any]) -> None:
+    # -- the actions that take more than one line -------------------------------------------------------------
+    def _create_bucket(self, action: CreateBucket) -> None:
         if not self.create_bucket:
             raise DeployError(
                 f"S3 bucket {action.resource} does not exist",
                 field="artifacts.bucket",
                 value=action.resource,
-                fix="re-run with --yes (or create_bucket=True) to create it, or set artifacts.bucket",
+                fix="consent to creating it (create_bucket=True; the CLI asks first), or set artifacts.bucket",
             )
         self.s3.create_bucket(action.resource, action.region or self.ctx.region)
 
-    def _do_UploadArtifacts(self, action: Action, plan: Plan, state: dict[str, Any]) -> None:
-        assert plan.desired is not None and plan.desired.artifacts is not None
-        state["upload"] = upload(self.s3, plan.desired.artifacts, self.on_event)
+    def _upload(self, action: UploadArtifacts) -> UploadReport:
+        if action.upload is None:
+            raise DeployError(f"{action.type} {action.resource} carries no files", field="plan", value=action.resource)
+        return upload(self.s3, action.upload, self.on_event)
 
-    def _do_DeleteArtifacts(self, action: DeleteArtifacts, plan: Plan, state: dict[str, Any]) -> None:
-        delete_prefix(self.s3, action.bucket, action.prefix)
-
-    def _do_PutAlarm(self, action: PutAlarm, plan: Plan, state: dict[str, Any]) -> None:
-        self.cw.put_alarm(action.request)
-
-    def _do_DeleteAlarm(self, action: Action, plan: Plan, state: dict[str, Any]) -> None:
-        self.cw.delete_alarm(action.resource)
-
-    # -- SageMaker -------------------------------------------------------------------------------------------
-    def _do_CreateModel(self, action: CreateModel, plan: Plan, state: dict[str, Any]) -> None:
+    def _create_model(self, action: CreateModel) -> bool:
         request = copy.deepcopy(action.request)
-        secrets = plan.desired.secret_env if plan.desired else {}
         env = request.get("PrimaryContainer", {}).setdefault("Environment", {})
-        for name, ref in secrets.items():
+        for name, ref in action.secret_env.items():
             env[name] = resolve_secret(name, ref)
             self._secrets.append(env[name])
-        if self.sm.create_model(request):
-            state["created"].append(("model", action.resource))
-
-    def _do_CreateEndpointConfig(self, action: CreateEndpointConfig, plan: Plan, state: dict[str, Any]) -> None:
-        if self.sm.create_endpoint_config(action.request):
-            state["created"].append(("config", action.resource))
-
-    def _do_CreateEndpoint(self, action: CreateEndpoint, plan: Plan, state: dict[str, Any]) -> None:
-        state["since_ms"] = int(time.time() * 1000)  # a failure is explained from the log lines after this
-        if not self.sm.create_endpoint(action.request):  # another run created it first
-            self._give_way_unless_same(action.resource, str(action.request["EndpointConfigName"]))
+        return self.sm.create_model(request)
 
     def _give_way_unless_same(self, name: str, wanted: str) -> None:
         """After losing a race for the endpoint: wait when it is moving to our config, else refuse cleanly."""
@@ -262,8 +280,7 @@ class Applier:
         if other != wanted:
             raise conflict(name, status, other or "(none)", wanted)
 
-    def _do_UpdateEndpoint(self, action: UpdateEndpoint, plan: Plan, state: dict[str, Any]) -> None:
-        state["since_ms"] = int(time.time() * 1000)
+    def _update_endpoint(self, action: UpdateEndpoint) -> None:
         wanted = str(action.request["EndpointConfigName"])
         status, serving = target_config(self.sm.describe_endpoint(action.resource))
         if serving == wanted:
@@ -284,22 +301,16 @@ class Applier:
                 hint=exc.hint,
             ) from exc
 
-    def _do_DeleteEndpoint(self, action: Action, plan: Plan, state: dict[str, Any]) -> None:
-        self.sm.delete_endpoint(action.resource)
-
-    def _do_WaitForDeletion(self, action: WaitForDeletion, plan: Plan, state: dict[str, Any]) -> None:
-        self.waiter.until_deleted(self.sm, action.resource, action.timeout_s, self._wait_event)
-        state["status"] = "Deleted"
-
-    def _do_WaitForEndpoint(self, action: WaitForEndpoint, plan: Plan, state: dict[str, Any]) -> None:
+    def _wait_for_endpoint(self, action: WaitForEndpoint, state: RunState) -> None:
         described = self.waiter.until_settled(self.sm, action.resource, action.timeout_s, self._wait_event)
         status, serving = str(described["EndpointStatus"]), str(described.get("EndpointConfigName"))
         reason = described.get("FailureReason") or "no FailureReason given"
         if status == "InService" and serving == action.expected_config:
-            state.update(status=status, config=serving)
+            state.status, state.config = status, serving
             return
         if status == "InService" and serving != action.previous_config:  # not a rollback: someone else's config
             raise conflict(action.resource, status, serving, action.expected_config)
+        hint = self._diagnose(action.resource, reason, state.since_ms)
         if status == "InService":
             raise DeployError(
                 f"update of {action.resource} to {action.expected_config} failed, rolled back: {reason}; "
@@ -307,7 +318,7 @@ class Applier:
                 field="name",
                 value=action.resource,
                 fix="fix the cause and run deploy again",
-                hint=self._diagnose(action.resource, reason, state.get("since_ms")),
+                hint=hint,
             )
         still = f"; {action.previous_config} may still be serving" if action.previous_config else ""
         raise DeployError(
@@ -315,32 +326,8 @@ class Applier:
             field="name",
             value=action.resource,
             fix="fix the cause and run deploy again (a Failed endpoint is recreated)",
-            hint=self._diagnose(action.resource, reason, state.get("since_ms")),
+            hint=hint,
         )
-
-    def _do_TagEndpoint(self, action: TagEndpoint, plan: Plan, state: dict[str, Any]) -> None:
-        self.sm.add_tags(action.arn, tags_to_list(action.tags))
-
-    def _do_DeleteEndpointConfig(self, action: Action, plan: Plan, state: dict[str, Any]) -> None:
-        self.sm.delete_endpoint_config(action.resource)
-
-    def _do_DeleteModel(self, action: Action, plan: Plan, state: dict[str, Any]) -> None:
-        self.sm.delete_model(action.resource)
-
-    # -- scaling ---------------------------------------------------------------------------------------------
-    def _do_RegisterScalableTarget(self, action: RegisterScalableTarget, plan: Plan, state: dict[str, Any]) -> None:
-        self.scaling.register_target(action.request)
-        state.pop("scaling_off", None)
-
-    def _do_PutScalingPolicy(self, action: PutScalingPolicy, plan: Plan, state: dict[str, Any]) -> None:
-        self.scaling.put_policy(action.request)
-
-    def _do_DeleteScalingPolicy(self, action: DeleteScalingPolicy, plan: Plan, state: dict[str, Any]) -> None:
-        self.scaling.delete_policy(action.resource_id, action.resource)
-
-    def _do_DeregisterScalableTarget(self, action: Action, plan: Plan, state: dict[str, Any]) -> None:
-        self.scaling.deregister_target(action.resource)
-        state["scaling_off"] = action.resource
 
     def _wait_event(self, event: dict[str, Any]) -> None:
         """Report a poll; when cancelled, stop waiting (SageMaker carries on; a re-run waits for it again)."""
@@ -369,11 +356,11 @@ class Applier:
             lines[0] = lines[0].removeprefix("hint: ")
         return "\n".join(lines) or None
 
-    def _explain(self, exc: LmiError, action: Action, plan: Plan, state: dict[str, Any]) -> LmiError:
+    def _explain(self, exc: LmiError, action: Action, plan: Plan, state: RunState) -> LmiError:
         """Mask secrets in the error and add where the run stopped; re-running is always safe."""
-        if state.get("scaling_off") and any(isinstance(a, RegisterScalableTarget) for a in plan.actions):
+        if state.scaling_off and any(isinstance(a, RegisterScalableTarget) for a in plan.actions):
             exc.message += (  # an instance-type update deregisters scaling first; say so when it stops half-way
-                f"; autoscaling of {state['scaling_off']} is deregistered (the instance count stays fixed) until "
+                f"; autoscaling of {state.scaling_off} is deregistered (the instance count stays fixed) until "
                 "deploy runs again"
             )
             exc.args = (exc.message,)

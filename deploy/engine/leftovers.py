@@ -17,7 +17,7 @@ from deploy.aws.s3 import S3Gateway
 from deploy.aws.sagemaker import SageMakerGateway
 from deploy.aws.session import AwsContext
 from deploy.engine.naming import ARTIFACT_ROOT, HASH_LENGTH, TAG_ENDPOINT, TAG_MANAGED, default_bucket, resource_prefix
-from deploy.errors import AwsError, NotFoundError
+from deploy.errors import AwsError, EndpointNotFoundError
 
 _SHAPE = re.compile(rf"^.+-[0-9a-f]{{{HASH_LENGTH}}}$")
 NOT_ENDPOINTS = frozenset({"async-inputs"})  # the default bucket's other lmi-deploy folder (async requests)
@@ -113,18 +113,18 @@ def uploads_of(ctx: AwsContext, endpoint: str) -> str | None:
     return f"s3://{bucket}/{ARTIFACT_ROOT}/{endpoint}/"
 
 
-def not_found(ctx: AwsContext, name: str) -> NotFoundError:
+def not_found(ctx: AwsContext, name: str) -> EndpointNotFoundError:
     """No endpoint ``name``; when lmi-deploy resources made for it remain, the error lists them and the fix."""
     left = find_leftovers(ctx, name)
     if not left:
-        return NotFoundError(
+        return EndpointNotFoundError(
             f"endpoint {name} does not exist in {ctx.region}",
             field="name",
             value=name,
             fix="check the name and region (lmi list shows lmi-deploy endpoints)",
         )
     listed = ", ".join(f"{item.kind} {item.resource}" for item in left)
-    return NotFoundError(
+    return EndpointNotFoundError(
         f"endpoint {name} does not exist in {ctx.region}, but lmi-deploy resources made for it remain: {listed}",
         field="name",
         value=name,

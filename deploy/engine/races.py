@@ -4,43 +4,19 @@ Rule: SageMaker is the lock. An endpoint that is Creating/Updating towards a con
 that asked for it; a second run that wants another configuration is refused with :class:`ConflictError` (never
 a "rolled back" that did not happen) and removes the model and config it created itself, so the loser leaves
 nothing behind. A run that wants the *same* configuration simply waits. :class:`Interrupted` carries what is
-left of the plan, so the CLI can print it with the exact command that finishes the job.
+left of the plan (:func:`interrupted`), so the CLI can print it with the exact command that finishes the job.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from deploy.errors import AwsError, DeployError
+from deploy.errors import AwsError, DeployError, Interrupted
 
 TARGET_KEYS = ("ServiceNamespace", "ResourceId", "ScalableDimension", "MinCapacity", "MaxCapacity")
 POLICY_KEYS = ("PolicyName", "ServiceNamespace", "ResourceId", "ScalableDimension", "PolicyType",
                "TargetTrackingScalingPolicyConfiguration", "StepScalingPolicyConfiguration")  # fmt: skip
 IN_PROGRESS = ("Cannot update in-progress endpoint", "Cannot create already existing endpoint")
-
-
-class Interrupted(DeployError):
-    """Apply stopped because it was asked to (Ctrl-C); exit code 130 like SIGINT.
-
-    ``remaining`` lists the plan's steps that had not finished ("Type resource"); ``in_progress`` is the step that
-    was running when the interrupt arrived (AWS may or may not have done it: re-running is safe either way).
-    """
-
-    exit_code = 130
-
-    def __init__(
-        self, message: str, *, remaining: tuple[str, ...] = (), in_progress: str | None = None, **kwargs: Any
-    ) -> None:
-        super().__init__(message, **kwargs)
-        self.remaining = remaining
-        self.in_progress = in_progress
-
-    def to_dict(self) -> dict[str, Any]:
-        out = super().to_dict()
-        out["remaining"] = list(self.remaining)
-        if self.in_progress:
-            out["in_progress"] = self.in_progress
-        return out
 
 
 class ConflictError(DeployError):
@@ -101,17 +77,17 @@ def _in_use(sm: Any, config_name: str) -> set[str]:
     return {str(v.get("ModelName")) for v in (config or {}).get("ProductionVariants") or []}
 
 
-def give_way(sm: Any, scaling: Any, state: dict[str, Any], exc: ConflictError) -> None:
+def give_way(sm: Any, scaling: Any, state: Any, exc: ConflictError) -> None:
     """The loser of a race undoes its own changes: it puts back the autoscaling it had deregistered and deletes
     the config and model it created that the winner does not use, so it leaves nothing behind."""
     from deploy.errors import LmiError
 
     notes, removed = [], []
     try:
-        if state.get("scaling_off") and _restore_scaling(scaling, state.get("scaling_backup", (None, []))):
+        if state.scaling_off and state.scaling_backup and _restore_scaling(scaling, state.scaling_backup):
             notes.append("put back the autoscaling it had deregistered")
         keep = {exc.other_config} | _in_use(sm, exc.other_config)
-        for kind, name in reversed(state.get("created", [])):
+        for kind, name in reversed(state.created):
             if name in keep:
                 continue
             if sm.delete_endpoint_config(name) if kind == "config" else sm.delete_model(name):
@@ -127,3 +103,32 @@ def give_way(sm: Any, scaling: Any, state: dict[str, Any], exc: ConflictError) -
 
 def remaining_steps(actions: tuple[Any, ...], start: int) -> tuple[str, ...]:
     return tuple(f"{a.type} {a.resource}" for a in actions[start:])
+
+
+def interrupted(actions: tuple[Any, ...], endpoint: str, index: int, in_progress: str | None) -> Interrupted:
+    """Ctrl-C at step ``index``: what is left, and that re-running finishes."""
+    left = remaining_steps(actions, index)
+    where = f"during {in_progress} (it may or may not have completed)" if in_progress else "between two steps"
+    return Interrupted(
+        f"interrupted {where}; {len(left)} step(s) of the plan for {endpoint} are left",
+        remaining=left,
+        in_progress=in_progress,
+        field="name",
+        value=endpoint,
+        fix="run the same command again: it plans what is left and finishes the job",
+    )
+
+
+def check_not_raced(sm: Any, scaling: Any, actions: tuple[Any, ...], state: Any, resource_id: str) -> None:
+    """Before an instance-type update takes the endpoint's autoscaling away: the endpoint must still be where the
+    plan found it (else another deploy owns it), and what is removed is remembered so a loser can put it back."""
+    from deploy.engine.plan import UpdateEndpoint
+
+    update = next((a for a in actions if isinstance(a, UpdateEndpoint)), None)
+    if update is None or state.scaling_backup is not None:
+        return
+    state.scaling_backup = backup_scaling(scaling, resource_id)
+    wanted = str(update.request["EndpointConfigName"])
+    status, target = target_config(sm.describe_endpoint(update.resource))
+    if target not in (update.previous_config, wanted):
+        raise conflict(update.resource, status, target, wanted)

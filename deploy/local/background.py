@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from deploy.local.credentials import fake_session
 from deploy.local.state import (
     START_LOCK,
     STATE_FILE,
@@ -36,9 +37,16 @@ from deploy.local.state import (
     verify,
 )
 
-__all__ = ["STATE_FILE", "read_state", "running_server", "start_background", "state_dir", "stop_background"]
+__all__ = [
+    "STATE_FILE",
+    "fake_session",
+    "read_state",
+    "running_server",
+    "start_background",
+    "state_dir",
+    "stop_background",
+]
 _IN_PROCESS: Any = None
-_LOADER: Any = None
 SETTINGS = ("port", "time_scale", "ttft_s", "itl_s")
 
 
@@ -244,23 +252,6 @@ def _wait_exit(pid: int, pidfd: int | None, timeout_s: float) -> bool:
         else:
             time.sleep(0.05)
     return False
-
-
-def fake_session(region: str) -> Any:
-    """A boto3 session with dummy credentials that ignores AWS_PROFILE and ~/.aws (nothing real is reachable)."""
-    import boto3
-    import botocore.session
-
-    global _LOADER
-    core = botocore.session.Session()
-    if _LOADER is None:  # share parsed service models: loading them is most of a client's creation time
-        _LOADER = core.get_component("data_loader")
-    else:
-        core.register_component("data_loader", _LOADER)
-    core.set_config_variable("profile", None)
-    core.set_config_variable("region", region)
-    core.set_credentials("testing", "testing")
-    return boto3.Session(botocore_session=core, region_name=region)
 
 
 def _in_process_emulator() -> Any:

@@ -20,7 +20,7 @@ except ImportError:  # rootdir not on sys.path: the test directory is
 
 from deploy import client
 from deploy.engine.apply import Applier
-from deploy.engine.races import Interrupted
+from deploy.errors import Interrupted
 from deploy.local.testing import lmi_emulator
 
 __all__ = ["lmi_emulator"]
