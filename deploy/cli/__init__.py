@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "deploy_cmds",
     "ops_cmds",
     "invoke_cmds",
+    "openai_cmds",
     "local_cmds",
 )
 

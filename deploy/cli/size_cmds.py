@@ -65,7 +65,7 @@ REGION_OPT = typer.Option(
     "us-east-1",
     "--region",
     callback=callback(check_region, "--region"),
-    help="AWS region (prices are indicative us-east-1).",
+    help="AWS region (indicative prices exist for us-east-1 only).",
 )
 
 
@@ -121,7 +121,7 @@ def _first_fitting(shape: Any, hardware: Any, params: Any, tp: int | None) -> An
 
     if tp is not None:
         return estimate(shape, hardware, replace(params, tensor_parallel_degree=tp))
-    degrees = [t for t in shape.valid_tp_degrees(hardware.gpu_count) if hardware.gpu_count % t == 0] or [1]
+    degrees = shape.valid_tp_degrees(hardware.gpu_count, gpu_count=hardware.gpu_count) or [1]
     for degree in degrees:
         est = estimate(shape, hardware, replace(params, tensor_parallel_degree=degree), with_fixes=False)
         if est.fits:

@@ -24,9 +24,7 @@ from deploy.aws.cloudwatch import CloudWatchGateway
 from deploy.aws.s3 import S3Gateway
 from deploy.aws.sagemaker import SageMakerGateway
 from deploy.aws.session import AwsContext
-from deploy.engine.artifacts import UploadReport, delete_prefix, upload
-from deploy.engine.naming import tags_to_list
-from deploy.engine.plan import (
+from deploy.engine.actions import (
     Action,
     AnyAction,
     CreateBucket,
@@ -40,7 +38,6 @@ from deploy.engine.plan import (
     DeleteModel,
     DeleteScalingPolicy,
     DeregisterScalableTarget,
-    Plan,
     PutAlarm,
     PutScalingPolicy,
     RegisterScalableTarget,
@@ -50,6 +47,9 @@ from deploy.engine.plan import (
     WaitForDeletion,
     WaitForEndpoint,
 )
+from deploy.engine.artifacts import UploadReport, delete_prefix, upload
+from deploy.engine.naming import tags_to_list
+from deploy.engine.plan import Plan
 from deploy.engine.races import (
     ConflictError,
     check_not_raced,
@@ -94,6 +94,13 @@ class ApplyResult:
                 "bytes": self.upload.bytes_uploaded,
             }
         return out
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        items = "".join(f"<li>{escape(a)}</li>" for a in self.actions) or "<li>nothing to do</li>"
+        head = f"<p><b>{escape(self.endpoint_name)}</b>: {escape(self.status)} in {self.elapsed_s:.1f}s</p>"
+        return f"{head}<ol>{items}</ol>"
 
     def __repr__(self) -> str:
         return (

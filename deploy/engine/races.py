@@ -122,7 +122,7 @@ def interrupted(actions: tuple[Any, ...], endpoint: str, index: int, in_progress
 def check_not_raced(sm: Any, scaling: Any, actions: tuple[Any, ...], state: Any, resource_id: str) -> None:
     """Before an instance-type update takes the endpoint's autoscaling away: the endpoint must still be where the
     plan found it (else another deploy owns it), and what is removed is remembered so a loser can put it back."""
-    from deploy.engine.plan import UpdateEndpoint
+    from deploy.engine.actions import UpdateEndpoint
 
     update = next((a for a in actions if isinstance(a, UpdateEndpoint)), None)
     if update is None or state.scaling_backup is not None:
