@@ -123,7 +123,7 @@ def _catalog_name(lookup: Callable[[str], Any], value: str, flag: str) -> str:
     try:
         lookup(value)
     except LmiError as exc:  # the catalog's unknown-name error: keep its reason and its "did you mean" fix
-        reason = exc.message.split(": ", 1)[-1]
+        reason = exc.message.removeprefix(f"{exc.field}={value!r}: ")  # the value itself may hold ": "
         raise _refuse(flag, value, reason, exc.fix or "see `lmi catalog`") from None
     return value
 

@@ -110,18 +110,29 @@ def status(as_json: bool = JSON_OPTION) -> None:
 
     state = running_server()
     directory = str(state_dir())
+    stale = _stale_reason() if state is None else None
     if as_json:
         health = (state or {}).get("health") or {}
-        body = {"running": state is not None, "state_dir": directory, **public(state or {})}
+        body = {"running": state is not None, "state_dir": directory, "stale": stale, **public(state or {})}
         print_json({**body, "health": {k: v for k, v in health.items() if k != "proof"}} if state else body)
         return
     typer.echo(f"state directory: {directory} (LMI_LOCAL_DIR overrides it)")
     if state is None:
         typer.echo("no emulator running (start one with `lmi local start`)")
+        if stale:
+            typer.echo(f"the state file there is stale ({stale}); `lmi local stop` removes it, signalling nothing")
         return
     typer.echo(_describe(state))
     endpoints = state["health"].get("endpoints") or []
     typer.echo(f"endpoints: {', '.join(endpoints) if endpoints else '(none)'}")
+
+
+def _stale_reason() -> str | None:
+    """Why the state file (if any) names no emulator of ours; None without a state file."""
+    from deploy.local.state import read_state, verify
+
+    state = read_state()
+    return verify(state).reason if state else None
 
 
 def register(app: typer.Typer) -> None:

@@ -19,7 +19,7 @@ from deploy.aws.session import AwsContext
 from deploy.engine.naming import ARTIFACT_ROOT, HASH_LENGTH, TAG_ENDPOINT, TAG_MANAGED, default_bucket, resource_prefix
 from deploy.errors import AwsError, EndpointNotFoundError
 
-_SHAPE = re.compile(rf"^.+-[0-9a-f]{{{HASH_LENGTH}}}$")
+_SHAPE = re.compile(rf".+-[0-9a-f]{{{HASH_LENGTH}}}")
 NOT_ENDPOINTS = frozenset({"async-inputs"})  # the default bucket's other lmi-deploy folder (async requests)
 
 
@@ -56,7 +56,7 @@ def _tagged(
     out = []
     for item in items:
         name = str(item[key])
-        if not _SHAPE.match(name):
+        if not _SHAPE.fullmatch(name):
             continue  # only names lmi-deploy makes (<endpoint>-<hash>) are worth a ListTags call
         tags = sm.list_tags(str(item[arn_key]))
         owner = tags.get(TAG_ENDPOINT)

@@ -122,6 +122,9 @@ def test_stop_with_a_stale_state_file_signals_nothing(
         _forge(local_dir, pid=server["pid"], endpoint_url=server["endpoint_url"], secret="f" * 64)
     else:
         _forge(local_dir, **fields)
+    if kind == "pid-1":
+        shown = _cli("local", "status")
+        assert "the state file there is stale" in shown.output and "no emulator running" in shown.output
     result = _cli("local", "stop", "--json")
     assert result.exit_code == 0, result.output
     body = json.loads(result.output)
