@@ -24,14 +24,18 @@ REGION_OPTION = typer.Option(
     None,
     "--region",
     callback=callback(check_region, "--region"),
-    help="AWS region (default: the spec's, then AWS_REGION).",
+    help="AWS region for a spec without `region` (another than the spec's is refused) and for endpoint names; "
+    "default AWS_REGION, AWS_DEFAULT_REGION, the profile's.",
 )
 PROFILE_OPTION = typer.Option(None, "--profile", help="AWS profile (default: AWS_PROFILE).")
 
 
 def print_json(obj: Any) -> None:
     """Write one JSON document to stdout; dataclasses and pydantic models are converted by ``to_dict``."""
-    sys.stdout.write(json.dumps(obj, indent=2, default=_default) + "\n")
+    from deploy.secrets import scrub_known
+
+    # A last line of defence: no secret value resolved by this command can reach stdout through a JSON document.
+    sys.stdout.write(scrub_known(json.dumps(obj, indent=2, default=_default)) + "\n")
 
 
 def _default(obj: Any) -> Any:
