@@ -11,6 +11,17 @@ from typing import Any
 import typer
 
 from deploy.cli._common import JSON_OPTION, console, print_json
+from deploy.cli.flags import (
+    callback,
+    check_dtype,
+    check_gpu_memory_utilization,
+    check_instance,
+    check_kv_cache_dtype,
+    check_positive_int,
+    check_quantize,
+    check_region,
+    checked_option,
+)
 
 MODEL_ARG = typer.Argument(
     ...,
@@ -27,24 +38,46 @@ TOKEN_OPTION = typer.Option(
     help="Token reference for gated or private Hub models (default: HF_TOKEN or a saved login); never printed.",
 )
 CONFIG_OPTION = typer.Option(None, "--config", help="config.json to use (e.g. for an s3:// model).")
-INSTANCE_OPTION = typer.Option(None, "--instance", help="SageMaker instance type, e.g. ml.g6e.2xlarge.")
-GPU_MIB_OPTION = typer.Option(None, "--gpu-memory-mib", min=1, help="Per-GPU memory in MiB as nvidia-smi reports it.")
-GPUS_OPTION = typer.Option(1, "--gpus", min=1, help="Number of GPUs (with --gpu-memory-mib).")
-TP_OPTION = typer.Option(None, "--tp", min=1, help="Tensor-parallel degree (default: smallest that fits).")
-LEN_OPTION = typer.Option(None, "--max-model-len", min=1, help="Max tokens per request (default: the model's max).")
+INSTANCE_OPTION = checked_option(None, "--instance", check_instance, "SageMaker instance type, e.g. ml.g6e.2xlarge.")
+
+
+def _count(flag: str, default: Any, text: str) -> Any:
+    """An integer option of at least 1, checked by the one validator every command uses for it."""
+    return typer.Option(default, flag, callback=callback(check_positive_int, flag), help=text)
+
+
+GPU_MIB_OPTION = _count("--gpu-memory-mib", None, "Per-GPU memory in MiB as nvidia-smi reports it.")
+GPUS_OPTION = _count("--gpus", 1, "Number of GPUs (with --gpu-memory-mib).")
+TP_OPTION = _count("--tp", None, "Tensor-parallel degree (default: smallest that fits).")
+LEN_OPTION = _count("--max-model-len", None, "Max tokens per request (default: the model's max).")
 UTIL_OPTION = typer.Option(
-    0.9, "--gpu-memory-utilization", min=0.05, max=1.0, help="Fraction of GPU memory vLLM may use."
+    0.9,
+    "--gpu-memory-utilization",
+    callback=callback(check_gpu_memory_utilization, "--gpu-memory-utilization"),
+    help="Fraction of GPU memory vLLM may use.",
 )
-DTYPE_OPTION = typer.Option("auto", "--dtype", help="auto, bf16, fp16 or fp32.")
-QUANT_OPTION = typer.Option(None, "--quantize", help="Runtime quantization (fp8) or the checkpoint's method.")
-KV_DTYPE_OPTION = typer.Option("auto", "--kv-cache-dtype", help="auto or fp8.")
-MNBT_OPTION = typer.Option(None, "--max-num-batched-tokens", min=1, help="Prefill token budget (default: vLLM's).")
-MRBS_OPTION = typer.Option(None, "--max-rolling-batch-size", min=1, help="max_num_seqs (default: vLLM's, 256).")
+DTYPE_OPTION = checked_option("auto", "--dtype", check_dtype, "auto, bf16, fp16 or fp32.")
+QUANT_OPTION = typer.Option(
+    None,
+    "--quantize",
+    callback=callback(check_quantize, "--quantize"),
+    help="Runtime quantization (fp8) or the checkpoint's method.",
+)
+KV_DTYPE_OPTION = typer.Option(
+    "auto", "--kv-cache-dtype", callback=callback(check_kv_cache_dtype, "--kv-cache-dtype"), help="auto or fp8."
+)
+MNBT_OPTION = _count("--max-num-batched-tokens", None, "Prefill token budget (default: vLLM's).")
+MRBS_OPTION = _count("--max-rolling-batch-size", None, "max_num_seqs (default: vLLM's, 256).")
 LMI_OPTION = typer.Option(None, "--lmi-version", help="LMI container version (default 15 = vLLM 0.8.4).")
 VLLM_OPTION = typer.Option(None, "--vllm-version", help="vLLM version to model, e.g. 0.8.4.")
 ENGINE_OPTION = typer.Option("v1", "--vllm-engine", help="v1 (default) or v0 (VLLM_USE_V1=0).")
-CONCURRENCY_OPTION = typer.Option(None, "--concurrency", min=1, help="Concurrent full-length requests to hold.")
-REGION_OPT = typer.Option("us-east-1", "--region", help="AWS region (indicative prices exist for us-east-1 only).")
+CONCURRENCY_OPTION = _count("--concurrency", None, "Concurrent full-length requests to hold.")
+REGION_OPT = typer.Option(
+    "us-east-1",
+    "--region",
+    callback=callback(check_region, "--region"),
+    help="AWS region (indicative prices exist for us-east-1 only).",
+)
 
 
 def _token(ref: str | None) -> str | None:
