@@ -12,6 +12,8 @@ from typing import Any
 
 import typer
 
+from deploy.cli.flags import callback, check_region
+
 JSON_OPTION = typer.Option(False, "--json", help="Print one JSON object on stdout (for CI and scripts).")
 LOCAL_OPTION = typer.Option(
     False,
@@ -21,6 +23,7 @@ LOCAL_OPTION = typer.Option(
 REGION_OPTION = typer.Option(
     None,
     "--region",
+    callback=callback(check_region, "--region"),
     help="AWS region for a spec without `region` (another than the spec's is refused) and for endpoint names; "
     "default AWS_REGION, AWS_DEFAULT_REGION, the profile's.",
 )
@@ -29,7 +32,7 @@ PROFILE_OPTION = typer.Option(None, "--profile", help="AWS profile (default: AWS
 
 def print_json(obj: Any) -> None:
     """Write one JSON document to stdout; dataclasses and pydantic models are converted by ``to_dict``."""
-    from deploy.secrets import scrub_known
+    from deploy.secrets.masking import scrub_known
 
     # A last line of defence: no secret value resolved by this command can reach stdout through a JSON document.
     sys.stdout.write(scrub_known(json.dumps(obj, indent=2, default=_default)) + "\n")

@@ -11,38 +11,139 @@ from typing import Any
 import typer
 
 from deploy.cli._common import JSON_OPTION, console, print_json
+from deploy.cli.flags import (
+    callback,
+    check_dtype,
+    check_gpu_memory_utilization,
+    check_instance,
+    check_kv_cache_dtype,
+    check_positive_int,
+    check_quantize,
+    check_region,
+    checked_option,
+)
 
 MODEL_ARG = typer.Argument(
-    ..., metavar="MODEL", help="Bundled model id, a config.json path or a model directory.", show_default=False
+    ...,
+    metavar="MODEL",
+    help="Hugging Face model id (read from the Hub, its cache, or the bundled library), a config.json path or a "
+    "model directory.",
+    show_default=False,
+)
+REVISION_OPTION = typer.Option(None, "--revision", help="Hub revision to read (branch, tag or commit sha).")
+TOKEN_OPTION = typer.Option(
+    None,
+    "--hf-token",
+    metavar="env:NAME",
+    help="Token reference for gated or private Hub models (default: HF_TOKEN or a saved login); never printed.",
 )
 CONFIG_OPTION = typer.Option(None, "--config", help="config.json to use (e.g. for an s3:// model).")
-INSTANCE_OPTION = typer.Option(None, "--instance", help="SageMaker instance type, e.g. ml.g6e.2xlarge.")
-GPU_MIB_OPTION = typer.Option(None, "--gpu-memory-mib", min=1, help="Per-GPU memory in MiB as nvidia-smi reports it.")
-GPUS_OPTION = typer.Option(1, "--gpus", min=1, help="Number of GPUs (with --gpu-memory-mib).")
-TP_OPTION = typer.Option(None, "--tp", min=1, help="Tensor-parallel degree (default: smallest that fits).")
-LEN_OPTION = typer.Option(None, "--max-model-len", min=1, help="Max tokens per request (default: the model's max).")
+INSTANCE_OPTION = checked_option(None, "--instance", check_instance, "SageMaker instance type, e.g. ml.g6e.2xlarge.")
+
+
+def _count(flag: str, default: Any, text: str) -> Any:
+    """An integer option of at least 1, checked by the one validator every command uses for it."""
+    return typer.Option(default, flag, callback=callback(check_positive_int, flag), help=text)
+
+
+GPU_MIB_OPTION = _count("--gpu-memory-mib", None, "Per-GPU memory in MiB as nvidia-smi reports it.")
+GPUS_OPTION = _count("--gpus", 1, "Number of GPUs (with --gpu-memory-mib).")
+TP_OPTION = _count("--tp", None, "Tensor-parallel degree (default: smallest that fits).")
+LEN_OPTION = _count("--max-model-len", None, "Max tokens per request (default: the model's max).")
 UTIL_OPTION = typer.Option(
-    0.9, "--gpu-memory-utilization", min=0.05, max=1.0, help="Fraction of GPU memory vLLM may use."
+    0.9,
+    "--gpu-memory-utilization",
+    callback=callback(check_gpu_memory_utilization, "--gpu-memory-utilization"),
+    help="Fraction of GPU memory vLLM may use.",
 )
-DTYPE_OPTION = typer.Option("auto", "--dtype", help="auto, bf16, fp16 or fp32.")
-QUANT_OPTION = typer.Option(None, "--quantize", help="Runtime quantization (fp8) or the checkpoint's method.")
-KV_DTYPE_OPTION = typer.Option("auto", "--kv-cache-dtype", help="auto or fp8.")
-MNBT_OPTION = typer.Option(None, "--max-num-batched-tokens", min=1, help="Prefill token budget (default: vLLM's).")
-MRBS_OPTION = typer.Option(None, "--max-rolling-batch-size", min=1, help="max_num_seqs (default: vLLM's, 256).")
+DTYPE_OPTION = checked_option("auto", "--dtype", check_dtype, "auto, bf16, fp16 or fp32.")
+QUANT_OPTION = typer.Option(
+    None,
+    "--quantize",
+    callback=callback(check_quantize, "--quantize"),
+    help="Runtime quantization (fp8) or the checkpoint's method.",
+)
+KV_DTYPE_OPTION = typer.Option(
+    "auto", "--kv-cache-dtype", callback=callback(check_kv_cache_dtype, "--kv-cache-dtype"), help="auto or fp8."
+)
+MNBT_OPTION = _count("--max-num-batched-tokens", None, "Prefill token budget (default: vLLM's).")
+MRBS_OPTION = _count("--max-rolling-batch-size", None, "max_num_seqs (default: vLLM's, 256).")
 LMI_OPTION = typer.Option(None, "--lmi-version", help="LMI container version (default 15 = vLLM 0.8.4).")
 VLLM_OPTION = typer.Option(None, "--vllm-version", help="vLLM version to model, e.g. 0.8.4.")
 ENGINE_OPTION = typer.Option("v1", "--vllm-engine", help="v1 (default) or v0 (VLLM_USE_V1=0).")
-CONCURRENCY_OPTION = typer.Option(None, "--concurrency", min=1, help="Concurrent full-length requests to hold.")
-PERF_CONCURRENCY_OPTION = typer.Option(
-    None, "--concurrency", min=1, help="Concurrent streams per copy for the performance prediction."
+CONCURRENCY_OPTION = _count("--concurrency", None, "Concurrent full-length requests to hold.")
+REGION_OPT = typer.Option(
+    "us-east-1",
+    "--region",
+    callback=callback(check_region, "--region"),
+    help="AWS region (indicative prices exist for us-east-1 only).",
 )
-INPUT_TOKENS_OPTION = typer.Option(None, "--input-tokens", min=1, help="Input tokens per request (performance).")
-OUTPUT_TOKENS_OPTION = typer.Option(None, "--output-tokens", min=1, help="Output tokens per request (performance).")
-RANK_BY_OPTION = typer.Option("price", "--rank-by", help="price ($/h, default) or cost-per-token ($/M output tokens).")
-SLO_TTFT_OPTION = typer.Option(None, "--slo-ttft-ms", min=0.001, help="Drop types whose predicted TTFT is above this.")
-SLO_ITL_OPTION = typer.Option(None, "--slo-itl-ms", min=0.001, help="Drop types whose predicted ITL is above this.")
+
+PERF_CONCURRENCY_OPTION = _count("--concurrency", None, "Concurrent streams per copy for the performance prediction.")
+INPUT_TOKENS_OPTION = _count("--input-tokens", None, "Input tokens per request (performance prediction).")
+OUTPUT_TOKENS_OPTION = _count("--output-tokens", None, "Output tokens per request (performance prediction).")
 RANK_CHOICES = ("price", "cost-per-token")
-REGION_OPT = typer.Option("us-east-1", "--region", help="AWS region (indicative prices exist for us-east-1 only).")
+
+
+def check_rank_by(value: Any, flag: str = "--rank-by") -> str:
+    """One of RANK_CHOICES (exit 2 otherwise)."""
+    from deploy.errors import UsageError
+
+    if value not in RANK_CHOICES:
+        raise UsageError(
+            f"invalid {flag} {str(value)!r}: not a ranking", field=flag, value=value, fix="use price or cost-per-token"
+        )
+    return str(value)
+
+
+def check_positive_ms(value: Any, flag: str) -> float:
+    """A latency limit in milliseconds: a finite number above 0 (exit 2 otherwise)."""
+    import math
+
+    from deploy.errors import UsageError
+
+    number = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else math.nan
+    if not math.isfinite(number) or number <= 0:
+        raise UsageError(
+            f"invalid {flag} {str(value)!r}: must be a number of milliseconds above 0",
+            field=flag,
+            value=value,
+            fix=f"e.g. {flag} 50",
+        )
+    return number
+
+
+RANK_BY_OPTION = checked_option(
+    "price", "--rank-by", check_rank_by, "price ($/h, default) or cost-per-token ($/M output tokens)."
+)
+SLO_TTFT_OPTION = checked_option(None, "--slo-ttft-ms", check_positive_ms, "Drop types whose predicted TTFT is above.")
+SLO_ITL_OPTION = checked_option(None, "--slo-itl-ms", check_positive_ms, "Drop types whose predicted ITL is above.")
+
+
+def _token(ref: str | None) -> str | None:
+    """The token an ``env:NAME`` reference points at (None when no reference is given)."""
+    import os
+
+    from deploy.errors import UsageError
+
+    if ref is None:
+        return None
+    scheme, _, name = ref.partition(":")
+    value = os.environ.get(name) if scheme == "env" and name else None
+    if not value:
+        raise UsageError(
+            "--hf-token must name a set environment variable as env:NAME",
+            field="--hf-token",
+            value=ref if scheme == "env" else "<literal, not shown>",
+            fix="export HF_TOKEN=... and pass --hf-token env:HF_TOKEN",
+        )
+    return value
+
+
+def _load(model: str, config: str | None, revision: str | None, hf_token: str | None) -> Any:
+    from deploy.sizing import load_shape
+
+    return load_shape(model, config_path=config, revision=revision, token=_token(hf_token))
 
 
 def register(app: typer.Typer) -> None:
@@ -164,12 +265,14 @@ def size(
     concurrency: int | None = PERF_CONCURRENCY_OPTION,
     input_tokens: int | None = INPUT_TOKENS_OPTION,
     output_tokens: int | None = OUTPUT_TOKENS_OPTION,
+    revision: str | None = REVISION_OPTION,
+    hf_token: str | None = TOKEN_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Estimate GPU memory, KV-cache tokens and max concurrency as vLLM will print them (exit 2 if it does not fit)."""
-    from deploy.sizing import EngineParams, load_shape
+    from deploy.sizing import EngineParams
 
-    shape = load_shape(model, config_path=config)
+    shape = _load(model, config, revision, hf_token)
     hardware = _hardware(instance, gpu_memory_mib, gpus)
     params = EngineParams(
         max_model_len=max_model_len,
@@ -211,15 +314,16 @@ def recommend(
     output_tokens: int | None = OUTPUT_TOKENS_OPTION,
     slo_ttft_ms: float | None = SLO_TTFT_OPTION,
     slo_itl_ms: float | None = SLO_ITL_OPTION,
+    revision: str | None = REVISION_OPTION,
+    hf_token: str | None = TOKEN_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Rank the instance types that fit MODEL by price per hour (or by predicted $/M output tokens)."""
     from deploy.errors import FitError
-    from deploy.sizing import load_shape
     from deploy.sizing import recommend as rank
 
     work = _rank_workload(rank_by, concurrency, input_tokens, output_tokens, slo_ttft_ms, slo_itl_ms)
-    shape = load_shape(model, config_path=config)
+    shape = _load(model, config, revision, hf_token)
     recs = rank(
         shape,
         max_model_len=max_model_len,
@@ -248,6 +352,8 @@ def recommend(
         print_json(
             {
                 "model": shape.model_id,
+                "model_sha": shape.hub.sha if shape.hub else None,
+                "sources": list(shape.sources),
                 "region": region,
                 "concurrency": concurrency,
                 "max_model_len": recs[0].max_model_len if recs else max_model_len,
@@ -266,6 +372,8 @@ def recommend(
         console().print(
             f"{missed} fitting instance type(s) miss the SLO (--slo-ttft-ms/--slo-itl-ms) and are not shown"
         )
+    for source in shape.sources:
+        console().print(f"source: {source}", highlight=False)
 
 
 def _rank_workload(
