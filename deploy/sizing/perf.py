@@ -44,12 +44,12 @@ class Efficiency:
     """Fractions of datasheet peaks that vLLM reaches, plus a fixed scheduler/launch cost per decode step."""
 
     memory: float = 0.80
-    compute: float = 0.60
+    compute: float = 0.50
     step_overhead_s: float = 0.002
 
 
 # Fitted by `benchmarks/perf_accuracy.py --fit` on the calibration rows (grid search, median |log error|).
-CALIBRATED = Efficiency(memory=0.80, compute=0.60, step_overhead_s=0.002)
+CALIBRATED = Efficiency(memory=0.80, compute=0.50, step_overhead_s=0.002)
 
 
 @dataclass(frozen=True)
