@@ -22,6 +22,17 @@ from deploy.cli.flags import (
     check_region,
     checked_option,
 )
+from deploy.cli.perf_flags import (
+    INPUT_TOKENS_OPTION,
+    OUTPUT_TOKENS_OPTION,
+    PERF_CONCURRENCY_OPTION,
+    RANK_BY_OPTION,
+    SLO_ITL_OPTION,
+    SLO_TTFT_OPTION,
+    performance,
+    rank_workload,
+    workload,
+)
 
 MODEL_ARG = typer.Argument(
     ...,
@@ -78,46 +89,6 @@ REGION_OPT = typer.Option(
     callback=callback(check_region, "--region"),
     help="AWS region (indicative prices exist for us-east-1 only).",
 )
-
-PERF_CONCURRENCY_OPTION = _count("--concurrency", None, "Concurrent streams per copy for the performance prediction.")
-INPUT_TOKENS_OPTION = _count("--input-tokens", None, "Input tokens per request (performance prediction).")
-OUTPUT_TOKENS_OPTION = _count("--output-tokens", None, "Output tokens per request (performance prediction).")
-RANK_CHOICES = ("price", "cost-per-token")
-
-
-def check_rank_by(value: Any, flag: str = "--rank-by") -> str:
-    """One of RANK_CHOICES (exit 2 otherwise)."""
-    from deploy.errors import UsageError
-
-    if value not in RANK_CHOICES:
-        raise UsageError(
-            f"invalid {flag} {str(value)!r}: not a ranking", field=flag, value=value, fix="use price or cost-per-token"
-        )
-    return str(value)
-
-
-def check_positive_ms(value: Any, flag: str) -> float:
-    """A latency limit in milliseconds: a finite number above 0 (exit 2 otherwise)."""
-    import math
-
-    from deploy.errors import UsageError
-
-    number = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else math.nan
-    if not math.isfinite(number) or number <= 0:
-        raise UsageError(
-            f"invalid {flag} {str(value)!r}: must be a number of milliseconds above 0",
-            field=flag,
-            value=value,
-            fix=f"e.g. {flag} 50",
-        )
-    return number
-
-
-RANK_BY_OPTION = checked_option(
-    "price", "--rank-by", check_rank_by, "price ($/h, default) or cost-per-token ($/M output tokens)."
-)
-SLO_TTFT_OPTION = checked_option(None, "--slo-ttft-ms", check_positive_ms, "Drop types whose predicted TTFT is above.")
-SLO_ITL_OPTION = checked_option(None, "--slo-itl-ms", check_positive_ms, "Drop types whose predicted ITL is above.")
 
 
 def _token(ref: str | None) -> str | None:
@@ -206,45 +177,6 @@ def _first_fitting(shape: Any, hardware: Any, params: Any, tp: int | None) -> An
     return estimate(shape, hardware, replace(params, tensor_parallel_degree=degrees[-1]))
 
 
-def _workload(concurrency: int | None, input_tokens: int | None, output_tokens: int | None) -> Any:
-    """The workload of --concurrency/--input-tokens/--output-tokens: all three or none (else exit 2)."""
-    from deploy.errors import UsageError
-    from deploy.sizing.perf import Workload
-
-    given = {"--concurrency": concurrency, "--input-tokens": input_tokens, "--output-tokens": output_tokens}
-    if all(v is None for v in given.values()):
-        return None
-    missing = [flag for flag, value in given.items() if value is None]
-    if missing:
-        raise UsageError(
-            f"a performance prediction needs {', '.join(missing)}",
-            field=missing[0],
-            value=None,
-            fix="pass --concurrency C --input-tokens I --output-tokens O together",
-        )
-    return Workload(int(concurrency or 0), int(input_tokens or 0), int(output_tokens or 0))
-
-
-def _performance(shape: Any, est: Any, hardware: Any, work: Any, quantize: str | None) -> Any:
-    """The predicted performance of ``work`` on a catalog instance (None without a workload or fit)."""
-    from deploy.errors import UsageError
-
-    if work is None:
-        return None
-    if hardware.name == "custom":
-        raise UsageError(
-            "a performance prediction needs a catalog instance (bandwidth, TFLOPs, interconnect)",
-            field="--instance",
-            value=None,
-            fix="pass --instance TYPE instead of --gpu-memory-mib",
-        )
-    if not est.fits:
-        return None
-    from deploy.sizing.perf_inputs import predict_for_instance
-
-    return predict_for_instance(shape, est, hardware.name, work, quantize=quantize)
-
-
 def size(
     model: str = MODEL_ARG,
     instance: str | None = INSTANCE_OPTION,
@@ -285,9 +217,9 @@ def size(
         vllm_version=_vllm_version(lmi_version, vllm_version),
         engine=vllm_engine.lower(),  # type: ignore[arg-type]
     )
-    work = _workload(concurrency, input_tokens, output_tokens)
+    work = workload(concurrency, input_tokens, output_tokens)
     est = _first_fitting(shape, hardware, params, tp)
-    perf = _performance(shape, est, hardware, work, quantize)
+    perf = performance(shape, est, hardware, work, quantize)
     if as_json:
         print_json({**est.to_dict(), **({"performance": perf.to_dict()} if perf else {})})
     else:
@@ -322,7 +254,7 @@ def recommend(
     from deploy.errors import FitError
     from deploy.sizing import recommend as rank
 
-    work = _rank_workload(rank_by, concurrency, input_tokens, output_tokens, slo_ttft_ms, slo_itl_ms)
+    work = rank_workload(rank_by, concurrency, input_tokens, output_tokens, slo_ttft_ms, slo_itl_ms)
     shape = _load(model, config, revision, hf_token)
     recs = rank(
         shape,
@@ -374,42 +306,3 @@ def recommend(
         )
     for source in shape.sources:
         console().print(f"source: {source}", highlight=False)
-
-
-def _rank_workload(
-    rank_by: str,
-    concurrency: int | None,
-    input_tokens: int | None,
-    output_tokens: int | None,
-    slo_ttft_ms: float | None,
-    slo_itl_ms: float | None,
-) -> Any:
-    """The workload --rank-by cost-per-token needs (exit 2 when a flag is missing or does not apply)."""
-    from deploy.errors import UsageError
-
-    if rank_by not in RANK_CHOICES:
-        raise UsageError(
-            f"--rank-by={rank_by!r} is not a ranking",
-            field="--rank-by",
-            value=rank_by,
-            fix="use price or cost-per-token",
-        )
-    if rank_by == "price":
-        extra = [f for f, v in (("--slo-ttft-ms", slo_ttft_ms), ("--slo-itl-ms", slo_itl_ms)) if v is not None]
-        if extra:
-            raise UsageError(
-                f"{extra[0]} needs --rank-by cost-per-token",
-                field=extra[0],
-                value=slo_ttft_ms if extra[0] == "--slo-ttft-ms" else slo_itl_ms,
-                fix="add --rank-by cost-per-token --input-tokens I --output-tokens O",
-            )
-        return _workload(concurrency, input_tokens, output_tokens) if input_tokens or output_tokens else None
-    work = _workload(concurrency, input_tokens, output_tokens)
-    if work is None:
-        raise UsageError(
-            "--rank-by cost-per-token needs a workload",
-            field="--input-tokens",
-            value=None,
-            fix="pass --concurrency C --input-tokens I --output-tokens O",
-        )
-    return work

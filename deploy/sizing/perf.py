@@ -1,19 +1,20 @@
 """Performance model: tokens/s, time to first token, inter-token latency and $/M tokens, before paying for a GPU.
 
 Pure arithmetic (no I/O). Inputs are a :class:`PerfModel` (the bytes and FLOPs of one model copy, built from a
-ModelShape and the memory Estimate by :func:`model_costs`), a :class:`GpuPerf` (catalog figures) and a
-:class:`Workload` (C concurrent streams per copy, I input and O output tokens each).
+ModelShape and the memory Estimate by ``deploy.sizing.perf_inputs.model_costs``), a :class:`GpuPerf` (catalog
+figures) and a :class:`Workload` (C concurrent streams per copy, I input and O output tokens each).
 
 Equations (B = streams that run together, ctx = I + O/2 the mean context while decoding, tp = tensor-parallel
 degree, all bytes and FLOPs per GPU):
 
     B          = min(C, max_num_seqs, floor(KV-cache tokens / (I + O)))          (the rest queue; said so)
-    W_read(B)  = dense weight bytes + expert bytes x (1 - (1 - k/E)^B)           (MoE reads touched experts only)
+    W_read(B)  = dense weight bytes + expert bytes x (1 - (1 - k/E)^B)           (MoE: k of E experts per token)
     t_mem      = (W_read(B) + B x ctx x KV bytes/token) / (bandwidth x eff_mem)
-    t_flop(n)  = (2 x active params x n + 2 x layers x n^2 x attn width) / tp / (TFLOPs x eff_compute)
+    t_flop(n,m)= (2 x active params x n + 2 x layers x n x m x attn width) / tp / (TFLOPs x eff_compute)
+                 (n new tokens attending to m keys on average: m = ctx when decoding, I/2 in a causal prefill)
     t_ar(n)    = 2 x layers x (alpha + 2(tp-1)/tp x n x hidden x 2 bytes / link bandwidth)     (0 when tp = 1)
-    t_step     = max(t_mem, t_flop(B)) + t_ar(B) + step overhead                 (one decode step of the batch)
-    t_prefill  = max(t_flop(I), weight bytes / (bandwidth x eff_mem)) + t_ar(I)
+    t_step     = max(t_mem, t_flop(B, ctx)) + t_ar(B) + step overhead           (one decode step of the batch)
+    t_prefill  = max(t_flop(I, I/2), weight bytes / (bandwidth x eff_mem)) + t_ar(I)
     ITL        = t_step + B x t_prefill / O           (each stream's prefill stalls the batch once per O steps)
     E2E(B)     = t_prefill + t_step + (O - 1) x ITL;   requests/s = B / E2E(B);   tokens/s = requests/s x O
     TTFT       = C/B x E2E(B) - (O - 1) x ITL         (closed loop: Little's law charges the queue to TTFT)
