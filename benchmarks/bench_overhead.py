@@ -220,7 +220,7 @@ def measure_rate(endpoint: Any, concurrency: int, requests: int, tokens: int, la
 
 def _endpoint(url: str, concurrency: int) -> Any:
     from deploy.aws.session import make_context
-    from deploy.invoke import Endpoint
+    from deploy.invoke.endpoint import Endpoint
 
     context = make_context(region="us-east-1", endpoint_url=url)
     return Endpoint("bench", context=context, max_pool_connections=concurrency + 4, max_attempts=1)

@@ -59,8 +59,8 @@ class InServiceObserver(threading.Thread):
 
 
 def phases(emu: Any) -> list[tuple[str, int, int, float]]:
-    from deploy import api
-    from deploy.spec import load_spec
+    from deploy import client
+    from deploy.spec.model import load_spec
 
     ctx = emu.context()
     counter = CallCounter(ctx)
@@ -68,10 +68,10 @@ def phases(emu: Any) -> list[tuple[str, int, int, float]]:
     bigger = spec.model_copy(update={"instance": spec.instance.model_copy(update={"type": "ml.g6e.4xlarge"})})
     rows = []
     for label, run in (
-        ("create", lambda: api.apply(spec, context=ctx, create_bucket=True)),
-        ("no-op re-apply", lambda: api.apply(spec, context=ctx)),
-        ("update (instance type)", lambda: api.apply(bigger, context=ctx)),
-        ("destroy", lambda: api.destroy(bigger, context=ctx)),
+        ("create", lambda: client.apply(spec, context=ctx, create_bucket=True)),
+        ("no-op re-apply", lambda: client.apply(spec, context=ctx)),
+        ("update (instance type)", lambda: client.apply(bigger, context=ctx)),
+        ("destroy", lambda: client.destroy(bigger, context=ctx)),
     ):
         start = time.monotonic()
         run()
@@ -81,8 +81,8 @@ def phases(emu: Any) -> list[tuple[str, int, int, float]]:
 
 
 def lag_lmi(emu: Any, name: str) -> float:
-    from deploy import api
-    from deploy.spec import load_spec
+    from deploy import client
+    from deploy.spec.model import load_spec
 
     ctx = emu.context()
     spec = load_spec(SPEC).model_copy(update={"name": name})
@@ -94,22 +94,22 @@ def lag_lmi(emu: Any, name: str) -> float:
             noticed.setdefault("at", time.monotonic())
 
     observer.start()
-    api.apply(spec, context=ctx, create_bucket=True, on_event=on_event)
+    client.apply(spec, context=ctx, create_bucket=True, on_event=on_event)
     observer.join(timeout=5)
-    api.destroy(spec, context=ctx)
+    client.destroy(spec, context=ctx)
     assert observer.seen_at is not None
     return noticed["at"] - observer.seen_at
 
 
 def lag_botocore(emu: Any, name: str) -> float:
-    from deploy import api
-    from deploy.executor import Applier
-    from deploy.planner import Plan
-    from deploy.spec import load_spec
+    from deploy import client
+    from deploy.engine.apply import Applier
+    from deploy.engine.plan import Plan
+    from deploy.spec.model import load_spec
 
     ctx = emu.context()
     spec = load_spec(SPEC).model_copy(update={"name": name})
-    result = api.plan(spec, context=ctx)
+    result = client.plan(spec, context=ctx)
     until_wait = [a for a in result.actions][: [a.type for a in result.actions].index("WaitForEndpoint")]
     observer = InServiceObserver(ctx, name)
     observer.start()
@@ -117,7 +117,7 @@ def lag_botocore(emu: Any, name: str) -> float:
     ctx.client("sagemaker").get_waiter("endpoint_in_service").wait(EndpointName=name)
     done = time.monotonic()
     observer.join(timeout=5)
-    api.destroy(spec, context=ctx)
+    client.destroy(spec, context=ctx)
     assert observer.seen_at is not None
     return done - observer.seen_at
 

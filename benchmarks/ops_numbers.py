@@ -20,7 +20,7 @@ for _name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
 from deploy.aws import logs  # noqa: E402
-from deploy.diagnose import explain_failure, recognise  # noqa: E402
+from deploy.engine.diagnose import explain_failure, recognise  # noqa: E402
 from deploy.local.emulator import Emulator  # noqa: E402
 from deploy.local.testing import deploy  # noqa: E402
 

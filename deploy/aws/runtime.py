@@ -1,7 +1,7 @@
 """The gateway for ``sagemaker-runtime`` (and the S3 reads/writes of async inference).
 
 Rule: every runtime call goes through :func:`deploy.aws.session.call`, and every failure leaves this module as
-a typed :class:`deploy.errors.InvokeError` (see :mod:`deploy.invoking.errors`) that names
+a typed :class:`deploy.errors.InvokeError` (see :mod:`deploy.invoke.errors`) that names
 the cause and the fix.
 The runtime client is our own, not the cached one of :class:`AwsContext`: a benchmark runs many streams at
 once, so its connection pool must be as large as the concurrency, and its read timeout is the caller's choice.
@@ -21,7 +21,7 @@ from urllib3.exceptions import ReadTimeoutError as RawReadTimeoutError
 
 from deploy.aws.session import AwsContext, call
 from deploy.errors import AwsError, InvokeError, NotFoundError
-from deploy.invoking.errors import (
+from deploy.invoke.errors import (
     StreamError,
     classify_container_error,
     classify_runtime_error,

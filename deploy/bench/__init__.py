@@ -3,7 +3,7 @@
 ``run_bench(endpoint, BenchConfig(...)) -> BenchReport``. Metric definitions live in
 :mod:`deploy.bench.metrics`; percentiles in :mod:`deploy.bench.stats`; load shapes in
 :mod:`deploy.bench.load`; tables and plots in :mod:`deploy.bench.report`. No module here imports boto3:
-requests go through :class:`deploy.invoke.Endpoint`.
+requests go through :class:`deploy.invoke.endpoint.Endpoint`.
 """
 
 from __future__ import annotations

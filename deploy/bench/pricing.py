@@ -14,7 +14,7 @@ from deploy.errors import LmiError, SpecError, UsageError
 
 if TYPE_CHECKING:
     from deploy.bench.runner import BenchConfig
-    from deploy.invoke import Endpoint
+    from deploy.invoke.endpoint import Endpoint
 
 
 def capacity_and_price(

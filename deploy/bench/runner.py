@@ -18,7 +18,7 @@ from deploy.bench.metrics import LevelResult, RequestRecord, Slo, aggregate
 from deploy.errors import UsageError
 
 if TYPE_CHECKING:
-    from deploy.invoke import Endpoint
+    from deploy.invoke.endpoint import Endpoint
 
 MAX_IN_FLIGHT = 256
 

@@ -1,7 +1,7 @@
 """Deployment commands: ``lmi plan``, ``lmi deploy``/``apply``, ``lmi status``, ``lmi list``, ``lmi destroy``,
 ``lmi scale``.
 
-Rule: thin. Parse flags, call :mod:`deploy.api`, print. Only typer and the standard library are imported at module
+Rule: thin. Parse flags, call :mod:`deploy.client`, print. Only typer and the standard library are imported at module
 level (``lmi --help`` must stay fast). Data goes to stdout (a rich table, or JSON with ``--json``); progress goes to
 stderr on a terminal, or to stdout as one JSON object per line with ``--json``. A terminal asks before changing
 anything; elsewhere ``--yes`` is required, so a CI job can never apply by accident.
@@ -91,9 +91,9 @@ def status_cmd(
     profile: str | None = PROFILE_OPTION,
 ) -> None:
     """Status, instance, count, spec hash, age and indicative hourly cost of endpoint NAME."""
-    from deploy import api
+    from deploy import client
 
-    endpoint = api.status(name, context=_context(region, profile, local))
+    endpoint = client.status(name, context=_context(region, profile, local))
     if as_json:
         print_json(endpoint.to_dict())
     else:
@@ -113,9 +113,9 @@ def list_cmd(
     profile: str | None = PROFILE_OPTION,
 ) -> None:
     """Endpoints created by lmi-deploy in the region, with instance, count, spec hash, age and hourly cost."""
-    from deploy import api
+    from deploy import client
 
-    endpoints = api.list_endpoints(context=_context(region, profile, local))
+    endpoints = client.list_endpoints(context=_context(region, profile, local))
     if as_json:
         print_json({"endpoints": [e.to_dict() for e in endpoints]})
     else:
@@ -132,12 +132,12 @@ def destroy_cmd(
     profile: str | None = PROFILE_OPTION,
 ) -> None:
     """Delete the endpoint and everything lmi-deploy made for it: scaling, configs, models, alarm, uploads."""
-    from deploy import api
-    from deploy.executor import Applier
+    from deploy import client
+    from deploy.engine.apply import Applier
 
-    spec = api.load(target) if target.endswith((".yaml", ".yml", ".toml")) else None
+    spec = client.load(target) if target.endswith((".yaml", ".yml", ".toml")) else None
     ctx = _context(region or (spec.region if spec is not None else None), profile, local)
-    result = api.destroy_plan(spec if spec is not None else target, context=ctx, keep_artifacts=keep_artifacts)
+    result = client.destroy_plan(spec if spec is not None else target, context=ctx, keep_artifacts=keep_artifacts)
     if as_json:
         _emit_json({"event": "plan", **result.to_dict()})
     else:
@@ -162,9 +162,9 @@ def scale_cmd(
     profile: str | None = PROFILE_OPTION,
 ) -> None:
     """Change the autoscaling bounds of endpoint NAME (the next `lmi deploy` restores the spec's values)."""
-    from deploy import api
+    from deploy import client
 
-    endpoint = api.scale(name, minimum, maximum, context=_context(region, profile, local))
+    endpoint = client.scale(name, minimum, maximum, context=_context(region, profile, local))
     if as_json:
         print_json(endpoint.to_dict())
     else:
@@ -178,17 +178,17 @@ def _context(region: str | None, profile: str | None, local: bool) -> Any:
 
     ctx = aws_context(region, profile, local)
     if not use_local(local):
-        from deploy.api import context_for
+        from deploy.client import context_for
 
         context_for(None, ctx.session)
     return ctx
 
 
 def _plan(path: Path, region: str | None, profile: str | None, local: bool) -> Any:
-    from deploy import api
+    from deploy import client
 
-    spec = api.load(path)
-    return api.plan(spec, context=_context(region or spec.region, profile, local))
+    spec = client.load(path)
+    return client.plan(spec, context=_context(region or spec.region, profile, local))
 
 
 def _refuse_shared_endpoints(paths: list[Path], plans: list[Any]) -> None:
@@ -232,14 +232,14 @@ def _apply_all(plans: list[Any], as_json: bool) -> list[dict[str, Any]]:
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    from deploy import api
+    from deploy import client
 
     stop = threading.Event()
 
     def run(result: Any, on_event: Any) -> dict[str, Any]:
         name = result.plan.endpoint_name
         try:
-            return api.apply(result, on_event=on_event, create_bucket=True, cancel=stop).to_dict()
+            return client.apply(result, on_event=on_event, create_bucket=True, cancel=stop).to_dict()
         except Exception as exc:  # reported in the summary; the exit code reflects it
             return {"endpoint": name, "status": "error", "error": _error_dict(exc)}
 

@@ -1,6 +1,6 @@
 """``lmi invoke``, ``lmi chat`` and ``lmi bench``: talk to a deployed endpoint and load-test it.
 
-Rule: parse flags, call :class:`deploy.invoke.Endpoint` / :func:`deploy.bench.run_bench`, print. Only typer
+Rule: parse flags, call :class:`deploy.invoke.endpoint.Endpoint` / :func:`deploy.bench.run_bench`, print. Only typer
 and the standard library at module level (``lmi --help`` must stay fast); boto3, rich and the library load
 inside the commands.
 """
@@ -33,13 +33,13 @@ def register(app: typer.Typer) -> None:
 
 def _endpoint(name: str, region: str | None, profile: str | None, local: bool, **options: Any) -> Any:
     from deploy.cli._common import aws_context
-    from deploy.invoke import Endpoint
+    from deploy.invoke.endpoint import Endpoint
 
     return Endpoint(name, context=aws_context(region, profile, local), **options)
 
 
 def _params(pairs: list[str] | None) -> dict[str, Any]:
-    from deploy.invoking.requests import parse_param
+    from deploy.invoke.requests import parse_param
 
     return dict(parse_param(pair) for pair in pairs or [])
 
@@ -106,8 +106,8 @@ def chat_cmd(
 ) -> None:
     """Interactive chat (streaming, keeps history). Type /reset to start over, /exit or Ctrl-D to leave."""
     from deploy.errors import LmiError
-    from deploy.invoking.errors import EndpointNotFoundError
-    from deploy.invoking.requests import check_parameters
+    from deploy.invoke.errors import EndpointNotFoundError
+    from deploy.invoke.requests import check_parameters
 
     endpoint = _endpoint(name, region, profile, local)
     params = check_parameters(_params(param), schema="chat")  # a bad flag ends the session before it starts

@@ -1,6 +1,6 @@
 """Operations commands: ``lmi logs`` (container logs of an endpoint) and ``lmi iam-policy`` (least privilege).
 
-Rule: thin. Parse flags, call :mod:`deploy.aws.logs` or :mod:`deploy.iam`, print. Only typer and the
+Rule: thin. Parse flags, call :mod:`deploy.aws.logs` or :mod:`deploy.engine.iam`, print. Only typer and the
 standard library are imported at module level (``lmi --help`` must stay fast); boto3, pydantic and rich are
 imported inside the commands. With ``--json``, ``lmi logs`` prints one object; ``lmi logs --follow --json``
 prints one JSON object per line (JSON Lines) so a pipe can consume it as it arrives.
@@ -57,7 +57,7 @@ def logs_cmd(
 def _explain(ctx: Any, name: str, lines: int, as_json: bool) -> None:
     """The endpoint's status and FailureReason (if it still exists) plus the diagnosis of its logs."""
     from deploy.aws.sagemaker import SageMakerGateway
-    from deploy.diagnose import explain_failure
+    from deploy.engine.diagnose import explain_failure
 
     description = SageMakerGateway(ctx).describe_endpoint(name) or {}
     status = str(description.get("EndpointStatus", "not found"))
@@ -120,9 +120,9 @@ def iam_policy_cmd(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Print least-privilege IAM policies for SPEC: the deploying identity and the execution role."""
+    from deploy.engine.iam import policies, policy_inputs
     from deploy.errors import UsageError
-    from deploy.iam import policies, policy_inputs
-    from deploy.spec import load_spec
+    from deploy.spec.model import load_spec
 
     if role not in ROLES:
         raise UsageError(f"unknown --role {role!r}", field="--role", value=role, fix="use deployer, execution or both")

@@ -25,9 +25,9 @@ def register(app: typer.Typer) -> None:
 
 
 def _load_and_resolve(spec_path: Path) -> tuple[Any, Any, Any]:
-    from deploy.render import render as render_spec
-    from deploy.resolve import resolve
-    from deploy.spec import load_spec
+    from deploy.engine.resolve import resolve
+    from deploy.render.properties import render as render_spec
+    from deploy.spec.model import load_spec
 
     spec = load_spec(spec_path)
     resolved = resolve(spec)
@@ -84,7 +84,7 @@ def write_render(out_dir: Path, resolved: Any, rendered: Any) -> list[Path]:
     """Write the rendered files with placeholder resource names (the planner picks the real ones)."""
     import json
 
-    from deploy.render import endpoint_config_request, model_request, scaling_requests
+    from deploy.render.properties import endpoint_config_request, model_request, scaling_requests
 
     name = resolved.spec.name
     model_name = f"{name}-<content-hash>"
@@ -131,7 +131,7 @@ def schema(
     out: Path | None = typer.Option(None, "--out", help="Write the JSON Schema to a file instead of stdout."),
 ) -> None:
     """Print the JSON Schema of the deployment spec (for editor completion and validation)."""
-    from deploy.schema import spec_json_schema
+    from deploy.spec.schema import spec_json_schema
 
     text = spec_json_schema()
     if out is None:
@@ -152,7 +152,7 @@ def init(
     force: bool = typer.Option(False, "--force", help="Overwrite existing files."),
 ) -> None:
     """Write a commented starter spec (and, with --ci github, a GitHub Actions workflow)."""
-    from deploy.init import ci_template, write_ci_workflow, write_starter_spec
+    from deploy.spec.starter import ci_template, write_ci_workflow, write_starter_spec
 
     if ci is not None:
         ci_template(ci)  # refuse an unknown CI system before writing anything

@@ -244,7 +244,7 @@ def test_iam_policy_is_an_offline_command_without_boto3() -> None:
 
 # -- the GitHub Actions workflow template --------------------------------------------------------------------
 def render_workflow(**variables: str) -> tuple[str, dict[str, Any]]:
-    from deploy.templates import render_template
+    from deploy.render.templates import render_template
 
     text = render_template("templates/github-workflow.yml", **variables)
     return text, yaml.safe_load(text)
@@ -299,7 +299,7 @@ def test_workflow_requires_its_variables() -> None:
 
 
 def test_lmi_init_ci_github_writes_the_workflow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from deploy.init import write_ci_workflow
+    from deploy.spec.starter import write_ci_workflow
 
     monkeypatch.chdir(tmp_path)
     target = write_ci_workflow("github", spec_path=Path("specs/qwen.yaml"), region="us-west-2", force=False)

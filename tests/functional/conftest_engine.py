@@ -23,8 +23,8 @@ from moto.sagemaker import models as smm
 from moto.sagemaker import responses as smr
 
 from deploy.aws.session import AwsContext, make_context
-from deploy.desired import DesiredState, ScalingDesired, managed_tags, name_config, name_model
-from deploy.waiting import PollSchedule, Waiter
+from deploy.engine.desired import DesiredState, ScalingDesired, managed_tags, name_config, name_model
+from deploy.engine.waiting import PollSchedule, Waiter
 
 INSTANCE_TYPES = frozenset(
     botocore.session.get_session().get_service_model("sagemaker").shape_for("ProductionVariantInstanceType").enum

@@ -31,13 +31,13 @@ except ImportError:  # rootdir not on sys.path: the test directory is
         patch_moto,
     )
 
-from deploy.artifacts import build_upload, generated_file
 from deploy.aws.session import AwsContext, make_context
-from deploy.desired import DesiredState, builtin_alarm_request, deployment_config
+from deploy.engine.apply import Applier
+from deploy.engine.artifacts import build_upload, generated_file
+from deploy.engine.desired import DesiredState, builtin_alarm_request, deployment_config
+from deploy.engine.observe import observe
+from deploy.engine.plan import plan, plan_destroy
 from deploy.errors import LmiError
-from deploy.executor import Applier
-from deploy.observe import observe
-from deploy.planner import plan, plan_destroy
 
 SERVICES = ("sagemaker", "application-autoscaling", "cloudwatch", "s3")
 ALARM = builtin_alarm_request("engine-test")

@@ -10,11 +10,11 @@ except ImportError:  # rootdir not on sys.path: the test directory is
     from conftest_engine import FAST_WAITER, Lifecycle, count_calls, ctx, lifecycle, make_desired  # type: ignore
 
 from deploy.aws.session import AwsContext
-from deploy.desired import DesiredState, builtin_alarm_request, deployment_config
+from deploy.engine.apply import Applier
+from deploy.engine.desired import DesiredState, builtin_alarm_request, deployment_config
+from deploy.engine.observe import observe
+from deploy.engine.plan import plan, plan_destroy
 from deploy.errors import DeployError
-from deploy.executor import Applier
-from deploy.observe import observe
-from deploy.planner import plan, plan_destroy
 
 __all__ = ["ctx", "lifecycle"]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from deploy import api
+from deploy import client
 from deploy.aws.session import make_context
 
 pytestmark = [
@@ -42,19 +42,19 @@ def real_spec(tmp_path: Path) -> Path:
 
 
 def test_plan_reads_only(real_spec: Path) -> None:
-    planned = api.plan(real_spec)
+    planned = client.plan(real_spec)
     assert [a.type for a in planned.actions][-2:] == ["RegisterScalableTarget", "PutScalingPolicy"]
 
 
 def test_deploy_noop_update_destroy(real_spec: Path) -> None:
-    spec = api.load(real_spec)
+    spec = client.load(real_spec)
     ctx = make_context(region=spec.region)
     try:
-        assert api.apply(spec, context=ctx, create_bucket=True).status == "InService"
-        assert api.plan(spec, context=ctx).is_empty
+        assert client.apply(spec, context=ctx, create_bucket=True).status == "InService"
+        assert client.plan(spec, context=ctx).is_empty
         bigger = spec.model_copy(update={"engine": spec.engine.model_copy(update={"max_model_len": 8192})})
-        assert api.apply(bigger, context=ctx).status == "InService"
-        assert api.plan(bigger, context=ctx).is_empty
+        assert client.apply(bigger, context=ctx).status == "InService"
+        assert client.plan(bigger, context=ctx).is_empty
     finally:
-        api.destroy(spec.name, context=ctx)
-    assert api.destroy_plan(spec.name, context=ctx).is_empty
+        client.destroy(spec.name, context=ctx)
+    assert client.destroy_plan(spec.name, context=ctx).is_empty

@@ -16,12 +16,12 @@ try:
 except ImportError:  # rootdir not on sys.path: the test directory is
     from conftest_engine import FAST_WAITER, count_calls, make_desired  # type: ignore[no-redef]
 
-from deploy import api
+from deploy import client
+from deploy.engine.apply import Applier, Interrupted
+from deploy.engine.observe import observe
+from deploy.engine.plan import plan
 from deploy.errors import DeployError
-from deploy.executor import Applier, Interrupted
 from deploy.local.testing import lmi_emulator
-from deploy.observe import observe
-from deploy.planner import plan
 
 __all__ = ["lmi_emulator"]
 REPO = Path(__file__).resolve().parents[2]
@@ -45,24 +45,24 @@ def test_spec_create_noop_update_destroy(lmi_emulator: Any, tmp_path: Path) -> N
     ctx = lmi_emulator.context()
     spec = spec_file(tmp_path)
     with pytest.raises(DeployError) as info:
-        api.apply(spec, context=ctx, **WAIT)
+        client.apply(spec, context=ctx, **WAIT)
     assert info.value.field == "artifacts.bucket"  # the default bucket is created only with consent
-    created = api.apply(spec, context=ctx, create_bucket=True, **WAIT)
+    created = client.apply(spec, context=ctx, create_bucket=True, **WAIT)
     assert created.status == "InService"
 
     counter = count_calls(ctx)
-    assert api.plan(spec, context=ctx).is_empty
-    api.apply(spec, context=ctx, **WAIT)
+    assert client.plan(spec, context=ctx).is_empty
+    client.apply(spec, context=ctx, **WAIT)
     assert counter.mutating == []
 
     bigger = spec_file(tmp_path, instance={"type": "ml.g6e.4xlarge", "count": 1})
-    steps = [a.type for a in api.plan(bigger, context=ctx).actions]
+    steps = [a.type for a in client.plan(bigger, context=ctx).actions]
     assert steps.index("DeregisterScalableTarget") < steps.index("UpdateEndpoint") < steps.index("PutScalingPolicy")
-    assert api.apply(bigger, context=ctx, **WAIT).status == "InService"
-    assert api.plan(bigger, context=ctx).is_empty
-    assert api.status("qwen25-7b", context=ctx).instance_type == "ml.g6e.4xlarge"
+    assert client.apply(bigger, context=ctx, **WAIT).status == "InService"
+    assert client.plan(bigger, context=ctx).is_empty
+    assert client.status("qwen25-7b", context=ctx).instance_type == "ml.g6e.4xlarge"
 
-    api.destroy(bigger, context=ctx, **WAIT)
+    client.destroy(bigger, context=ctx, **WAIT)
     assert observe(ctx, "qwen25-7b").is_empty
     assert objects(ctx, "sagemaker-us-east-1-123456789012") == []
 
@@ -78,7 +78,7 @@ def test_scaling_or_tags_change_leaves_the_gpu_fleet_alone(lmi_emulator: Any, tm
         weights.mkdir()
         shutil.copy(REPO / "tests/fixtures/configs/qwen2.5-7b-instruct.json", weights / "config.json")
         extra["model"] = {"id": str(weights)}
-    assert api.apply(spec_file(tmp_path, **extra), context=ctx, **WAIT).status == "InService"
+    assert client.apply(spec_file(tmp_path, **extra), context=ctx, **WAIT).status == "InService"
 
     changed = spec_file(
         tmp_path,
@@ -86,13 +86,13 @@ def test_scaling_or_tags_change_leaves_the_gpu_fleet_alone(lmi_emulator: Any, tm
         scaling={"min": 1, "max": 3, "metric": "invocations_per_instance", "target": 10},
         tags={"team": "ml-platform", "cost-center": "42"},
     )
-    steps = [a.type for a in api.plan(changed, context=ctx).actions]
+    steps = [a.type for a in client.plan(changed, context=ctx).actions]
     assert steps == ["TagEndpoint", "RegisterScalableTarget"]
     counter = count_calls(ctx)
-    api.apply(changed, context=ctx, **WAIT)
+    client.apply(changed, context=ctx, **WAIT)
     assert sorted(counter.mutating) == ["AddTags", "RegisterScalableTarget"]
-    assert api.plan(changed, context=ctx).is_empty
-    assert api.status("qwen25-7b", context=ctx).scaling == (1, 3)
+    assert client.plan(changed, context=ctx).is_empty
+    assert client.status("qwen25-7b", context=ctx).scaling == (1, 3)
 
 
 def test_failed_create_shows_reason_and_container_log_hint(lmi_emulator: Any) -> None:
@@ -102,7 +102,7 @@ def test_failed_create_shows_reason_and_container_log_hint(lmi_emulator: Any) ->
         Applier(ctx, waiter=FAST_WAITER).run(plan(too_small, observe(ctx, "emu-fail", too_small)))
     assert "is Failed" in info.value.message and info.value.hint
     assert "KV cache" in info.value.hint and "container log lines" in info.value.hint
-    failed = api.status("emu-fail", context=ctx)
+    failed = client.status("emu-fail", context=ctx)
     assert (failed.status, failed.instance_count, failed.hourly_cost) == ("Failed", 0, 0.0)
 
 
@@ -111,7 +111,7 @@ def test_failed_update_is_explained_by_the_new_fleet_logs_only(lmi_emulator: Any
     ctx = lmi_emulator.context()
     ctx.client("s3").create_bucket(Bucket="rollback-bucket")
     good = spec_file(tmp_path, artifacts={"bucket": "rollback-bucket"})
-    assert api.apply(good, context=ctx, **WAIT).status == "InService"
+    assert client.apply(good, context=ctx, **WAIT).status == "InService"
     small_config = tmp_path / "config.json"  # sizes as 0.5B offline; the container loads the real 72B and dies
     shutil.copy(REPO / "deploy/sizing/library/Qwen--Qwen2.5-0.5B-Instruct.json", small_config)
     bad = spec_file(
@@ -120,13 +120,13 @@ def test_failed_update_is_explained_by_the_new_fleet_logs_only(lmi_emulator: Any
         model={"id": "Qwen/Qwen2.5-72B-Instruct", "config": str(small_config)},
     )
     with pytest.raises(DeployError) as info:
-        api.apply(bad, context=ctx, **WAIT)
+        client.apply(bad, context=ctx, **WAIT)
     error = info.value
     assert "rolled back" in error.message and "is still serving" in error.message
     assert error.hint is not None and not error.hint.startswith("hint:")
     assert "Qwen2.5-72B-Instruct" in error.hint and "CUDA out of memory" in error.hint
     assert "Qwen/Qwen2.5-7B-Instruct" not in error.hint  # the serving fleet's start-up lines are not the cause
-    assert api.status("qwen25-7b", context=ctx).status == "InService"
+    assert client.status("qwen25-7b", context=ctx).status == "InService"
 
 
 def test_cancel_stops_at_the_next_poll_and_a_rerun_finishes(lmi_emulator: Any, tmp_path: Path) -> None:
@@ -137,7 +137,7 @@ def test_cancel_stops_at_the_next_poll_and_a_rerun_finishes(lmi_emulator: Any, t
     stop.set()
     counter = count_calls(ctx)
     with pytest.raises(Interrupted) as before:
-        api.apply(spec, context=ctx, cancel=stop, **WAIT)
+        client.apply(spec, context=ctx, cancel=stop, **WAIT)
     assert before.value.exit_code == 130 and counter.mutating == []
 
     stop.clear()
@@ -148,27 +148,27 @@ def test_cancel_stops_at_the_next_poll_and_a_rerun_finishes(lmi_emulator: Any, t
 
     with lmi_emulator.paused():
         with pytest.raises(Interrupted) as waiting:
-            api.apply(spec, context=ctx, on_event=press_ctrl_c, cancel=stop, **WAIT)
+            client.apply(spec, context=ctx, on_event=press_ctrl_c, cancel=stop, **WAIT)
         assert "Creating" in waiting.value.message and waiting.value.exit_code == 130
-        assert [a.type for a in api.plan(spec, context=ctx).actions] == [
+        assert [a.type for a in client.plan(spec, context=ctx).actions] == [
             "WaitForEndpoint",
             "RegisterScalableTarget",
             "PutScalingPolicy",
         ]
-    api.apply(spec, context=ctx, **WAIT)
-    assert api.plan(spec, context=ctx).is_empty
-    assert api.status("qwen25-7b", context=ctx).status == "InService"
+    client.apply(spec, context=ctx, **WAIT)
+    assert client.plan(spec, context=ctx).is_empty
+    assert client.status("qwen25-7b", context=ctx).status == "InService"
 
 
 def test_rejected_update_names_the_call_once_and_what_still_serves(lmi_emulator: Any, tmp_path: Path) -> None:
     ctx = lmi_emulator.context()
     ctx.client("s3").create_bucket(Bucket="reject-bucket")
-    api.apply(spec_file(tmp_path, artifacts={"bucket": "reject-bucket"}), context=ctx, **WAIT)
-    serving = api.status("qwen25-7b", context=ctx).config_name
+    client.apply(spec_file(tmp_path, artifacts={"bucket": "reject-bucket"}), context=ctx, **WAIT)
+    serving = client.status("qwen25-7b", context=ctx).config_name
     lmi_emulator.inject_fault("UpdateEndpoint", code="ValidationException", message="not today", times=1)
     changed = spec_file(tmp_path, artifacts={"bucket": "reject-bucket"}, engine={"max_model_len": 8192})
     with pytest.raises(DeployError) as info:
-        api.apply(changed, context=ctx, **WAIT)
+        client.apply(changed, context=ctx, **WAIT)
     assert info.value.message == (
         f"UpdateEndpoint qwen25-7b failed: ValidationException: not today; {serving} is still serving"
     )
@@ -177,16 +177,16 @@ def test_rejected_update_names_the_call_once_and_what_still_serves(lmi_emulator:
 def test_update_stopped_after_scaling_was_deregistered_says_so(lmi_emulator: Any, tmp_path: Path) -> None:
     ctx = lmi_emulator.context()
     ctx.client("s3").create_bucket(Bucket="type-bucket")
-    api.apply(spec_file(tmp_path, artifacts={"bucket": "type-bucket"}), context=ctx, **WAIT)
+    client.apply(spec_file(tmp_path, artifacts={"bucket": "type-bucket"}), context=ctx, **WAIT)
     lmi_emulator.inject_fault("UpdateEndpoint", code="ResourceLimitExceeded", message="quota", times=1)
     bigger = spec_file(tmp_path, artifacts={"bucket": "type-bucket"}, instance={"type": "ml.g6e.4xlarge", "count": 1})
     with pytest.raises(DeployError) as info:
-        api.apply(bigger, context=ctx, **WAIT)
+        client.apply(bigger, context=ctx, **WAIT)
     assert "autoscaling of endpoint/qwen25-7b/variant/AllTraffic is deregistered" in info.value.message
     assert "deploy runs again" in str(info.value)
-    api.apply(bigger, context=ctx, **WAIT)
-    assert api.plan(bigger, context=ctx).is_empty
-    assert api.status("qwen25-7b", context=ctx).scaling == (1, 4)
+    client.apply(bigger, context=ctx, **WAIT)
+    assert client.plan(bigger, context=ctx).is_empty
+    assert client.status("qwen25-7b", context=ctx).scaling == (1, 4)
 
 
 def test_scale_refuses_an_endpoint_lmi_deploy_did_not_create(lmi_emulator: Any) -> None:
@@ -198,7 +198,7 @@ def test_scale_refuses_an_endpoint_lmi_deploy_did_not_create(lmi_emulator: Any) 
     create_config(ctx, "someone-elses-config", "someone-elses-model")
     ctx.client("sagemaker").create_endpoint(EndpointName="theirs", EndpointConfigName="someone-elses-config")
     with pytest.raises(PlanError) as info:
-        api.scale("theirs", 1, 3, context=ctx)
+        client.scale("theirs", 1, 3, context=ctx)
     assert "not created by lmi-deploy" in info.value.message
     targets = ctx.client("application-autoscaling").describe_scalable_targets(ServiceNamespace="sagemaker")
     assert targets["ScalableTargets"] == []
@@ -214,7 +214,7 @@ def test_local_model_directory_uploads_once(lmi_emulator: Any, tmp_path: Path) -
     (model_dir / "weights.bin").write_bytes(b"\0" * 4096)
     spec = spec_file(tmp_path, model={"id": str(model_dir)}, artifacts={"bucket": "weights-bucket"})
 
-    first = api.apply(spec, context=ctx, **WAIT)
+    first = client.apply(spec, context=ctx, **WAIT)
     assert first.upload is not None and first.upload.uploaded == 4  # 3 files + serving.properties
     prefix = "lmi-deploy/qwen25-7b/model/"
     assert [k.removeprefix(prefix) for k in objects(ctx, "weights-bucket")] == [
@@ -224,15 +224,15 @@ def test_local_model_directory_uploads_once(lmi_emulator: Any, tmp_path: Path) -
         "tokenizer.json",
         "weights.bin",
     ]
-    model = ctx.client("sagemaker").describe_model(ModelName=api.plan(spec, context=ctx).desired.model_name)
+    model = ctx.client("sagemaker").describe_model(ModelName=client.plan(spec, context=ctx).desired.model_name)
     source = model["PrimaryContainer"]["ModelDataSource"]["S3DataSource"]
     assert source == {"S3Uri": f"s3://weights-bucket/{prefix}", "S3DataType": "S3Prefix", "CompressionType": "None"}
-    assert api.plan(spec, context=ctx).is_empty
+    assert client.plan(spec, context=ctx).is_empty
 
     (model_dir / "tokenizer.json").write_text('{"version": "2.0"}')
-    second = api.apply(spec, context=ctx, **WAIT)
+    second = client.apply(spec, context=ctx, **WAIT)
     assert second.upload is not None and (second.upload.uploaded, second.upload.skipped) == (1, 3)
-    api.destroy(spec, context=ctx, **WAIT)
+    client.destroy(spec, context=ctx, **WAIT)
     assert objects(ctx, "weights-bucket") == []
 
 
@@ -245,7 +245,7 @@ def test_async_endpoint_scales_on_backlog_from_zero(lmi_emulator: Any, tmp_path:
         async_inference={"output_path": "s3://async-bucket/out/", "max_concurrent_invocations_per_instance": 4},
         scaling={"min": 0, "max": 2, "metric": "backlog_per_instance", "target": 5},
     )
-    assert api.apply(spec, context=ctx, **WAIT).status == "InService"
+    assert client.apply(spec, context=ctx, **WAIT).status == "InService"
     sm = ctx.client("sagemaker")
     config_name = sm.describe_endpoint(EndpointName="qwen-async")["EndpointConfigName"]
     async_config = sm.describe_endpoint_config(EndpointConfigName=config_name)["AsyncInferenceConfig"]
@@ -256,8 +256,8 @@ def test_async_endpoint_scales_on_backlog_from_zero(lmi_emulator: Any, tmp_path:
     policy = scaling.describe_scaling_policies(ServiceNamespace="sagemaker")["ScalingPolicies"][0]
     metric = policy["TargetTrackingScalingPolicyConfiguration"]["CustomizedMetricSpecification"]
     assert metric["MetricName"] == "ApproximateBacklogSizePerInstance"
-    assert api.plan(spec, context=ctx).is_empty
-    assert api.scale("qwen-async", 0, 3, context=ctx).scaling == (0, 3)
+    assert client.plan(spec, context=ctx).is_empty
+    assert client.scale("qwen-async", 0, 3, context=ctx).scaling == (0, 3)
 
 
 def test_scale_to_zero_is_refused_for_a_real_time_endpoint(lmi_emulator: Any, tmp_path: Path) -> None:
@@ -265,11 +265,11 @@ def test_scale_to_zero_is_refused_for_a_real_time_endpoint(lmi_emulator: Any, tm
 
     ctx = lmi_emulator.context()
     ctx.client("s3").create_bucket(Bucket="zero-bucket")
-    api.apply(spec_file(tmp_path, artifacts={"bucket": "zero-bucket"}), context=ctx, **WAIT)
+    client.apply(spec_file(tmp_path, artifacts={"bucket": "zero-bucket"}), context=ctx, **WAIT)
     with pytest.raises(UsageError) as info:
-        api.scale("qwen25-7b", 0, 2, context=ctx)
+        client.scale("qwen25-7b", 0, 2, context=ctx)
     assert info.value.field == "--min" and "asynchronous" in info.value.message
-    assert api.status("qwen25-7b", context=ctx).scaling == (1, 4)
+    assert client.status("qwen25-7b", context=ctx).scaling == (1, 4)
 
 
 def test_package_level_api_for_notebooks(lmi_emulator: Any, tmp_path: Path) -> None:

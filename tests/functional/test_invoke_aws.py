@@ -11,8 +11,8 @@ import os
 import pytest
 
 from deploy.bench import BenchConfig, run_bench
-from deploy.invoke import Endpoint
-from deploy.invoking.errors import EndpointNotFoundError, PromptTooLongError
+from deploy.invoke.endpoint import Endpoint
+from deploy.invoke.errors import EndpointNotFoundError, PromptTooLongError
 
 pytestmark = [
     pytest.mark.aws,

@@ -17,8 +17,8 @@ import pytest
 
 from deploy.aws.session import AwsContext
 from deploy.bench.stub import payload_part
-from deploy.invoke import Endpoint
-from deploy.invoking.errors import InvokeTimeoutError, StreamError
+from deploy.invoke.endpoint import Endpoint
+from deploy.invoke.errors import InvokeTimeoutError, StreamError
 
 
 def _read_request(conn: socket.socket) -> None:

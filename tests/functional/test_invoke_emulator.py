@@ -10,8 +10,8 @@ import pytest
 
 from deploy.bench import BenchConfig, Slo, run_bench
 from deploy.bench.pricing import capacity_and_price
-from deploy.invoke import Endpoint
-from deploy.invoking.errors import (
+from deploy.invoke.endpoint import Endpoint
+from deploy.invoke.errors import (
     EndpointNotFoundError,
     InvokeError,
     PromptTooLongError,

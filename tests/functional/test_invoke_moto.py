@@ -19,8 +19,8 @@ from moto import mock_aws
 from deploy.aws.session import make_context
 from deploy.bench.stub import StubReply, StubRuntime, lmi_token_lines
 from deploy.errors import InvokeError
-from deploy.invoke import Endpoint
-from deploy.invoking.errors import (
+from deploy.invoke.endpoint import Endpoint
+from deploy.invoke.errors import (
     EndpointNotFoundError,
     InputRejectedError,
     InvokeTimeoutError,

@@ -15,7 +15,7 @@ from moto import mock_aws
 
 from deploy.aws import logs
 from deploy.aws.session import AwsContext, make_context
-from deploy.diagnose import explain_failure
+from deploy.engine.diagnose import explain_failure
 from deploy.errors import NotFoundError, UsageError
 
 ENDPOINT = "qwen25-7b"

@@ -18,8 +18,8 @@ import pytest
 
 from deploy.aws import logs
 from deploy.aws.session import AwsContext
-from deploy.iam import policies, policy_inputs
-from deploy.spec import DeploymentSpec
+from deploy.engine.iam import policies, policy_inputs
+from deploy.spec.model import DeploymentSpec
 
 pytestmark = pytest.mark.aws
 ROLE = "arn:aws:iam::123456789012:role/SageMakerExecutionRole"

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from deploy.aws.logs import tail
-from deploy.diagnose import explain_failure
+from deploy.engine.diagnose import explain_failure
 from deploy.local.testing import deploy, lmi_emulator  # noqa: F401 - lmi_emulator is a pytest fixture
 
 CASES = [

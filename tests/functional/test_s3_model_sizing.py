@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 import deploy
-from deploy.api import s3_model_shape
+from deploy.client import s3_model_shape
 from deploy.errors import FitError
 from deploy.local import Emulator
-from deploy.spec import parse_spec
+from deploy.spec.model import parse_spec
 
 LIBRARY = Path(deploy.__file__).parent / "sizing" / "library"
 ROLE = "arn:aws:iam::123456789012:role/SageMakerExecutionRole"

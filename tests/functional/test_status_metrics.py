@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from deploy import api
+from deploy import client
 from deploy.local import Emulator
 from deploy.local.testing import deploy
 
@@ -17,7 +17,7 @@ def test_status_counts_invocations_and_latency() -> None:
         runtime = ctx.client("sagemaker-runtime")
         for _ in range(3):
             runtime.invoke_endpoint(EndpointName="metrics-ep", Body=body)["Body"].read()
-        metrics = api.status("metrics-ep", context=ctx).metrics
+        metrics = client.status("metrics-ep", context=ctx).metrics
     assert metrics is not None
     assert metrics["Invocations"] == 3.0
     assert metrics["Invocation5XXErrors"] == 0.0
@@ -28,7 +28,7 @@ def test_status_without_traffic_has_no_datapoints() -> None:
     with Emulator(time_scale=0) as emu:
         ctx = emu.context()
         deploy(ctx, "quiet-ep")
-        metrics = api.status("quiet-ep", context=ctx).metrics
+        metrics = client.status("quiet-ep", context=ctx).metrics
     assert metrics == {
         name: None for name in ("Invocations", "Invocation4XXErrors", "Invocation5XXErrors", "ModelLatency")
     }

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from deploy.cli.spec_cmds import write_render
-from deploy.render import render
-from deploy.resolve import resolve
-from deploy.spec import load_spec
+from deploy.engine.resolve import resolve
+from deploy.render.properties import render
+from deploy.spec.model import load_spec
 
 HERE = Path(__file__).parent
 CASES = sorted(p for p in (HERE / "cases").iterdir() if p.suffix in {".yaml", ".toml"})

@@ -10,8 +10,8 @@ from deploy.bench import BenchConfig, run_bench
 from deploy.bench.load import LevelPlan, run_closed_loop, run_open_loop
 from deploy.bench.metrics import RequestRecord
 from deploy.errors import InvokeError
-from deploy.invoking.results import Generation, StreamResult
-from deploy.streaming import StreamEvent
+from deploy.invoke.results import Generation, StreamResult
+from deploy.invoke.streaming import StreamEvent
 
 
 class FakeSender:

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from deploy.diagnose import Diagnosis, Hint, recognise
+from deploy.engine.diagnose import Diagnosis, Hint, recognise
 
 LMI_PREFIX = "INFO  PyProcess W-214-model-stdout: [1,0]<stderr>:"
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from deploy.iam import (
+from deploy.engine.iam import (
     PolicyInputs,
     S3Location,
     deployer_policy,
@@ -20,7 +20,7 @@ from deploy.iam import (
     policies,
     policy_inputs,
 )
-from deploy.spec import DeploymentSpec
+from deploy.spec.model import DeploymentSpec
 
 VALID_ACTIONS = {
     "sagemaker": set(

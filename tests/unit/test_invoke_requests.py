@@ -7,7 +7,7 @@ import json
 import pytest
 
 from deploy.errors import InvokeError, UsageError
-from deploy.invoking.errors import (
+from deploy.invoke.errors import (
     EndpointNotFoundError,
     InputRejectedError,
     ModelNotReadyError,
@@ -18,8 +18,8 @@ from deploy.invoking.errors import (
     classify_container_error,
     classify_runtime_error,
 )
-from deploy.invoking.requests import chat_body, check_parameters, lmi_body, normalize_messages, parse_param
-from deploy.invoking.results import ChatResult, Generation, parse_chat, parse_generation
+from deploy.invoke.requests import chat_body, check_parameters, lmi_body, normalize_messages, parse_param
+from deploy.invoke.results import ChatResult, Generation, parse_chat, parse_generation
 
 
 def test_lmi_body_has_inputs_parameters_and_stream_flag() -> None:

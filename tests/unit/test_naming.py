@@ -6,8 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from deploy.errors import SpecError
-from deploy.naming import (
+from deploy.engine.naming import (
     MAX_NAME_LENGTH,
     NAME_PATTERN,
     check_endpoint_name,
@@ -18,6 +17,7 @@ from deploy.naming import (
     tags_from_list,
     tags_to_list,
 )
+from deploy.errors import SpecError
 
 endpoint_names = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?", fullmatch=True)
 

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from deploy.desired import TAG_ARTIFACTS, build_desired
-from deploy.render import render
-from deploy.resolve import resolve
-from deploy.spec import DeploymentSpec
+from deploy.engine.desired import TAG_ARTIFACTS, build_desired
+from deploy.engine.resolve import resolve
+from deploy.render.properties import render
+from deploy.spec.model import DeploymentSpec
 
 REPO = Path(__file__).resolve().parents[2]
 

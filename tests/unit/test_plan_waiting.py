@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from deploy.engine.waiting import PollSchedule, Waiter
 from deploy.errors import DeployError
-from deploy.waiting import PollSchedule, Waiter
 
 
 class FakeClock:

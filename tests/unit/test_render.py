@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 
+from deploy.engine.resolve import ResolvedSpec, spec_hash
 from deploy.errors import SpecError
-from deploy.render import ASYNC_MODE, check_env_limits, properties_as_env, render
-from deploy.request_bodies import artifact_layout, endpoint_config_request, model_request, scaling_requests
-from deploy.resolve import ResolvedSpec, spec_hash
-from deploy.spec import parse_spec
-from deploy.templates import escape_property
+from deploy.render.bodies import artifact_layout, endpoint_config_request, model_request, scaling_requests
+from deploy.render.properties import ASYNC_MODE, check_env_limits, properties_as_env, render
+from deploy.render.templates import escape_property
+from deploy.spec.model import parse_spec
 
 ROLE = "arn:aws:iam::123456789012:role/SageMakerExecutionRole"
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from deploy.errors import SpecError, UsageError
-from deploy.init import write_starter_spec
-from deploy.schema import spec_json_schema
-from deploy.spec import load_spec
+from deploy.spec.model import load_spec
+from deploy.spec.schema import spec_json_schema
+from deploy.spec.starter import write_starter_spec
 
 
 def test_checked_in_schema_has_not_drifted(repo: Path) -> None:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from spec_helpers import ROLE, base, error_of
 
 from deploy.errors import SpecError
-from deploy.spec import DeploymentSpec, load_spec, parse_spec
+from deploy.spec.model import DeploymentSpec, load_spec, parse_spec
 
 
 def test_defaults_are_filled() -> None:
@@ -142,7 +142,7 @@ def test_valid_values_round_trip(name: str, mml: int, util: float) -> None:
 @settings(max_examples=60, deadline=None)
 @given(key=st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=3, max_size=20))
 def test_unknown_option_keys_refused_or_known(key: str) -> None:
-    from deploy.spec_rules import CONFLICTING_KEYS, LMI_KEYS, OWNED_KEYS, REFUSED_IN_ASYNC, vllm_engine_args
+    from deploy.spec.rules import CONFLICTING_KEYS, LMI_KEYS, OWNED_KEYS, REFUSED_IN_ASYNC, vllm_engine_args
 
     known = vllm_engine_args() | LMI_KEYS | set(OWNED_KEYS) | set(CONFLICTING_KEYS) | set(REFUSED_IN_ASYNC)
     assume(key not in known)
@@ -151,7 +151,7 @@ def test_unknown_option_keys_refused_or_known(key: str) -> None:
 
 
 def test_tp_must_divide_the_models_attention_heads() -> None:
-    from deploy.resolve import resolve
+    from deploy.engine.resolve import resolve
 
     spec = parse_spec(
         base(engine={"tensor_parallel_degree": 8}, instance={"type": "ml.g6e.48xlarge"})  # Qwen2.5-7B: 28 heads

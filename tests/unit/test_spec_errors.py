@@ -9,7 +9,7 @@ import pytest
 from spec_helpers import ROLE, base, error_of
 
 from deploy.errors import SpecError
-from deploy.spec import load_spec, parse_spec
+from deploy.spec.model import load_spec, parse_spec
 
 
 def load_error(path: Path) -> SpecError:
@@ -107,7 +107,7 @@ def test_toml_errors_name_the_line(tmp_path: Path) -> None:
 
 
 def test_missing_model_config_is_reported_at_model_config(tmp_path: Path) -> None:
-    from deploy.resolve import resolve
+    from deploy.engine.resolve import resolve
 
     path = tmp_path / "s.yaml"
     path.write_text(f"name: ep\nrole: {ROLE}\nmodel: {{id: 's3://bucket-a/w/', config: ./missing.json}}\n")

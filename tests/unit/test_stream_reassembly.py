@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from deploy.invoking.errors import StreamError
-from deploy.invoking.results import ChatResult, Generation, StreamResult
-from deploy.streaming import LineAssembler, StreamEvent, iter_events, iter_lines, parse_line
+from deploy.invoke.errors import StreamError
+from deploy.invoke.results import ChatResult, Generation, StreamResult
+from deploy.invoke.streaming import LineAssembler, StreamEvent, iter_events, iter_lines, parse_line
 
 
 def _split(data: bytes, cuts: list[int]) -> list[bytes]:

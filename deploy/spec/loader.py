@@ -237,7 +237,7 @@ def _safe_value(value: Any) -> Any:
 
 def _close_keys(loc: tuple[Any, ...]) -> list[str]:
     """Valid keys next to an unknown one that look like it (``tensor_paralel_degree`` -> ``tensor_parallel_degree``)."""
-    from deploy.spec import DeploymentSpec
+    from deploy.spec.model import DeploymentSpec
 
     model: Any = DeploymentSpec
     for part in loc[:-1]:

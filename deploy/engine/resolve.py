@@ -16,7 +16,7 @@ from deploy.errors import SpecError
 
 if TYPE_CHECKING:
     from deploy.sizing import Estimate, ModelShape
-    from deploy.spec import DeploymentSpec
+    from deploy.spec.model import DeploymentSpec
 
 ENGINE_FIELDS = {
     "tensor_parallel_degree",

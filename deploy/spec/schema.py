@@ -13,7 +13,7 @@ SCHEMA_ID = "https://lmi-deploy.dev/schema/lmi-deploy.schema.json"
 
 def spec_json_schema() -> str:
     """The schema as stable, pretty JSON text ending in a newline."""
-    from deploy.spec import DeploymentSpec
+    from deploy.spec.model import DeploymentSpec
 
     schema = DeploymentSpec.model_json_schema(mode="validation")
     schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID, **schema}

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 from deploy._version import __version__
 from deploy.errors import SpecError
-from deploy.request_bodies import ScalingRequests, endpoint_config_request, model_request, scaling_requests
+from deploy.render.bodies import ScalingRequests, endpoint_config_request, model_request, scaling_requests
 
 if TYPE_CHECKING:
-    from deploy.resolve import ResolvedSpec
+    from deploy.engine.resolve import ResolvedSpec
 
 __all__ = [
     "Rendered",
@@ -64,7 +64,7 @@ class Rendered:
 def render(resolved: ResolvedSpec) -> Rendered:
     """Render the LMI v15 async-mode settings for ``resolved`` (delivery ``properties`` or ``env``)."""
     from deploy.catalog import image_uri, lmi_version
-    from deploy.templates import render_template
+    from deploy.render.templates import render_template
 
     spec = resolved.spec
     warnings: list[str] = []

@@ -14,14 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from deploy.aws.session import AwsContext, make_context
-from deploy.desired import DesiredState
+from deploy.engine.apply import Applier, ApplyResult, EventSink
+from deploy.engine.desired import DesiredState
+from deploy.engine.naming import TAG_MANAGED, TAG_SPEC_HASH
+from deploy.engine.observe import RemoteSnapshot, observe
+from deploy.engine.plan import Plan, plan_destroy, refuse_foreign
+from deploy.engine.plan import plan as diff
+from deploy.engine.waiting import Waiter
 from deploy.errors import AwsError, NotFoundError
-from deploy.executor import Applier, ApplyResult, EventSink
-from deploy.naming import TAG_MANAGED, TAG_SPEC_HASH
-from deploy.observe import RemoteSnapshot, observe
-from deploy.planner import Plan, plan_destroy, refuse_foreign
-from deploy.planner import plan as diff
-from deploy.waiting import Waiter
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ class EndpointStatus:
 def load(spec: Any) -> Any:
     """A DeploymentSpec from a spec object or a path."""
     if isinstance(spec, (str, Path)):
-        from deploy.spec import load_spec
+        from deploy.spec.model import load_spec
 
         return load_spec(spec)
     return spec
@@ -114,10 +114,10 @@ def context_for(region: str | None, session: Any = None, context: AwsContext | N
 
 def desired_state(spec: Any, ctx: AwsContext) -> DesiredState:
     """resolve -> render -> desired (the account id is read only when the default bucket is needed)."""
-    from deploy.desired import build_desired
-    from deploy.render import render
-    from deploy.request_bodies import artifact_layout
-    from deploy.resolve import resolve
+    from deploy.engine.desired import build_desired
+    from deploy.engine.resolve import resolve
+    from deploy.render.bodies import artifact_layout
+    from deploy.render.properties import render
 
     resolved = resolve(spec, shape=s3_model_shape(spec, ctx))
     rendered = render(resolved)
@@ -168,7 +168,7 @@ def apply(
     """Make AWS match the spec (or run a plan computed by :func:`plan`); returns what was done.
 
     ``cancel``: once set (e.g. by a Ctrl-C handler in another thread), apply stops before its next step or at its
-    next poll and raises :class:`deploy.executor.Interrupted`; running it again finishes the job.
+    next poll and raises :class:`deploy.engine.apply.Interrupted`; running it again finishes the job.
     """
     result = spec_or_plan if isinstance(spec_or_plan, PlanResult) else plan(spec_or_plan, session, context=context)
     applier = Applier(
@@ -223,7 +223,7 @@ def status(
     """The endpoint's status, instance, count, spec hash, age and indicative hourly cost."""
     from deploy.aws.autoscaling import AutoScalingGateway
     from deploy.aws.sagemaker import SageMakerGateway
-    from deploy.naming import scaling_resource_id
+    from deploy.engine.naming import scaling_resource_id
 
     ctx = context_for(region, session, context)
     sm = SageMakerGateway(ctx)
@@ -242,7 +242,7 @@ def status(
 def _last_hour_metrics(ctx: AwsContext, name: str) -> dict[str, float | None] | None:
     """Invocation metrics for `lmi status`; None when CloudWatch cannot be read (status still works)."""
     from deploy.aws.cloudwatch import CloudWatchGateway
-    from deploy.request_bodies import VARIANT
+    from deploy.render.bodies import VARIANT
 
     try:
         return CloudWatchGateway(ctx).invocation_metrics(name, VARIANT)
@@ -315,8 +315,8 @@ def scale(
 ) -> EndpointStatus:
     """Change the autoscaling bounds of an endpoint's variant (the next deploy restores the spec's values)."""
     from deploy.aws.autoscaling import NAMESPACE, VARIANT_DIMENSION, AutoScalingGateway
+    from deploy.engine.naming import scaling_resource_id
     from deploy.errors import UsageError
-    from deploy.naming import scaling_resource_id
 
     if minimum < 0 or maximum < 1 or minimum > maximum:
         raise UsageError(
@@ -357,6 +357,6 @@ def _is_async(ctx: AwsContext, config_name: str) -> bool:
 
 def size(spec: Any) -> Any:
     """The sizing estimate for a spec (no AWS call): memory budget, fit verdict, reasons and fixes."""
-    from deploy.resolve import resolve
+    from deploy.engine.resolve import resolve
 
     return resolve(load(spec)).estimate

@@ -20,8 +20,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from deploy.engine.naming import ARTIFACT_ROOT, alarm_name, default_bucket, resource_prefix
 from deploy.errors import SpecError
-from deploy.naming import ARTIFACT_ROOT, alarm_name, default_bucket, resource_prefix
 
 SAGEMAKER_PRINCIPAL = "sagemaker.amazonaws.com"
 AUTOSCALING_PRINCIPAL = "sagemaker.application-autoscaling.amazonaws.com"

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from deploy.naming import content_hash
+from deploy.engine.naming import content_hash
 
 MANIFEST_NAME = ".lmi-deploy-manifest.json"
 SHA_KEY = "lmi-sha256"

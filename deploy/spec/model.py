@@ -17,7 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from deploy.errors import SpecError
-from deploy.spec_rules import (
+from deploy.spec.rules import (
     check_env_keys,
     check_hf_token_ref,
     check_options,
@@ -200,7 +200,7 @@ class EngineSettings(_Model):
     @field_validator("quantize")
     @classmethod
     def _known_quantize(cls, value: str | None) -> str | None:
-        from deploy.spec_rules import check_quantize
+        from deploy.spec.rules import check_quantize
 
         return None if value is None else check_quantize(value)
 
@@ -418,7 +418,7 @@ class DeploymentSpec(_Model):
 
     @model_validator(mode="after")
     def _cross_field_rules(self) -> DeploymentSpec:
-        from deploy.spec_rules import check_cross_fields
+        from deploy.spec.rules import check_cross_fields
 
         check_cross_fields(self)
         check_role_partition(self.role, self.region)
@@ -431,7 +431,7 @@ class DeploymentSpec(_Model):
 
 def load_spec(path: str | Path) -> DeploymentSpec:
     """Read a YAML or TOML spec file and validate it; errors name file, line, field, value and fix."""
-    from deploy.spec_loader import read_document
+    from deploy.spec.loader import read_document
 
     path = Path(path)
     data, lines = read_document(path)
@@ -446,7 +446,7 @@ def parse_spec(
     base_dir: Path | None = None,
 ) -> DeploymentSpec:
     """Validate a parsed document; relative local paths are made relative to ``base_dir``."""
-    from deploy.spec_loader import absolutize_paths, spec_error_from
+    from deploy.spec.loader import absolutize_paths, spec_error_from
 
     if not isinstance(data, dict):
         raise SpecError(f"{source}: the spec must be a mapping of fields", fix="start from `lmi init`")

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from deploy.render import Rendered
-    from deploy.resolve import ResolvedSpec
-    from deploy.spec import DeploymentSpec
+    from deploy.engine.resolve import ResolvedSpec
+    from deploy.render.properties import Rendered
+    from deploy.spec.model import DeploymentSpec
 
 VARIANT = "AllTraffic"
 METRICS = {

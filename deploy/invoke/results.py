@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from deploy.invoking.errors import InputRejectedError
-from deploy.streaming import StreamEvent
+from deploy.invoke.errors import InputRejectedError
+from deploy.invoke.streaming import StreamEvent
 
 REPR_TEXT = 60
 

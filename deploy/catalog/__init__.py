@@ -23,7 +23,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-DATA_DIR = Path(__file__).with_name("catalog")
+DATA_DIR = Path(__file__).parent
 DEFAULT_LMI_VERSION = 15
 ECR_REPOSITORY = "djl-inference"
 

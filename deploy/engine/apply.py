@@ -17,15 +17,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from deploy.artifacts import UploadReport, delete_prefix, upload
 from deploy.aws.autoscaling import AutoScalingGateway
 from deploy.aws.cloudwatch import CloudWatchGateway
 from deploy.aws.s3 import S3Gateway
 from deploy.aws.sagemaker import SageMakerGateway
 from deploy.aws.session import AwsContext
-from deploy.errors import AwsError, DeployError, LmiError
-from deploy.naming import tags_to_list
-from deploy.planner import (
+from deploy.engine.artifacts import UploadReport, delete_prefix, upload
+from deploy.engine.naming import tags_to_list
+from deploy.engine.plan import (
     Action,
     CreateBucket,
     CreateEndpoint,
@@ -42,7 +41,8 @@ from deploy.planner import (
     WaitForDeletion,
     WaitForEndpoint,
 )
-from deploy.waiting import SETTLED, Waiter
+from deploy.engine.waiting import SETTLED, Waiter
+from deploy.errors import AwsError, DeployError, LmiError
 
 EventSink = Callable[[dict[str, Any]], None]
 MASK = "****"
@@ -291,7 +291,7 @@ class Applier:
     # -- errors ----------------------------------------------------------------------------------------------
     def _diagnose(self, endpoint_name: str, reason: str, since_ms: int | None = None) -> str | None:
         """Best effort: the container's log lines since the create/update began, with hints for known errors."""
-        from deploy.diagnose import explain_failure
+        from deploy.engine.diagnose import explain_failure
 
         try:
             diagnosis = explain_failure(self.ctx, endpoint_name, reason, start_ms=since_ms)

@@ -12,8 +12,8 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
-from deploy.artifacts import ArtifactUpload
-from deploy.naming import (
+from deploy.engine.artifacts import ArtifactUpload
+from deploy.engine.naming import (
     TAG_CONTENT_HASH,
     TAG_ENDPOINT,
     TAG_MANAGED,
@@ -169,8 +169,8 @@ def wait_timeout(startup_s: int | None, download_s: int | None) -> float:
 # -- from the resolved spec and rendered output --------------------------------------------------------------
 def build_desired(resolved: Any, rendered: Any, *, region: str, account: str) -> DesiredState:
     """Assemble the desired state from the lead's ``ResolvedSpec`` and ``Rendered`` (pure; no AWS call)."""
-    from deploy import request_bodies as bodies
-    from deploy.naming import check_endpoint_name, default_bucket
+    from deploy.engine.naming import check_endpoint_name, default_bucket
+    from deploy.render import bodies
 
     spec = resolved.spec
     endpoint = check_endpoint_name(spec.name)
@@ -210,8 +210,8 @@ def desired_artifacts(spec: Any, rendered: Any, bucket: str, layout: str) -> Art
     For a Hub id or a foreign S3 prefix with ``delivery: properties`` only serving.properties goes up, under a
     prefix named by its content, so the fleet still serving during an update keeps reading its own file.
     """
-    from deploy.artifacts import build_upload, generated_file
-    from deploy.naming import ARTIFACT_ROOT, content_hash
+    from deploy.engine.artifacts import build_upload, generated_file
+    from deploy.engine.naming import ARTIFACT_ROOT, content_hash
 
     if layout not in ("upload_weights", "upload_properties"):
         return None

@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from deploy.desired import DesiredState
+from deploy.engine.desired import DesiredState
+from deploy.engine.naming import TAG_MANAGED
+from deploy.engine.observe import RemoteSnapshot
 from deploy.errors import PlanError
-from deploy.naming import TAG_MANAGED
-from deploy.observe import RemoteSnapshot
 
 TRANSITIONAL = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack"})
 
@@ -404,7 +404,7 @@ def plan_destroy(snapshot: RemoteSnapshot, *, keep_artifacts: bool = False) -> P
 
 def _artifact_root(endpoint_name: str, uri: str) -> tuple[str, str]:
     """Our uploads live under ``lmi-deploy/<endpoint>/``: delete that root; a user prefix only as given."""
-    from deploy.naming import ARTIFACT_ROOT
+    from deploy.engine.naming import ARTIFACT_ROOT
 
     bucket, _, key = uri.removeprefix("s3://").partition("/")
     root = f"{ARTIFACT_ROOT}/{endpoint_name}/"

@@ -1,7 +1,7 @@
 """``deploy.Endpoint``: generate, chat, stream and submit (async) against a deployed LMI v15 endpoint.
 
-Rule: this module composes; it decides nothing about bodies (``deploy.invoking.requests``), responses
-(``deploy.invoking.results``, ``deploy.streaming``) or AWS (``deploy.aws.runtime``). Building an Endpoint
+Rule: this module composes; it decides nothing about bodies (``deploy.invoke.requests``), responses
+(``deploy.invoke.results``, ``deploy.invoke.streaming``) or AWS (``deploy.aws.runtime``). Building an Endpoint
 makes no session, client or call, so it is cheap to create one per request in user code.
 
     ep = deploy.Endpoint("qwen-chat", region="us-east-1")
@@ -21,10 +21,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from deploy.invoking.errors import InvokeTimeoutError, classify_failure_body
-from deploy.invoking.requests import chat_body, lmi_body
-from deploy.invoking.results import ChatResult, Generation, StreamResult, parse_chat, parse_generation
-from deploy.streaming import StreamEvent, iter_events
+from deploy.invoke.errors import InvokeTimeoutError, classify_failure_body
+from deploy.invoke.requests import chat_body, lmi_body
+from deploy.invoke.results import ChatResult, Generation, StreamResult, parse_chat, parse_generation
+from deploy.invoke.streaming import StreamEvent, iter_events
 
 if TYPE_CHECKING:
     from deploy.aws.runtime import RuntimeGateway

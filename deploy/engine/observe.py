@@ -11,14 +11,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from deploy.artifacts import remote_digest
 from deploy.aws.autoscaling import AutoScalingGateway
 from deploy.aws.cloudwatch import CloudWatchGateway
 from deploy.aws.s3 import S3Gateway
 from deploy.aws.sagemaker import SageMakerGateway
 from deploy.aws.session import AwsContext
-from deploy.desired import TAG_ARTIFACTS, DesiredState
-from deploy.naming import TAG_ENDPOINT, alarm_name, is_resource_of, resource_prefix, scaling_resource_id
+from deploy.engine.artifacts import remote_digest
+from deploy.engine.desired import TAG_ARTIFACTS, DesiredState
+from deploy.engine.naming import TAG_ENDPOINT, alarm_name, is_resource_of, resource_prefix, scaling_resource_id
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from deploy.errors import UsageError
-from deploy.templates import render_template
+from deploy.render.templates import render_template
 
 CI_TEMPLATES = {"github": ("templates/github-workflow.yml", Path(".github/workflows/lmi-deploy.yml"))}
 
@@ -19,8 +19,8 @@ def write_starter_spec(path: Path, *, name: str, model: str, instance: str, regi
     """Render templates/spec.yaml.j2 and validate it before writing: a starter spec is always a valid spec, and an
     invalid one (a bad --name, --model, ...) leaves nothing on disk."""
     from deploy.catalog import region_info
-    from deploy.spec import parse_spec
-    from deploy.spec_loader import read_yaml_text
+    from deploy.spec.loader import read_yaml_text
+    from deploy.spec.model import parse_spec
 
     _refuse_overwrite(path, force)
     partition = region_info(region).partition  # the example role must be in the region's partition

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from deploy.invoking.errors import StreamError
+from deploy.invoke.errors import StreamError
 
 
 @dataclass(frozen=True)
