@@ -125,8 +125,7 @@ def machine_line() -> str:
     """Date, CPU count and model, Python version, load average: printed at the top of every benchmark."""
     now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return (
-        f"machine: {now}, nproc {os.cpu_count()}, {cpu_model()}, Python {sys.version.split()[0]}, "
-        f"load average {load()}"
+        f"machine: {now}, nproc {os.cpu_count()}, {cpu_model()}, Python {sys.version.split()[0]}, load average {load()}"
     )
 
 

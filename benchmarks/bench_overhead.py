@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import REPO_ROOT, Sample, fmt_spread, interleave, machine_line, time_call  # noqa: E402
+from _harness import REPO_ROOT, Sample, fmt_spread, interleave, machine_line, time_call
 
 ROLE = "arn:aws:iam::123456789012:role/lmi"
 IMAGE = "763104351884.dkr.ecr.us-east-1.amazonaws.com/djl-inference:0.33.0-lmi15.0.0-cu128"
@@ -80,7 +80,7 @@ def start_server(kind: str, itl_s: float = 0.0) -> tuple[Any, str]:
 
 
 def _request_bytes(tokens: int) -> bytes:
-    from deploy.invoking.requests import lmi_body
+    from deploy.invoke.requests import lmi_body
 
     body = lmi_body(PROMPT, {"max_new_tokens": tokens, "ignore_eos_token": True}, stream=True)
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
@@ -90,7 +90,7 @@ def _line_iterator() -> Any:
     """The SDK's LineIterator class when the sagemaker SDK imports in this interpreter, else None."""
     for module in ("sagemaker.iterators", "sagemaker.core.iterators", "sagemaker.serve.iterators"):
         try:
-            return getattr(__import__(module, fromlist=["LineIterator"]), "LineIterator")
+            return __import__(module, fromlist=["LineIterator"]).LineIterator
         except (ImportError, AttributeError):
             continue
     return None
