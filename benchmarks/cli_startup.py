@@ -43,6 +43,9 @@ JUMPSTART_BUCKET = "jumpstart-cache-prod-us-east-1"
 
 def base_env(endpoint_url: str | None = None) -> dict[str, str]:
     env = dict(os.environ)
+    # Measure as installed: pip writes bytecode for site-packages (boto3's included), so ours must have it too;
+    # the warm-up rounds write deploy/'s __pycache__ when this variable would have prevented it.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH", "")]))
     env.update(
         HF_HUB_OFFLINE="1",

@@ -1,16 +1,17 @@
-"""Helpers shared by the command modules: JSON output, consoles, AWS contexts, the ``--local`` switch.
+"""Helpers shared by the command modules: typer options, AWS contexts, the ``--local`` switch (and, from
+:mod:`deploy.cli._output`, JSON output and consoles).
 
 Nothing heavy is imported at module level: rich and boto3 are imported inside the helpers that use them.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import sys
 from typing import Any
 
 import typer
+
+from deploy.cli._output import console, print_json
 
 JSON_OPTION = typer.Option(False, "--json", help="Print one JSON object on stdout (for CI and scripts).")
 LOCAL_OPTION = typer.Option(
@@ -20,27 +21,6 @@ LOCAL_OPTION = typer.Option(
 )
 REGION_OPTION = typer.Option(None, "--region", help="AWS region (default: the spec's, then AWS_REGION).")
 PROFILE_OPTION = typer.Option(None, "--profile", help="AWS profile (default: AWS_PROFILE).")
-
-
-def print_json(obj: Any) -> None:
-    """Write one JSON document to stdout; dataclasses and pydantic models are converted by ``to_dict``."""
-    sys.stdout.write(json.dumps(obj, indent=2, default=_default) + "\n")
-
-
-def _default(obj: Any) -> Any:
-    for attr in ("to_dict", "model_dump"):
-        if hasattr(obj, attr):
-            return getattr(obj, attr)()
-    if isinstance(obj, (set, frozenset, tuple)):
-        return list(obj)
-    return str(obj)
-
-
-def console(stderr: bool = False) -> Any:
-    """A rich console; progress and tables go to stderr when stdout carries data."""
-    from rich.console import Console
-
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
 
 
 def use_local(flag: bool) -> bool:
@@ -57,3 +37,15 @@ def aws_context(region: str | None, profile: str | None = None, local: bool = Fa
 
         return connect(region=region or "us-east-1")
     return make_context(region=region, profile=profile)
+
+
+__all__ = [
+    "JSON_OPTION",
+    "LOCAL_OPTION",
+    "PROFILE_OPTION",
+    "REGION_OPTION",
+    "aws_context",
+    "console",
+    "print_json",
+    "use_local",
+]

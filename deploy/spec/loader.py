@@ -6,7 +6,6 @@ written. Here every mapping key records its line so a pydantic error can be repo
 
 from __future__ import annotations
 
-import difflib
 import re
 import sys
 from pathlib import Path
@@ -248,6 +247,8 @@ def _close_keys(loc: tuple[Any, ...]) -> list[str]:
         model = next((t for t in candidates if issubclass(t, BaseModel)), None)
         if model is None:
             return []
+    import difflib  # only on the error path: it is slow to import
+
     return difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=2, cutoff=0.6)
 
 

@@ -7,10 +7,8 @@ say what to write instead. The vLLM 0.8.4 engine-argument names come from ``depl
 
 from __future__ import annotations
 
-import difflib
 import re
 from functools import lru_cache
-from importlib import resources
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -103,6 +101,8 @@ ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,1023}$")
 @lru_cache(maxsize=1)
 def vllm_engine_args() -> frozenset[str]:
     """Names of vLLM 0.8.4 (Async)EngineArgs fields: what LMI v15 forwards as ``--name``."""
+    from importlib import resources  # lazily: importing it costs more than reading the file
+
     text = resources.files("deploy").joinpath("data/vllm_0_8_4_engine_args.txt").read_text()
     names = (line.split("#", 1)[0].strip() for line in text.splitlines())
     return frozenset(n for n in names if n)
@@ -136,6 +136,8 @@ def check_hf_token_ref(value: str) -> str:
 
 def check_quantize(value: str) -> str:
     if value not in QUANTIZE_METHODS:
+        import difflib  # only on the error path: it is slow to import
+
         close = difflib.get_close_matches(value, sorted(QUANTIZE_METHODS), n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else f"; known: {', '.join(sorted(QUANTIZE_METHODS))}"
         raise ValueError(f"unknown quantization method {value!r}{hint}")
@@ -164,6 +166,8 @@ def _check_option(key: str, value: Any) -> None:
         raise ValueError(f"options.{bare}: {REFUSED_IN_ASYNC[bare]}")
     if bare not in vllm_engine_args() and bare not in LMI_KEYS:
         known = sorted(vllm_engine_args() | LMI_KEYS)
+        import difflib  # only on the error path: it is slow to import
+
         close = difflib.get_close_matches(bare, known, n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise ValueError(
