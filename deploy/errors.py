@@ -125,6 +125,12 @@ class DeployError(LmiError):
     kind = "deploy_error"
 
 
+class Interrupted(DeployError):
+    """Apply stopped at a safe point because it was asked to (Ctrl-C in the CLI); exit code 130 like SIGINT."""
+
+    exit_code = 130
+
+
 class InvokeError(LmiError):
     """Invoking an endpoint failed; ``status`` is the container's HTTP status when known."""
 

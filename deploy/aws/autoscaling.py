@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from deploy.aws.session import AwsContext, call
+from deploy.engine.naming import SCALABLE_DIMENSION, SCALING_NAMESPACE
 from deploy.errors import AwsError
 
-NAMESPACE = "sagemaker"
-VARIANT_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
+NAMESPACE = SCALING_NAMESPACE
+VARIANT_DIMENSION = SCALABLE_DIMENSION
 
 
 class AutoScalingGateway:

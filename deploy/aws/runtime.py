@@ -98,6 +98,8 @@ class RuntimeGateway:
         kwargs: dict[str, Any] = {"config": config}
         if self.context.endpoint_url:
             kwargs["endpoint_url"] = self.context.endpoint_url
+        if self.context.region_name:
+            kwargs["region_name"] = self.context.region_name
         return self.context.session.client("sagemaker-runtime", **kwargs)
 
     def invoke(self, endpoint: str, body: bytes, *, accept: str = JSON, **extra: Any) -> RuntimeResponse:

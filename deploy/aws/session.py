@@ -9,7 +9,6 @@ changed between 1.43 and 1.44.
 
 from __future__ import annotations
 
-import os
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +17,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
+from deploy.aws.region import choose_region, environment
 from deploy.errors import AwsError, NotFoundError
 
 RETRY_CONFIG = {"mode": "standard", "total_max_attempts": 6}
@@ -34,12 +34,13 @@ class AwsContext:
     session: boto3.Session
     endpoint_url: str | None = None
     max_attempts: int = 6
+    region_name: str | None = None  # overrides the session's region (clients are made for this one)
     _clients: dict[str, Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def region(self) -> str:
-        return self.session.region_name or "us-east-1"
+        return self.region_name or self.session.region_name or "us-east-1"
 
     def client(self, service: str) -> Any:
         """A cached, thread-safe-to-create client with standard retries and our endpoint override."""
@@ -54,6 +55,8 @@ class AwsContext:
                 kwargs: dict[str, Any] = {"config": config}
                 if self.endpoint_url:
                     kwargs["endpoint_url"] = self.endpoint_url
+                if self.region_name:
+                    kwargs["region_name"] = self.region_name
                 self._clients[service] = self.session.client(service, **kwargs)  # type: ignore[call-overload]
             return self._clients[service]
 
@@ -66,18 +69,23 @@ def make_context(
 ) -> AwsContext:
     """Build an :class:`AwsContext` from explicit arguments, falling back to the standard AWS settings.
 
-    Without ``region`` and ``session`` the region comes from ``AWS_REGION``, then boto3's own chain
-    (``AWS_DEFAULT_REGION``, the profile's ``region``), the order of the AWS CLI and the other AWS SDKs.
+    The region follows :func:`deploy.aws.region.choose_region` (asked, the session's, ``AWS_REGION``,
+    ``AWS_DEFAULT_REGION``, the profile's), the order of the AWS CLI and the other AWS SDKs.
     """
+    choice = choose_region(
+        asked=region,
+        session_region=session.region_name if session is not None else None,
+        environ=environment(),
+        profile=profile,
+    )
     if session is None:
-        region = region or os.environ.get("AWS_REGION") or None
-        session = boto3.Session(region_name=region, profile_name=profile)
-    elif region and session.region_name != region:
-        session = boto3.Session(
-            botocore_session=session._session,  # share credentials, change region
-            region_name=region,
+        return AwsContext(
+            session=boto3.Session(region_name=choice.region, profile_name=profile), endpoint_url=endpoint_url
         )
-    return AwsContext(session=session, endpoint_url=endpoint_url)
+    # Same session (credentials, caches), clients made for another region: a second boto3.Session on the same
+    # botocore session would register boto3's client customisations twice.
+    override = choice.region if choice.region and session.region_name != choice.region else None
+    return AwsContext(session=session, endpoint_url=endpoint_url, region_name=override)
 
 
 def translate(exc: Exception, operation: str, resource: str | None = None) -> AwsError:

@@ -24,6 +24,9 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 DATA_DIR = Path(__file__).parent
 DEFAULT_LMI_VERSION = 15
+# Where a spec without `region` goes when nothing else names one (the spec's default before region became
+# optional); the full order lives in deploy/aws/region.py.
+DEFAULT_SPEC_REGION = "us-east-1"
 ECR_REPOSITORY = "djl-inference"
 
 
@@ -162,6 +165,17 @@ def _instance_from_row(name: str, row: dict[str, Any], gpus: dict[str, GpuModel]
 def price_info() -> dict[str, str]:
     """Where the indicative prices come from: ``price_region``, ``price_date``, ``price_source`` (a copy)."""
     return dict(_price_meta())
+
+
+def price_in(instance_type: str, region: str) -> float | None:
+    """The indicative hourly price of ``instance_type`` in ``region``; None when unknown (the catalog prices one
+    region, ``price_info()["price_region"]``, and other regions' prices differ)."""
+    if region != _price_meta().get("price_region"):
+        return None
+    try:
+        return get_instance(instance_type).price_per_hour
+    except SpecError:
+        return None
 
 
 @cache

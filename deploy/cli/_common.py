@@ -28,6 +28,17 @@ def use_local(flag: bool) -> bool:
     return flag or os.environ.get("LMI_LOCAL", "").lower() in {"1", "true", "yes"}
 
 
+def make_client(region: str | None, profile: str | None = None, local: bool = False) -> Any:
+    """A :class:`deploy.Client`: the emulator's when ``local``, else AWS with the standard settings."""
+    from deploy.client import Client
+
+    if use_local(local):
+        from deploy.local import connect
+
+        return Client.from_context(connect(region=region or "us-east-1"), region=region)
+    return Client(region=region, profile=profile)
+
+
 def aws_context(region: str | None, profile: str | None = None, local: bool = False) -> Any:
     """Build the AWS context for a command: the emulator when ``local``, else the standard AWS settings."""
     from deploy.aws.session import make_context

@@ -52,7 +52,7 @@ def plan_cmd(
     profile: str | None = PROFILE_OPTION,
 ) -> None:
     """Show what `lmi deploy SPEC` would change (read-only AWS calls). Empty when nothing would change."""
-    result = _plan(spec, region, profile, local)
+    result = _plan(spec, _client(region, profile, local))
     if as_json:
         print_json(result.to_dict())
     else:
@@ -68,7 +68,8 @@ def deploy_cmd(
     profile: str | None = PROFILE_OPTION,
 ) -> None:
     """Plan, show the plan, confirm (unless --yes), apply and wait until InService."""
-    plans = [_plan(path, region, profile, local) for path in specs]
+    client = _client(region, profile, local)
+    plans = [_plan(path, client) for path in specs]
     _refuse_shared_endpoints(specs, plans)
     if as_json:
         for result in plans:
@@ -91,9 +92,7 @@ def status_cmd(
     profile: str | None = PROFILE_OPTION,
 ) -> None:
     """Status, instance, count, spec hash, age and indicative hourly cost of endpoint NAME."""
-    from deploy import client
-
-    endpoint = client.status(name, context=_context(region, profile, local))
+    endpoint = _client(region, profile, local).status(name)
     if as_json:
         print_json(endpoint.to_dict())
     else:
@@ -113,9 +112,7 @@ def list_cmd(
     profile: str | None = PROFILE_OPTION,
 ) -> None:
     """Endpoints created by lmi-deploy in the region, with instance, count, spec hash, age and hourly cost."""
-    from deploy import client
-
-    endpoints = client.list_endpoints(context=_context(region, profile, local))
+    endpoints = _client(region, profile, local).list()
     if as_json:
         print_json({"endpoints": [e.to_dict() for e in endpoints]})
     else:
@@ -132,12 +129,8 @@ def destroy_cmd(
     profile: str | None = PROFILE_OPTION,
 ) -> None:
     """Delete the endpoint and everything lmi-deploy made for it: scaling, configs, models, alarm, uploads."""
-    from deploy import client
-    from deploy.engine.apply import Applier
-
-    spec = client.load(target) if target.endswith((".yaml", ".yml", ".toml")) else None
-    ctx = _context(region or (spec.region if spec is not None else None), profile, local)
-    result = client.destroy_plan(spec if spec is not None else target, context=ctx, keep_artifacts=keep_artifacts)
+    client = _client(region, profile, local)
+    result = client.destroy_plan(target, keep_artifacts=keep_artifacts)
     if as_json:
         _emit_json({"event": "plan", **result.to_dict()})
     else:
@@ -148,7 +141,7 @@ def destroy_cmd(
     _confirm(len(result.actions), yes, as_json)
     name = result.plan.endpoint_name
     with _progress(as_json) as board:
-        done = Applier(ctx, on_event=_printer(name, as_json, board)).run(result.plan)
+        done = client.apply(result, on_event=_printer(name, as_json, board))
     _finish([done.to_dict()], as_json)
 
 
@@ -162,9 +155,7 @@ def scale_cmd(
     profile: str | None = PROFILE_OPTION,
 ) -> None:
     """Change the autoscaling bounds of endpoint NAME (the next `lmi deploy` restores the spec's values)."""
-    from deploy import client
-
-    endpoint = client.scale(name, minimum, maximum, context=_context(region, profile, local))
+    endpoint = _client(region, profile, local).scale(name, minimum, maximum)
     if as_json:
         print_json(endpoint.to_dict())
     else:
@@ -172,23 +163,15 @@ def scale_cmd(
 
 
 # -- helpers --------------------------------------------------------------------------------------------------
-def _context(region: str | None, profile: str | None, local: bool) -> Any:
-    """The emulator with --local; else AWS (or AWS_ENDPOINT_URL), with a clear error when no region is set."""
-    from deploy.cli._common import aws_context, use_local
+def _client(region: str | None, profile: str | None, local: bool) -> Any:
+    """The emulator's client with --local; else one for AWS (or AWS_ENDPOINT_URL) and the standard settings."""
+    from deploy.cli._common import make_client
 
-    ctx = aws_context(region, profile, local)
-    if not use_local(local):
-        from deploy.client import context_for
-
-        context_for(None, ctx.session)
-    return ctx
+    return make_client(region, profile, local)
 
 
-def _plan(path: Path, region: str | None, profile: str | None, local: bool) -> Any:
-    from deploy import client
-
-    spec = client.load(path)
-    return client.plan(spec, context=_context(region or spec.region, profile, local))
+def _plan(path: Path, client: Any) -> Any:
+    return client.plan(path)
 
 
 def _refuse_shared_endpoints(paths: list[Path], plans: list[Any]) -> None:
@@ -232,14 +215,14 @@ def _apply_all(plans: list[Any], as_json: bool) -> list[dict[str, Any]]:
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    from deploy import client
+    from deploy.client import apply
 
     stop = threading.Event()
 
     def run(result: Any, on_event: Any) -> dict[str, Any]:
         name = result.plan.endpoint_name
         try:
-            return client.apply(result, on_event=on_event, create_bucket=True, cancel=stop).to_dict()
+            return apply(result, on_event=on_event, create_bucket=True, cancel=stop).to_dict()
         except Exception as exc:  # reported in the summary; the exit code reflects it
             return {"endpoint": name, "status": "error", "error": _error_dict(exc)}
 

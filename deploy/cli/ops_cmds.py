@@ -40,9 +40,9 @@ def logs_cmd(
 ) -> None:
     """Print the container logs of endpoint NAME (CloudWatch group /aws/sagemaker/Endpoints/NAME)."""
     from deploy.aws import logs
-    from deploy.cli.deploy_cmds import _context
+    from deploy.cli._common import make_client
 
-    ctx = _context(region, profile, local)  # stops with exit 2 when no region is set (never a botocore traceback)
+    ctx = make_client(region, profile, local).context()  # exit 2 when no region is set (never a botocore traceback)
     start_ms = logs.parse_since(since) if since else None
     if explain:
         _explain(ctx, name, lines, as_json)

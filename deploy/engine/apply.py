@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from typing_extensions import assert_never
+
 from deploy.aws.autoscaling import AutoScalingGateway
 from deploy.aws.cloudwatch import CloudWatchGateway
 from deploy.aws.s3 import S3Gateway
@@ -26,23 +28,30 @@ from deploy.engine.artifacts import UploadReport, delete_prefix, upload
 from deploy.engine.naming import tags_to_list
 from deploy.engine.plan import (
     Action,
+    AnyAction,
     CreateBucket,
     CreateEndpoint,
     CreateEndpointConfig,
     CreateModel,
+    DeleteAlarm,
     DeleteArtifacts,
+    DeleteEndpoint,
+    DeleteEndpointConfig,
+    DeleteModel,
     DeleteScalingPolicy,
+    DeregisterScalableTarget,
     Plan,
     PutAlarm,
     PutScalingPolicy,
     RegisterScalableTarget,
     TagEndpoint,
     UpdateEndpoint,
+    UploadArtifacts,
     WaitForDeletion,
     WaitForEndpoint,
 )
 from deploy.engine.waiting import SETTLED, Waiter
-from deploy.errors import AwsError, DeployError, LmiError
+from deploy.errors import AwsError, DeployError, Interrupted, LmiError
 
 EventSink = Callable[[dict[str, Any]], None]
 MASK = "****"
@@ -82,12 +91,6 @@ class ApplyResult:
         )
 
 
-class Interrupted(DeployError):
-    """Apply stopped at a safe point because it was asked to (Ctrl-C in the CLI); exit code 130 like SIGINT."""
-
-    exit_code = 130
-
-
 def resolve_secret(name: str, ref: str, environ: dict[str, str] | None = None) -> str:
     """Turn a reference like ``env:HF_TOKEN`` into its value; raise with a fix when it is missing."""
     env = os.environ if environ is None else environ
@@ -108,6 +111,17 @@ def resolve_secret(name: str, ref: str, environ: dict[str, str] | None = None) -
             fix=f"export {key}=... before deploying",
         )
     return value
+
+
+@dataclass
+class RunState:
+    """What a run has learnt so far: the endpoint's status and config, the upload, where a failure is explained from."""
+
+    status: str = "unchanged"
+    config: str | None = None
+    upload: UploadReport | None = None
+    since_ms: int | None = None  # the log lines after this explain a failed create/update
+    scaling_off: str | None = None  # a scalable target deregistered for an instance-type change, until re-registered
 
 
 @dataclass
@@ -134,7 +148,7 @@ class Applier:
     def run(self, plan: Plan) -> ApplyResult:
         """Run the actions in order; the first failure stops the run with an error saying what serves."""
         start = time.monotonic()
-        state: dict[str, Any] = {"status": "unchanged", "config": None, "upload": None}
+        state = RunState()
         done: list[str] = []
         for action in plan.actions:
             if self.cancel is not None and self.cancel.is_set():
@@ -146,69 +160,88 @@ class Applier:
                 )
             self.emit({"event": "action", "type": action.type, "resource": action.resource, "phase": "start"})
             try:
-                self._dispatch(action, plan, state)
+                self._dispatch(action, state)
             except LmiError as exc:
                 raise self._explain(exc, action, plan, state) from exc
             done.append(f"{action.type} {action.resource}")
             self.emit({"event": "action", "type": action.type, "resource": action.resource, "phase": "done"})
-        return ApplyResult(
-            plan.endpoint_name,
-            state["status"],
-            tuple(done),
-            state["config"],
-            state["upload"],
-            time.monotonic() - start,
-        )
+        elapsed = time.monotonic() - start
+        return ApplyResult(plan.endpoint_name, state.status, tuple(done), state.config, state.upload, elapsed)
 
-    def _dispatch(self, action: Action, plan: Plan, state: dict[str, Any]) -> None:
-        handler = getattr(self, f"_do_{action.type}", None)
-        if handler is None:
-            raise DeployError(f"apply has no handler for {action.type}", field="plan", value=action.type)
-        handler(action, plan, state)
+    def _dispatch(self, action: AnyAction, state: RunState) -> None:
+        """Run one action; the match is exhaustive over :data:`AnyAction` (mypy fails if a type is left out)."""
+        match action:
+            case CreateBucket():
+                self._create_bucket(action)
+            case UploadArtifacts():
+                state.upload = self._upload(action)
+            case DeleteArtifacts():
+                delete_prefix(self.s3, action.bucket, action.prefix)
+            case PutAlarm():
+                self.cw.put_alarm(action.request)
+            case DeleteAlarm():
+                self.cw.delete_alarm(action.resource)
+            case CreateModel():
+                self._create_model(action)
+            case CreateEndpointConfig():
+                self.sm.create_endpoint_config(action.request)
+            case CreateEndpoint():
+                state.since_ms = int(time.time() * 1000)
+                self.sm.create_endpoint(action.request)
+            case UpdateEndpoint():
+                state.since_ms = int(time.time() * 1000)
+                self._update_endpoint(action)
+            case DeleteEndpoint():
+                self.sm.delete_endpoint(action.resource)
+            case WaitForDeletion():
+                self.waiter.until_deleted(self.sm, action.resource, action.timeout_s, self._wait_event)
+                state.status = "Deleted"
+            case WaitForEndpoint():
+                self._wait_for_endpoint(action, state)
+            case TagEndpoint():
+                self.sm.add_tags(action.arn, tags_to_list(action.tags))
+            case DeleteEndpointConfig():
+                self.sm.delete_endpoint_config(action.resource)
+            case DeleteModel():
+                self.sm.delete_model(action.resource)
+            case RegisterScalableTarget():
+                self.scaling.register_target(action.request)
+                state.scaling_off = None
+            case PutScalingPolicy():
+                self.scaling.put_policy(action.request)
+            case DeleteScalingPolicy():
+                self.scaling.delete_policy(action.resource_id, action.resource)
+            case DeregisterScalableTarget():
+                self.scaling.deregister_target(action.resource)
+                state.scaling_off = action.resource
+            case _:
+                assert_never(action)
 
-    # -- artifacts and alarms --------------------------------------------------------------------------------
-    def _do_CreateBucket(self, action: CreateBucket, plan: Plan, state: dict[str, Any]) -> None:
+    # -- the actions that take more than one line -------------------------------------------------------------
+    def _create_bucket(self, action: CreateBucket) -> None:
         if not self.create_bucket:
             raise DeployError(
                 f"S3 bucket {action.resource} does not exist",
                 field="artifacts.bucket",
                 value=action.resource,
-                fix="re-run with --yes (or create_bucket=True) to create it, or set artifacts.bucket",
+                fix="consent to creating it (create_bucket=True; the CLI asks first), or set artifacts.bucket",
             )
         self.s3.create_bucket(action.resource, action.region or self.ctx.region)
 
-    def _do_UploadArtifacts(self, action: Action, plan: Plan, state: dict[str, Any]) -> None:
-        assert plan.desired is not None and plan.desired.artifacts is not None
-        state["upload"] = upload(self.s3, plan.desired.artifacts, self.on_event)
+    def _upload(self, action: UploadArtifacts) -> UploadReport:
+        if action.upload is None:
+            raise DeployError(f"{action.type} {action.resource} carries no files", field="plan", value=action.resource)
+        return upload(self.s3, action.upload, self.on_event)
 
-    def _do_DeleteArtifacts(self, action: DeleteArtifacts, plan: Plan, state: dict[str, Any]) -> None:
-        delete_prefix(self.s3, action.bucket, action.prefix)
-
-    def _do_PutAlarm(self, action: PutAlarm, plan: Plan, state: dict[str, Any]) -> None:
-        self.cw.put_alarm(action.request)
-
-    def _do_DeleteAlarm(self, action: Action, plan: Plan, state: dict[str, Any]) -> None:
-        self.cw.delete_alarm(action.resource)
-
-    # -- SageMaker -------------------------------------------------------------------------------------------
-    def _do_CreateModel(self, action: CreateModel, plan: Plan, state: dict[str, Any]) -> None:
+    def _create_model(self, action: CreateModel) -> None:
         request = copy.deepcopy(action.request)
-        secrets = plan.desired.secret_env if plan.desired else {}
         env = request.get("PrimaryContainer", {}).setdefault("Environment", {})
-        for name, ref in secrets.items():
+        for name, ref in action.secret_env.items():
             env[name] = resolve_secret(name, ref)
             self._secrets.append(env[name])
         self.sm.create_model(request)
 
-    def _do_CreateEndpointConfig(self, action: CreateEndpointConfig, plan: Plan, state: dict[str, Any]) -> None:
-        self.sm.create_endpoint_config(action.request)
-
-    def _do_CreateEndpoint(self, action: CreateEndpoint, plan: Plan, state: dict[str, Any]) -> None:
-        state["since_ms"] = int(time.time() * 1000)  # a failure is explained from the log lines after this
-        self.sm.create_endpoint(action.request)
-
-    def _do_UpdateEndpoint(self, action: UpdateEndpoint, plan: Plan, state: dict[str, Any]) -> None:
-        state["since_ms"] = int(time.time() * 1000)
+    def _update_endpoint(self, action: UpdateEndpoint) -> None:
         try:
             self.sm.update_endpoint(action.request)
         except AwsError as exc:
@@ -220,20 +253,14 @@ class Applier:
                 hint=exc.hint,
             ) from exc
 
-    def _do_DeleteEndpoint(self, action: Action, plan: Plan, state: dict[str, Any]) -> None:
-        self.sm.delete_endpoint(action.resource)
-
-    def _do_WaitForDeletion(self, action: WaitForDeletion, plan: Plan, state: dict[str, Any]) -> None:
-        self.waiter.until_deleted(self.sm, action.resource, action.timeout_s, self._wait_event)
-        state["status"] = "Deleted"
-
-    def _do_WaitForEndpoint(self, action: WaitForEndpoint, plan: Plan, state: dict[str, Any]) -> None:
+    def _wait_for_endpoint(self, action: WaitForEndpoint, state: RunState) -> None:
         described = self.waiter.until_settled(self.sm, action.resource, action.timeout_s, self._wait_event)
         status, serving = str(described["EndpointStatus"]), str(described.get("EndpointConfigName"))
         reason = described.get("FailureReason") or "no FailureReason given"
         if status == "InService" and serving == action.expected_config:
-            state.update(status=status, config=serving)
+            state.status, state.config = status, serving
             return
+        hint = self._diagnose(action.resource, reason, state.since_ms)
         if status == "InService":
             raise DeployError(
                 f"update of {action.resource} to {action.expected_config} failed, rolled back: {reason}; "
@@ -241,7 +268,7 @@ class Applier:
                 field="name",
                 value=action.resource,
                 fix="fix the cause and run deploy again",
-                hint=self._diagnose(action.resource, reason, state.get("since_ms")),
+                hint=hint,
             )
         still = f"; {action.previous_config} may still be serving" if action.previous_config else ""
         raise DeployError(
@@ -249,32 +276,8 @@ class Applier:
             field="name",
             value=action.resource,
             fix="fix the cause and run deploy again (a Failed endpoint is recreated)",
-            hint=self._diagnose(action.resource, reason, state.get("since_ms")),
+            hint=hint,
         )
-
-    def _do_TagEndpoint(self, action: TagEndpoint, plan: Plan, state: dict[str, Any]) -> None:
-        self.sm.add_tags(action.arn, tags_to_list(action.tags))
-
-    def _do_DeleteEndpointConfig(self, action: Action, plan: Plan, state: dict[str, Any]) -> None:
-        self.sm.delete_endpoint_config(action.resource)
-
-    def _do_DeleteModel(self, action: Action, plan: Plan, state: dict[str, Any]) -> None:
-        self.sm.delete_model(action.resource)
-
-    # -- scaling ---------------------------------------------------------------------------------------------
-    def _do_RegisterScalableTarget(self, action: RegisterScalableTarget, plan: Plan, state: dict[str, Any]) -> None:
-        self.scaling.register_target(action.request)
-        state.pop("scaling_off", None)
-
-    def _do_PutScalingPolicy(self, action: PutScalingPolicy, plan: Plan, state: dict[str, Any]) -> None:
-        self.scaling.put_policy(action.request)
-
-    def _do_DeleteScalingPolicy(self, action: DeleteScalingPolicy, plan: Plan, state: dict[str, Any]) -> None:
-        self.scaling.delete_policy(action.resource_id, action.resource)
-
-    def _do_DeregisterScalableTarget(self, action: Action, plan: Plan, state: dict[str, Any]) -> None:
-        self.scaling.deregister_target(action.resource)
-        state["scaling_off"] = action.resource
 
     def _wait_event(self, event: dict[str, Any]) -> None:
         """Report a poll; when cancelled, stop waiting (SageMaker carries on; a re-run waits for it again)."""
@@ -303,11 +306,11 @@ class Applier:
             lines[0] = lines[0].removeprefix("hint: ")
         return "\n".join(lines) or None
 
-    def _explain(self, exc: LmiError, action: Action, plan: Plan, state: dict[str, Any]) -> LmiError:
+    def _explain(self, exc: LmiError, action: Action, plan: Plan, state: RunState) -> LmiError:
         """Mask secrets in the error and add where the run stopped; re-running is always safe."""
-        if state.get("scaling_off") and any(isinstance(a, RegisterScalableTarget) for a in plan.actions):
+        if state.scaling_off and any(isinstance(a, RegisterScalableTarget) for a in plan.actions):
             exc.message += (  # an instance-type update deregisters scaling first; say so when it stops half-way
-                f"; autoscaling of {state['scaling_off']} is deregistered (the instance count stays fixed) until "
+                f"; autoscaling of {state.scaling_off} is deregistered (the instance count stays fixed) until "
                 "deploy runs again"
             )
             exc.args = (exc.message,)

@@ -15,11 +15,10 @@ from typing import Any
 from deploy.engine.artifacts import ArtifactUpload
 from deploy.engine.naming import (
     TAG_CONTENT_HASH,
-    TAG_ENDPOINT,
-    TAG_MANAGED,
-    TAG_SPEC_HASH,
+    VARIANT,
     alarm_name,
     content_hash,
+    managed_tags,
     resource_name,
     tags_to_list,
 )
@@ -57,7 +56,7 @@ class DesiredState:
     artifacts: ArtifactUpload | None = None
     secret_env: dict[str, str] = field(default_factory=dict)
     wait_timeout_s: float = float(DEFAULT_STARTUP_S + DEFAULT_DOWNLOAD_S + PROVISIONING_MARGIN_S)
-    variant_name: str = "AllTraffic"
+    variant_name: str = VARIANT
 
     @property
     def model_name(self) -> str:
@@ -88,13 +87,6 @@ class DesiredState:
         return request
 
 
-def managed_tags(endpoint_name: str, spec_hash: str, user_tags: dict[str, str]) -> dict[str, str]:
-    """User tags plus the tags that let a stateless runner find and identify what lmi-deploy made."""
-    tags = dict(user_tags)
-    tags.update({TAG_MANAGED: "true", TAG_ENDPOINT: endpoint_name, TAG_SPEC_HASH: spec_hash})
-    return tags
-
-
 def name_model(endpoint_name: str, request: dict[str, Any], tags: dict[str, str], extra: str = "") -> dict[str, Any]:
     """Give a CreateModel body its content-hashed name and our tags. ``extra``: e.g. an artifact digest."""
     return _named(endpoint_name, request, "ModelName", tags, extra)
@@ -115,7 +107,7 @@ def _named(endpoint: str, request: dict[str, Any], key: str, tags: dict[str, str
     return body
 
 
-def builtin_alarm_request(endpoint_name: str, variant_name: str = "AllTraffic") -> dict[str, Any]:
+def builtin_alarm_request(endpoint_name: str, variant_name: str = VARIANT) -> dict[str, Any]:
     """A CloudWatch alarm on the endpoint's invocation 5xx errors, used as an auto-rollback trigger."""
     return {
         "AlarmName": alarm_name(endpoint_name),

@@ -25,6 +25,9 @@ TAG_SPEC_HASH = "lmi-deploy:spec-hash"
 TAG_ENDPOINT = "lmi-deploy:endpoint"
 TAG_CONTENT_HASH = "lmi-deploy:content-hash"
 ARTIFACT_ROOT = "lmi-deploy"
+VARIANT = "AllTraffic"  # the one production variant of every endpoint lmi-deploy makes
+SCALING_NAMESPACE = "sagemaker"
+SCALABLE_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 
 
 def content_hash(payload: Any, length: int = HASH_LENGTH) -> str:
@@ -68,9 +71,32 @@ def alarm_name(endpoint_name: str) -> str:
     return f"{endpoint_name}-lmi-5xx"
 
 
-def scaling_resource_id(endpoint_name: str, variant_name: str = "AllTraffic") -> str:
+def scaling_resource_id(endpoint_name: str, variant_name: str = VARIANT) -> str:
     """Application Auto Scaling resource id of an endpoint variant."""
     return f"endpoint/{endpoint_name}/variant/{variant_name}"
+
+
+def scalable_resource(endpoint_name: str, variant_name: str = VARIANT) -> dict[str, str]:
+    """The three keys that identify a variant's instance count to Application Auto Scaling."""
+    return {
+        "ServiceNamespace": SCALING_NAMESPACE,
+        "ResourceId": scaling_resource_id(endpoint_name, variant_name),
+        "ScalableDimension": SCALABLE_DIMENSION,
+    }
+
+
+def scalable_target_request(
+    endpoint_name: str, minimum: int, maximum: int, variant_name: str = VARIANT
+) -> dict[str, Any]:
+    """RegisterScalableTarget kwargs: the variant's instance count between ``minimum`` and ``maximum``."""
+    return {**scalable_resource(endpoint_name, variant_name), "MinCapacity": minimum, "MaxCapacity": maximum}
+
+
+def managed_tags(endpoint_name: str, spec_hash: str, user_tags: dict[str, str]) -> dict[str, str]:
+    """User tags plus the tags that let a stateless runner find and identify what lmi-deploy made."""
+    tags = dict(user_tags)
+    tags.update({TAG_MANAGED: "true", TAG_ENDPOINT: endpoint_name, TAG_SPEC_HASH: spec_hash})
+    return tags
 
 
 def artifact_prefix(endpoint_name: str, kind: str) -> str:

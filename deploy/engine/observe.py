@@ -18,7 +18,7 @@ from deploy.aws.sagemaker import SageMakerGateway
 from deploy.aws.session import AwsContext
 from deploy.engine.artifacts import remote_digest
 from deploy.engine.desired import TAG_ARTIFACTS, DesiredState
-from deploy.engine.naming import TAG_ENDPOINT, alarm_name, is_resource_of, resource_prefix, scaling_resource_id
+from deploy.engine.naming import TAG_ENDPOINT, VARIANT, alarm_name, is_resource_of, resource_prefix, scaling_resource_id
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,7 @@ class RemoteSnapshot:
     artifact_uri: str | None = None
     bucket_exists: bool | None = None
     region: str = ""
+    is_async: bool = False  # the serving config has an AsyncInferenceConfig
 
     @property
     def is_empty(self) -> bool:
@@ -62,7 +63,7 @@ def observe(ctx: AwsContext, endpoint_name: str, desired: DesiredState | None = 
     """Read everything plan compares for ``endpoint_name`` (and the desired artifacts, when given)."""
     sm = SageMakerGateway(ctx)
     endpoint = read_endpoint(sm, endpoint_name)
-    instance_type = _instance_type(sm, endpoint.config_name) if endpoint else None
+    instance_type, is_async = _serving_config(sm, endpoint.config_name) if endpoint else (None, False)
     models = _managed(sm, endpoint_name, sm.list_models(resource_prefix(endpoint_name)), "ModelName", "ModelArn")
     configs = _managed(
         sm,
@@ -72,7 +73,7 @@ def observe(ctx: AwsContext, endpoint_name: str, desired: DesiredState | None = 
         "EndpointConfigArn",
     )
     scaling = AutoScalingGateway(ctx)
-    resource_id = scaling_resource_id(endpoint_name, desired.variant_name if desired else "AllTraffic")
+    resource_id = scaling_resource_id(endpoint_name, desired.variant_name if desired else VARIANT)
     target = scaling.describe_target(resource_id)
     policies = tuple(scaling.describe_policies(resource_id))
     alarm = CloudWatchGateway(ctx).describe_alarm(alarm_name(endpoint_name))
@@ -90,6 +91,7 @@ def observe(ctx: AwsContext, endpoint_name: str, desired: DesiredState | None = 
         artifact_uri=_artifact_uri(sm, endpoint, models) or _uploaded_uri(desired, digest),
         bucket_exists=bucket_exists,
         region=ctx.region,
+        is_async=is_async,
     )
 
 
@@ -129,10 +131,12 @@ def read_endpoint(sm: SageMakerGateway, name: str) -> EndpointState | None:
     )
 
 
-def _instance_type(sm: SageMakerGateway, config_name: str) -> str | None:
-    config = sm.describe_endpoint_config(config_name)
-    variants = (config or {}).get("ProductionVariants") or []
-    return str(variants[0].get("InstanceType")) if variants else None
+def _serving_config(sm: SageMakerGateway, config_name: str) -> tuple[str | None, bool]:
+    """(instance type, whether it is asynchronous) of the config an endpoint serves."""
+    config = sm.describe_endpoint_config(config_name) or {}
+    variants = config.get("ProductionVariants") or []
+    instance_type = str(variants[0].get("InstanceType")) if variants else None
+    return instance_type, bool(config.get("AsyncInferenceConfig"))
 
 
 def _managed(

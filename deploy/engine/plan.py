@@ -10,12 +10,13 @@ and planning again gives no actions.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeAlias
 
+from deploy.engine.artifacts import ArtifactUpload
 from deploy.engine.desired import DesiredState
 from deploy.engine.naming import TAG_MANAGED
 from deploy.engine.observe import RemoteSnapshot
-from deploy.errors import PlanError
+from deploy.errors import NotFoundError, PlanError, UsageError
 
 TRANSITIONAL = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack"})
 
@@ -50,7 +51,9 @@ class CreateBucket(Action):
 
 @dataclass(frozen=True)
 class UploadArtifacts(Action):
-    pass
+    """Upload the files of ``upload`` (unchanged files are skipped by digest)."""
+
+    upload: ArtifactUpload | None = None
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,9 @@ class DeleteAlarm(Action):
 
 @dataclass(frozen=True)
 class CreateModel(RequestAction):
-    pass
+    """CreateModel; ``secret_env`` maps variables to references (``env:HF_TOKEN``) apply resolves at the last moment."""
+
+    secret_env: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -144,13 +149,35 @@ class DeleteArtifacts(Action):
     prefix: str = ""
 
 
+AnyAction: TypeAlias = (
+    CreateBucket
+    | UploadArtifacts
+    | PutAlarm
+    | DeleteAlarm
+    | CreateModel
+    | CreateEndpointConfig
+    | CreateEndpoint
+    | UpdateEndpoint
+    | DeleteEndpoint
+    | WaitForEndpoint
+    | WaitForDeletion
+    | TagEndpoint
+    | RegisterScalableTarget
+    | PutScalingPolicy
+    | DeleteScalingPolicy
+    | DeregisterScalableTarget
+    | DeleteModel
+    | DeleteEndpointConfig
+    | DeleteArtifacts
+)  # every action type; apply matches on it exhaustively (mypy checks that no type is left out)
+
+
 @dataclass(frozen=True)
 class Plan:
-    """An ordered list of actions for one endpoint; empty when everything already matches."""
+    """An ordered list of self-contained actions for one endpoint; empty when everything already matches."""
 
     endpoint_name: str
-    actions: tuple[Action, ...]
-    desired: DesiredState | None = field(default=None, repr=False, compare=False)
+    actions: tuple[AnyAction, ...]
 
     @property
     def is_empty(self) -> bool:
@@ -163,6 +190,20 @@ class Plan:
     def to_dict(self) -> dict[str, Any]:
         return {"endpoint": self.endpoint_name, "actions": [a.to_dict() for a in self.actions]}
 
+    def _repr_html_(self) -> str:
+        """A table in Jupyter: one row per action."""
+        from html import escape
+
+        if not self.actions:
+            return f"<p><b>{escape(self.endpoint_name)}</b>: no changes</p>"
+        rows = "".join(
+            f"<tr><td>{i}</td><td>{escape(a.type)}</td><td>{escape(a.resource)}</td><td>{escape(a.reason)}</td></tr>"
+            for i, a in enumerate(self.actions, 1)
+        )
+        head = "<tr><th>#</th><th>action</th><th>resource</th><th>reason</th></tr>"
+        title = f"plan for {escape(self.endpoint_name)}: {len(self.actions)} action(s)"
+        return f"<table><caption>{title}</caption>{head}{rows}</table>"
+
     def __repr__(self) -> str:
         if not self.actions:
             return f"<Plan {self.endpoint_name}: no changes>"
@@ -173,7 +214,7 @@ class Plan:
 
 def plan(desired: DesiredState, snapshot: RemoteSnapshot) -> Plan:
     """Diff ``desired`` against ``snapshot``; see the module docstring for the order."""
-    actions: list[Action] = []
+    actions: list[AnyAction] = []
     actions += _artifact_actions(desired, snapshot)
     actions += _alarm_actions(desired, snapshot)
     actions += _immutable_actions(desired, snapshot)
@@ -183,14 +224,14 @@ def plan(desired: DesiredState, snapshot: RemoteSnapshot) -> Plan:
     actions += _endpoint_actions(desired, snapshot)
     actions += _scaling_actions(desired, snapshot, force=instance_change)
     actions += _cleanup_actions(desired, snapshot)
-    return Plan(endpoint_name=desired.endpoint_name, actions=tuple(actions), desired=desired)
+    return Plan(endpoint_name=desired.endpoint_name, actions=tuple(actions))
 
 
-def _artifact_actions(desired: DesiredState, snapshot: RemoteSnapshot) -> list[Action]:
+def _artifact_actions(desired: DesiredState, snapshot: RemoteSnapshot) -> list[AnyAction]:
     upload = desired.artifacts
     if upload is None or snapshot.artifact_digest == upload.digest:
         return []
-    actions: list[Action] = []
+    actions: list[AnyAction] = []
     if snapshot.bucket_exists is False:
         actions.append(
             CreateBucket(
@@ -202,10 +243,10 @@ def _artifact_actions(desired: DesiredState, snapshot: RemoteSnapshot) -> list[A
     why = "first upload" if snapshot.artifact_digest is None else "files changed"
     mib = upload.total_bytes / (1024 * 1024)
     text = f"{why}: {len(upload.files)} file(s), {mib:.1f} MiB (unchanged files skipped)"
-    return [*actions, UploadArtifacts(upload.uri, text)]
+    return [*actions, UploadArtifacts(upload.uri, text, upload=upload)]
 
 
-def _alarm_actions(desired: DesiredState, snapshot: RemoteSnapshot) -> list[Action]:
+def _alarm_actions(desired: DesiredState, snapshot: RemoteSnapshot) -> list[AnyAction]:
     want = desired.alarm_request
     if want is None:
         return (
@@ -216,17 +257,20 @@ def _alarm_actions(desired: DesiredState, snapshot: RemoteSnapshot) -> list[Acti
     return [PutAlarm(want["AlarmName"], "5xx alarm that rolls back a bad update", request=want)]
 
 
-def _immutable_actions(desired: DesiredState, snapshot: RemoteSnapshot) -> list[Action]:
-    actions: list[Action] = []
+def _immutable_actions(desired: DesiredState, snapshot: RemoteSnapshot) -> list[AnyAction]:
+    actions: list[AnyAction] = []
     if desired.model_name not in snapshot.models:
-        actions.append(CreateModel(desired.model_name, "model content changed or new", request=desired.model_request))
+        why = "model content changed or new"
+        actions.append(
+            CreateModel(desired.model_name, why, request=desired.model_request, secret_env=dict(desired.secret_env))
+        )
     if desired.config_name not in snapshot.configs:
         reason = "endpoint config content changed or new"
         actions.append(CreateEndpointConfig(desired.config_name, reason, request=desired.config_request))
     return actions
 
 
-def _endpoint_actions(desired: DesiredState, snapshot: RemoteSnapshot) -> list[Action]:
+def _endpoint_actions(desired: DesiredState, snapshot: RemoteSnapshot) -> list[AnyAction]:
     name, current = desired.endpoint_name, snapshot.endpoint
     wait = WaitForEndpoint(
         name, "until InService", expected_config=desired.config_name, timeout_s=desired.wait_timeout_s
@@ -261,7 +305,7 @@ def _endpoint_actions(desired: DesiredState, snapshot: RemoteSnapshot) -> list[A
     return _update_actions(desired, current.config_name) + _tag_actions(desired, current.arn, current.tags)
 
 
-def _update_actions(desired: DesiredState, serving: str) -> list[Action]:
+def _update_actions(desired: DesiredState, serving: str) -> list[AnyAction]:
     if serving == desired.config_name:
         return []
     why = f"config {serving} -> {desired.config_name} ({_strategy(desired)})"
@@ -277,7 +321,7 @@ def _update_actions(desired: DesiredState, serving: str) -> list[Action]:
     ]
 
 
-def _tag_actions(desired: DesiredState, arn: str, tags: dict[str, str]) -> list[Action]:
+def _tag_actions(desired: DesiredState, arn: str, tags: dict[str, str]) -> list[AnyAction]:
     if _subset(desired.endpoint_tags, tags):
         return []
     return [TagEndpoint(desired.endpoint_name, "spec hash or tags changed", arn=arn, tags=desired.endpoint_tags)]
@@ -296,7 +340,9 @@ def refuse_foreign(snapshot: RemoteSnapshot) -> None:
     )
 
 
-def _in_flight(desired: DesiredState, status: str, config: str, pending: str | None, wait: Action) -> list[Action]:
+def _in_flight(
+    desired: DesiredState, status: str, config: str, pending: str | None, wait: WaitForEndpoint
+) -> list[AnyAction]:
     if desired.config_name in (config, pending):
         return [wait]
     raise PlanError(
@@ -320,22 +366,22 @@ def _scaled_instance_change(desired: DesiredState, snapshot: RemoteSnapshot) -> 
     )
 
 
-def _deregister_actions(snapshot: RemoteSnapshot, reason: str) -> list[Action]:
+def _deregister_actions(snapshot: RemoteSnapshot, reason: str) -> list[AnyAction]:
     if snapshot.scaling_target is None:
         return []
     resource_id = str(snapshot.scaling_target["ResourceId"])
-    actions: list[Action] = [
+    actions: list[AnyAction] = [
         DeleteScalingPolicy(str(p["PolicyName"]), reason, resource_id=resource_id) for p in snapshot.scaling_policies
     ]
     actions.append(DeregisterScalableTarget(resource_id, reason))
     return actions
 
 
-def _scaling_actions(desired: DesiredState, snapshot: RemoteSnapshot, *, force: bool) -> list[Action]:
+def _scaling_actions(desired: DesiredState, snapshot: RemoteSnapshot, *, force: bool) -> list[AnyAction]:
     want = desired.scaling
     if want is None:
         return _deregister_actions(snapshot, "the spec has no scaling section")
-    actions: list[Action] = []
+    actions: list[AnyAction] = []
     target = snapshot.scaling_target
     if force or target is None or not _subset(want.target, target):
         actions.append(RegisterScalableTarget(want.resource_id, _target_reason(want.target), request=want.target))
@@ -355,8 +401,8 @@ def _target_reason(target: dict[str, Any]) -> str:
     return f"scale between {target.get('MinCapacity')} and {target.get('MaxCapacity')} instances"
 
 
-def _cleanup_actions(desired: DesiredState, snapshot: RemoteSnapshot) -> list[Action]:
-    actions: list[Action] = [
+def _cleanup_actions(desired: DesiredState, snapshot: RemoteSnapshot) -> list[AnyAction]:
+    actions: list[AnyAction] = [
         DeleteEndpointConfig(name, "superseded (deleted only after the endpoint serves the new config)")
         for name in snapshot.configs
         if name != desired.config_name
@@ -388,7 +434,7 @@ def plan_destroy(snapshot: RemoteSnapshot, *, keep_artifacts: bool = False) -> P
     """
     name = snapshot.endpoint_name
     refuse_foreign(snapshot)
-    actions: list[Action] = _deregister_actions(snapshot, "destroy: scaling goes first")
+    actions: list[AnyAction] = _deregister_actions(snapshot, "destroy: scaling goes first")
     if snapshot.endpoint is not None:
         actions += [DeleteEndpoint(name, "destroy"), WaitForDeletion(name, "until deleted")]
     if snapshot.artifact_uri and not keep_artifacts:
@@ -400,6 +446,41 @@ def plan_destroy(snapshot: RemoteSnapshot, *, keep_artifacts: bool = False) -> P
     if snapshot.alarm is not None:
         actions.append(DeleteAlarm(str(snapshot.alarm["AlarmName"]), "destroy"))
     return Plan(endpoint_name=name, actions=tuple(actions))
+
+
+def plan_scale(snapshot: RemoteSnapshot, minimum: int, maximum: int) -> Plan:
+    """New autoscaling bounds for an existing lmi-deploy endpoint, as a plan with one scaling action.
+
+    The next deploy restores the spec's own bounds. Scaling to zero needs an asynchronous endpoint.
+    """
+    from deploy.engine.naming import scalable_target_request
+
+    name = snapshot.endpoint_name
+    if minimum < 0 or maximum < 1 or minimum > maximum:
+        raise UsageError(
+            f"scaling bounds {minimum}..{maximum} are not a valid range",
+            field="minimum",
+            value=f"{minimum}..{maximum}",
+            fix="use 0 <= minimum <= maximum and maximum >= 1",
+        )
+    if snapshot.endpoint is None:
+        raise NotFoundError(
+            f"endpoint {name} does not exist in {snapshot.region}",
+            field="name",
+            value=name,
+            fix="check the name and region (lmi list shows lmi-deploy endpoints)",
+        )
+    refuse_foreign(snapshot)  # endpoints lmi-deploy did not create are never touched
+    if minimum == 0 and not snapshot.is_async:
+        raise UsageError(
+            f"minimum 0 on {name}: only asynchronous endpoints can scale to zero instances",
+            field="minimum",
+            value=minimum,
+            fix="use a minimum of 1 or more (scaling.min: 0 needs async_inference in the spec)",
+        )
+    request = scalable_target_request(name, minimum, maximum)
+    action = RegisterScalableTarget(request["ResourceId"], _target_reason(request), request=request)
+    return Plan(endpoint_name=name, actions=(action,))
 
 
 def _artifact_root(endpoint_name: str, uri: str) -> tuple[str, str]:

@@ -45,6 +45,13 @@ class ResolvedSpec:
     shape: ModelShape | None = field(default=None, repr=False)
 
     @property
+    def region(self) -> str:
+        """The region the spec is resolved for (:func:`resolve` sets one; a hand-built one gets the default)."""
+        from deploy.catalog import DEFAULT_SPEC_REGION
+
+        return self.spec.region or DEFAULT_SPEC_REGION
+
+    @property
     def copies_per_instance(self) -> int:
         """Model copies LMI starts per instance (GPUs / tp)."""
         from deploy.catalog import get_instance
@@ -70,7 +77,15 @@ def spec_hash(spec: DeploymentSpec) -> str:
 
 
 def resolve(spec: DeploymentSpec, *, shape: ModelShape | None = None) -> ResolvedSpec:
-    """Resolve ``spec``; raises FitError (exit 2) when the model cannot fit the instance as configured."""
+    """Resolve ``spec``; raises FitError (exit 2) when the model cannot fit the instance as configured.
+
+    A spec without ``region`` that reaches here directly (not through :mod:`deploy.client`, which chooses one) is
+    resolved for the default region, the last step of :mod:`deploy.aws.region`'s order.
+    """
+    if spec.region is None:
+        from deploy.catalog import DEFAULT_SPEC_REGION
+
+        spec = spec.in_region(DEFAULT_SPEC_REGION)
     if shape is None:
         shape = find_shape(spec)
     if shape is None:

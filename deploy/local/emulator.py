@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from deploy.aws.session import AwsContext, make_context
 from deploy.local.app import EmulatorApp, EmulatorState, FaultInjector
@@ -21,6 +21,9 @@ from deploy.local.background import fake_session
 from deploy.local.control import install_moto_patches
 from deploy.local.endpoints import EndpointRegistry
 from deploy.local.runtime import Timing
+
+if TYPE_CHECKING:
+    from deploy.client import Client
 
 DEFAULT_FAULT_STATUS = {
     "ThrottlingException": 400,
@@ -120,6 +123,12 @@ class Emulator:
         """An :class:`AwsContext` whose clients call this emulator with dummy credentials."""
         name = region or self.region
         return make_context(region=name, endpoint_url=self.endpoint_url, session=fake_session(name))
+
+    def client(self, region: str | None = None) -> Client:
+        """A :class:`deploy.Client` whose calls go to this emulator (``region``: as with ``Client(region=...)``)."""
+        from deploy.client import Client
+
+        return Client.from_context(self.context(region), region=region)
 
     def inject_fault(
         self,

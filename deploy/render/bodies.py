@@ -10,12 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from deploy.engine.naming import VARIANT, managed_tags, scalable_resource, scalable_target_request
+
 if TYPE_CHECKING:
     from deploy.engine.resolve import ResolvedSpec
     from deploy.render.properties import Rendered
     from deploy.spec.model import DeploymentSpec
 
-VARIANT = "AllTraffic"
 METRICS = {
     "invocations_per_instance": "SageMakerVariantInvocationsPerInstance",
     "concurrent_requests": "SageMakerVariantConcurrentRequestsPerModelHighResolution",
@@ -55,12 +56,7 @@ def artifact_layout(spec: DeploymentSpec) -> ArtifactLayout:
 def standard_tags(resolved: ResolvedSpec) -> list[dict[str, str]]:
     """User tags plus lmi-deploy's own (managed marker, endpoint, spec hash) so CI can tell what is deployed."""
     spec = resolved.spec
-    tags = {
-        **spec.tags,
-        "lmi-deploy:managed": "true",
-        "lmi-deploy:endpoint": spec.name,
-        "lmi-deploy:spec-hash": resolved.spec_hash,
-    }
+    tags = managed_tags(spec.name, resolved.spec_hash, dict(spec.tags))
     return [{"Key": k, "Value": v} for k, v in tags.items()]
 
 
@@ -140,12 +136,8 @@ def scaling_requests(
     scaling = resolved.spec.scaling
     if scaling is None:
         return None
-    resource = {
-        "ServiceNamespace": "sagemaker",
-        "ResourceId": f"endpoint/{endpoint_name}/variant/{variant_name}",
-        "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
-    }
-    target = {**resource, "MinCapacity": scaling.min, "MaxCapacity": scaling.max}
+    resource = scalable_resource(endpoint_name, variant_name)
+    target = scalable_target_request(endpoint_name, scaling.min, scaling.max, variant_name)
     tracking: dict[str, Any] = {
         "TargetValue": float(scaling.target),
         "ScaleInCooldown": scaling.scale_in_cooldown_s,

@@ -91,7 +91,7 @@ def render(resolved: ResolvedSpec) -> Rendered:
         properties=properties,
         environment=environment,
         secret_env=secret_env,
-        image_uri=image_uri(spec.region, spec.lmi.version, spec.lmi.image),
+        image_uri=image_uri(resolved.region, spec.lmi.version, spec.lmi.image),
         warnings=tuple(warnings),
     )
 

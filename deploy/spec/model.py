@@ -361,7 +361,10 @@ class DeploymentSpec(_Model):
     """One LLM endpoint on SageMaker served by the LMI container (vLLM backend, async mode)."""
 
     name: str = Field(description="Endpoint name (SageMaker rules: letters, digits, hyphens, <= 63 chars).")
-    region: str = Field("us-east-1", description="AWS region.")
+    region: str | None = Field(
+        None,
+        description="AWS region (default: --region, AWS_REGION, AWS_DEFAULT_REGION, the profile's, then us-east-1).",
+    )
     role: str = Field(description="SageMaker execution role ARN.")
     lmi: LmiSettings = Field(default_factory=lambda: LmiSettings())
     model: ModelSource
@@ -390,11 +393,12 @@ class DeploymentSpec(_Model):
 
     @field_validator("region")
     @classmethod
-    def _region(cls, value: str) -> str:
+    def _region(cls, value: str | None) -> str | None:
         from deploy.catalog import region_info
 
-        with _as_value_error():
-            region_info(value)
+        if value is not None:
+            with _as_value_error():
+                region_info(value)
         return value
 
     @field_validator("role")
@@ -421,8 +425,24 @@ class DeploymentSpec(_Model):
         from deploy.spec.rules import check_cross_fields
 
         check_cross_fields(self)
-        check_role_partition(self.role, self.region)
+        if self.region is not None:
+            check_role_partition(self.role, self.region)
         return self
+
+    def in_region(self, region: str) -> DeploymentSpec:
+        """This spec deployed to ``region`` (chosen by :func:`deploy.aws.region.choose_region`), checked again."""
+        if self.region == region:
+            return self
+        from deploy.catalog import region_info
+
+        region_info(region)  # SpecError naming the unknown region and the known ones
+        try:
+            check_role_partition(self.role, region)
+        except ValueError as exc:
+            raise SpecError(
+                str(exc), field="role", value=self.role, fix=f"use a role of {region}'s partition"
+            ) from None
+        return self.model_copy(update={"region": region})
 
     @property
     def model_source_kind(self) -> Literal["hub", "s3", "local"]:

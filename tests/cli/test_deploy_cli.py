@@ -180,7 +180,7 @@ def test_name_commands_take_the_region_from_aws_region(
     """AWS_REGION (what the AWS CLI and the other SDKs read, and what the error's fix says) is enough."""
     monkeypatch.delenv("AWS_DEFAULT_REGION")
     code, out, err = lmi(capsys, "list", "--json")
-    assert code == 2 and json_lines(out)[-1]["field"] == "--region"
+    assert code == 2 and json_lines(out)[-1]["field"] == "region"
     monkeypatch.setenv("AWS_REGION", "us-east-1")
     code, out, err = lmi(capsys, "list", "--json")
     assert code == 0, out + err

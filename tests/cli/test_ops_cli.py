@@ -313,7 +313,7 @@ def test_logs_without_a_region_is_a_usage_error_not_a_traceback(
 ) -> None:
     monkeypatch.delenv("AWS_DEFAULT_REGION")
     code, out = run_main(["logs", ENDPOINT, "--json"], monkeypatch, capsys)
-    assert code == 2 and json.loads(out)["field"] == "--region"
+    assert code == 2 and json.loads(out)["field"] == "region"
     monkeypatch.setenv("AWS_REGION", "us-east-1")
     seed_logs({"AllTraffic/i-01": ["ready"]})
     code, out = run_main(["logs", ENDPOINT, "--json"], monkeypatch, capsys)

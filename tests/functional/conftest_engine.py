@@ -23,7 +23,8 @@ from moto.sagemaker import models as smm
 from moto.sagemaker import responses as smr
 
 from deploy.aws.session import AwsContext, make_context
-from deploy.engine.desired import DesiredState, ScalingDesired, managed_tags, name_config, name_model
+from deploy.engine.desired import DesiredState, ScalingDesired, name_config, name_model
+from deploy.engine.naming import managed_tags
 from deploy.engine.waiting import PollSchedule, Waiter
 
 INSTANCE_TYPES = frozenset(

@@ -268,7 +268,7 @@ def test_scale_to_zero_is_refused_for_a_real_time_endpoint(lmi_emulator: Any, tm
     client.apply(spec_file(tmp_path, artifacts={"bucket": "zero-bucket"}), context=ctx, **WAIT)
     with pytest.raises(UsageError) as info:
         client.scale("qwen25-7b", 0, 2, context=ctx)
-    assert info.value.field == "--min" and "asynchronous" in info.value.message
+    assert info.value.field == "minimum" and "asynchronous" in info.value.message
     assert client.status("qwen25-7b", context=ctx).scaling == (1, 4)
 
 

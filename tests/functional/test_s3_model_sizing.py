@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import deploy
-from deploy.client import s3_model_shape
+from deploy.engine.spine import s3_model_shape
 from deploy.errors import FitError
 from deploy.local import Emulator
 from deploy.spec.model import parse_spec

@@ -16,7 +16,7 @@ from deploy.spec.model import DeploymentSpec, load_spec, parse_spec
 
 def test_defaults_are_filled() -> None:
     spec = parse_spec(base())
-    assert spec.region == "us-east-1"
+    assert spec.region is None  # chosen per run: deploy.aws.region.choose_region (default us-east-1)
     assert spec.engine.tensor_parallel_degree == "auto"
     assert spec.instance.type == "ml.g6e.2xlarge"
     assert spec.delivery == "properties"
@@ -71,7 +71,7 @@ def test_rules_name_field_and_fix(overrides: dict[str, Any], field: str, needle:
         ({"security": {"network_isolation": True}}, "point model.id at s3://"),
         ({"security": {"network_isolation": True}, "model": {"id": "s3://bucket-a/w/"}}, "delivery: env"),
         ({"scaling": {"min": 0, "max": 2}}, "only possible for async"),
-        ({"role": "arn:aws-cn:iam::123456789012:role/R"}, "partition"),
+        ({"role": "arn:aws-cn:iam::123456789012:role/R", "region": "us-east-1"}, "partition"),
         ({"region": "cn-north-1"}, "partition"),
         ({"instance": {"count": 9}, "scaling": {"min": 1, "max": 4}}, "outside scaling"),
     ],
@@ -86,6 +86,25 @@ def test_cross_field_rules(overrides: dict[str, Any], needle: str) -> None:
 def test_role_partitions_accepted(region: str, partition: str) -> None:
     spec = parse_spec(base(region=region, role=f"arn:{partition}:iam::123456789012:role/R"))
     assert spec.region == region
+
+
+@pytest.mark.parametrize(
+    ("role_partition", "good", "bad"),
+    [
+        ("aws-cn", "cn-north-1", "us-east-1"),
+        ("aws", "eu-west-1", "cn-northwest-1"),
+        ("aws-us-gov", "us-gov-west-1", "ap-south-1"),
+    ],
+)
+def test_a_spec_without_region_checks_the_role_partition_when_the_region_is_chosen(
+    role_partition: str, good: str, bad: str
+) -> None:
+    spec = parse_spec(base(role=f"arn:{role_partition}:iam::123456789012:role/R"))
+    assert spec.region is None
+    assert spec.in_region(good).region == good
+    with pytest.raises(SpecError) as info:
+        spec.in_region(bad)
+    assert "partition" in str(info.value) and info.value.exit_code == 2
 
 
 def test_duplicate_yaml_key_names_line(tmp_path: Path) -> None:

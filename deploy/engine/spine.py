@@ -1,0 +1,123 @@
+"""The composition root: the one place that strings the stages of a deploy together.
+
+    gather facts (read-only AWS: the S3 model's config.json, the account id when the default bucket is needed)
+      -> resolve (sizing fills every ``auto``)   -> render (serving.properties, every request body)
+      -> name (content-hashed names and tags)   -> observe (read-only describe/list)
+      -> plan (pure diff)                        -> apply (the only writer, in deploy.engine.apply)
+
+Rule: every AWS read of a deploy happens in :func:`gather_facts` or :func:`deploy.engine.observe.observe`, and both
+are called from here; no stage reaches AWS behind another's back. The CLI and the Python API both come through
+:func:`plan_deploy`, :func:`plan_teardown` and :func:`plan_scaling`; apply runs what they return.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from deploy.engine.desired import DesiredState, build_desired
+from deploy.engine.observe import RemoteSnapshot, observe
+from deploy.engine.plan import Plan, plan_destroy, plan_scale
+from deploy.engine.plan import plan as diff
+from deploy.engine.resolve import resolve
+from deploy.render.bodies import artifact_layout
+from deploy.render.properties import render
+
+if TYPE_CHECKING:
+    from deploy.aws.session import AwsContext
+    from deploy.sizing import ModelShape
+    from deploy.spec.model import DeploymentSpec
+
+UNKNOWN_ACCOUNT = "unknown"  # the account id is read only when a name needs it (the default bucket)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What a deploy reads from AWS before anything is decided (read-only, explicit)."""
+
+    region: str
+    account: str = UNKNOWN_ACCOUNT
+    model_shape: ModelShape | None = None
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """A plan plus what it was computed from; ``apply`` accepts it as is."""
+
+    plan: Plan
+    desired: DesiredState
+    snapshot: RemoteSnapshot
+    context: AwsContext
+
+    @property
+    def actions(self) -> tuple[Any, ...]:
+        return self.plan.actions
+
+    @property
+    def is_empty(self) -> bool:
+        return self.plan.is_empty
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.plan.to_dict()
+
+    def __repr__(self) -> str:
+        return repr(self.plan)
+
+    def _repr_html_(self) -> str:
+        return self.plan._repr_html_()
+
+
+def gather_facts(spec: DeploymentSpec, ctx: AwsContext) -> Facts:
+    """The deploy's AWS reads that come before any decision; ``spec.region`` is already chosen."""
+    account = UNKNOWN_ACCOUNT
+    if spec.artifacts.bucket is None and artifact_layout(spec) in ("upload_weights", "upload_properties"):
+        from deploy.aws.cloudwatch import account_id
+
+        account = account_id(ctx)
+    return Facts(region=ctx.region, account=account, model_shape=s3_model_shape(spec, ctx))
+
+
+def s3_model_shape(spec: DeploymentSpec, ctx: AwsContext) -> ModelShape | None:
+    """For an ``s3://`` model without ``model.config``, size from the prefix's own config.json (None if absent)."""
+    from deploy.aws.s3 import S3Gateway
+    from deploy.sizing import shape_from_document
+
+    if spec.model.kind != "s3" or spec.model.config is not None:
+        return None
+    bucket, _, prefix = spec.model.id.removeprefix("s3://").partition("/")
+    key = prefix.rstrip("/") + "/config.json" if prefix.strip("/") else "config.json"
+    text = S3Gateway(ctx).get_text(bucket, key)
+    if text is None:
+        return None
+    return shape_from_document(json.loads(text), spec.model.id, f"s3://{bucket}/{key}")
+
+
+def desired_from(spec: DeploymentSpec, facts: Facts) -> DesiredState:
+    """resolve -> render -> name: pure once the facts are known."""
+    resolved = resolve(spec, shape=facts.model_shape)
+    return build_desired(resolved, render(resolved), region=facts.region, account=facts.account)
+
+
+def plan_deploy(spec: DeploymentSpec, ctx: AwsContext) -> PlanResult:
+    """What apply would change for ``spec`` in ``ctx`` (read-only AWS calls)."""
+    desired = desired_from(spec, gather_facts(spec, ctx))
+    snapshot = observe(ctx, desired.endpoint_name, desired)
+    return PlanResult(diff(desired, snapshot), desired, snapshot, ctx)
+
+
+def plan_teardown(
+    name: str, spec: DeploymentSpec | None, ctx: AwsContext, *, keep_artifacts: bool = False
+) -> PlanResult:
+    """What destroy would delete: scaling, endpoint, configs, models, alarm and (unless kept) uploads."""
+    desired = desired_from(spec, gather_facts(spec, ctx)) if spec is not None else None
+    snapshot = observe(ctx, name, desired)
+    empty = DesiredState(name, "", {"ModelName": ""}, {"EndpointConfigName": ""}, {})
+    return PlanResult(plan_destroy(snapshot, keep_artifacts=keep_artifacts), desired or empty, snapshot, ctx)
+
+
+def plan_scaling(name: str, minimum: int, maximum: int, ctx: AwsContext) -> PlanResult:
+    """A plan with one scaling action: new autoscaling bounds for endpoint ``name`` (checked against AWS)."""
+    snapshot = observe(ctx, name)
+    empty = DesiredState(name, "", {"ModelName": ""}, {"EndpointConfigName": ""}, {})
+    return PlanResult(plan_scale(snapshot, minimum, maximum), empty, snapshot, ctx)
