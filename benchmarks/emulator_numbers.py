@@ -17,7 +17,7 @@ for _name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
 from deploy.local import Emulator  # noqa: E402
-from deploy.local.testing import deploy  # noqa: E402
+from deploy.local.helpers import deploy  # noqa: E402
 
 
 def timed(fn: Callable[[], object], runs: int) -> tuple[float, float]:
