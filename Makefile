@@ -32,6 +32,7 @@ lint: $(STAMP_DEV)
 	$(PY) -m ruff check deploy tests benchmarks
 	$(PY) -m ruff format --check deploy tests benchmarks
 	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
 
 clean:
 	rm -rf $(VENV) .lmi .pytest_cache .mypy_cache .ruff_cache dist build

@@ -60,7 +60,7 @@ class InServiceObserver(threading.Thread):
 
 def phases(emu: Any) -> list[tuple[str, int, int, float]]:
     from deploy import client
-    from deploy.spec.model import load_spec
+    from deploy.spec.loader import load_spec
 
     ctx = emu.context()
     counter = CallCounter(ctx)
@@ -82,7 +82,7 @@ def phases(emu: Any) -> list[tuple[str, int, int, float]]:
 
 def lag_lmi(emu: Any, name: str) -> float:
     from deploy import client
-    from deploy.spec.model import load_spec
+    from deploy.spec.loader import load_spec
 
     ctx = emu.context()
     spec = load_spec(SPEC).model_copy(update={"name": name})
@@ -105,7 +105,7 @@ def lag_botocore(emu: Any, name: str) -> float:
     from deploy import client
     from deploy.engine.apply import Applier
     from deploy.engine.plan import Plan
-    from deploy.spec.model import load_spec
+    from deploy.spec.loader import load_spec
 
     ctx = emu.context()
     spec = load_spec(SPEC).model_copy(update={"name": name})
@@ -113,7 +113,7 @@ def lag_botocore(emu: Any, name: str) -> float:
     until_wait = [a for a in result.actions][: [a.type for a in result.actions].index("WaitForEndpoint")]
     observer = InServiceObserver(ctx, name)
     observer.start()
-    Applier(ctx, create_bucket=True).run(Plan(name, tuple(until_wait), result.desired))
+    Applier(ctx, create_bucket=True).run(Plan(name, tuple(until_wait)))
     ctx.client("sagemaker").get_waiter("endpoint_in_service").wait(EndpointName=name)
     done = time.monotonic()
     observer.join(timeout=5)

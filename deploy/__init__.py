@@ -17,9 +17,9 @@ from typing import Any
 from deploy._version import __version__
 
 _EXPORTS = {
-    "load_spec": "deploy.spec.model",
+    "load_spec": "deploy.spec.loader",
     "DeploymentSpec": "deploy.spec.model",
-    "parse_spec": "deploy.spec.model",
+    "parse_spec": "deploy.spec.loader",
     "ResolvedSpec": "deploy.engine.resolve",
     "size": "deploy.client",
     "plan": "deploy.client",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import builtins
 import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Union
 
@@ -22,8 +23,12 @@ from deploy.errors import SpecError, UsageError
 if TYPE_CHECKING:
     import boto3
 
+    from deploy.aws.logs import LogLine
+    from deploy.aws.region import RegionChoice
     from deploy.aws.session import AwsContext
     from deploy.engine.apply import ApplyResult, EventSink
+    from deploy.engine.diagnose import Diagnosis
+    from deploy.engine.resolve import ResolvedSpec
     from deploy.engine.spine import PlanResult
     from deploy.engine.status import EndpointStatus
     from deploy.engine.waiting import Waiter
@@ -40,7 +45,7 @@ __all__ = ["Client", "SpecLike", "apply", "destroy", "list_endpoints", "load", "
 def load(spec: SpecLike) -> DeploymentSpec:
     """A DeploymentSpec from a spec object or a path."""
     if isinstance(spec, (str, Path)):
-        from deploy.spec.model import load_spec
+        from deploy.spec.loader import load_spec
 
         return load_spec(spec)
     return spec
@@ -78,11 +83,10 @@ class Client:
         return f"<deploy.Client {where}, region={self.region or 'from the spec / AWS settings'}>"
 
     # -- where ---------------------------------------------------------------------------------------------------
-    def context(self, spec: DeploymentSpec | None = None) -> AwsContext:
-        """The AWS context for ``spec`` (its region first) or, without a spec, for the client's own region."""
+    def _choose(self, spec: DeploymentSpec | None) -> RegionChoice:
         from deploy.aws.region import DEFAULT_SPEC_REGION, choose_region, environment
 
-        choice = choose_region(
+        return choose_region(
             spec_region=spec.region if spec is not None else None,
             asked=self.region,
             session_region=self.session.region_name if self.session is not None else None,
@@ -90,6 +94,22 @@ class Client:
             profile=self.profile,
             fallback=DEFAULT_SPEC_REGION if spec is not None else None,
         )
+
+    def in_region(self, spec: SpecLike) -> DeploymentSpec:
+        """``spec`` in the region this client would deploy it to (no AWS call: offline commands use this)."""
+        loaded = load(spec)
+        region = self._choose(loaded).region
+        return loaded.in_region(region) if region else loaded
+
+    def resolve(self, spec: SpecLike) -> ResolvedSpec:
+        """``spec`` in its region with every ``auto`` filled from the model's shape (no AWS call)."""
+        from deploy.engine.resolve import resolve
+
+        return resolve(self.in_region(spec))
+
+    def context(self, spec: DeploymentSpec | None = None) -> AwsContext:
+        """The AWS context for ``spec`` (its region first) or, without a spec, for the client's own region."""
+        choice = self._choose(spec)
         if choice.region is None:
             raise UsageError(
                 "no AWS region given",
@@ -188,11 +208,56 @@ class Client:
 
         return managed_endpoints(self.context())
 
-    def endpoint(self, name: str) -> Endpoint:
+    def endpoint(
+        self, name: str, *, read_timeout_s: float = 70.0, max_pool_connections: int = 10, max_attempts: int = 3
+    ) -> Endpoint:
         """A client for invoking endpoint ``name`` (generate, chat, stream)."""
         from deploy.invoke.endpoint import Endpoint
 
-        return Endpoint(name, context=self.context())
+        return Endpoint(
+            name,
+            context=self.context(),
+            read_timeout_s=read_timeout_s,
+            max_pool_connections=max_pool_connections,
+            max_attempts=max_attempts,
+        )
+
+    def logs(self, name: str, *, lines: int = 50, since: str | None = None) -> builtins.list[LogLine]:
+        """The last ``lines`` container log lines of endpoint ``name`` (``since``: ``10m``, ``1h`` or ISO time)."""
+        from deploy.aws import logs
+
+        return logs.tail(self.context(), name, lines=lines, start_ms=logs.parse_since(since) if since else None)
+
+    def follow_logs(
+        self,
+        name: str,
+        *,
+        lines: int = 50,
+        since: str | None = None,
+        on_waiting: Callable[[str], None] | None = None,
+    ) -> Iterator[LogLine]:
+        """The last ``lines`` lines, then new ones as they arrive (until the caller stops iterating)."""
+        from deploy.aws import logs
+
+        start_ms = logs.parse_since(since) if since else None
+        return logs.tail_then_follow(self.context(), name, lines=lines, start_ms=start_ms, on_waiting=on_waiting)
+
+    def explain(self, name: str, *, lines: int = 50) -> tuple[str, Diagnosis]:
+        """Why endpoint ``name`` failed: its status and a diagnosis (FailureReason, log tail, hints)."""
+        from deploy.aws.sagemaker import SageMakerGateway
+        from deploy.engine.diagnose import explain_failure
+
+        ctx = self.context()
+        description = SageMakerGateway(ctx).describe_endpoint(name) or {}
+        status = str(description.get("EndpointStatus", "not found"))
+        return status, explain_failure(ctx, name, description.get("FailureReason"), lines=lines)
+
+    @staticmethod
+    def log_group(name: str) -> str:
+        """The CloudWatch log group of endpoint ``name``'s containers."""
+        from deploy.aws.logs import log_group_name
+
+        return log_group_name(name)
 
     # -- offline -------------------------------------------------------------------------------------------------
     def size(self, spec: SpecLike) -> Estimate:

@@ -2,12 +2,40 @@
 
 Every error a user can cause carries *where* (``field``), *what* (``value``) and *how to fix it* (``fix``), so the
 CLI can print one clear line and pick an exit code without a traceback. Exit codes: 2 for input the user must change
-(spec, flags, a model that does not fit), 1 for runtime or AWS failures.
+(spec, arguments, a model that does not fit), 1 for runtime or AWS failures, 130 for an interrupted apply. Library
+errors name library fields (``region``, ``minimum``), never command-line flags; the CLI's own flag errors are
+UsageErrors raised by the CLI.
+
+    LmiError                              exit 1
+    ├── UsageError                        exit 2   an argument the caller must change
+    ├── SpecError (also a ValueError)     exit 2   the spec is invalid; DeploymentSpec(...) raises it too
+    ├── FitError                          exit 2   the model does not fit; .estimate shows why
+    ├── PlanError                         exit 1   the remote state is in a shape lmi-deploy will not touch
+    ├── AwsError                          exit 1   an AWS call failed; .code, .operation, .status
+    │   └── NotFoundError                 exit 1   the resource does not exist
+    │       └── EndpointNotFoundError     exit 1   no endpoint of that name (also an InvokeError)
+    ├── DeployError                       exit 1   a deployment or update failed; says what still serves
+    │   └── Interrupted                   exit 130 apply stopped at a safe point when asked (Ctrl-C)
+    └── InvokeError                       exit 1   invoking failed; .status; subclasses in deploy.invoke.errors
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+__all__ = [
+    "AwsError",
+    "DeployError",
+    "EndpointNotFoundError",
+    "FitError",
+    "Interrupted",
+    "InvokeError",
+    "LmiError",
+    "NotFoundError",
+    "PlanError",
+    "SpecError",
+    "UsageError",
+]
 
 
 class LmiError(Exception):
@@ -58,8 +86,8 @@ class UsageError(LmiError):
     kind = "usage_error"
 
 
-class SpecError(LmiError):
-    """The deployment spec is invalid: names the field, the value and the fix."""
+class SpecError(LmiError, ValueError):
+    """The deployment spec is invalid: names the field, the value and the fix. A ``ValueError``, as Python expects."""
 
     exit_code = 2
     kind = "spec_error"
@@ -145,3 +173,9 @@ class InvokeError(LmiError):
         if self.status is not None:
             out["status"] = self.status
         return out
+
+
+class EndpointNotFoundError(NotFoundError, InvokeError):
+    """SageMaker has no endpoint of that name in this account and region (status, scale, invoke alike)."""
+
+    kind = "endpoint_not_found"

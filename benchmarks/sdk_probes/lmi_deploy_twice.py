@@ -14,7 +14,7 @@ import _calls  # first: it counts the AWS calls of everything imported after it
 
 from deploy import client
 from deploy.aws.session import make_context
-from deploy.spec.model import load_spec
+from deploy.spec.loader import load_spec
 
 SPEC = Path(__file__).resolve().parents[2] / "examples" / "qwen25-7b.yaml"
 context = make_context(region="us-east-1", endpoint_url=os.environ["PROBE_ENDPOINT_URL"])

@@ -84,8 +84,8 @@ def parse_since(text: str, *, now: datetime | None = None) -> int:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         raise UsageError(
-            f"cannot read --since {text!r}",
-            field="--since",
+            f"cannot read since={text!r} as a time",
+            field="since",
             value=text,
             fix="use a duration like 30s, 10m, 1h, 2d, or an ISO time like 2026-11-27T20:00:00Z",
         ) from None
@@ -242,3 +242,24 @@ def follow(
         if should_stop():
             return
         sleep(delay)
+
+
+def tail_then_follow(
+    ctx: AwsContext,
+    endpoint_name: str,
+    *,
+    lines: int,
+    start_ms: int | None,
+    on_waiting: Callable[[str], None] | None = None,
+) -> Iterator[LogLine]:
+    """The last ``lines`` lines (if the group exists yet), then new lines as they arrive, without repeats."""
+    try:
+        recent = tail(ctx, endpoint_name, lines=lines, start_ms=start_ms)
+    except NotFoundError:
+        recent = []
+        if on_waiting is not None:
+            on_waiting(log_group_name(endpoint_name))
+    yield from recent
+    cursor = max([line.timestamp_ms for line in recent] or [start_ms or int(time.time() * 1000)])
+    seen = tuple(line.content_key for line in recent)
+    yield from follow(ctx, endpoint_name, start_ms=cursor, already_seen=seen)

@@ -202,9 +202,14 @@ class RuntimeGateway:
         return data
 
     def default_bucket(self) -> str:
-        """``sagemaker-<region>-<account>``, created when missing (the SageMaker SDK's default bucket)."""
+        """The name ``sagemaker-<region>-<account>`` (the SageMaker SDK's default bucket); reads only."""
+        from deploy.engine.naming import default_bucket
+
         identity = call(self.context.client("sts"), "get_caller_identity", "GetCallerIdentity")
-        bucket = f"sagemaker-{self.context.region}-{identity['Account']}"
+        return default_bucket(self.context.region, str(identity["Account"]))
+
+    def create_bucket_if_missing(self, bucket: str) -> None:
+        """Create ``bucket`` in the context's region unless it exists: an explicit write, never hidden in a getter."""
         s3 = self.context.client("s3")
         try:
             call(s3, "head_bucket", "HeadBucket", bucket, Bucket=bucket)
@@ -213,7 +218,6 @@ class RuntimeGateway:
             if self.context.region != "us-east-1":
                 kwargs["CreateBucketConfiguration"] = {"LocationConstraint": self.context.region}
             call(s3, "create_bucket", "CreateBucket", bucket, **kwargs)
-        return bucket
 
     def endpoint_capacity(self, endpoint: str) -> EndpointCapacity:
         """Instance type and current count of the endpoint's first variant (read-only control-plane calls)."""

@@ -39,24 +39,13 @@ def make_client(region: str | None, profile: str | None = None, local: bool = Fa
     return Client(region=region, profile=profile)
 
 
-def aws_context(region: str | None, profile: str | None = None, local: bool = False) -> Any:
-    """Build the AWS context for a command: the emulator when ``local``, else the standard AWS settings."""
-    from deploy.aws.session import make_context
-
-    if use_local(local):
-        from deploy.local import connect
-
-        return connect(region=region or "us-east-1")
-    return make_context(region=region, profile=profile)
-
-
 __all__ = [
     "JSON_OPTION",
     "LOCAL_OPTION",
     "PROFILE_OPTION",
     "REGION_OPTION",
-    "aws_context",
     "console",
+    "make_client",
     "print_json",
     "use_local",
 ]

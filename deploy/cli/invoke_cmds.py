@@ -32,10 +32,9 @@ def register(app: typer.Typer) -> None:
 
 
 def _endpoint(name: str, region: str | None, profile: str | None, local: bool, **options: Any) -> Any:
-    from deploy.cli._common import aws_context
-    from deploy.invoke.endpoint import Endpoint
+    from deploy.cli._common import make_client
 
-    return Endpoint(name, context=aws_context(region, profile, local), **options)
+    return make_client(region, profile, local).endpoint(name, **options)
 
 
 def _params(pairs: list[str] | None) -> dict[str, Any]:

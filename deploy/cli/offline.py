@@ -16,13 +16,11 @@ from deploy.cli._output import console, echo, print_json
 
 
 def _load_and_resolve(spec_path: Path) -> tuple[Any, Any, Any]:
-    from deploy.engine.resolve import resolve
+    from deploy.client import Client
     from deploy.render.properties import render as render_spec
-    from deploy.spec.model import load_spec
 
-    spec = load_spec(spec_path)
-    resolved = resolve(spec)
-    return spec, resolved, render_spec(resolved)
+    resolved = Client().resolve(spec_path)  # the region follows the same order as lmi deploy (no AWS call)
+    return resolved.spec, resolved, render_spec(resolved)
 
 
 def validate(spec_path: Path, as_json: bool) -> None:
@@ -69,7 +67,7 @@ def write_render(out_dir: Path, resolved: Any, rendered: Any) -> list[Path]:
     """Write the rendered files with placeholder resource names (the planner picks the real ones)."""
     import json
 
-    from deploy.render.properties import endpoint_config_request, model_request, scaling_requests
+    from deploy.render.bodies import endpoint_config_request, model_request, scaling_requests, update_settings
 
     name = resolved.spec.name
     model_name = f"{name}-<content-hash>"
@@ -84,6 +82,10 @@ def write_render(out_dir: Path, resolved: Any, rendered: Any) -> list[Path]:
     scaling = scaling_requests(resolved, endpoint_name=name)
     if scaling is not None:
         files["scaling.json"] = scaling.to_dict()
+    alarm, deployment = update_settings(resolved.spec.update, name)
+    if alarm is not None:
+        files["put-metric-alarm.json"] = alarm
+    files["deployment-config.json"] = deployment
     written = []
     with output_errors("--out", out_dir):
         out_dir.mkdir(parents=True, exist_ok=True)

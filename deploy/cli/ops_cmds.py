@@ -39,29 +39,22 @@ def logs_cmd(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Print the container logs of endpoint NAME (CloudWatch group /aws/sagemaker/Endpoints/NAME)."""
-    from deploy.aws import logs
     from deploy.cli._common import make_client
 
-    ctx = make_client(region, profile, local).context()  # exit 2 when no region is set (never a botocore traceback)
-    start_ms = logs.parse_since(since) if since else None
+    client = make_client(region, profile, local)
+    client.context()  # exit 2 when no region is set (never a botocore traceback)
     if explain:
-        _explain(ctx, name, lines, as_json)
+        _explain(client, name, lines, as_json)
         return
     if not follow:
-        recent = logs.tail(ctx, name, lines=lines, start_ms=start_ms)
-        _print_lines(name, recent, as_json)
+        _print_lines(client, name, client.logs(name, lines=lines, since=since), as_json)
         return
-    _follow(ctx, name, lines, start_ms, as_json)
+    _follow(client, name, lines, since, as_json)
 
 
-def _explain(ctx: Any, name: str, lines: int, as_json: bool) -> None:
+def _explain(client: Any, name: str, lines: int, as_json: bool) -> None:
     """The endpoint's status and FailureReason (if it still exists) plus the diagnosis of its logs."""
-    from deploy.aws.sagemaker import SageMakerGateway
-    from deploy.engine.diagnose import explain_failure
-
-    description = SageMakerGateway(ctx).describe_endpoint(name) or {}
-    status = str(description.get("EndpointStatus", "not found"))
-    diagnosis = explain_failure(ctx, name, description.get("FailureReason"), lines=lines)
+    status, diagnosis = client.explain(name, lines=lines)
     if as_json:
         print_json({"endpoint": name, "status": status, **diagnosis.to_dict()})
         return
@@ -69,35 +62,23 @@ def _explain(ctx: Any, name: str, lines: int, as_json: bool) -> None:
     typer.echo(diagnosis.render())
 
 
-def _print_lines(name: str, recent: list[Any], as_json: bool) -> None:
-    from deploy.aws.logs import log_group_name
-
+def _print_lines(client: Any, name: str, recent: list[Any], as_json: bool) -> None:
     if as_json:
-        print_json({"endpoint": name, "log_group": log_group_name(name), "lines": recent})
+        print_json({"endpoint": name, "log_group": client.log_group(name), "lines": recent})
         return
     with_stream = len({line.stream for line in recent}) > 1
     for line in recent:
         typer.echo(line.render(with_stream=with_stream))
 
 
-def _follow(ctx: Any, name: str, lines: int, start_ms: int | None, as_json: bool) -> None:
+def _follow(client: Any, name: str, lines: int, since: str | None, as_json: bool) -> None:
     """Print the last ``lines`` lines (if the group exists yet), then new lines until Ctrl-C."""
-    import time
 
-    from deploy.aws import logs
-    from deploy.errors import NotFoundError
+    def waiting(group: str) -> None:
+        sys.stderr.write(f"waiting for log group {group} to appear...\n")
 
     try:
-        recent = logs.tail(ctx, name, lines=lines, start_ms=start_ms)
-    except NotFoundError:
-        recent = []
-        sys.stderr.write(f"waiting for log group {logs.log_group_name(name)} to appear...\n")
-    for line in recent:
-        _emit(line, as_json)
-    cursor = max([line.timestamp_ms for line in recent] or [start_ms or int(time.time() * 1000)])
-    seen = tuple(line.content_key for line in recent)
-    try:
-        for line in logs.follow(ctx, name, start_ms=cursor, already_seen=seen):
+        for line in client.follow_logs(name, lines=lines, since=since, on_waiting=waiting):
             _emit(line, as_json)
     except KeyboardInterrupt:
         return
@@ -120,9 +101,10 @@ def iam_policy_cmd(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Print least-privilege IAM policies for SPEC: the deploying identity and the execution role."""
+    from deploy.client import Client
     from deploy.engine.iam import policies, policy_inputs
     from deploy.errors import UsageError
-    from deploy.spec.model import load_spec
+    from deploy.spec.loader import load_spec
 
     if role not in ROLES:
         raise UsageError(f"unknown --role {role!r}", field="--role", value=role, fix="use deployer, execution or both")
@@ -133,7 +115,7 @@ def iam_policy_cmd(
             value=account,
             fix="pass a 12-digit account id",
         )
-    inputs = policy_inputs(load_spec(spec_path), account=account)
+    inputs = policy_inputs(Client().in_region(load_spec(spec_path)), account=account)
     documents = policies(inputs, role)
     notes = _notes(inputs)
     if as_json:

@@ -16,7 +16,6 @@ from deploy.engine.artifacts import ArtifactUpload
 from deploy.engine.naming import (
     TAG_CONTENT_HASH,
     VARIANT,
-    alarm_name,
     content_hash,
     managed_tags,
     resource_name,
@@ -107,52 +106,6 @@ def _named(endpoint: str, request: dict[str, Any], key: str, tags: dict[str, str
     return body
 
 
-def builtin_alarm_request(endpoint_name: str, variant_name: str = VARIANT) -> dict[str, Any]:
-    """A CloudWatch alarm on the endpoint's invocation 5xx errors, used as an auto-rollback trigger."""
-    return {
-        "AlarmName": alarm_name(endpoint_name),
-        "AlarmDescription": f"lmi-deploy: 5xx errors on {endpoint_name}; rolls back a blue/green update",
-        "Namespace": "AWS/SageMaker",
-        "MetricName": "Invocation5XXErrors",
-        "Dimensions": [
-            {"Name": "EndpointName", "Value": endpoint_name},
-            {"Name": "VariantName", "Value": variant_name},
-        ],
-        "Statistic": "Sum",
-        "Period": 60,
-        "EvaluationPeriods": 2,
-        "Threshold": 1.0,
-        "ComparisonOperator": "GreaterThanOrEqualToThreshold",
-        "TreatMissingData": "notBreaching",
-    }
-
-
-def deployment_config(
-    strategy: str, alarm_names: list[str], bake_s: int = 0, rolling_percent: int = 25
-) -> dict[str, Any]:
-    """UpdateEndpoint's DeploymentConfig: blue/green all-at-once (default) or rolling, + rollback alarms."""
-    if strategy == "rolling":
-        config: dict[str, Any] = {
-            "RollingUpdatePolicy": {
-                "MaximumBatchSize": {"Type": "CAPACITY_PERCENT", "Value": rolling_percent},
-                "WaitIntervalInSeconds": max(bake_s, 0),
-            }
-        }
-    else:
-        config = {
-            "BlueGreenUpdatePolicy": {
-                "TrafficRoutingConfiguration": {
-                    "Type": "ALL_AT_ONCE",
-                    "WaitIntervalInSeconds": max(bake_s, 0),
-                },
-                "TerminationWaitInSeconds": 0,
-            }
-        }
-    if alarm_names:
-        config["AutoRollbackConfiguration"] = {"Alarms": [{"AlarmName": n} for n in sorted(set(alarm_names))]}
-    return config
-
-
 def wait_timeout(startup_s: int | None, download_s: int | None) -> float:
     """Longest wait for InService: provisioning margin + download + container start-up timeouts."""
     return float((startup_s or DEFAULT_STARTUP_S) + (download_s or DEFAULT_DOWNLOAD_S) + PROVISIONING_MARGIN_S)
@@ -178,7 +131,7 @@ def build_desired(resolved: Any, rendered: Any, *, region: str, account: str) ->
     config_req = bodies.endpoint_config_request(resolved, config_name="pending", model_name=model_req["ModelName"])
     config_req = name_config(endpoint, config_req, tags)
     scaling = bodies.scaling_requests(resolved, endpoint_name=endpoint)
-    alarm, deploy_cfg = _update_settings(spec.update, endpoint)
+    alarm, deploy_cfg = bodies.update_settings(spec.update, endpoint)
     return DesiredState(
         endpoint_name=endpoint,
         spec_hash=resolved.spec_hash,
@@ -228,13 +181,3 @@ def shipped_properties(endpoint_name: str, rendered_text: str) -> str:
         lines.pop(0)
     header = f"# serving.properties for {endpoint_name}, written by lmi-deploy (`lmi render SPEC` shows the source)"
     return "\n".join([header, *lines]) + "\n"
-
-
-def _update_settings(update: Any, endpoint: str) -> tuple[dict[str, Any] | None, dict[str, Any]]:
-    """The built-in alarm (if asked for) and UpdateEndpoint's DeploymentConfig from the update block."""
-    alarms = list(update.rollback_alarms)
-    alarm = builtin_alarm_request(endpoint) if update.builtin_5xx_alarm else None
-    if alarm:
-        alarms.append(alarm["AlarmName"])
-    config = deployment_config(update.strategy, alarms, update.termination_wait_s, update.rolling_batch_percent)
-    return alarm, config

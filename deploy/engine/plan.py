@@ -15,8 +15,8 @@ from typing import Any, ClassVar, TypeAlias
 from deploy.engine.artifacts import ArtifactUpload
 from deploy.engine.desired import DesiredState
 from deploy.engine.naming import TAG_MANAGED
-from deploy.engine.observe import RemoteSnapshot
-from deploy.errors import NotFoundError, PlanError, UsageError
+from deploy.engine.snapshot import RemoteSnapshot
+from deploy.errors import EndpointNotFoundError, PlanError, UsageError
 
 TRANSITIONAL = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack"})
 
@@ -464,7 +464,7 @@ def plan_scale(snapshot: RemoteSnapshot, minimum: int, maximum: int) -> Plan:
             fix="use 0 <= minimum <= maximum and maximum >= 1",
         )
     if snapshot.endpoint is None:
-        raise NotFoundError(
+        raise EndpointNotFoundError(
             f"endpoint {name} does not exist in {snapshot.region}",
             field="name",
             value=name,

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from deploy.engine.desired import DesiredState, build_desired
-from deploy.engine.observe import RemoteSnapshot, observe
+from deploy.engine.observe import observe
 from deploy.engine.plan import Plan, plan_destroy, plan_scale
 from deploy.engine.plan import plan as diff
 from deploy.engine.resolve import resolve
+from deploy.engine.snapshot import RemoteSnapshot
 from deploy.render.bodies import artifact_layout
 from deploy.render.properties import render
 

@@ -17,7 +17,7 @@ from deploy.aws.sagemaker import SageMakerGateway
 from deploy.aws.session import AwsContext
 from deploy.catalog import price_in
 from deploy.engine.naming import TAG_MANAGED, TAG_SPEC_HASH, VARIANT, scaling_resource_id
-from deploy.errors import AwsError, NotFoundError
+from deploy.errors import AwsError, EndpointNotFoundError
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def endpoint_status(ctx: AwsContext, name: str) -> EndpointStatus:
     sm = SageMakerGateway(ctx)
     described = sm.describe_endpoint(name)
     if described is None:
-        raise NotFoundError(
+        raise EndpointNotFoundError(
             f"endpoint {name} does not exist in {ctx.region}",
             field="name",
             value=name,

@@ -113,13 +113,16 @@ class Endpoint:
         """Queue a request on an async-inference endpoint; the body is uploaded to ``input_s3_uri``.
 
         A string is an LMI-schema prompt, a list of messages a chat request. Without ``input_s3_uri`` the body
-        goes to ``s3://sagemaker-<region>-<account>/lmi-deploy/async-inputs/<uuid>.json``.
+        goes to ``s3://sagemaker-<region>-<account>/lmi-deploy/async-inputs/<uuid>.json``, and that bucket is
+        created if it does not exist yet (as the SageMaker SDK does).
         """
         is_chat = not isinstance(request, str)
         body = chat_body(request, params) if not isinstance(request, str) else lmi_body(request, params)
         gateway = self.gateway
         if input_s3_uri is None:
-            input_s3_uri = f"s3://{gateway.default_bucket()}/lmi-deploy/async-inputs/{uuid.uuid4().hex}.json"
+            bucket = gateway.default_bucket()
+            gateway.create_bucket_if_missing(bucket)
+            input_s3_uri = f"s3://{bucket}/lmi-deploy/async-inputs/{uuid.uuid4().hex}.json"
         gateway.put_object(input_s3_uri, _encode(body))
         invocation = gateway.invoke_async(self.name, input_s3_uri)
         return AsyncJob(

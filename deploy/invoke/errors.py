@@ -12,13 +12,27 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from deploy.errors import InvokeError
+from deploy.errors import EndpointNotFoundError, InvokeError
 
-
-class EndpointNotFoundError(InvokeError):
-    """SageMaker has no endpoint of that name in this account and region."""
-
-    kind = "endpoint_not_found"
+# EndpointNotFoundError is defined in deploy.errors (one error for status, scale and invoke) and kept importable here.
+__all__ = [
+    "EndpointNotFoundError",
+    "InputRejectedError",
+    "InvokeTimeoutError",
+    "ModelNotReadyError",
+    "ModelOutOfMemoryError",
+    "OverloadedError",
+    "PromptTooLongError",
+    "Rule",
+    "StreamError",
+    "classify_container_error",
+    "classify_failure_body",
+    "classify_runtime_error",
+    "container_rule",
+    "container_text",
+    "stream_broken",
+    "timeout_error",
+]
 
 
 class ModelNotReadyError(InvokeError):

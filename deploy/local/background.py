@@ -20,9 +20,10 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from deploy.local.credentials import fake_session
+
 STATE_FILE = "server.json"
 _IN_PROCESS: Any = None
-_LOADER: Any = None
 
 
 def state_dir() -> Path:
@@ -134,23 +135,6 @@ def stop_background(timeout_s: float = 10.0) -> dict[str, Any] | None:
             os.kill(pid, signal.SIGKILL)
     (directory / STATE_FILE).unlink(missing_ok=True)
     return state
-
-
-def fake_session(region: str) -> Any:
-    """A boto3 session with dummy credentials that ignores AWS_PROFILE and ~/.aws (nothing real is reachable)."""
-    import boto3
-    import botocore.session
-
-    global _LOADER
-    core = botocore.session.Session()
-    if _LOADER is None:  # share parsed service models: loading them is most of a client's creation time
-        _LOADER = core.get_component("data_loader")
-    else:
-        core.register_component("data_loader", _LOADER)
-    core.set_config_variable("profile", None)
-    core.set_config_variable("region", region)
-    core.set_credentials("testing", "testing")
-    return boto3.Session(botocore_session=core, region_name=region)
 
 
 def _in_process_emulator() -> Any:

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from deploy.aws.session import AwsContext, make_context
 from deploy.local.app import EmulatorApp, EmulatorState, FaultInjector
-from deploy.local.background import fake_session
 from deploy.local.control import install_moto_patches
+from deploy.local.credentials import fake_session
 from deploy.local.endpoints import EndpointRegistry
 from deploy.local.runtime import Timing
 

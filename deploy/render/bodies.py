@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from deploy.engine.naming import VARIANT, managed_tags, scalable_resource, scalable_target_request
+from deploy.engine.naming import VARIANT, alarm_name, managed_tags, scalable_resource, scalable_target_request
 
 if TYPE_CHECKING:
     from deploy.engine.resolve import ResolvedSpec
@@ -159,3 +159,59 @@ def scaling_requests(
         "TargetTrackingScalingPolicyConfiguration": tracking,
     }
     return ScalingRequests(target=target, policy=policy)
+
+
+def builtin_alarm_request(endpoint_name: str, variant_name: str = VARIANT) -> dict[str, Any]:
+    """A CloudWatch alarm on the endpoint's invocation 5xx errors, used as an auto-rollback trigger."""
+    return {
+        "AlarmName": alarm_name(endpoint_name),
+        "AlarmDescription": f"lmi-deploy: 5xx errors on {endpoint_name}; rolls back a blue/green update",
+        "Namespace": "AWS/SageMaker",
+        "MetricName": "Invocation5XXErrors",
+        "Dimensions": [
+            {"Name": "EndpointName", "Value": endpoint_name},
+            {"Name": "VariantName", "Value": variant_name},
+        ],
+        "Statistic": "Sum",
+        "Period": 60,
+        "EvaluationPeriods": 2,
+        "Threshold": 1.0,
+        "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+        "TreatMissingData": "notBreaching",
+    }
+
+
+def deployment_config(
+    strategy: str, alarm_names: list[str], bake_s: int = 0, rolling_percent: int = 25
+) -> dict[str, Any]:
+    """UpdateEndpoint's DeploymentConfig: blue/green all-at-once (default) or rolling, + rollback alarms."""
+    if strategy == "rolling":
+        config: dict[str, Any] = {
+            "RollingUpdatePolicy": {
+                "MaximumBatchSize": {"Type": "CAPACITY_PERCENT", "Value": rolling_percent},
+                "WaitIntervalInSeconds": max(bake_s, 0),
+            }
+        }
+    else:
+        config = {
+            "BlueGreenUpdatePolicy": {
+                "TrafficRoutingConfiguration": {
+                    "Type": "ALL_AT_ONCE",
+                    "WaitIntervalInSeconds": max(bake_s, 0),
+                },
+                "TerminationWaitInSeconds": 0,
+            }
+        }
+    if alarm_names:
+        config["AutoRollbackConfiguration"] = {"Alarms": [{"AlarmName": n} for n in sorted(set(alarm_names))]}
+    return config
+
+
+def update_settings(update: Any, endpoint: str) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """The built-in alarm (if asked for) and UpdateEndpoint's DeploymentConfig from the update block."""
+    alarms = list(update.rollback_alarms)
+    alarm = builtin_alarm_request(endpoint) if update.builtin_5xx_alarm else None
+    if alarm:
+        alarms.append(alarm["AlarmName"])
+    config = deployment_config(update.strategy, alarms, update.termination_wait_s, update.rolling_batch_percent)
+    return alarm, config

@@ -12,19 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 from deploy._version import __version__
 from deploy.errors import SpecError
-from deploy.render.bodies import ScalingRequests, endpoint_config_request, model_request, scaling_requests
 
 if TYPE_CHECKING:
     from deploy.engine.resolve import ResolvedSpec
 
-__all__ = [
-    "Rendered",
-    "ScalingRequests",
-    "endpoint_config_request",
-    "model_request",
-    "render",
-    "scaling_requests",
-]
+__all__ = ["Rendered", "render"]
 
 ASYNC_MODE = {
     "engine": "Python",

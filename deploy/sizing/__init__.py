@@ -9,12 +9,13 @@ and the hardware's memory give the numbers vLLM will print at startup - KV-cache
 
 from __future__ import annotations
 
+from deploy.sizing.fixes import estimate
 from deploy.sizing.hardware import Hardware
 from deploy.sizing.loader import bundled_ids, load_shape, shape_from_document
 from deploy.sizing.recommend import Recommendation, recommend
 from deploy.sizing.resolve import Resolution, resolve_engine
 from deploy.sizing.shape import ModelShape
-from deploy.sizing.verdict import Estimate, estimate
+from deploy.sizing.verdict import Estimate
 from deploy.sizing.versions import EngineParams
 
 __all__ = [

@@ -8,16 +8,14 @@ a higher gpu_memory_utilization, runtime fp8 weights, then another instance type
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 from deploy.sizing.budget import Budget, compute_budget
 from deploy.sizing.checks import budget_fits
 from deploy.sizing.hardware import Hardware
+from deploy.sizing.recommend import Recommendation, recommend
 from deploy.sizing.shape import ModelShape
+from deploy.sizing.verdict import Estimate, judge_with_budget
 from deploy.sizing.versions import EngineParams
-
-if TYPE_CHECKING:
-    from deploy.sizing.recommend import Recommendation
 
 LEN_STEP = 1024
 MIN_USEFUL_LEN = 1024
@@ -72,8 +70,6 @@ SHORT_LEN = 8192  # a length most chat and RAG requests fit in: worth a cheaper 
 
 
 def _cheapest(shape: ModelShape, params: EngineParams, length: int) -> Recommendation | None:
-    from deploy.sizing.recommend import recommend
-
     recs = recommend(shape, max_model_len=length, limit=1, base_params=params)
     return recs[0] if recs else None
 
@@ -103,6 +99,14 @@ def _instance_fix(shape: ModelShape, hardware: Hardware, params: EngineParams, l
         longest = max_len_that_fits(shape, other, tp_params, upper=length)
         out.insert(0, _describe(short, longest))
     return out
+
+
+def estimate(shape: ModelShape, hardware: Hardware, params: EngineParams, *, with_fixes: bool = True) -> Estimate:
+    """Budget, KV capacity and verdict for one configuration; checked fixes are added when it does not fit."""
+    est, budget = judge_with_budget(shape, hardware, params)
+    if with_fixes and not est.fits:
+        est = replace(est, fixes=suggest_fixes(shape, hardware, params, budget))
+    return est
 
 
 def suggest_fixes(shape: ModelShape, hardware: Hardware, params: EngineParams, budget: Budget) -> list[str]:

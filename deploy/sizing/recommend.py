@@ -14,7 +14,7 @@ from typing import Any
 
 from deploy.sizing.hardware import Hardware
 from deploy.sizing.shape import ModelShape
-from deploy.sizing.verdict import Estimate, estimate
+from deploy.sizing.verdict import Estimate, judge
 from deploy.sizing.versions import Engine, EngineParams
 
 DEFAULT_LEN = 8192
@@ -55,7 +55,7 @@ def _first_fit(shape: ModelShape, hardware: Hardware, params: EngineParams, conc
     for tp in shape.valid_tp_degrees(hardware.gpu_count):
         if hardware.gpu_count % tp:
             continue
-        est = estimate(shape, hardware, replace(params, tensor_parallel_degree=tp), with_fixes=False)
+        est = judge(shape, hardware, replace(params, tensor_parallel_degree=tp))
         if not est.fits:
             continue
         if concurrency and est.max_concurrency * est.copies_per_instance < concurrency:

@@ -20,10 +20,10 @@ from dataclasses import dataclass, replace
 from deploy.errors import FitError, SpecError
 from deploy.sizing.budget import compute_budget
 from deploy.sizing.checks import budget_fits
-from deploy.sizing.fixes import max_len_that_fits
+from deploy.sizing.fixes import estimate, max_len_that_fits
 from deploy.sizing.hardware import Hardware
 from deploy.sizing.shape import ModelShape
-from deploy.sizing.verdict import Estimate, estimate
+from deploy.sizing.verdict import Estimate
 from deploy.sizing.versions import Engine, EngineParams
 
 HEADROOM_REQUESTS = 2

@@ -1,4 +1,4 @@
-"""estimate(): the budget plus a verdict in vLLM's own words and fixes the user can paste.
+"""judge(): the budget plus a verdict in vLLM's own words (the fixes are added by ``deploy.sizing.fixes``).
 
 Rule: "fits" means vLLM 0.8.4 (or the version asked for) would start: the weights load, the KV cache holds one
 request of max_model_len with a safety margin for the estimate's own error, and (before vLLM 0.21, where CUDA
@@ -14,7 +14,6 @@ from typing import Any
 
 from deploy.sizing.budget import Budget, compute_budget
 from deploy.sizing.checks import budget_fits, failure_reasons
-from deploy.sizing.fixes import suggest_fixes
 from deploy.sizing.hardware import Hardware
 from deploy.sizing.shape import ModelShape
 from deploy.sizing.versions import EngineParams
@@ -146,8 +145,13 @@ def _to_estimate(shape: ModelShape, hardware: Hardware, budget: Budget) -> Estim
     )
 
 
-def estimate(shape: ModelShape, hardware: Hardware, params: EngineParams, *, with_fixes: bool = True) -> Estimate:
-    """Budget, KV capacity and verdict for one configuration; fixes are added when it does not fit."""
+def judge(shape: ModelShape, hardware: Hardware, params: EngineParams) -> Estimate:
+    """Budget, KV capacity and verdict for one configuration, without fixes (see ``deploy.sizing.fixes.estimate``)."""
+    return judge_with_budget(shape, hardware, params)[0]
+
+
+def judge_with_budget(shape: ModelShape, hardware: Hardware, params: EngineParams) -> tuple[Estimate, Budget]:
+    """:func:`judge` plus the budget it was computed from (what the fixes start from)."""
     tp = params.tensor_parallel_degree
     shape.check_tp(tp, gpu_count=hardware.gpu_count)
     if tp > hardware.gpu_count:
@@ -161,9 +165,7 @@ def estimate(shape: ModelShape, hardware: Hardware, params: EngineParams, *, wit
         )
     budget = compute_budget(shape, hardware, params)
     est = _to_estimate(shape, hardware, budget)
-    if with_fixes and not est.fits:
-        est = replace(est, fixes=suggest_fixes(shape, hardware, params, budget))
-    elif est.fits:
+    if est.fits:
         est = replace(
             est,
             reasons=[
@@ -171,4 +173,4 @@ def estimate(shape: ModelShape, hardware: Hardware, params: EngineParams, *, wit
                 f"the {est.max_model_len:,}-token max_model_len per copy"
             ],
         )
-    return est
+    return est, budget

@@ -9,12 +9,14 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from deploy.errors import SpecError
+from deploy.spec.explain import spec_error_from
+from deploy.spec.model import DeploymentSpec
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -174,96 +176,26 @@ def _is_relative(value: Any) -> bool:
     return isinstance(value, str) and not value.startswith(("/", "~", "s3://")) and bool(value)
 
 
-def spec_error_from(exc: ValidationError, *, source: str, lines: Lines) -> SpecError:
-    """Turn pydantic's errors into one SpecError listing each field, value, line and fix."""
-    errors = [_locate(err) for err in exc.errors()]
-    problems = [_describe(err, source, lines) for err in errors]
-    first = errors[0]
-    field = ".".join(str(p) for p in first["loc"]) or None
-    return SpecError(
-        "invalid spec:\n  " + "\n  ".join(problems),
-        field=field,
-        value=_safe_value(first.get("input")),
-        fix=_fix_for(first),
-    )
+def load_spec(path: str | Path) -> DeploymentSpec:
+    """Read a YAML or TOML spec file and validate it; errors name file, line, field, value and fix."""
+    path = Path(path)
+    data, lines = read_document(path)
+    return parse_spec(data, source=str(path), lines=lines, base_dir=path.parent)
 
 
-_NAMED_FIELD = re.compile(r"^([a-z_]+(?:\.[a-z_0-9]+)+)\b")
-
-
-def _locate(err: Any) -> Any:
-    """A cross-field rule fails at the top level; when its message starts with the field it is about
-    (``engine.tensor_parallel_degree=3: ...``), report it at that field, so it gets a line and ``field``."""
-    if err["loc"] or err["type"] != "value_error":
-        return err
-    found = _NAMED_FIELD.match(str(err["msg"]).removeprefix("Value error, "))
-    if found is None:
-        return err
-    return {**err, "loc": tuple(found.group(1).split("."))}
-
-
-def _describe(err: Any, source: str, lines: Lines) -> str:
-    loc = tuple(err["loc"])
-    field = ".".join(str(p) for p in loc) or "(top level)"
-    line = _line_for(loc, lines)
-    where = f"{source}:{line}" if line else source
-    message = str(err["msg"]).removeprefix("Value error, ")
-    if err["type"] == "extra_forbidden":
-        message = f"unknown key {loc[-1]!r}; remove it or check the spelling (see `lmi schema`)"
-        close = _close_keys(loc)
-        if close:
-            message = f"unknown key {loc[-1]!r}; did you mean {' or '.join(map(repr, close))}?"
-    elif err["type"] == "missing":
-        message = "required field is missing"
-    elif "input" in err and err["type"] not in {"value_error", "assertion_error"}:
-        message += f" (got {_safe_value(err['input'])!r})"
-    return f"{where} {field}: {message}"
-
-
-def _line_for(loc: tuple[Any, ...], lines: Lines) -> int | None:
-    for end in range(len(loc), 0, -1):
-        found = lines.get(tuple(str(p) if isinstance(p, str) else p for p in loc[:end]))
-        if found:
-            return found
-    return None
-
-
-def _safe_value(value: Any) -> Any:
-    if isinstance(value, (dict, list)):
-        return "<mapping>" if isinstance(value, dict) else "<list>"
-    return value
-
-
-def _close_keys(loc: tuple[Any, ...]) -> list[str]:
-    """Valid keys next to an unknown one that look like it (``tensor_paralel_degree`` -> ``tensor_parallel_degree``)."""
-    from deploy.spec.model import DeploymentSpec
-
-    model: Any = DeploymentSpec
-    for part in loc[:-1]:
-        field = model.model_fields.get(part) if isinstance(part, str) else None
-        if field is None:
-            return []
-        candidates = [t for t in (field.annotation, *get_args(field.annotation)) if isinstance(t, type)]
-        model = next((t for t in candidates if issubclass(t, BaseModel)), None)
-        if model is None:
-            return []
-    import difflib  # only on the error path: it is slow to import
-
-    return difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=2, cutoff=0.6)
-
-
-def _fix_for(err: Any) -> str:
-    if err["type"] == "extra_forbidden":
-        close = _close_keys(tuple(err["loc"]))
-        if close:
-            return f"rename {err['loc'][-1]!r} to {close[0]!r}"
-        return "remove the unknown key (run `lmi schema` for every valid field)"
-    if err["type"] == "missing":
-        return "add the field (see `lmi init` for a commented starter spec)"
-    message = str(err["msg"]).removeprefix("Value error, ")
-    if err["type"] not in {"value_error", "assertion_error"}:
-        field = ".".join(str(p) for p in err["loc"]) or "the spec"
-        if message.startswith("Input should be "):
-            return f"write {field} as {message.removeprefix('Input should be ')} (see `lmi schema`)"
-        return f"change {field}: {message[:1].lower()}{message[1:]} (see `lmi schema`)"
-    return message.rsplit("; ", 1)[1] if "; " in message else message
+def parse_spec(
+    data: Any,
+    *,
+    source: str = "<spec>",
+    lines: dict[tuple[str | int, ...], int] | None = None,
+    base_dir: Path | None = None,
+) -> DeploymentSpec:
+    """Validate a parsed document; relative local paths are made relative to ``base_dir``."""
+    if not isinstance(data, dict):
+        raise SpecError(f"{source}: the spec must be a mapping of fields", fix="start from `lmi init`")
+    if base_dir is not None:
+        data = absolutize_paths(data, base_dir)
+    try:
+        return DeploymentSpec.model_validate(data)
+    except ValidationError as exc:
+        raise spec_error_from(exc, source=source, lines=lines or {}, root=DeploymentSpec) from None

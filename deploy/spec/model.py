@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic._internal._model_construction import ModelMetaclass  # the public BaseModel's own metaclass
 
 from deploy.errors import SpecError
+from deploy.spec.explain import spec_error_from
 from deploy.spec.rules import (
     check_env_keys,
     check_hf_token_ref,
@@ -357,7 +358,21 @@ class ArtifactSettings(_Model):
     prefix: str | None = Field(None, description="Key prefix (default: lmi-deploy/<endpoint name>).")
 
 
-class DeploymentSpec(_Model):
+class _RaisesSpecError(ModelMetaclass):
+    """``DeploymentSpec(...)`` raises :class:`SpecError` (a ``ValueError``) naming each field and fix.
+
+    Why the metaclass and not ``__init__``: pydantic runs a custom ``__init__`` inside ``model_validate`` too, and
+    would wrap the SpecError (being a ValueError) in a second ValidationError; ``__call__`` is only the constructor.
+    """
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except ValidationError as exc:
+            raise spec_error_from(exc, source="<spec>", lines={}, root=cast("type[BaseModel]", cls)) from None
+
+
+class DeploymentSpec(_Model, metaclass=_RaisesSpecError):
     """One LLM endpoint on SageMaker served by the LMI container (vLLM backend, async mode)."""
 
     name: str = Field(description="Endpoint name (SageMaker rules: letters, digits, hyphens, <= 63 chars).")
@@ -422,8 +437,6 @@ class DeploymentSpec(_Model):
 
     @model_validator(mode="after")
     def _cross_field_rules(self) -> DeploymentSpec:
-        from deploy.spec.rules import check_cross_fields
-
         check_cross_fields(self)
         if self.region is not None:
             check_role_partition(self.role, self.region)
@@ -449,30 +462,40 @@ class DeploymentSpec(_Model):
         return self.model.kind
 
 
-def load_spec(path: str | Path) -> DeploymentSpec:
-    """Read a YAML or TOML spec file and validate it; errors name file, line, field, value and fix."""
-    from deploy.spec.loader import read_document
+def check_cross_fields(spec: DeploymentSpec) -> None:
+    """Rules that involve more than one field."""
+    from deploy.catalog import get_instance
 
-    path = Path(path)
-    data, lines = read_document(path)
-    return parse_spec(data, source=str(path), lines=lines, base_dir=path.parent)
+    gpus = get_instance(spec.instance.type).gpu_count
+    tp = spec.engine.tensor_parallel_degree
+    if isinstance(tp, int) and (tp > gpus or gpus % tp):
+        valid = [d for d in range(1, gpus + 1) if gpus % d == 0]
+        raise ValueError(
+            f"engine.tensor_parallel_degree={tp}: {spec.instance.type} has {gpus} GPU(s); "
+            f"use one of {', '.join(map(str, valid))} (or auto)"
+        )
+    if spec.security.network_isolation and spec.model.kind == "hub":
+        raise ValueError(
+            "security.network_isolation is on but model.id is a Hugging Face id: the container could not "
+            "download the weights; point model.id at s3:// or a local directory"
+        )
+    if spec.security.network_isolation and spec.model.kind == "s3" and spec.delivery == "properties":
+        raise ValueError(
+            "security.network_isolation with an s3:// model needs delivery: env (the container cannot download "
+            "from S3 itself, so SageMaker mounts the weights prefix and the settings travel as OPTION_* variables)"
+        )
+    if spec.scaling is not None:
+        _check_scaling(spec)
 
 
-def parse_spec(
-    data: Any,
-    *,
-    source: str = "<spec>",
-    lines: dict[tuple[str | int, ...], int] | None = None,
-    base_dir: Path | None = None,
-) -> DeploymentSpec:
-    """Validate a parsed document; relative local paths are made relative to ``base_dir``."""
-    from deploy.spec.loader import absolutize_paths, spec_error_from
-
-    if not isinstance(data, dict):
-        raise SpecError(f"{source}: the spec must be a mapping of fields", fix="start from `lmi init`")
-    if base_dir is not None:
-        data = absolutize_paths(data, base_dir)
-    try:
-        return DeploymentSpec.model_validate(data)
-    except ValidationError as exc:
-        raise spec_error_from(exc, source=source, lines=lines or {}) from None
+def _check_scaling(spec: DeploymentSpec) -> None:
+    assert spec.scaling is not None
+    if spec.scaling.min == 0 and spec.async_inference is None:
+        raise ValueError("scaling.min=0 is only possible for async endpoints; set scaling.min to 1 or more")
+    if spec.scaling.metric == "backlog_per_instance" and spec.async_inference is None:
+        raise ValueError("scaling.metric=backlog_per_instance needs async_inference; use invocations_per_instance")
+    if spec.instance.count < spec.scaling.min or spec.instance.count > spec.scaling.max:
+        raise ValueError(
+            f"instance.count={spec.instance.count} is outside scaling min..max "
+            f"({spec.scaling.min}..{spec.scaling.max}); make them agree"
+        )

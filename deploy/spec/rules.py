@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Literal
-
-if TYPE_CHECKING:
-    from deploy.spec.model import DeploymentSpec
+from typing import Any, Literal
 
 DTYPE_ALIASES = {"float16": "fp16", "half": "fp16", "bfloat16": "bf16", "float32": "fp32", "float": "fp32"}
 
@@ -199,43 +196,4 @@ def check_role_partition(role: str, region: str) -> None:
         raise ValueError(
             f"role is in partition {role_partition!r} but region {region!r} is in {partition!r}; "
             f"use an arn:{partition}:iam::... role"
-        )
-
-
-def check_cross_fields(spec: DeploymentSpec) -> None:
-    """Rules that involve more than one field."""
-    from deploy.catalog import get_instance
-
-    gpus = get_instance(spec.instance.type).gpu_count
-    tp = spec.engine.tensor_parallel_degree
-    if isinstance(tp, int) and (tp > gpus or gpus % tp):
-        valid = [d for d in range(1, gpus + 1) if gpus % d == 0]
-        raise ValueError(
-            f"engine.tensor_parallel_degree={tp}: {spec.instance.type} has {gpus} GPU(s); "
-            f"use one of {', '.join(map(str, valid))} (or auto)"
-        )
-    if spec.security.network_isolation and spec.model.kind == "hub":
-        raise ValueError(
-            "security.network_isolation is on but model.id is a Hugging Face id: the container could not "
-            "download the weights; point model.id at s3:// or a local directory"
-        )
-    if spec.security.network_isolation and spec.model.kind == "s3" and spec.delivery == "properties":
-        raise ValueError(
-            "security.network_isolation with an s3:// model needs delivery: env (the container cannot download "
-            "from S3 itself, so SageMaker mounts the weights prefix and the settings travel as OPTION_* variables)"
-        )
-    if spec.scaling is not None:
-        _check_scaling(spec)
-
-
-def _check_scaling(spec: DeploymentSpec) -> None:
-    assert spec.scaling is not None
-    if spec.scaling.min == 0 and spec.async_inference is None:
-        raise ValueError("scaling.min=0 is only possible for async endpoints; set scaling.min to 1 or more")
-    if spec.scaling.metric == "backlog_per_instance" and spec.async_inference is None:
-        raise ValueError("scaling.metric=backlog_per_instance needs async_inference; use invocations_per_instance")
-    if spec.instance.count < spec.scaling.min or spec.instance.count > spec.scaling.max:
-        raise ValueError(
-            f"instance.count={spec.instance.count} is outside scaling min..max "
-            f"({spec.scaling.min}..{spec.scaling.max}); make them agree"
         )

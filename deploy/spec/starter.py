@@ -19,8 +19,7 @@ def write_starter_spec(path: Path, *, name: str, model: str, instance: str, regi
     """Render templates/spec.yaml.j2 and validate it before writing: a starter spec is always a valid spec, and an
     invalid one (a bad --name, --model, ...) leaves nothing on disk."""
     from deploy.catalog import region_info
-    from deploy.spec.loader import read_yaml_text
-    from deploy.spec.model import parse_spec
+    from deploy.spec.loader import parse_spec, read_yaml_text
 
     _refuse_overwrite(path, force)
     partition = region_info(region).partition  # the example role must be in the region's partition

@@ -169,7 +169,7 @@ def test_logs_bad_since_is_a_usage_error(
 ) -> None:
     code, out = run_main(["logs", ENDPOINT, "--since", "last week", "--json"], monkeypatch, capsys)
     assert code == 2
-    assert json.loads(out)["field"] == "--since"
+    assert json.loads(out)["field"] == "since"
 
 
 def test_iam_policy_json_has_both_roles(

@@ -34,10 +34,11 @@ except ImportError:  # rootdir not on sys.path: the test directory is
 from deploy.aws.session import AwsContext, make_context
 from deploy.engine.apply import Applier
 from deploy.engine.artifacts import build_upload, generated_file
-from deploy.engine.desired import DesiredState, builtin_alarm_request, deployment_config
+from deploy.engine.desired import DesiredState
 from deploy.engine.observe import observe
 from deploy.engine.plan import plan, plan_destroy
 from deploy.errors import LmiError
+from deploy.render.bodies import builtin_alarm_request, deployment_config
 
 SERVICES = ("sagemaker", "application-autoscaling", "cloudwatch", "s3")
 ALARM = builtin_alarm_request("engine-test")

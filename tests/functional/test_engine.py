@@ -11,10 +11,11 @@ except ImportError:  # rootdir not on sys.path: the test directory is
 
 from deploy.aws.session import AwsContext
 from deploy.engine.apply import Applier
-from deploy.engine.desired import DesiredState, builtin_alarm_request, deployment_config
+from deploy.engine.desired import DesiredState
 from deploy.engine.observe import observe
 from deploy.engine.plan import plan, plan_destroy
 from deploy.errors import DeployError
+from deploy.render.bodies import builtin_alarm_request, deployment_config
 
 __all__ = ["ctx", "lifecycle"]
 

@@ -165,7 +165,7 @@ def test_parse_since_iso_and_errors() -> None:
     assert logs.parse_since("2026-11-27T20:00:00") == logs.parse_since("2026-11-27T20:00:00Z")
     with pytest.raises(UsageError) as info:
         logs.parse_since("yesterday")
-    assert info.value.field == "--since" and info.value.fix
+    assert info.value.field == "since" and info.value.fix
 
 
 def test_explain_failure_reads_the_log_tail_and_recognises_the_error(ctx: AwsContext) -> None:

@@ -17,7 +17,7 @@ from deploy.client import Client
 from deploy.errors import UsageError
 from deploy.local.emulator import Emulator
 from deploy.local.testing import lmi_emulator
-from deploy.spec.model import parse_spec
+from deploy.spec.loader import parse_spec
 
 __all__ = ["lmi_emulator"]
 ROLE = "arn:aws:iam::123456789012:role/SageMakerExecutionRole"

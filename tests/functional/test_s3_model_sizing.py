@@ -12,7 +12,7 @@ import deploy
 from deploy.engine.spine import s3_model_shape
 from deploy.errors import FitError
 from deploy.local import Emulator
-from deploy.spec.model import parse_spec
+from deploy.spec.loader import parse_spec
 
 LIBRARY = Path(deploy.__file__).parent / "sizing" / "library"
 ROLE = "arn:aws:iam::123456789012:role/SageMakerExecutionRole"

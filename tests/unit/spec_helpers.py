@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from deploy.errors import SpecError
-from deploy.spec.model import parse_spec
+from deploy.spec.loader import parse_spec
 
 ROLE = "arn:aws:iam::123456789012:role/SageMakerExecutionRole"
 

@@ -15,10 +15,10 @@ except ImportError:  # the functional helpers build DesiredState without AWS
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "functional"))
     from conftest_engine import make_desired  # type: ignore[no-redef]
 
-from deploy.engine.desired import builtin_alarm_request, deployment_config
-from deploy.engine.observe import EndpointState, RemoteSnapshot
 from deploy.engine.plan import plan, plan_destroy
+from deploy.engine.snapshot import EndpointState, RemoteSnapshot
 from deploy.errors import PlanError
+from deploy.render.bodies import builtin_alarm_request, deployment_config
 
 
 def serving(desired, status: str = "InService", **changes) -> RemoteSnapshot:  # type: ignore[no-untyped-def]

@@ -11,7 +11,7 @@ from deploy.errors import SpecError
 from deploy.render.bodies import artifact_layout, endpoint_config_request, model_request, scaling_requests
 from deploy.render.properties import ASYNC_MODE, check_env_limits, properties_as_env, render
 from deploy.render.templates import escape_property
-from deploy.spec.model import parse_spec
+from deploy.spec.loader import parse_spec
 
 ROLE = "arn:aws:iam::123456789012:role/SageMakerExecutionRole"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from deploy.errors import SpecError, UsageError
-from deploy.spec.model import load_spec
+from deploy.spec.loader import load_spec
 from deploy.spec.schema import spec_json_schema
 from deploy.spec.starter import write_starter_spec
 

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from spec_helpers import ROLE, base, error_of
 
 from deploy.errors import SpecError
-from deploy.spec.model import DeploymentSpec, load_spec, parse_spec
+from deploy.spec.loader import load_spec, parse_spec
+from deploy.spec.model import DeploymentSpec
 
 
 def test_defaults_are_filled() -> None:

@@ -9,7 +9,7 @@ import pytest
 from spec_helpers import ROLE, base, error_of
 
 from deploy.errors import SpecError
-from deploy.spec.model import load_spec, parse_spec
+from deploy.spec.loader import load_spec, parse_spec
 
 
 def load_error(path: Path) -> SpecError:

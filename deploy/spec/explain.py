@@ -1,0 +1,119 @@
+"""Pydantic's validation errors as one SpecError: each field with its file line, the value (never a mapping) and a fix.
+
+Kept apart from the models and from file reading so both can use it: ``DeploymentSpec(...)`` and ``parse_spec``
+raise the same SpecError, and neither module imports the other's internals.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, get_args
+
+from pydantic import BaseModel, ValidationError
+
+from deploy.errors import SpecError
+
+Lines = dict[tuple[str | int, ...], int]
+
+
+def spec_error_from(
+    exc: ValidationError, *, source: str, lines: Lines, root: type[BaseModel] | None = None
+) -> SpecError:
+    """Turn pydantic's errors into one SpecError listing each field, value, line and fix.
+
+    ``root``: the model that was validated (default: the error's own), so an unknown key gets "did you mean".
+    """
+    model: Any = root
+    if model is None:
+        from pydantic import BaseModel as _Base
+
+        model = _Base
+    errors = [_locate(err) for err in exc.errors()]
+    problems = [_describe(err, source, lines, model) for err in errors]
+    first = errors[0]
+    field = ".".join(str(p) for p in first["loc"]) or None
+    return SpecError(
+        "invalid spec:\n  " + "\n  ".join(problems),
+        field=field,
+        value=_safe_value(first.get("input")),
+        fix=_fix_for(first, model),
+    )
+
+
+_NAMED_FIELD = re.compile(r"^([a-z_]+(?:\.[a-z_0-9]+)+)\b")
+
+
+def _locate(err: Any) -> Any:
+    """A cross-field rule fails at the top level; when its message starts with the field it is about
+    (``engine.tensor_parallel_degree=3: ...``), report it at that field, so it gets a line and ``field``."""
+    if err["loc"] or err["type"] != "value_error":
+        return err
+    found = _NAMED_FIELD.match(str(err["msg"]).removeprefix("Value error, "))
+    if found is None:
+        return err
+    return {**err, "loc": tuple(found.group(1).split("."))}
+
+
+def _describe(err: Any, source: str, lines: Lines, root: Any) -> str:
+    loc = tuple(err["loc"])
+    field = ".".join(str(p) for p in loc) or "(top level)"
+    line = _line_for(loc, lines)
+    where = f"{source}:{line}" if line else source
+    message = str(err["msg"]).removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        message = f"unknown key {loc[-1]!r}; remove it or check the spelling (see `lmi schema`)"
+        close = _close_keys(loc, root)
+        if close:
+            message = f"unknown key {loc[-1]!r}; did you mean {' or '.join(map(repr, close))}?"
+    elif err["type"] == "missing":
+        message = "required field is missing"
+    elif "input" in err and err["type"] not in {"value_error", "assertion_error"}:
+        message += f" (got {_safe_value(err['input'])!r})"
+    return f"{where} {field}: {message}"
+
+
+def _line_for(loc: tuple[Any, ...], lines: Lines) -> int | None:
+    for end in range(len(loc), 0, -1):
+        found = lines.get(tuple(str(p) if isinstance(p, str) else p for p in loc[:end]))
+        if found:
+            return found
+    return None
+
+
+def _safe_value(value: Any) -> Any:
+    if isinstance(value, (dict, list)):
+        return "<mapping>" if isinstance(value, dict) else "<list>"
+    return value
+
+
+def _close_keys(loc: tuple[Any, ...], root: Any) -> list[str]:
+    """Valid keys next to an unknown one that look like it (``tensor_paralel_degree`` -> ``tensor_parallel_degree``)."""
+    model: Any = root
+    for part in loc[:-1]:
+        field = model.model_fields.get(part) if isinstance(part, str) else None
+        if field is None:
+            return []
+        candidates = [t for t in (field.annotation, *get_args(field.annotation)) if isinstance(t, type)]
+        model = next((t for t in candidates if issubclass(t, BaseModel)), None)
+        if model is None:
+            return []
+    import difflib  # only on the error path: it is slow to import
+
+    return difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=2, cutoff=0.6)
+
+
+def _fix_for(err: Any, root: Any) -> str:
+    if err["type"] == "extra_forbidden":
+        close = _close_keys(tuple(err["loc"]), root)
+        if close:
+            return f"rename {err['loc'][-1]!r} to {close[0]!r}"
+        return "remove the unknown key (run `lmi schema` for every valid field)"
+    if err["type"] == "missing":
+        return "add the field (see `lmi init` for a commented starter spec)"
+    message = str(err["msg"]).removeprefix("Value error, ")
+    if err["type"] not in {"value_error", "assertion_error"}:
+        field = ".".join(str(p) for p in err["loc"]) or "the spec"
+        if message.startswith("Input should be "):
+            return f"write {field} as {message.removeprefix('Input should be ')} (see `lmi schema`)"
+        return f"change {field}: {message[:1].lower()}{message[1:]} (see `lmi schema`)"
+    return message.rsplit("; ", 1)[1] if "; " in message else message
