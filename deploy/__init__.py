@@ -4,35 +4,73 @@ The Python API mirrors the CLI. Names are imported lazily so ``import deploy`` s
 
     import deploy
     spec = deploy.load_spec("qwen.yaml")
-    print(deploy.size(spec))                # will it fit? (no AWS call)
-    plan = deploy.plan(spec, session=...)   # what would change (read-only AWS calls)
-    deploy.apply(plan, session=...)         # make it so
+    print(deploy.size(spec))                 # will it fit? (no AWS call)
+    client = deploy.Client(region="us-east-1")
+    plan = client.plan(spec)                 # what would change (read-only AWS calls)
+    client.apply(plan)                       # make it so
+
+The names below are the stable surface; modules under ``deploy.*`` are implementation and may move.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from deploy._version import __version__
 
+if TYPE_CHECKING:  # what type checkers and editors see; at run time each name is imported on first use
+    from deploy.client import Client, apply, destroy, list_endpoints, plan, recommend, scale, size, status
+    from deploy.engine.resolve import ResolvedSpec
+    from deploy.errors import EndpointNotFoundError, FitError, LmiError, SpecError, UsageError
+    from deploy.invoke.endpoint import Endpoint
+    from deploy.spec.loader import load_spec, parse_spec
+    from deploy.spec.model import DeploymentSpec
+
 _EXPORTS = {
-    "load_spec": "deploy.spec.loader",
+    "Client": "deploy.client",
     "DeploymentSpec": "deploy.spec.model",
-    "parse_spec": "deploy.spec.loader",
+    "Endpoint": "deploy.invoke.endpoint",
+    "EndpointNotFoundError": "deploy.errors",
+    "FitError": "deploy.errors",
+    "LmiError": "deploy.errors",
     "ResolvedSpec": "deploy.engine.resolve",
-    "size": "deploy.client",
-    "plan": "deploy.client",
+    "SpecError": "deploy.errors",
+    "UsageError": "deploy.errors",
     "apply": "deploy.client",
     "destroy": "deploy.client",
+    "list_endpoints": "deploy.client",
+    "load_spec": "deploy.spec.loader",
+    "parse_spec": "deploy.spec.loader",
+    "plan": "deploy.client",
+    "recommend": "deploy.client",
+    "scale": "deploy.client",
+    "size": "deploy.client",
     "status": "deploy.client",
-    "Endpoint": "deploy.invoke.endpoint",
-    "LmiError": "deploy.errors",
-    "SpecError": "deploy.errors",
-    "FitError": "deploy.errors",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+__all__ = [
+    "Client",
+    "DeploymentSpec",
+    "Endpoint",
+    "EndpointNotFoundError",
+    "FitError",
+    "LmiError",
+    "ResolvedSpec",
+    "SpecError",
+    "UsageError",
+    "__version__",
+    "apply",
+    "destroy",
+    "list_endpoints",
+    "load_spec",
+    "parse_spec",
+    "plan",
+    "recommend",
+    "scale",
+    "size",
+    "status",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -39,7 +39,20 @@ if TYPE_CHECKING:
 SpecLike = Union["DeploymentSpec", str, Path]
 SPEC_SUFFIXES = (".yaml", ".yml", ".toml")
 
-__all__ = ["Client", "SpecLike", "apply", "destroy", "list_endpoints", "load", "plan", "scale", "size", "status"]
+__all__ = [
+    "Client",
+    "SpecLike",
+    "apply",
+    "destroy",
+    "destroy_plan",
+    "list_endpoints",
+    "load",
+    "plan",
+    "recommend",
+    "scale",
+    "size",
+    "status",
+]
 
 
 def load(spec: SpecLike) -> DeploymentSpec:

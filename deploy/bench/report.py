@@ -105,17 +105,28 @@ def require_matplotlib(path: str) -> None:
 
 def plot(report: BenchReport, path: str) -> None:
     """Latency (TTFT, TPOT, E2E p50 and p99) and output throughput against the load level, to a PNG."""
+    drawn = figure(report)
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError as exc:
+        drawn.savefig(path, dpi=120)
+    except OSError as exc:
         raise UsageError(
-            "--plot needs matplotlib, which is not installed", field="--plot", value=path, fix=PLOT_FIX
+            f"--plot: cannot write {path}: {exc.strerror or exc}", field="--plot", value=path, fix="choose another path"
         ) from exc
+
+
+def figure(report: BenchReport) -> Any:
+    """The plot as a ``matplotlib.figure.Figure`` (shown inline by Jupyter); the global backend is never touched.
+
+    Built with the object-oriented API (no pyplot), so it neither switches a notebook's backend nor stays
+    registered with pyplot's figure manager.
+    """
+    try:
+        from matplotlib.figure import Figure
+    except ImportError as exc:
+        raise UsageError("plotting needs matplotlib, which is not installed", field="plot", fix=PLOT_FIX) from exc
     levels = [lv.level for lv in report.levels]
-    figure, (latency, throughput) = plt.subplots(1, 2, figsize=(12, 4.5))
+    drawn = Figure(figsize=(12, 4.5))
+    latency, throughput = drawn.subplots(1, 2)
     for name in ("ttft", "tpot", "e2e"):
         for pct in ("p50", "p99"):
             values = [_scaled(getattr(getattr(lv, name), pct)) for lv in report.levels]
@@ -132,16 +143,9 @@ def plot(report: BenchReport, path: str) -> None:
             axis.set_xticks(levels, [f"{lv:g}" for lv in levels])
         axis.grid(True, alpha=0.3)
         axis.legend(fontsize="small")
-    figure.suptitle(f"lmi bench {report.endpoint}")
-    figure.tight_layout()
-    try:
-        figure.savefig(path, dpi=120)
-    except OSError as exc:
-        raise UsageError(
-            f"--plot: cannot write {path}: {exc.strerror or exc}", field="--plot", value=path, fix="choose another path"
-        ) from exc
-    finally:
-        plt.close(figure)
+    drawn.suptitle(f"lmi bench {report.endpoint}")
+    drawn.tight_layout()
+    return drawn
 
 
 def _scaled(seconds: float | None) -> float:

@@ -94,6 +94,45 @@ class BenchReport:
     config: BenchConfig
     levels: tuple[LevelResult, ...]
 
+    def records(self) -> list[dict[str, Any]]:
+        """One flat row per load level (latencies in ms; error counts are in ``failed``, details in ``to_dict``)."""
+        rows = []
+        for level in self.levels:
+            row = {"endpoint": self.endpoint}
+            for key, value in level.to_dict().items():
+                if isinstance(value, dict) and key.endswith("_ms"):
+                    name = key.removesuffix("_ms")
+                    row.update({f"{name}_{s}" if s == "count" else f"{name}_{s}_ms": v for s, v in value.items()})
+                elif not isinstance(value, dict):
+                    row[key] = value
+            rows.append(row)
+        return rows
+
+    def to_dataframe(self) -> Any:
+        """:meth:`records` as a ``pandas.DataFrame`` (pandas is optional: ``pip install pandas``)."""
+        try:
+            import pandas as pd
+        except ImportError as exc:
+            from deploy.errors import UsageError
+
+            raise UsageError("to_dataframe needs pandas, which is not installed", fix="pip install pandas") from exc
+        return pd.DataFrame(self.records())
+
+    def figure(self) -> Any:
+        """Latency and throughput against the load level as a matplotlib Figure (see ``deploy.bench.report``)."""
+        from deploy.bench.report import figure
+
+        return figure(self)
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        rows = self.records()
+        columns = ["level", "completed", "failed", "ttft_p50_ms", "tpot_p50_ms", "e2e_p99_ms", "output_tokens_per_s"]
+        head = "".join(f"<th>{escape(c)}</th>" for c in columns)
+        body = "".join("<tr>" + "".join(f"<td>{escape(str(r.get(c)))}</td>" for c in columns) + "</tr>" for r in rows)
+        return f"<table><caption>lmi bench {escape(self.endpoint)}</caption><tr>{head}</tr>{body}</table>"
+
     def to_dict(self) -> dict[str, Any]:
         config = asdict(self.config)
         if self.config.rates:

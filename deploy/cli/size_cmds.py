@@ -88,7 +88,7 @@ def _first_fitting(shape: Any, hardware: Any, params: Any, tp: int | None) -> An
 
     if tp is not None:
         return estimate(shape, hardware, replace(params, tensor_parallel_degree=tp))
-    degrees = [t for t in shape.valid_tp_degrees(hardware.gpu_count) if hardware.gpu_count % t == 0] or [1]
+    degrees = shape.valid_tp_degrees(hardware.gpu_count, gpu_count=hardware.gpu_count) or [1]
     for degree in degrees:
         est = estimate(shape, hardware, replace(params, tensor_parallel_degree=degree), with_fixes=False)
         if est.fits:

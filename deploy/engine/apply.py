@@ -85,6 +85,13 @@ class ApplyResult:
             }
         return out
 
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        items = "".join(f"<li>{escape(a)}</li>" for a in self.actions) or "<li>nothing to do</li>"
+        head = f"<p><b>{escape(self.endpoint_name)}</b>: {escape(self.status)} in {self.elapsed_s:.1f}s</p>"
+        return f"{head}<ol>{items}</ol>"
+
     def __repr__(self) -> str:
         return (
             f"<ApplyResult {self.endpoint_name}: {self.status}, {len(self.actions)} action(s), {self.elapsed_s:.1f}s>"

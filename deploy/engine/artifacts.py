@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -74,7 +75,45 @@ class UploadReport:
     bytes_uploaded: int
 
 
-def file_sha256(path: str | Path, chunk: int = 8 * 1024 * 1024) -> str:
+class HashCache:
+    """SHA-256 of local files, computed once per (path, size, mtime): weights are gigabytes, and every plan (a
+    notebook's second ``plan``, several specs on the same weights, ``destroy`` by spec) would read them again.
+
+    A changed file changes its size or mtime and is hashed again; entries live as long as the process.
+    """
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[str, int, int, int], str] = {}
+        self._lock = threading.Lock()
+        self.hashed = 0  # files actually read (what the cache saves is visible in tests and benchmarks)
+
+    def sha256(self, path: str | Path) -> str:
+        stat = os.stat(path)
+        key = (str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ino)
+        with self._lock:
+            known = self._known.get(key)
+        if known is not None:
+            return known
+        digest = _read_sha256(path)
+        with self._lock:
+            self._known[key] = digest
+            self.hashed += 1
+        return digest
+
+    def clear(self) -> None:
+        with self._lock:
+            self._known.clear()
+
+
+HASHES = HashCache()
+
+
+def file_sha256(path: str | Path) -> str:
+    """The file's SHA-256, from :data:`HASHES` when its path, size and mtime are unchanged."""
+    return HASHES.sha256(path)
+
+
+def _read_sha256(path: str | Path, chunk: int = 8 * 1024 * 1024) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         while block := handle.read(chunk):

@@ -52,9 +52,10 @@ def _same_hardware_fixes(shape: ModelShape, hardware: Hardware, params: EnginePa
     out = []
     if params.kv_cache_dtype == "auto" and _fits(shape, hardware, replace(params, kv_cache_dtype="fp8")):
         out.append("set kv_cache_dtype: fp8 (halves the KV cache per token)")
-    larger = [t for t in shape.valid_tp_degrees(hardware.gpu_count) if t > params.tensor_parallel_degree]
+    gpus = hardware.gpu_count
+    larger = [t for t in shape.valid_tp_degrees(gpus, gpu_count=gpus) if t > params.tensor_parallel_degree]
     for tp in larger:
-        if hardware.gpu_count % tp == 0 and _fits(shape, hardware, replace(params, tensor_parallel_degree=tp)):
+        if _fits(shape, hardware, replace(params, tensor_parallel_degree=tp)):
             out.append(f"use tensor_parallel_degree={tp} on {hardware.label}")
             break
     if params.gpu_memory_utilization < 0.95 and _fits(shape, hardware, replace(params, gpu_memory_utilization=0.95)):

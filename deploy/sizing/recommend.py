@@ -52,9 +52,7 @@ class Recommendation:
 
 
 def _first_fit(shape: ModelShape, hardware: Hardware, params: EngineParams, concurrency: int | None) -> Estimate | None:
-    for tp in shape.valid_tp_degrees(hardware.gpu_count):
-        if hardware.gpu_count % tp:
-            continue
+    for tp in shape.valid_tp_degrees(hardware.gpu_count, gpu_count=hardware.gpu_count):
         est = judge(shape, hardware, replace(params, tensor_parallel_degree=tp))
         if not est.fits:
             continue

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from deploy.errors import FitError, SpecError
+from deploy.errors import FitError
 from deploy.sizing.budget import compute_budget
 from deploy.sizing.checks import budget_fits
 from deploy.sizing.fixes import estimate, max_len_that_fits
@@ -47,15 +47,8 @@ class Resolution:
 def _tp_candidates(shape: ModelShape, hardware: Hardware, explicit: int | None) -> list[int]:
     if explicit is not None:
         shape.check_tp(explicit, gpu_count=hardware.gpu_count)
-        if explicit > hardware.gpu_count:
-            raise SpecError(
-                f"tensor_parallel_degree={explicit}: {hardware.label} has {hardware.gpu_count} GPU(s)",
-                field="engine.tensor_parallel_degree",
-                value=explicit,
-                fix=f"use tensor_parallel_degree <= {hardware.gpu_count} or a larger instance type",
-            )
         return [explicit]
-    return [tp for tp in shape.valid_tp_degrees(hardware.gpu_count) if hardware.gpu_count % tp == 0]
+    return shape.valid_tp_degrees(hardware.gpu_count, gpu_count=hardware.gpu_count)
 
 
 def _fits_with_headroom(shape: ModelShape, hardware: Hardware, params: EngineParams) -> bool:

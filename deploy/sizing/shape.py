@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 
-from deploy.errors import SpecError
+from deploy.sizing.parallelism import ParallelismInputs, check_tp, tp_problem, valid_tp_degrees
 
 VOCAB_PADDING = 64
 DTYPE_BYTES = {
@@ -102,40 +102,27 @@ class ModelShape:
 
     # ---- constraints ---------------------------------------------------------------------------------------
 
-    def tp_problem(self, tp: int) -> str | None:
-        """Why vLLM would refuse this tensor-parallel degree, or None when it is valid."""
-        if tp < 1:
-            return "tensor_parallel_degree must be >= 1"
-        if self.num_attention_heads % tp:
-            return (
-                f"Total number of attention heads ({self.num_attention_heads}) must be divisible by "
-                f"tensor parallel size ({tp})"
-            )
-        if self.padded_vocab() % tp:
-            return f"{self.padded_vocab()} (the vocabulary padded to {VOCAB_PADDING}) is not divisible by {tp}"
-        kv = self.num_kv_heads
-        if self.mla is None and kv % tp and tp % kv:
-            return f"{kv} KV heads: tensor parallel size ({tp}) must divide them or be a multiple of them"
-        return None
+    def parallelism(self, gpus: int | None = None) -> ParallelismInputs:
+        """The inputs of :mod:`deploy.sizing.parallelism` for this model (and ``gpus``, when known)."""
+        return ParallelismInputs(
+            gpus=gpus,
+            heads=self.num_attention_heads,
+            kv_heads=self.num_kv_heads,
+            vocab=self.padded_vocab(),
+            mla=self.mla is not None,
+        )
 
-    def valid_tp_degrees(self, limit: int) -> list[int]:
-        """Every tp in 1..limit that vLLM accepts for this model."""
-        return [tp for tp in range(1, limit + 1) if self.tp_problem(tp) is None]
+    def tp_problem(self, tp: int, gpu_count: int | None = None) -> str | None:
+        """Why vLLM (or the instance) would refuse this tensor-parallel degree, or None when it is valid."""
+        return tp_problem(tp, self.parallelism(gpu_count))
+
+    def valid_tp_degrees(self, limit: int, gpu_count: int | None = None) -> list[int]:
+        """Every tp in 1..limit that vLLM accepts for this model (and that divides ``gpu_count``, when given)."""
+        return valid_tp_degrees(self.parallelism(gpu_count), limit)
 
     def check_tp(self, tp: int, *, field_name: str = "tensor_parallel_degree", gpu_count: int | None = None) -> None:
-        """Refuse a degree vLLM would refuse; the fix lists the valid degrees (those that divide ``gpu_count``)."""
-        problem = self.tp_problem(tp)
-        if problem:
-            degrees = self.valid_tp_degrees(gpu_count or max(8, tp))
-            if gpu_count:
-                degrees = [t for t in degrees if gpu_count % t == 0]
-            valid = ", ".join(str(t) for t in degrees)
-            raise SpecError(
-                f"{field_name}={tp}: {problem} for {self.model_id}",
-                field=field_name,
-                value=tp,
-                fix=f"use one of: {valid}",
-            )
+        """Refuse a degree vLLM or the instance would refuse; the message states GPUs, heads, KV heads, vocab."""
+        check_tp(tp, self.parallelism(gpu_count), field=field_name, what=self.model_id)
 
     # ---- KV cache ------------------------------------------------------------------------------------------
 

@@ -63,6 +63,23 @@ class Estimate:
     def kv_cache_gib(self) -> float:
         return max(0, self.kv_cache_bytes_per_gpu) / GIB
 
+    def _repr_html_(self) -> str:
+        """The verdict and the numbers vLLM prints at start-up, as a table in Jupyter."""
+        from html import escape
+
+        verdict = "fits" if self.fits else "does not fit"
+        rows = [
+            ("model", self.model_id),
+            ("hardware", f"{self.hardware}, tp={self.tensor_parallel_degree}"),
+            ("verdict", verdict),
+            ("KV cache", f"{self.kv_cache_tokens:,} tokens ({self.kv_cache_gib:.2f} GiB per GPU)"),
+            ("max concurrency", f"{self.max_concurrency:.2f}x at max_model_len {self.max_model_len:,}"),
+            *(("reason", r) for r in self.reasons),
+            *(("fix", f) for f in self.fixes),
+        ]
+        body = "".join(f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>" for k, v in rows)
+        return f"<table>{body}</table>"
+
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["kv_cache_gib"] = round(self.kv_cache_gib, 2)
@@ -152,17 +169,7 @@ def judge(shape: ModelShape, hardware: Hardware, params: EngineParams) -> Estima
 
 def judge_with_budget(shape: ModelShape, hardware: Hardware, params: EngineParams) -> tuple[Estimate, Budget]:
     """:func:`judge` plus the budget it was computed from (what the fixes start from)."""
-    tp = params.tensor_parallel_degree
-    shape.check_tp(tp, gpu_count=hardware.gpu_count)
-    if tp > hardware.gpu_count:
-        from deploy.errors import SpecError
-
-        raise SpecError(
-            f"tensor_parallel_degree={tp}: {hardware.label} has {hardware.gpu_count} GPU(s)",
-            field="tensor_parallel_degree",
-            value=tp,
-            fix=f"use tensor_parallel_degree <= {hardware.gpu_count} or a larger instance type",
-        )
+    shape.check_tp(params.tensor_parallel_degree, gpu_count=hardware.gpu_count)
     budget = compute_budget(shape, hardware, params)
     est = _to_estimate(shape, hardware, budget)
     if est.fits:

@@ -465,14 +465,17 @@ class DeploymentSpec(_Model, metaclass=_RaisesSpecError):
 def check_cross_fields(spec: DeploymentSpec) -> None:
     """Rules that involve more than one field."""
     from deploy.catalog import get_instance
+    from deploy.sizing.parallelism import ParallelismInputs, tp_problem, valid_tp_degrees
 
     gpus = get_instance(spec.instance.type).gpu_count
     tp = spec.engine.tensor_parallel_degree
-    if isinstance(tp, int) and (tp > gpus or gpus % tp):
-        valid = [d for d in range(1, gpus + 1) if gpus % d == 0]
+    inputs = ParallelismInputs(gpus=gpus)  # the model's heads are checked when sizing reads its shape
+    problem = tp_problem(tp, inputs) if isinstance(tp, int) else None
+    if problem is not None:
+        valid = ", ".join(map(str, valid_tp_degrees(inputs)))
         raise ValueError(
-            f"engine.tensor_parallel_degree={tp}: {spec.instance.type} has {gpus} GPU(s); "
-            f"use one of {', '.join(map(str, valid))} (or auto)"
+            f"engine.tensor_parallel_degree={tp} cannot run: {problem} ({inputs.describe()}; {spec.instance.type} "
+            f"has {gpus} GPU(s)); use one of {valid} (or auto)"
         )
     if spec.security.network_isolation and spec.model.kind == "hub":
         raise ValueError(

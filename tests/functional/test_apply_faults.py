@@ -126,7 +126,7 @@ class FailNth:
 
 @pytest.fixture
 def fresh(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    patch_moto(monkeypatch, Lifecycle(creating_polls=1))
+    patch_moto(monkeypatch.setattr, Lifecycle(creating_polls=1))
 
     mocker = mock_aws()
     mocker.start()

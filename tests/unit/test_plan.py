@@ -5,15 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-
-try:
-    from tests.functional.conftest_engine import make_desired
-except ImportError:  # the functional helpers build DesiredState without AWS
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "functional"))
-    from conftest_engine import make_desired  # type: ignore[no-redef]
+from desired_helpers import make_desired
 
 from deploy.engine.plan import plan, plan_destroy
 from deploy.engine.snapshot import EndpointState, RemoteSnapshot
