@@ -153,12 +153,13 @@ def startup(args: argparse.Namespace, sdk: dict[str, str], emulator_url: str | N
     results = interleave(cases, rounds=args.rounds, warmup=args.warmup)
     print(f"\n1-2a. start-up and the artefact job: {args.rounds} interleaved rounds ({args.warmup} warm-up dropped)")
     print_table(results)
-    print("per-round ratios (wall; median (min-max)):")
+    print("per-round ratios, median (min-max): wall | CPU")
     pairs = [("lmi render", "python -c 'import boto3'"), ("lmi validate", "python -c 'import boto3'"),
              ("lmi --help", "python -c 'import boto3'")]  # fmt: skip
     pairs += [("lmi render", name) for name in results if name.startswith("SDK")]
     for a, b in pairs:
-        print(f"  {a} / {b}: {fmt_spread(ratios(results, a, b), 1, '.2f', 'x')}")
+        wall, cpu = ratios(results, a, b), ratios(results, a, b, cpu=True)
+        print(f"  {a} / {b}: {fmt_spread(wall, 1, '.2f', 'x')} | {fmt_spread(cpu, 1, '.2f', 'x')}")
     for name, probe in cases.items():
         if isinstance(probe, Probe) and probe.facts:
             print(f"  {name}: {_calls_line(probe.facts[-1])}")
@@ -177,7 +178,8 @@ def build_job(args: argparse.Namespace, sdk_v3: str, emulator: EmulatorServer) -
     print(f"\n2b. plan vs ModelBuilder.build() on the emulator: {args.build_rounds} interleaved rounds (1 warm-up)")
     print_table(results)
     per_round = ratios(results, "lmi plan", "SDK v3 ModelBuilder.build()")
-    print(f"  lmi plan / build(): {fmt_spread(per_round, 1, '.2f', 'x')}")
+    per_round_cpu = ratios(results, "lmi plan", "SDK v3 ModelBuilder.build()", cpu=True)
+    print(f"  lmi plan / build(): {fmt_spread(per_round, 1, '.2f', 'x')} | CPU {fmt_spread(per_round_cpu, 1, '.2f', 'x')}")
     print(f"  lmi plan: {_calls_line(lmi.facts[-1])}; SDK v3 build(): {_calls_line(builder.facts[-1])}")
     print(f"  build() calls: {builder.facts[-1].get('calls')}")
 
