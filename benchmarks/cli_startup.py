@@ -179,7 +179,8 @@ def build_job(args: argparse.Namespace, sdk_v3: str, emulator: EmulatorServer) -
     print_table(results)
     per_round = ratios(results, "lmi plan", "SDK v3 ModelBuilder.build()")
     per_round_cpu = ratios(results, "lmi plan", "SDK v3 ModelBuilder.build()", cpu=True)
-    print(f"  lmi plan / build(): {fmt_spread(per_round, 1, '.2f', 'x')} | CPU {fmt_spread(per_round_cpu, 1, '.2f', 'x')}")
+    wall_text, cpu_text = fmt_spread(per_round, 1, ".2f", "x"), fmt_spread(per_round_cpu, 1, ".2f", "x")
+    print(f"  lmi plan / build(): wall {wall_text} | CPU {cpu_text}")
     print(f"  lmi plan: {_calls_line(lmi.facts[-1])}; SDK v3 build(): {_calls_line(builder.facts[-1])}")
     print(f"  build() calls: {builder.facts[-1].get('calls')}")
 
