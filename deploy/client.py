@@ -222,9 +222,15 @@ class Client:
         return managed_endpoints(self.context())
 
     def endpoint(
-        self, name: str, *, read_timeout_s: float = 70.0, max_pool_connections: int = 10, max_attempts: int = 3
+        self,
+        name: str,
+        *,
+        read_timeout_s: float = 70.0,
+        max_pool_connections: int = 10,
+        max_attempts: int = 3,
+        component: str | None = None,
     ) -> Endpoint:
-        """A client for invoking endpoint ``name`` (generate, chat, stream)."""
+        """A client for invoking endpoint ``name`` (generate, chat, stream; ``component``: an inference component)."""
         from deploy.invoke.endpoint import Endpoint
 
         return Endpoint(
@@ -233,6 +239,7 @@ class Client:
             read_timeout_s=read_timeout_s,
             max_pool_connections=max_pool_connections,
             max_attempts=max_attempts,
+            component=component,
         )
 
     def logs(self, name: str, *, lines: int = 50, since: str | None = None) -> builtins.list[LogLine]:

@@ -21,6 +21,7 @@ UsageErrors raised by the CLI.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 __all__ = [
@@ -74,7 +75,8 @@ class LmiError(Exception):
         for key in ("field", "value", "fix", "hint"):
             val = getattr(self, key)
             if val is not None:
-                out[key] = val if isinstance(val, (str, int, float, bool, list, dict)) else str(val)
+                plain = isinstance(val, (str, int, bool, list, dict)) or (isinstance(val, float) and math.isfinite(val))
+                out[key] = val if plain else str(val)  # inf/nan as text: JSON has no Infinity or NaN
         out["exit_code"] = self.exit_code
         return out
 

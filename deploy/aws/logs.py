@@ -27,7 +27,7 @@ MAX_STREAMS = 10
 FOLLOW_MIN_DELAY_S = 1.0
 FOLLOW_MAX_DELAY_S = 10.0
 SEEN_IDS_KEPT = 10_000
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
+_DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*", re.IGNORECASE)  # used with fullmatch
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 # Hugging Face tokens (``hf_`` + 30-odd letters/digits) and ``...TOKEN=value`` pairs a container may echo.
 _SECRETS = re.compile(r"\bhf_[A-Za-z0-9]{20,}|(?<=TOKEN=)[^\s,'\"}]+|(?<=TOKEN': ')[^']+|(?<=TOKEN\": \")[^\"]+")
@@ -76,7 +76,7 @@ def log_group_name(endpoint_name: str) -> str:
 def parse_since(text: str, *, now: datetime | None = None) -> int:
     """``10m``, ``1h``, ``2d``, ``30s`` (ago) or an ISO 8601 time -> epoch ms (UTC when no zone is given)."""
     now = now or datetime.now(timezone.utc)
-    match = _DURATION.match(text)
+    match = _DURATION.fullmatch(text)
     if match:
         seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()]
         return int((now - timedelta(seconds=seconds)).timestamp() * 1000)

@@ -238,6 +238,25 @@ class RuntimeGateway:
         count = live.get("CurrentInstanceCount", variants[0].get("InitialInstanceCount"))
         return EndpointCapacity(variants[0].get("InstanceType"), count)
 
+    def model_id(self, endpoint: str) -> str | None:
+        """The Hub id the endpoint's model serves (``HF_MODEL_ID``/``OPTION_MODEL_ID``), None when not in its env.
+
+        With ``delivery: properties`` the id sits in serving.properties on S3, which we do not read here.
+        """
+        sagemaker = self.context.client("sagemaker")
+        described = call(sagemaker, "describe_endpoint", "DescribeEndpoint", endpoint, EndpointName=endpoint)
+        config_name = described.get("EndpointConfigName")
+        config = call(
+            sagemaker, "describe_endpoint_config", "DescribeEndpointConfig", config_name, EndpointConfigName=config_name
+        )
+        model_name = (config.get("ProductionVariants") or [{}])[0].get("ModelName")
+        if not model_name:
+            return None
+        model = call(sagemaker, "describe_model", "DescribeModel", model_name, ModelName=model_name)
+        env = (model.get("PrimaryContainer") or {}).get("Environment") or {}
+        value = env.get("HF_MODEL_ID") or env.get("OPTION_MODEL_ID")
+        return str(value) if value and not str(value).startswith(("s3://", "/")) else None
+
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
     """``s3://bucket/a/b`` -> ("bucket", "a/b"); a clear error for anything else."""

@@ -9,6 +9,7 @@ Arrivals and prompts come from a seeded RNG, so two runs send the same requests 
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import threading
 import time
@@ -21,6 +22,18 @@ from deploy.bench.metrics import RequestRecord
 from deploy.errors import LmiError
 
 Sender = Callable[[str, int], RequestRecord]
+
+
+@dataclass(frozen=True)
+class BenchRequest:
+    """One request of a level: the prompt, its token count, and the output tokens to ask for."""
+
+    prompt: str
+    input_tokens: int
+    output_tokens: int
+
+
+Item = str | BenchRequest  # a bare prompt asks for the level's output_tokens
 OnDone = Callable[[RequestRecord], None]
 
 # Common one-token English words: a prompt of N of them is about N tokens for Llama/Qwen-style tokenizers.
@@ -84,7 +97,7 @@ class LevelPlan:
 
     requests: int
     duration_s: float | None
-    prompts: Sequence[str]
+    prompts: Sequence[Item]
     output_tokens: int
 
 
@@ -159,21 +172,22 @@ def _expired(origin: float, duration_s: float | None) -> bool:
 
 
 def _timed(
-    send: Sender, prompt: str, output_tokens: int, origin: float, scheduled: float | None = None
+    send: Sender, item: Item, output_tokens: int, origin: float, scheduled: float | None = None
 ) -> RequestRecord:
     """Send one request; failures become records (a benchmark counts errors, it does not stop on them)."""
+    prompt, input_tokens = (item.prompt, item.input_tokens) if isinstance(item, BenchRequest) else (item, 0)
+    if isinstance(item, BenchRequest):
+        output_tokens = item.output_tokens
     sent_at = time.perf_counter() - origin
     lag = 0.0 if scheduled is None else max(0.0, sent_at - scheduled)
     try:
         record = send(prompt, output_tokens)
     except LmiError as exc:
-        return RequestRecord(sent_at=sent_at, error=exc.message, error_kind=exc.kind, lag_s=lag)
+        return RequestRecord(
+            sent_at=sent_at, error=exc.message, error_kind=exc.kind, lag_s=lag, input_tokens=input_tokens
+        )
     except Exception as exc:  # a network failure is a data point, not a crash
-        return RequestRecord(sent_at=sent_at, error=str(exc), error_kind=type(exc).__name__, lag_s=lag)
-    return RequestRecord(
-        sent_at=sent_at,
-        token_times=record.token_times,
-        e2e_s=record.e2e_s,
-        output_tokens=record.output_tokens,
-        lag_s=lag,
-    )
+        return RequestRecord(
+            sent_at=sent_at, error=str(exc), error_kind=type(exc).__name__, lag_s=lag, input_tokens=input_tokens
+        )
+    return dataclasses.replace(record, sent_at=sent_at, lag_s=lag, input_tokens=input_tokens or record.input_tokens)

@@ -35,6 +35,9 @@ class RequestRecord:
     error: str | None = None
     error_kind: str | None = None
     lag_s: float = 0.0
+    input_tokens: int = 0
+    text: str = field(default="", repr=False)
+    server_counted: bool = False  # output_tokens came from the server's usage/details, not from counting
 
     @property
     def ok(self) -> bool:
@@ -103,12 +106,14 @@ class LevelResult:
     max_lag_s: float
     errors: dict[str, int] = field(default_factory=dict)
     error_examples: dict[str, str] = field(default_factory=dict)
+    input_tokens: int = 0
+    records: tuple[RequestRecord, ...] = field(default=(), repr=False, compare=False)  # for --save-result
 
     def to_dict(self) -> dict[str, Any]:
         """JSON shape: latencies in milliseconds, rates per second, cost in USD."""
         level = int(self.level) if self.mode == "concurrency" else self.level
         out: dict[str, Any] = {"mode": self.mode, "level": level}
-        for name in ("sent", "completed", "failed", "output_tokens", "errors", "error_examples"):
+        for name in ("sent", "completed", "failed", "input_tokens", "output_tokens", "errors", "error_examples"):
             out[name] = getattr(self, name)
         out["duration_s"] = round(self.duration_s, 4)
         for name in ("ttft", "tpot", "itl", "e2e"):
@@ -162,6 +167,8 @@ def aggregate(
         max_lag_s=max((r.lag_s for r in records), default=0.0),
         errors=dict(Counter(r.error_kind or "error" for r in records if not r.ok)),
         error_examples=_first_messages(records),
+        input_tokens=sum(r.input_tokens for r in ok),
+        records=tuple(records),
     )
 
 

@@ -62,7 +62,11 @@ def render_tables(report: BenchReport) -> list[Any]:
 
     config = report.config
     where = f", {config.instance_count} x {config.instance_type}" if config.instance_type else ""
-    title = f"lmi bench {report.endpoint}: ~{config.input_tokens} in / {config.output_tokens} out tokens{where}"
+    about = "" if report.token_counting.get("exact") else "~"
+    sent = (
+        "ShareGPT replay" if config.dataset else f"{about}{config.input_tokens} in / {config.output_tokens} out tokens"
+    )
+    title = f"lmi bench {report.endpoint}: {sent}{where}"
     tables = []
     for caption, headers, rows in (
         (title, THROUGHPUT_HEADERS, throughput_rows(report)),

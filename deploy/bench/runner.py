@@ -9,12 +9,14 @@ fresh random prompt of about ``input_tokens`` tokens.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from deploy.bench.load import LevelPlan, Prompts, make_prompt, run_closed_loop, run_open_loop
+from deploy.bench.datasets import SyntheticRequests
+from deploy.bench.load import BenchRequest, LevelPlan, run_closed_loop, run_open_loop
 from deploy.bench.metrics import LevelResult, RequestRecord, Slo, aggregate
+from deploy.bench.tokens import TokenCounter, WordCounter
 from deploy.errors import UsageError
 
 if TYPE_CHECKING:
@@ -39,6 +41,8 @@ class BenchConfig:
     instance_type: str | None = None
     instance_count: int | None = None
     price_per_hour: float | None = None
+    api: str = "invoke"
+    dataset: tuple[str, str] | None = None
 
     def __post_init__(self) -> None:
         checks = [
@@ -93,6 +97,7 @@ class BenchReport:
     endpoint: str
     config: BenchConfig
     levels: tuple[LevelResult, ...]
+    token_counting: dict[str, Any] = field(default_factory=dict)
 
     def records(self) -> list[dict[str, Any]]:
         """One flat row per load level (latencies in ms; error counts are in ``failed``, details in ``to_dict``)."""
@@ -142,6 +147,7 @@ class BenchReport:
             "endpoint": self.endpoint,
             "mode": self.config.mode,
             "config": config,
+            "token_counting": self.token_counting,
             "levels": [level.to_dict() for level in self.levels],
         }
 
@@ -150,22 +156,37 @@ def _ms(seconds: float | None) -> float | None:
     return None if seconds is None else seconds * 1000.0
 
 
-def streaming_sender(endpoint: Endpoint, *, chat: bool) -> Callable[[str, int], RequestRecord]:
-    """A function that streams one request and returns its timings (``sent_at`` is filled by the caller)."""
+def streaming_sender(
+    endpoint: Endpoint, *, chat: bool, route: str = "invoke", counter: TokenCounter | None = None
+) -> Callable[[str, int], RequestRecord]:
+    """A function that streams one request and returns its timings (``sent_at`` is filled by the caller).
+
+    Output tokens: the server's count when it gives one (OpenAI usage, LMI details), else the tokenizer's count
+    of the text, else (approximate counter) one per token event.
+    """
 
     def send(prompt: str, output_tokens: int) -> RequestRecord:
-        if chat:
-            stream: Any = endpoint.chat_stream(prompt, max_tokens=output_tokens, ignore_eos=True)
+        if chat or route == "openai":
+            stream: Any = endpoint.chat_stream(prompt, route=route, max_tokens=output_tokens, ignore_eos=True)
         else:
             stream = endpoint.stream(prompt, max_new_tokens=output_tokens, ignore_eos_token=True)
         for _ in stream:
             pass
         result = stream.result
+        reported = stream.server_completion_tokens
+        if reported is not None:
+            tokens = reported
+        elif counter is not None and counter.exact:
+            tokens = counter.count(result.text)
+        else:
+            tokens = len(stream.token_times)
         return RequestRecord(
             sent_at=0.0,
             token_times=tuple(stream.token_times),
             e2e_s=result.latency_s,
-            output_tokens=result.completion_tokens or len(stream.token_times),
+            output_tokens=tokens,
+            text=result.text,
+            server_counted=reported is not None,
         )
 
     return send
@@ -175,18 +196,27 @@ def run_bench(
     endpoint: Endpoint,
     config: BenchConfig,
     *,
+    counter: TokenCounter | None = None,
+    dataset: Sequence[BenchRequest] | None = None,
     on_done: Callable[[RequestRecord], None] | None = None,
     on_level: Callable[[float, int], None] | None = None,
 ) -> BenchReport:
-    """Warm up with one request (its errors propagate: a wrong name fails fast), then run every level."""
-    send = streaming_sender(endpoint, chat=config.chat)
+    """Warm up with one request (its errors propagate: a wrong name fails fast), then run every level.
+
+    ``counter`` counts tokens and builds prompts (default: the word approximation); ``dataset`` replaces the
+    synthetic prompts (request ``i`` of a level is ``dataset[i % len(dataset)]``).
+    """
+    tokens: TokenCounter = counter or WordCounter("approximate token counts (1 word = 1 token): no tokenizer given")
+    send = streaming_sender(endpoint, chat=config.chat, route=config.api, counter=tokens)
     rng = random.Random(config.seed)
-    send(make_prompt(rng, config.input_tokens), min(config.output_tokens, 8))
+    send(tokens.prompt(rng, config.input_tokens), min(config.output_tokens, 8))
     results = []
     for level in config.levels:
         count = config.requests_for(level)
-        prompts = Prompts(f"{config.seed}:{level:g}", config.input_tokens)
-        plan = LevelPlan(count, config.duration_s, prompts, config.output_tokens)
+        items = dataset or SyntheticRequests(
+            f"{config.seed}:{level:g}", config.input_tokens, config.output_tokens, tokens
+        )
+        plan = LevelPlan(count, config.duration_s, items, config.output_tokens)
         if on_level is not None:
             on_level(level, count)
         done = on_done or (lambda record: None)
@@ -195,7 +225,8 @@ def run_bench(
         else:
             records = run_closed_loop(send, plan, int(level), done)
         results.append(aggregate(config.mode, level, records, slo=config.slo, dollars_per_hour=config.dollars_per_hour))
-    return BenchReport(endpoint.name, config, tuple(results))
+    counting = {"tokenizer": tokens.source, "exact": tokens.exact, "note": tokens.note}
+    return BenchReport(endpoint.name, config, tuple(results), counting)
 
 
 def pool_size(config: BenchConfig) -> int:

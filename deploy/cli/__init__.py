@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "deploy_cmds",
     "ops_cmds",
     "invoke_cmds",
+    "openai_cmds",
     "local_cmds",
 )
 

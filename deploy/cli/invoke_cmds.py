@@ -22,6 +22,9 @@ PARAM_OPTION = typer.Option(
     help="Generation parameter key=value (repeatable; values parse as JSON when they can).",
 )
 CHAT_FLAG = typer.Option(False, "--chat", help="Use the OpenAI chat schema (messages) instead of LMI (inputs).")
+API_OPTION = typer.Option(
+    "invoke", "--api", help="invoke (InvokeEndpoint) or openai (the OpenAI-compatible route; implies --chat)."
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -50,6 +53,7 @@ def invoke_cmd(
     stream: bool = typer.Option(False, "--stream", help="Print text as it is generated."),
     chat: bool = CHAT_FLAG,
     system: str | None = typer.Option(None, "--system", help="System message (implies --chat)."),
+    api: str = API_OPTION,
     as_json: bool = JSON_OPTION,
     local: bool = LOCAL_OPTION,
     region: str | None = REGION_OPTION,
@@ -58,10 +62,11 @@ def invoke_cmd(
     """Send one request; print the generated text (or, with --json, the parsed response)."""
     endpoint = _endpoint(name, region, profile, local)
     params = _params(param)
-    use_chat = chat or system is not None
+    use_chat = chat or system is not None or _api(api) == "openai"
     request: Any = prompt
     if use_chat:
         request = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": prompt}]
+        params["route"] = api
     if stream:
         result = _print_stream(
             endpoint.chat_stream(request, **params) if use_chat else endpoint.stream(request, **params),
@@ -99,6 +104,7 @@ def chat_cmd(
     name: str = NAME_ARG,
     system: str | None = typer.Option(None, "--system", help="System message that starts the conversation."),
     param: list[str] | None = PARAM_OPTION,
+    api: str = API_OPTION,
     local: bool = LOCAL_OPTION,
     region: str | None = REGION_OPTION,
     profile: str | None = PROFILE_OPTION,
@@ -110,6 +116,7 @@ def chat_cmd(
 
     endpoint = _endpoint(name, region, profile, local)
     params = check_parameters(_params(param), schema="chat")  # a bad flag ends the session before it starts
+    route = _api(api)
     start = [{"role": "system", "content": system}] if system else []
     history = list(start)
     sys.stderr.write(f"chatting with {name}; /reset clears the history, /exit leaves\n")
@@ -128,7 +135,7 @@ def chat_cmd(
             continue
         try:
             result = _print_stream(
-                endpoint.chat_stream([*history, {"role": "user", "content": text}], **params), echo=True
+                endpoint.chat_stream([*history, {"role": "user", "content": text}], route=route, **params), echo=True
             )
         except EndpointNotFoundError:
             raise
@@ -136,6 +143,16 @@ def chat_cmd(
             sys.stderr.write(f"error: {exc}\n")
             continue
         history += [{"role": "user", "content": text}, result.message]
+
+
+def _api(value: str) -> str:
+    from deploy.errors import UsageError
+
+    if value not in {"invoke", "openai"}:
+        raise UsageError(
+            f"--api {value!r} is not known", field="--api", value=value, fix="--api invoke or --api openai"
+        )
+    return value
 
 
 def _levels(text: str | None, cast: Any, flag: str) -> tuple[Any, ...]:
@@ -158,7 +175,7 @@ CONCURRENCY_OPTION = typer.Option("1,4,16,64", "--concurrency", help="Closed-loo
 RATE_OPTION = typer.Option(None, "--rate", help="Open-loop Poisson rates in req/s (replaces --concurrency).")
 REQUESTS_OPTION = typer.Option(None, "--requests", help="Requests per level (default: 4 per stream, 64 per rate).")
 DURATION_OPTION = typer.Option(None, "--duration", help="Seconds per level (stops a level early).")
-INPUT_TOKENS_OPTION = typer.Option(128, "--input-tokens", help="Approximate prompt length in tokens.")
+INPUT_TOKENS_OPTION = typer.Option(128, "--input-tokens", help="Prompt length in tokens (exact with a tokenizer).")
 OUTPUT_TOKENS_OPTION = typer.Option(128, "--output-tokens", help="Tokens generated per request.")
 INSTANCE_TYPE_OPTION = typer.Option(None, "--instance-type", help="For cost (default: the endpoint's).")
 INSTANCE_COUNT_OPTION = typer.Option(None, "--instance-count", help="For cost (default: the endpoint's).")
@@ -166,6 +183,11 @@ SLO_TTFT_OPTION = typer.Option(None, "--slo-ttft-ms", help="Goodput SLO on time 
 SLO_TPOT_OPTION = typer.Option(None, "--slo-tpot-ms", help="Goodput SLO on time per output token.")
 SEED_OPTION = typer.Option(0, "--seed", help="Seed for prompts and Poisson arrivals.")
 PLOT_OPTION = typer.Option(None, "--plot", help="Write latency/throughput vs load to this PNG (needs matplotlib).")
+TOKENIZER_OPTION = typer.Option(
+    None, "--tokenizer", help="Hub model id, tokenizer.json or 'approx' (default: the endpoint's HF_MODEL_ID)."
+)
+DATASET_OPTION = typer.Option(None, "--dataset", help="Replay a dataset instead of synthetic prompts: sharegpt FILE.")
+SAVE_RESULT_OPTION = typer.Option(None, "--save-result", help="Write vLLM-benchmark-style JSON (one per level).")
 
 
 def bench_cmd(
@@ -181,6 +203,10 @@ def bench_cmd(
     slo_ttft_ms: float | None = SLO_TTFT_OPTION,
     slo_tpot_ms: float | None = SLO_TPOT_OPTION,
     chat: bool = CHAT_FLAG,
+    api: str = API_OPTION,
+    tokenizer: str | None = TOKENIZER_OPTION,
+    dataset: tuple[str, str] | None = DATASET_OPTION,
+    save_result: str | None = SAVE_RESULT_OPTION,
     seed: int = SEED_OPTION,
     plot: str | None = PLOT_OPTION,
     as_json: bool = JSON_OPTION,
@@ -189,22 +215,41 @@ def bench_cmd(
     profile: str | None = PROFILE_OPTION,
 ) -> None:
     """Load-test an endpoint with streaming requests: TTFT, TPOT, ITL, E2E, tokens/s, goodput and cost."""
+    import functools
+
     from deploy.bench import BenchConfig, Slo, pool_size, run_bench
+    from deploy.bench.inputs import bench_inputs
     from deploy.bench.pricing import capacity_and_price
     from deploy.bench.report import require_matplotlib, run_with_progress
 
     config = BenchConfig(
         concurrency=_levels(concurrency, int, "--concurrency"), rates=_levels(rate, float, "--rate"),
         requests=requests, duration_s=duration, input_tokens=input_tokens, output_tokens=output_tokens,
-        chat=chat, seed=seed, slo=Slo(_s(slo_ttft_ms), _s(slo_tpot_ms)),
+        chat=chat, seed=seed, slo=Slo(_s(slo_ttft_ms), _s(slo_tpot_ms)), api=_api(api), dataset=dataset,
     )  # fmt: skip
     if plot:
         require_matplotlib(plot)
     options = {"max_pool_connections": pool_size(config), "max_attempts": 1, "read_timeout_s": 300.0}
     endpoint = _endpoint(name, region, profile, local, **options)
     config = capacity_and_price(endpoint, config, instance_type, instance_count)
-    report = run_with_progress(run_bench, endpoint, config, quiet=as_json)
+    counter, replay = bench_inputs(endpoint, tokenizer, dataset, seed=seed)
+    if not counter.exact and not as_json:
+        typer.echo(f"note: {counter.note}", err=True)
+    run = functools.partial(run_bench, counter=counter, dataset=replay)
+    report = run_with_progress(run, endpoint, config, quiet=as_json)
     _print_report(report, plot=plot, as_json=as_json)
+    if save_result:
+        _save(report, save_result, quiet=as_json)
+
+
+def _save(report: Any, path: str, *, quiet: bool) -> None:
+    import datetime
+
+    from deploy.bench.vllm_result import write_results
+
+    written = write_results(path, report, date=datetime.datetime.now().strftime("%Y%m%d-%H%M%S"))
+    if not quiet:
+        typer.echo("results written to " + ", ".join(str(p) for p in written), err=True)
 
 
 def _print_report(report: Any, *, plot: str | None, as_json: bool) -> None:

@@ -91,7 +91,8 @@ def write_render(out_dir: Path, resolved: Any, rendered: Any) -> list[Path]:
         out_dir.mkdir(parents=True, exist_ok=True)
         for filename, content in files.items():
             path = out_dir / filename
-            text = content if isinstance(content, str) else json.dumps(content, indent=2) + "\n"
+            # allow_nan=False: these are AWS request bodies; Infinity/NaN is not JSON (the spec refuses them first).
+            text = content if isinstance(content, str) else json.dumps(content, indent=2, allow_nan=False) + "\n"
             path.write_text(text, encoding="utf-8")
             written.append(path)
     return written

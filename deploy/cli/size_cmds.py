@@ -33,7 +33,7 @@ LMI_OPTION = typer.Option(None, "--lmi-version", help="LMI container version (de
 VLLM_OPTION = typer.Option(None, "--vllm-version", help="vLLM version to model, e.g. 0.8.4.")
 ENGINE_OPTION = typer.Option("v1", "--vllm-engine", help="v1 (default) or v0 (VLLM_USE_V1=0).")
 CONCURRENCY_OPTION = typer.Option(None, "--concurrency", min=1, help="Concurrent full-length requests to hold.")
-REGION_OPT = typer.Option("us-east-1", "--region", help="AWS region (prices are indicative us-east-1).")
+REGION_OPT = typer.Option("us-east-1", "--region", help="AWS region (indicative prices exist for us-east-1 only).")
 
 
 def register(app: typer.Typer) -> None:

@@ -24,9 +24,7 @@ from deploy.aws.cloudwatch import CloudWatchGateway
 from deploy.aws.s3 import S3Gateway
 from deploy.aws.sagemaker import SageMakerGateway
 from deploy.aws.session import AwsContext
-from deploy.engine.artifacts import UploadReport, delete_prefix, upload
-from deploy.engine.naming import tags_to_list
-from deploy.engine.plan import (
+from deploy.engine.actions import (
     Action,
     AnyAction,
     CreateBucket,
@@ -40,7 +38,6 @@ from deploy.engine.plan import (
     DeleteModel,
     DeleteScalingPolicy,
     DeregisterScalableTarget,
-    Plan,
     PutAlarm,
     PutScalingPolicy,
     RegisterScalableTarget,
@@ -50,6 +47,9 @@ from deploy.engine.plan import (
     WaitForDeletion,
     WaitForEndpoint,
 )
+from deploy.engine.artifacts import UploadReport, delete_prefix, upload
+from deploy.engine.naming import tags_to_list
+from deploy.engine.plan import Plan
 from deploy.engine.waiting import SETTLED, Waiter
 from deploy.errors import AwsError, DeployError, Interrupted, LmiError
 

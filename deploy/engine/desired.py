@@ -176,7 +176,8 @@ def shipped_properties(endpoint_name: str, rendered_text: str) -> str:
     change the container never reads (tags, scaling bounds) and every lmi-deploy upgrade a new model, that is a
     blue/green replacement of the GPU fleet. The spec hash stays on the resources' tags.
     """
-    lines = rendered_text.splitlines()
+    # Split where Java's Properties.load does (\n), not where str.splitlines would (also \v \f \x1c-\x1e ...).
+    lines = rendered_text.removesuffix("\n").split("\n")
     while lines and (not lines[0].strip() or lines[0].lstrip().startswith("#")):
         lines.pop(0)
     header = f"# serving.properties for {endpoint_name}, written by lmi-deploy (`lmi render SPEC` shows the source)"

@@ -28,7 +28,7 @@ AUTOSCALING_PRINCIPAL = "sagemaker.application-autoscaling.amazonaws.com"
 IMAGE_REPOSITORY = "djl-inference"
 POLICY_VERSION = "2012-10-17"
 _ECR_IMAGE = re.compile(r"^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.[^/]+/([^:@]+)")
-_ROLE_ARN = re.compile(r"^arn:([a-z-]+):iam::(\d{12}):role/(.+)$")
+_ROLE_ARN = re.compile(r"arn:([a-z-]+):iam::(\d{12}):role/(.+)")  # fullmatch: `$` accepts a trailing newline
 
 Statement = dict[str, Any]
 Policy = dict[str, Any]
@@ -143,7 +143,7 @@ def role_arn_for(role: str, partition: str, account: str) -> str:
 
 
 def account_from_role(role: str) -> str | None:
-    match = _ROLE_ARN.match(role)
+    match = _ROLE_ARN.fullmatch(role)
     return match.group(2) if match else None
 
 

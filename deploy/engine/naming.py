@@ -18,7 +18,7 @@ from deploy.errors import SpecError
 
 MAX_NAME_LENGTH = 63
 HASH_LENGTH = 10
-NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+NAME_PATTERN = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")  # SageMaker EndpointName; use fullmatch
 
 TAG_MANAGED = "lmi-deploy:managed"
 TAG_SPEC_HASH = "lmi-deploy:spec-hash"
@@ -32,13 +32,13 @@ SCALABLE_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 
 def content_hash(payload: Any, length: int = HASH_LENGTH) -> str:
     """A short, stable hash of a JSON-able payload (keys sorted, so dict order does not matter)."""
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str, allow_nan=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:length]
 
 
 def check_endpoint_name(name: str) -> str:
     """Return ``name`` if SageMaker accepts it as an endpoint name, else raise a SpecError that says why."""
-    if not NAME_PATTERN.match(name):
+    if not NAME_PATTERN.fullmatch(name):
         raise SpecError(
             f"endpoint name {name!r} is not a valid SageMaker name",
             field="name",

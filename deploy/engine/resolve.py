@@ -72,7 +72,7 @@ class ResolvedSpec:
 
 def spec_hash(spec: DeploymentSpec) -> str:
     """A stable 12-hex-digit hash of the spec's canonical JSON (what CI compares against deployed tags)."""
-    canonical = json.dumps(spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    canonical = json.dumps(spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), allow_nan=False)
     return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
 
@@ -113,6 +113,7 @@ def find_shape(spec: DeploymentSpec) -> ModelShape | None:
 
 def _engine_args(spec: DeploymentSpec) -> dict[str, Any]:
     from deploy.catalog import lmi_version
+    from deploy.sizing.params import vllm_engine
 
     engine = spec.engine
     return {
@@ -122,7 +123,7 @@ def _engine_args(spec: DeploymentSpec) -> dict[str, Any]:
         "kv_cache_dtype": engine.kv_cache_dtype,
         "max_num_batched_tokens": engine.max_num_batched_tokens,
         "vllm_version": lmi_version(spec.lmi.version).vllm_version,
-        "engine": "v0" if engine.env.get("VLLM_USE_V1") == "0" else "v1",
+        "engine": vllm_engine(engine.env),
     }
 
 

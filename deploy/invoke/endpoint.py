@@ -27,10 +27,12 @@ from deploy.invoke.results import ChatResult, Generation, StreamResult, parse_ch
 from deploy.invoke.streaming import StreamEvent, iter_events
 
 if TYPE_CHECKING:
+    from deploy.aws.openai_route import OpenAIRoute, RouteCredentials
     from deploy.aws.runtime import RuntimeGateway
     from deploy.aws.session import AwsContext
 
 Messages = Sequence[Mapping[str, Any]]
+ROUTES = ("invoke", "openai")
 _GATEWAY_LOCK = threading.Lock()
 
 __all__ = ["AsyncJob", "ChatResult", "Endpoint", "Generation", "StreamResult"]
@@ -49,8 +51,10 @@ class Endpoint:
         read_timeout_s: float = 70.0,
         max_pool_connections: int = 10,
         max_attempts: int = 3,
+        component: str | None = None,
     ) -> None:
         self.name = name
+        self.component = component
         self._session = session
         self._context = context
         self._region = region
@@ -60,6 +64,7 @@ class Endpoint:
             "max_attempts": max_attempts,
         }
         self._gateway: RuntimeGateway | None = None
+        self._openai_route: OpenAIRoute | None = None
 
     def __repr__(self) -> str:
         return f"Endpoint({self.name!r})"
@@ -87,27 +92,81 @@ class Endpoint:
         response = self.gateway.invoke(self.name, _encode(body))
         return parse_generation(response.body, latency_s=time.perf_counter() - started, endpoint=self.name)
 
-    def chat(self, messages: Messages | str, **params: Any) -> ChatResult:
-        """Answer a conversation with the OpenAI chat schema (``max_tokens``, ``temperature`` ...)."""
-        body = chat_body(messages, params)
+    def chat(self, messages: Messages | str, *, route: str = "invoke", **params: Any) -> ChatResult:
+        """Answer a conversation with the OpenAI chat schema (``max_tokens``, ``temperature`` ...).
+
+        ``route="openai"`` sends it to SageMaker's OpenAI-compatible route instead of InvokeEndpoint.
+        """
+        body = _encode(chat_body(messages, params))
         started = time.perf_counter()
-        response = self.gateway.invoke(self.name, _encode(body))
-        return parse_chat(response.body, latency_s=time.perf_counter() - started, endpoint=self.name)
+        if _route(route) == "openai":
+            answer = self.openai_route.chat(self.name, body, self.component)
+        else:
+            answer = self.gateway.invoke(self.name, body).body
+        return parse_chat(answer, latency_s=time.perf_counter() - started, endpoint=self.name)
 
     def stream(self, prompt: str, **params: Any) -> StreamResult[Generation]:
         """Like :meth:`generate`, but iterate the result to receive text as it is generated."""
         events, started = self._open_stream(lmi_body(prompt, params, stream=True))
         return StreamResult(events, Generation, started=started)
 
-    def chat_stream(self, messages: Messages | str, **params: Any) -> StreamResult[ChatResult]:
-        """Like :meth:`chat`, but iterate the result to receive text as it is generated."""
-        events, started = self._open_stream(chat_body(messages, params, stream=True))
+    def chat_stream(
+        self, messages: Messages | str, *, route: str = "invoke", **params: Any
+    ) -> StreamResult[ChatResult]:
+        """Like :meth:`chat`, but iterate the result to receive text as it is generated.
+
+        Over ``route="openai"`` the request asks for usage in the last chunk (``stream_options.include_usage``),
+        so ``result.completion_tokens`` is the server's count.
+        """
+        body = chat_body(messages, params, stream=True)
+        if _route(route) == "openai":
+            body.setdefault("stream_options", {"include_usage": True})
+            started = time.perf_counter()
+            chunks = self.openai_route.chat_stream(self.name, _encode(body), self.component)
+            return StreamResult(iter_events(chunks, endpoint=self.name), ChatResult, started=started)
+        events, started = self._open_stream(body)
         return StreamResult(events, ChatResult, started=started)
 
     def _open_stream(self, body: dict[str, Any]) -> tuple[Iterator[StreamEvent], float]:
         started = time.perf_counter()
         parts = self.gateway.invoke_stream(self.name, _encode(body))
         return iter_events(parts, endpoint=self.name), started
+
+    # -- the OpenAI-compatible route ----------------------------------------------------------------------
+
+    @property
+    def openai_route(self) -> OpenAIRoute:
+        """The route's gateway (URLs, tokens, signed requests), sharing this endpoint's runtime client."""
+        if self._openai_route is None:
+            from deploy.aws.openai_route import OpenAIRoute
+
+            gateway = self.gateway
+            with _GATEWAY_LOCK:  # benchmark threads share one route (and one connection pool)
+                if self._openai_route is None:
+                    self._openai_route = OpenAIRoute(gateway)
+        return self._openai_route
+
+    def openai_credentials(self, *, hours: float = 12.0, model: str = "") -> RouteCredentials:
+        """``base_url``, a bearer ``api_key`` valid ``hours`` (at most 12), its expiry and the ``model`` to send."""
+        from deploy.aws.bearer import hours_to_seconds
+
+        return self.openai_route.credentials(self.name, self.component, hours_to_seconds(hours), model)
+
+    def openai_client(self, *, hours: float = 12.0, sigv4: bool = False, **options: Any) -> Any:
+        """An ``openai.OpenAI`` pointed at this endpoint's route (needs ``pip install 'lmi-deploy[openai]'``).
+
+        By default it carries a bearer token valid ``hours``; ``sigv4=True`` signs every request with the
+        session's credentials instead (no token, nothing expires while the credentials refresh).
+        """
+        from deploy.invoke.openai_clients import make_client
+
+        return make_client(self, hours=hours, sigv4=sigv4, is_async=False, **options)
+
+    def openai_async_client(self, *, hours: float = 12.0, sigv4: bool = False, **options: Any) -> Any:
+        """Like :meth:`openai_client`, an ``openai.AsyncOpenAI``."""
+        from deploy.invoke.openai_clients import make_client
+
+        return make_client(self, hours=hours, sigv4=sigv4, is_async=True, **options)
 
     def submit(self, request: str | Messages, input_s3_uri: str | None = None, **params: Any) -> AsyncJob:
         """Queue a request on an async-inference endpoint; the body is uploaded to ``input_s3_uri``.
@@ -188,6 +247,16 @@ class AsyncJob:
     def result(self, timeout_s: float = 900.0) -> Generation | ChatResult:
         """Alias of :meth:`wait` with the default poll interval."""
         return self.wait(timeout_s=timeout_s)
+
+
+def _route(route: str) -> str:
+    if route not in ROUTES:
+        from deploy.errors import UsageError
+
+        raise UsageError(
+            f"unknown route {route!r}", field="route", value=route, fix="'invoke' (InvokeEndpoint) or 'openai'"
+        )
+    return route
 
 
 def _encode(body: Mapping[str, Any]) -> bytes:

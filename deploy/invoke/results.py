@@ -197,6 +197,11 @@ class StreamResult(Generic[R]):
         return self._result
 
     @property
+    def server_completion_tokens(self) -> int | None:
+        """The output token count the server reported (usage or details), None when it sent none."""
+        return self._completion_tokens
+
+    @property
     def ttft_s(self) -> float | None:
         """Seconds from sending the request to the first token, None before any token arrived."""
         return self.token_times[0] if self.token_times else None

@@ -2,9 +2,10 @@
 
 Rule: look at each request once, decide who answers, and never change moto's answers for calls we do not take
 over. Order: advance the endpoint clock; injected faults; the emulator's own routes (``/_lmi/...``); the SageMaker
-runtime paths (served entirely here); the control-plane and autoscaling calls that need AWS's behaviour; moto.
-Errors are written in the protocol the client speaks (JSON ``__type`` for the JSON services, the
-``x-amzn-ErrorType`` header for the runtime's REST-JSON).
+runtime paths, InvokeEndpoint* and the OpenAI-compatible route (served entirely here); the control-plane and
+autoscaling calls that need AWS's behaviour; moto. Errors are written in the protocol the client speaks (JSON
+``__type`` for the JSON services, the ``x-amzn-ErrorType`` header for the runtime's REST-JSON, OpenAI's
+``{"error": ...}`` object on the OpenAI-compatible route).
 """
 
 from __future__ import annotations
@@ -20,14 +21,13 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from deploy._version import __version__
-from deploy.local import autoscaling, control, runtime
+from deploy.local import autoscaling, control, openai_route, runtime
 from deploy.local.endpoints import EndpointRegistry
 from deploy.local.errors import ApiError
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 _RUNTIME_PATH = re.compile(
-    r"^/endpoints/(?P<name>[^/]+)/(?P<action>invocations|invocations-response-stream|"
-    r"async-invocations)$"
+    r"/endpoints/(?P<name>[^/]+)/(?P<action>invocations|invocations-response-stream|async-invocations)"
 )
 _RUNTIME_OPS = {
     "invocations": "InvokeEndpoint",
@@ -83,12 +83,14 @@ def operation_of(request: Request) -> tuple[str, str]:
     if "." in target:
         service, _, op = target.rpartition(".")
         return service, op
-    cbor = re.match(r"^/service/(?P<svc>[^/]+)/operation/(?P<op>[^/]+)$", request.path)
+    cbor = re.fullmatch(r"/service/(?P<svc>[^/]+)/operation/(?P<op>[^/]+)", request.path)
     if cbor:
         return cbor["svc"], cbor["op"]
-    match = _RUNTIME_PATH.match(request.path)
+    match = _RUNTIME_PATH.fullmatch(request.path)
     if match:
         return "SageMakerRuntime", _RUNTIME_OPS[match["action"]]
+    if openai_route.PATH.match(request.path):
+        return "SageMakerRuntimeOpenAI", openai_route.OPERATION
     return "", ""
 
 
@@ -98,6 +100,8 @@ def region_of(request: Request) -> str:
 
 
 def error_response(error: ApiError, service: str) -> Response:
+    if service == "SageMakerRuntimeOpenAI":
+        return openai_route.error_response(error)
     if service == "SageMakerRuntime":
         body = {"message": error.message, "Message": error.message, **error.fields}
         headers = {"x-amzn-ErrorType": error.code, "Content-Type": "application/json"}
@@ -139,6 +143,8 @@ class EmulatorApp:
             return None
         if service == "SageMakerRuntime":
             return self._runtime(request, op, fault)
+        if service == "SageMakerRuntimeOpenAI":
+            return openai_route.handle(self.state.registry, self.state.timing, request)
         handlers = {"SageMaker": control.HANDLERS, "AnyScaleFrontendService": autoscaling.HANDLERS}.get(service, {})
         if op not in handlers:
             return None
@@ -151,7 +157,7 @@ class EmulatorApp:
         return Response(json.dumps(result), status=200, headers={"Content-Type": "application/x-amz-json-1.1"})
 
     def _runtime(self, request: Request, op: str, fault: Any) -> Response:
-        match = _RUNTIME_PATH.match(request.path)
+        match = _RUNTIME_PATH.fullmatch(request.path)
         assert match is not None
         invocation = runtime.resolve(self.state.registry, region_of(request), match["name"], request)
         timing = self.state.timing

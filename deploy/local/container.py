@@ -76,7 +76,8 @@ def start_variant(region: str, endpoint: str, config_name: str, variant: dict[st
     primary = model.primary_container or (model.containers[0] if model.containers else {})
     instance_type = str(variant.get("InstanceType", "ml.g5.2xlarge"))
     files = backends.read_model_files(primary, ("serving.properties", "config.json"))
-    properties = files.get("serving.properties", b"").decode("utf-8", "replace") or None
+    # DJL reads the file through an InputStream: ISO-8859-1, one byte per character (non-ASCII must be \uXXXX).
+    properties = files.get("serving.properties", b"").decode("iso-8859-1") or None
     environment = {str(k): str(v) for k, v in (primary.get("Environment") or {}).items()}
     image = str(primary.get("Image", "unknown"))
     lines = [_BANNER, f"Starting model server: image {image}", f"Instance type: {instance_type}"]
@@ -87,7 +88,8 @@ def start_variant(region: str, endpoint: str, config_name: str, variant: dict[st
         settings = merge_settings(environment, properties)
         engine = engine_settings(settings, _gpu_count(instance_type))
         with tempfile.TemporaryDirectory() as workdir:
-            outcome = assess(engine.model_id, _model_config_path(files, Path(workdir)), instance_type, engine)
+            config_path = _model_config_path(files, Path(workdir))
+            outcome = assess(engine.model_id, config_path, instance_type, engine, environment)
         max_model_len = outcome.max_model_len
         lines += _engine_lines(engine, outcome, settings)
         if not outcome.fits:

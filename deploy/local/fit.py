@@ -8,6 +8,7 @@ When the model's shape or the instance is unknown, the container starts anyway a
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,10 +36,20 @@ class FitOutcome:
     warning: str | None = None
 
 
-def assess(model_ref: str, config_path: Path | None, instance_type: str, engine: EngineSettings) -> FitOutcome:
-    """Run the estimator; an unknown shape or instance gives an unchecked outcome that starts anyway."""
+def assess(
+    model_ref: str,
+    config_path: Path | None,
+    instance_type: str,
+    engine: EngineSettings,
+    env: Mapping[str, str] | None = None,
+) -> FitOutcome:
+    """Run the estimator; an unknown shape or instance gives an unchecked outcome that starts anyway.
+
+    ``env``: the container environment (``VLLM_USE_V1=0`` selects the V0 engine, as in ``lmi validate``).
+    """
     from deploy.errors import SpecError
-    from deploy.sizing import EngineParams, Hardware, estimate, load_shape
+    from deploy.sizing import Hardware, estimate, load_shape
+    from deploy.sizing.params import engine_params
 
     fallback = engine.max_model_len or 4096
     try:
@@ -50,14 +61,16 @@ def assess(model_ref: str, config_path: Path | None, instance_type: str, engine:
     if problem:
         return FitOutcome(True, False, fallback, error_lines=(f"ValueError: {problem}.",))
     max_model_len = engine.max_model_len or shape.max_position_embeddings or fallback
-    params = EngineParams(
+    params = engine_params(
         tensor_parallel_degree=engine.tensor_parallel_degree,
         max_model_len=max_model_len,
         max_num_seqs=engine.max_rolling_batch_size,
+        max_num_batched_tokens=engine.max_num_batched_tokens,
         dtype=engine.dtype,
         quantize=engine.quantize,
         kv_cache_dtype=engine.kv_cache_dtype,
         gpu_memory_utilization=engine.gpu_memory_utilization,
+        env=env,
     )
     return _outcome(estimate(shape, hardware, params, with_fixes=False), hardware.gpu_memory_mib * MIB)
 

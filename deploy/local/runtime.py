@@ -84,18 +84,18 @@ def model_error(invocation: Invocation, error: ContainerError) -> ApiError:
     )
 
 
-def _prepare(invocation: Invocation) -> tuple[GenerationRequest, Generation]:
+def prepare(invocation: Invocation) -> tuple[GenerationRequest, Generation]:
     container = invocation.container
     served = container.engine.served_model_name if container.engine else "lmi"
     request = parse_request(invocation.body, max_model_len=container.max_model_len, served_model_name=served)
     return request, generate(request)
 
 
-def _request_id(body: bytes) -> str:
+def make_request_id(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()[:24]
 
 
-def _headers(container: Container) -> dict[str, str]:
+def response_headers(container: Container) -> dict[str, str]:
     return {
         "x-Amzn-Invoked-Production-Variant": container.variant_name,
         "X-Amzn-SageMaker-Custom-Attributes": EMULATED_ATTRIBUTE,
@@ -126,14 +126,14 @@ def invoke(invocation: Invocation, timing: Timing) -> Response:
     require_real_time(invocation)
     started = time.monotonic()
     try:
-        request, generation = _prepare(invocation)
+        request, generation = prepare(invocation)
     except ContainerError as exc:
         emit_metrics(invocation, time.monotonic() - started, exc.status)
         raise model_error(invocation, exc) from exc
     time.sleep(timing.total(len(generation.tokens)))
-    body = full_response(request, generation, request_id=_request_id(invocation.body), created=int(time.time()))
+    body = full_response(request, generation, request_id=make_request_id(invocation.body), created=int(time.time()))
     emit_metrics(invocation, time.monotonic() - started, 200)
-    headers = {"Content-Type": "application/json", **_headers(invocation.container)}
+    headers = {"Content-Type": "application/json", **response_headers(invocation.container)}
     return Response(json.dumps(body), status=200, headers=headers)
 
 
@@ -141,17 +141,17 @@ def invoke_stream(invocation: Invocation, timing: Timing, stream_fault: ApiError
     require_real_time(invocation)
     started = time.monotonic()
     try:
-        request, generation = _prepare(invocation)
+        request, generation = prepare(invocation)
     except ContainerError as exc:
         emit_metrics(invocation, 0.0, exc.status)
         raise model_error(invocation, exc) from exc
-    request_id = _request_id(invocation.body)
+    request_id = make_request_id(invocation.body)
     lines = stream_schedule(request, generation, timing, request_id=request_id, created=int(time.time()))
     emit_metrics(invocation, timing.total(len(generation.tokens)) + time.monotonic() - started, 200)
     headers = {
         "Content-Type": "application/vnd.amazon.eventstream",
         "X-Amzn-SageMaker-Content-Type": "application/jsonlines",
-        **_headers(invocation.container),
+        **response_headers(invocation.container),
     }
     rng = random.Random(request_id)
     return Response(_events(lines, rng, stream_fault), status=200, headers=headers, direct_passthrough=True)
@@ -244,12 +244,12 @@ def _async_config(invocation: Invocation) -> dict[str, Any]:
 def _run_async(job: Invocation, timing: Timing, out_uri: str, fail_uri: str) -> None:
     started = time.monotonic()
     try:
-        request, generation = _prepare(job)
+        request, generation = prepare(job)
     except ContainerError as exc:
         backends.write_s3(fail_uri, json.dumps(exc.body).encode("utf-8"))
         emit_metrics(job, time.monotonic() - started, exc.status)
         return
     time.sleep(timing.total(len(generation.tokens)))
-    body = full_response(request, generation, request_id=_request_id(job.body), created=int(time.time()))
+    body = full_response(request, generation, request_id=make_request_id(job.body), created=int(time.time()))
     backends.write_s3(out_uri, json.dumps(body).encode("utf-8"))
     emit_metrics(job, time.monotonic() - started, 200)

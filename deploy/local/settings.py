@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from deploy.render import java_properties
+
 _ALIASES = {  # applied only when the LMI name is absent
     "HF_MODEL_ID": "option.model_id",
     "HF_REVISION": "option.revision",
@@ -39,15 +41,12 @@ class StartupError(Exception):
 
 
 def parse_properties(text: str | None) -> dict[str, str]:
-    """``key=value`` lines; ``#`` comments and blank lines are ignored (Java properties, simplified)."""
-    out: dict[str, str] = {}
-    for raw in (text or "").splitlines():
-        line = raw.strip()
-        if not line or line.startswith(("#", "!")) or "=" not in line:
-            continue
-        key, value = line.split("=", 1)
-        out[key.strip()] = value.strip()
-    return out
+    """Read serving.properties as the container does: Java ``Properties.load`` semantics (escapes, ``\\uXXXX``,
+    line continuations, ``=``/``:``/whitespace separators, ``#``/``!`` comments), not a Python line split."""
+    try:
+        return java_properties.load(text or "")
+    except java_properties.PropertiesSyntaxError as exc:
+        raise StartupError(f"java.lang.IllegalArgumentException: {exc} (serving.properties)") from exc
 
 
 def _env_key(name: str) -> str | None:
@@ -88,6 +87,7 @@ class EngineSettings:
     kv_cache_dtype: str
     async_mode: bool
     served_model_name: str
+    max_num_batched_tokens: int | None = None  # LMI's option.max_rolling_batch_prefill_tokens
 
 
 def _int(settings: dict[str, str], key: str) -> int | None:
@@ -156,4 +156,5 @@ def engine_settings(settings: dict[str, str], gpu_count: int) -> EngineSettings:
         kv_cache_dtype=settings.get("option.kv_cache_dtype", "auto"),
         async_mode=async_mode,
         served_model_name=settings.get("option.served_model_name", "lmi"),
+        max_num_batched_tokens=_int(settings, "option.max_rolling_batch_prefill_tokens"),
     )

@@ -11,6 +11,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from deploy.render.java_properties import comment_text, escape_key, escape_value
+
 PACKAGE_DIR = Path(__file__).resolve().parents[1]  # deploy/
 
 
@@ -27,11 +29,26 @@ def template_path(relative: str) -> Path:
 
 
 def escape_property(value: Any) -> str:
-    """Escape a value for a Java .properties file; refuse line breaks (they would start a new key)."""
-    text = str(value).lower() if isinstance(value, bool) else str(value)
-    if "\n" in text or "\r" in text:
-        raise ValueError(f"property values cannot contain line breaks: {text!r}")
-    return text.replace("\\", "\\\\")
+    """A value escaped exactly as Java's ``Properties.store`` writes it (see :mod:`deploy.render.java_properties`)."""
+    return escape_value(str(value).lower() if isinstance(value, bool) else str(value))
+
+
+def yaml_scalar(value: Any) -> str:
+    """``value`` as a YAML scalar that reads back as exactly this string: plain when YAML would read it unchanged,
+    else double-quoted. ``lmi init --model 'org/m # x'`` must not lose `` # x`` to a YAML comment, and a line
+    break in a flag must not add a key to the starter spec."""
+    import yaml
+
+    text = str(value)
+    try:
+        plain_reads_back = text.isprintable() and yaml.safe_load(f"k: {text}\n") == {"k": text}
+    except yaml.YAMLError:
+        plain_reads_back = False
+    if plain_reads_back:
+        return text
+    # PyYAML's double-quoted style escapes every non-printable character and never breaks the line at this width.
+    quoted = yaml.safe_dump(text, default_style='"', width=1 << 30, allow_unicode=True, explicit_end=False)
+    return str(quoted).splitlines()[0]
 
 
 @lru_cache(maxsize=8)
@@ -45,6 +62,9 @@ def _environment(directory: str) -> Any:
         autoescape=False,  # config files, not HTML
     )
     env.filters["prop"] = escape_property
+    env.filters["prop_key"] = escape_key
+    env.filters["comment"] = comment_text
+    env.filters["yaml_scalar"] = yaml_scalar
     return env
 
 

@@ -100,10 +100,15 @@ def recommend(
     limit: int | None = None,
     base_params: EngineParams | None = None,
 ) -> list[Recommendation]:
-    """Catalog instance types that fit, cheapest first (``region`` is recorded; prices are us-east-1)."""
+    """Catalog instance types that fit, cheapest first.
+
+    Prices are the catalog's for ``region`` (it prices one region: elsewhere every price is unknown, and the
+    ranking falls back to GPU count and headroom rather than pass one region's price off as another's).
+    An unknown region is a SpecError naming it.
+    """
     from deploy import catalog
 
-    del region  # prices in the catalog are us-east-1 only; kept in the signature for the CLI and callers
+    catalog.region_info(region)
     length = max_model_len or min(shape.max_position_embeddings or DEFAULT_LEN, DEFAULT_LEN)
     params = base_params or EngineParams(
         gpu_memory_utilization=gpu_memory_utilization,
@@ -119,6 +124,8 @@ def recommend(
         hardware = Hardware.from_instance(inst.name)
         est = _first_fit(shape, hardware, params, concurrency)
         if est is not None:
-            recs.append(_to_rec(hardware, est, concurrency))
+            recs.append(
+                replace(_to_rec(hardware, est, concurrency), price_per_hour=catalog.price_in(inst.name, region))
+            )
     recs.sort(key=_rank_key)
     return recs[:limit] if limit else recs

@@ -28,28 +28,31 @@ def spec_error_from(
         from pydantic import BaseModel as _Base
 
         model = _Base
-    errors = [_locate(err) for err in exc.errors()]
+    errors = [_locate(err, model) for err in exc.errors()]
     problems = [_describe(err, source, lines, model) for err in errors]
     first = errors[0]
     field = ".".join(str(p) for p in first["loc"]) or None
-    return SpecError(
-        "invalid spec:\n  " + "\n  ".join(problems),
-        field=field,
-        value=_safe_value(first.get("input")),
-        fix=_fix_for(first, model),
-    )
+    value = first["ctx"]["value"] if first["type"] == TEXT_ERROR else _safe_value(first.get("input"))
+    return SpecError("invalid spec:\n  " + "\n  ".join(problems), field=field, value=value, fix=_fix_for(first, model))
 
 
-_NAMED_FIELD = re.compile(r"^([a-z_]+(?:\.[a-z_0-9]+)+)\b")
+# Raised by the spec models (deploy.spec.text) for a line break, control character or non-finite number; its
+# context holds the member path inside a mapping field (tags.<key>), the refused value (None for secrets), the fix.
+TEXT_ERROR = "spec_text"
+_MESSAGE_ONLY = {"value_error", "assertion_error", TEXT_ERROR}
+_NAMED_FIELD = re.compile(r"([a-z_]+(?:\.[a-z_0-9]+)*)(?=[:=\s])")
 
 
-def _locate(err: Any) -> Any:
+def _locate(err: Any, root: Any) -> Any:
     """A cross-field rule fails at the top level; when its message starts with the field it is about
-    (``engine.tensor_parallel_degree=3: ...``), report it at that field, so it gets a line and ``field``."""
+    (``engine.tensor_parallel_degree=3: ...``, ``role is in partition ...``), report it at that field, so it gets a
+    line and ``field``. A text error is reported at the mapping member it is about (``tags.team``)."""
+    if err["type"] == TEXT_ERROR:
+        return {**err, "loc": (*err["loc"], *err["ctx"]["subpath"])}
     if err["loc"] or err["type"] != "value_error":
         return err
     found = _NAMED_FIELD.match(str(err["msg"]).removeprefix("Value error, "))
-    if found is None:
+    if found is None or found.group(1).split(".")[0] not in getattr(root, "model_fields", {}):
         return err
     return {**err, "loc": tuple(found.group(1).split("."))}
 
@@ -59,7 +62,7 @@ def _describe(err: Any, source: str, lines: Lines, root: Any) -> str:
     field = ".".join(str(p) for p in loc) or "(top level)"
     line = _line_for(loc, lines)
     where = f"{source}:{line}" if line else source
-    message = str(err["msg"]).removeprefix("Value error, ")
+    message = str(err["msg"]).removeprefix("Value error, ").removeprefix(f"{field}: ")
     if err["type"] == "extra_forbidden":
         message = f"unknown key {loc[-1]!r}; remove it or check the spelling (see `lmi schema`)"
         close = _close_keys(loc, root)
@@ -67,7 +70,7 @@ def _describe(err: Any, source: str, lines: Lines, root: Any) -> str:
             message = f"unknown key {loc[-1]!r}; did you mean {' or '.join(map(repr, close))}?"
     elif err["type"] == "missing":
         message = "required field is missing"
-    elif "input" in err and err["type"] not in {"value_error", "assertion_error"}:
+    elif "input" in err and err["type"] not in _MESSAGE_ONLY:
         message += f" (got {_safe_value(err['input'])!r})"
     return f"{where} {field}: {message}"
 
@@ -110,6 +113,8 @@ def _fix_for(err: Any, root: Any) -> str:
         return "remove the unknown key (run `lmi schema` for every valid field)"
     if err["type"] == "missing":
         return "add the field (see `lmi init` for a commented starter spec)"
+    if err["type"] == TEXT_ERROR:
+        return str(err["ctx"]["fix"])
     message = str(err["msg"]).removeprefix("Value error, ")
     if err["type"] not in {"value_error", "assertion_error"}:
         field = ".".join(str(p) for p in err["loc"]) or "the spec"

@@ -105,7 +105,7 @@ def _read_toml(text: str, path: Path) -> Any:
 
 _TOML_KEY_PART = r'(?:[A-Za-z0-9_-]+|"[^"\n]*"|\'[^\'\n]*\')'
 _TOML_KEY = rf"{_TOML_KEY_PART}(?:\s*\.\s*{_TOML_KEY_PART})*"
-_TOML_TABLE = re.compile(rf"^\s*\[\[?\s*({_TOML_KEY})\s*\]\]?\s*(?:#.*)?$")
+_TOML_TABLE = re.compile(rf"\s*\[\[?\s*({_TOML_KEY})\s*\]\]?\s*(?:#.*)?")  # fullmatch, like every validating pattern
 _TOML_ASSIGN = re.compile(rf"^\s*({_TOML_KEY})\s*=")
 
 
@@ -123,7 +123,7 @@ def _toml_key_lines(text: str) -> Lines:
             if line.count(in_string) % 2:
                 in_string = None
             continue
-        header = _TOML_TABLE.match(line)
+        header = _TOML_TABLE.fullmatch(line)
         if header:
             table = _toml_key_path(header.group(1))
             out.setdefault(table, number)

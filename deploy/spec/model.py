@@ -8,15 +8,35 @@ a 20-minute failed deployment.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Literal, cast
+from typing import Annotated, Any, Literal, cast
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic._internal._model_construction import ModelMetaclass  # the public BaseModel's own metaclass
 
 from deploy.errors import SpecError
+from deploy.spec.aws_values import (
+    check_alarm_count,
+    check_alarm_name,
+    check_bucket_name,
+    check_role_arn,
+    check_tag,
+    check_tag_count,
+    check_vpc_ids,
+    split_s3_uri,
+)
 from deploy.spec.explain import spec_error_from
 from deploy.spec.rules import (
     check_env_keys,
@@ -27,12 +47,17 @@ from deploy.spec.rules import (
     model_source_kind,
 )
 
-ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
-ROLE_ARN = re.compile(r"^arn:(aws[a-z-]*):iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
-S3_URI = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$")
+# Patterns are matched with fullmatch: `$` would also accept a trailing newline.
+ENDPOINT_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")  # SageMaker EndpointName
+HUB_ID = re.compile(r"[\w.-]+(/[\w.-]+)?")
 
 Auto = Literal["auto"]
 Scalar = str | int | float | bool
+# Counts, sizes and seconds: a YAML `true` is not 1 and `2.5` is not 2 (pydantic's lax mode would accept both).
+Count = Annotated[int, Strict()]
+# Strict floats accept integers but not booleans; non-finite values are refused by the model config.
+Number = Annotated[float, Strict()]
+INT32_MAX = 2**31 - 1
 
 
 @contextmanager
@@ -46,7 +71,15 @@ def _as_value_error() -> Iterator[None]:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _plain_text_and_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        from deploy.spec.text import refuse_field_input
+
+        refuse_field_input(cls, info.field_name or "", value)
+        return value
 
     @model_validator(mode="before")
     @classmethod
@@ -64,7 +97,7 @@ class _Model(BaseModel):
 class LmiSettings(_Model):
     """Which LMI container to run."""
 
-    version: int = Field(15, description="LMI major version (15 = DJL Serving 0.33.0, vLLM 0.8.4).", examples=[15])
+    version: Count = Field(15, description="LMI major version (15 = DJL Serving 0.33.0, vLLM 0.8.4).", examples=[15])
     image: str | None = Field(
         None,
         description="Explicit image URI; overrides the regional djl-inference image for `version`.",
@@ -110,9 +143,9 @@ class ModelSource(_Model):
     @classmethod
     def _valid_id(cls, value: str) -> str:
         kind = model_source_kind(value)
-        if kind == "s3" and not S3_URI.match(value):
-            raise ValueError(f"{value!r} is not a valid S3 URI; use s3://bucket/prefix/")
-        if kind == "hub" and not re.match(r"^[\w.-]+(/[\w.-]+)?$", value):
+        if kind == "s3":
+            split_s3_uri(value)
+        if kind == "hub" and not HUB_ID.fullmatch(value):
             raise ValueError(
                 f"{value!r} is neither a Hugging Face id (org/name), an s3:// URI, nor a local directory "
                 "(local directories must start with ./, ../, / or ~)"
@@ -147,7 +180,7 @@ class EngineSettings(_Model):
         "LMI's silent async default of 32.",
         examples=["auto", 64],
     )
-    max_num_batched_tokens: int | None = Field(
+    max_num_batched_tokens: Count | None = Field(
         None, description="Token budget per engine step (vLLM default when unset).", examples=[8192]
     )
     dtype: Literal["auto", "bf16", "fp16", "fp32"] = Field("auto", description="Weight dtype (LMI short names).")
@@ -159,7 +192,7 @@ class EngineSettings(_Model):
     kv_cache_dtype: Literal["auto", "fp8", "fp8_e4m3", "fp8_e5m2"] = Field(
         "auto", description="KV-cache dtype; fp8 doubles the KV-cache tokens."
     )
-    gpu_memory_utilization: float = Field(
+    gpu_memory_utilization: Number = Field(
         0.9, gt=0.05, le=1.0, description="Fraction of each GPU's memory vLLM may use (vLLM default 0.9)."
     )
     enable_prefix_caching: bool | None = Field(
@@ -233,8 +266,8 @@ class EngineSettings(_Model):
                 key: ("true" if item else "false")
                 if isinstance(item, bool)
                 else str(item)
-                if isinstance(item, (int, float))
-                else item
+                if isinstance(item, int) or (isinstance(item, float) and math.isfinite(item))
+                else item  # a non-finite float stays as is, so the text-and-number rule refuses it
                 for key, item in value.items()
             }
         return value
@@ -249,14 +282,14 @@ class InstanceSettings(_Model):
     """The GPU instances that serve the endpoint."""
 
     type: str = Field("ml.g6e.2xlarge", description="SageMaker instance type.", examples=["ml.g6e.2xlarge"])
-    count: int = Field(1, ge=1, le=100, description="Initial instance count.")
-    startup_health_check_timeout_s: int = Field(
+    count: Count = Field(1, ge=1, le=100, description="Initial instance count.")
+    startup_health_check_timeout_s: Count = Field(
         1800, ge=60, le=3600, description="ContainerStartupHealthCheckTimeoutInSeconds (model download + load)."
     )
-    model_data_download_timeout_s: int = Field(
+    model_data_download_timeout_s: Count = Field(
         1800, ge=60, le=3600, description="ModelDataDownloadTimeoutInSeconds (S3 artifacts to the instance)."
     )
-    volume_size_gb: int | None = Field(
+    volume_size_gb: Count | None = Field(
         None, ge=1, le=512, description="ML storage volume size; not supported on types with local NVMe storage."
     )
 
@@ -273,16 +306,24 @@ class InstanceSettings(_Model):
 class ScalingSettings(_Model):
     """Target-tracking autoscaling of the endpoint variant."""
 
-    min: int = Field(1, ge=0, description="Minimum instances (0 only for async endpoints).")
-    max: int = Field(4, ge=1, description="Maximum instances.")
+    # Application Auto Scaling: MinCapacity/MaxCapacity are 32-bit integers.
+    min: Count = Field(1, ge=0, le=INT32_MAX, description="Minimum instances (0 only for async endpoints).")
+    max: Count = Field(4, ge=1, le=INT32_MAX, description="Maximum instances.")
     metric: Literal["invocations_per_instance", "concurrent_requests", "backlog_per_instance"] = Field(
         "invocations_per_instance",
         description="invocations_per_instance (per minute), concurrent_requests (high-resolution, reacts in "
         "seconds), backlog_per_instance (async endpoints).",
     )
-    target: float = Field(10.0, gt=0, description="Target value of the metric per instance.")
-    scale_in_cooldown_s: int = Field(300, ge=0, le=86400, description="Seconds between scale-in steps.")
-    scale_out_cooldown_s: int = Field(60, ge=0, le=86400, description="Seconds between scale-out steps.")
+    target: Number = Field(10.0, gt=0, description="Target value of the metric per instance.")
+    scale_in_cooldown_s: Count = Field(300, ge=0, le=86400, description="Seconds between scale-in steps.")
+    scale_out_cooldown_s: Count = Field(60, ge=0, le=86400, description="Seconds between scale-out steps.")
+
+    @field_validator("target")
+    @classmethod
+    def _target_in_aws_range(cls, value: float) -> float:
+        if value > 2.0**360:
+            raise ValueError(f"{value:g} is beyond 2^360, the largest TargetValue Application Auto Scaling accepts")
+        return value
 
     @model_validator(mode="after")
     def _min_le_max(self) -> ScalingSettings:
@@ -303,12 +344,22 @@ class UpdateSettings(_Model):
     builtin_5xx_alarm: bool = Field(
         False, description="Also create and watch an alarm on Invocation5XXErrors of the new fleet."
     )
-    termination_wait_s: int = Field(
+    termination_wait_s: Count = Field(
         0, ge=0, le=3600, description="Seconds the old fleet stays up after traffic moved (bake time)."
     )
-    rolling_batch_percent: int = Field(
+    rolling_batch_percent: Count = Field(
         25, ge=5, le=50, description="Rolling strategy: share of capacity replaced per step."
     )
+
+    @field_validator("rollback_alarms")
+    @classmethod
+    def _alarm_names(cls, value: list[str]) -> list[str]:
+        return [check_alarm_name(name) for name in value]
+
+    @model_validator(mode="after")
+    def _alarm_count(self) -> UpdateSettings:
+        check_alarm_count(len(self.rollback_alarms), builtin=self.builtin_5xx_alarm)
+        return self
 
 
 class VpcSettings(_Model):
@@ -318,6 +369,16 @@ class VpcSettings(_Model):
     security_groups: list[str] = Field(
         default_factory=list, description="Security group ids.", examples=[["sg-0abc1234"]]
     )
+
+    @field_validator("subnets")
+    @classmethod
+    def _subnet_ids(cls, value: list[str]) -> list[str]:
+        return check_vpc_ids(value, what="subnets", most=16)
+
+    @field_validator("security_groups")
+    @classmethod
+    def _security_group_ids(cls, value: list[str]) -> list[str]:
+        return check_vpc_ids(value, what="security groups", most=5)
 
     @model_validator(mode="after")
     def _both_or_neither(self) -> VpcSettings:
@@ -339,15 +400,15 @@ class AsyncInferenceSettings(_Model):
 
     output_path: str = Field(description="S3 prefix for responses.", examples=["s3://my-bucket/async-out/"])
     failure_path: str | None = Field(None, description="S3 prefix for failures (default: output_path).")
-    max_concurrent_invocations_per_instance: int | None = Field(
+    max_concurrent_invocations_per_instance: Count | None = Field(
         None, ge=1, le=1000, description="Requests SageMaker sends to one instance at a time."
     )
 
     @field_validator("output_path", "failure_path")
     @classmethod
     def _s3(cls, value: str | None) -> str | None:
-        if value is not None and not S3_URI.match(value):
-            raise ValueError(f"{value!r} is not a valid S3 URI; use s3://<bucket: 3-63 lowercase characters>/<prefix>/")
+        if value is not None:
+            split_s3_uri(value, max_length=512)  # SageMaker DestinationS3Uri: at most 512
         return value
 
 
@@ -356,6 +417,11 @@ class ArtifactSettings(_Model):
 
     bucket: str | None = Field(None, description="S3 bucket (default: sagemaker-<region>-<account>).")
     prefix: str | None = Field(None, description="Key prefix (default: lmi-deploy/<endpoint name>).")
+
+    @field_validator("bucket")
+    @classmethod
+    def _bucket_name(cls, value: str | None) -> str | None:
+        return None if value is None else check_bucket_name(value)
 
 
 class _RaisesSpecError(ModelMetaclass):
@@ -399,7 +465,7 @@ class DeploymentSpec(_Model, metaclass=_RaisesSpecError):
     @field_validator("name")
     @classmethod
     def _endpoint_name(cls, value: str) -> str:
-        if not ENDPOINT_NAME.match(value):
+        if not ENDPOINT_NAME.fullmatch(value):
             raise ValueError(
                 f"{value!r} is not a valid SageMaker endpoint name; use letters, digits and single hyphens, "
                 "start and end with a letter or digit, at most 63 characters"
@@ -419,25 +485,26 @@ class DeploymentSpec(_Model, metaclass=_RaisesSpecError):
     @field_validator("role")
     @classmethod
     def _role(cls, value: str) -> str:
-        if not ROLE_ARN.match(value):
-            raise ValueError(
-                f"{value!r} is not an IAM role ARN; expected arn:<partition>:iam::<12-digit account>:role/<name>"
-            )
-        return value
+        return check_role_arn(value)
 
     @field_validator("tags")
     @classmethod
     def _tags(cls, value: dict[str, str]) -> dict[str, str]:
+        check_tag_count(len(value))
         for key, val in value.items():
-            if key.startswith(("aws:", "lmi-deploy:")):
-                raise ValueError(f"tag key {key!r} uses a reserved prefix (aws:, lmi-deploy:)")
-            if not 1 <= len(key) <= 128 or len(val) > 256:
-                raise ValueError(f"tag {key!r}: keys are 1-128 characters, values at most 256")
+            if key.startswith("lmi-deploy:"):
+                raise ValueError(
+                    f"tag key {key!r} uses the prefix lmi-deploy:, which lmi-deploy reserves for its own tags"
+                )
+            check_tag(key, val)
         return value
 
     @model_validator(mode="after")
     def _cross_field_rules(self) -> DeploymentSpec:
+        from deploy.spec.rules import check_region_bound_values
+
         check_cross_fields(self)
+        check_region_bound_values(self, self.region)
         if self.region is not None:
             check_role_partition(self.role, self.region)
         return self
@@ -447,6 +514,7 @@ class DeploymentSpec(_Model, metaclass=_RaisesSpecError):
         if self.region == region:
             return self
         from deploy.catalog import region_info
+        from deploy.spec.rules import check_region_bound_values_in
 
         region_info(region)  # SpecError naming the unknown region and the known ones
         try:
@@ -455,6 +523,7 @@ class DeploymentSpec(_Model, metaclass=_RaisesSpecError):
             raise SpecError(
                 str(exc), field="role", value=self.role, fix=f"use a role of {region}'s partition"
             ) from None
+        check_region_bound_values_in(self, region)
         return self.model_copy(update={"region": region})
 
     @property

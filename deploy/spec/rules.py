@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from deploy.spec.model import DeploymentSpec
 
 DTYPE_ALIASES = {"float16": "fp16", "half": "fp16", "bfloat16": "bf16", "float32": "fp32", "float": "fp32"}
 
@@ -91,8 +94,9 @@ QUANTIZE_METHODS = {
     "tpu_int8",
 }
 
-LITERAL_TOKEN = re.compile(r"^(hf_[A-Za-z0-9]{10,}|[A-Za-z0-9]{30,})$")
-ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,1023}$")
+# Matched with fullmatch (`$` would also accept a trailing newline).
+LITERAL_TOKEN = re.compile(r"hf_[A-Za-z0-9]{10,}|[A-Za-z0-9]{30,}")
+ENV_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,1023}")  # SageMaker EnvironmentKey
 
 
 @lru_cache(maxsize=1)
@@ -124,9 +128,9 @@ def dtype_hint(value: Any) -> Any:
 
 def check_hf_token_ref(value: str) -> str:
     """Tokens are references (``env:NAME``), never literals: a literal would end up in plans, logs and git."""
-    if value.startswith("env:") and ENV_KEY.match(value[4:]):
+    if value.startswith("env:") and ENV_KEY.fullmatch(value[4:]):
         return value
-    if LITERAL_TOKEN.match(value):
+    if LITERAL_TOKEN.fullmatch(value):
         raise ValueError("looks like a literal token; never put secrets in the spec, write env:HF_TOKEN instead")
     raise ValueError(f"{value!r} is not a token reference; write env:<VARIABLE>, e.g. env:HF_TOKEN")
 
@@ -171,13 +175,12 @@ def _check_option(key: str, value: Any) -> None:
             f"options.{bare} is not a vLLM 0.8.4 engine argument that LMI v15 passes on "
             f"(LMI would silently drop it){hint}"
         )
-    if isinstance(value, str) and ("\n" in value or "\r" in value):
-        raise ValueError(f"options.{bare}: values cannot contain newlines")
+    # Line breaks and control characters in values are refused for every field (deploy.spec.text).
 
 
 def check_env_keys(env: dict[str, str]) -> dict[str, str]:
     for key in env:
-        if not ENV_KEY.match(key):
+        if not ENV_KEY.fullmatch(key):
             raise ValueError(f"env key {key!r} is not a valid environment variable name")
         if key == "HF_TOKEN":
             raise ValueError("do not put HF_TOKEN in engine.env; set model.hf_token: env:HF_TOKEN")
@@ -197,3 +200,39 @@ def check_role_partition(role: str, region: str) -> None:
             f"role is in partition {role_partition!r} but region {region!r} is in {partition!r}; "
             f"use an arn:{partition}:iam::... role"
         )
+
+
+def check_region_bound_values(spec: DeploymentSpec, region: str | None) -> None:
+    """Identifiers that must live in the endpoint's region and partition: the KMS key and an explicit image.
+
+    Without a region yet (it may come from flags or the environment), only their form is checked; the region is
+    checked again by :meth:`DeploymentSpec.in_region`.
+    """
+    from deploy.catalog import region_info
+    from deploy.spec.aws_values import check_image_uri, check_kms_key
+
+    info = region_info(region) if region is not None else None
+    field = ""
+    try:
+        if spec.security.kms_key_id is not None:
+            field = "security.kms_key_id"
+            check_kms_key(spec.security.kms_key_id, region=region, partition=info.partition if info else None)
+        if spec.lmi.image is not None:
+            field = "lmi.image"
+            check_image_uri(spec.lmi.image, region=region, dns_suffix=info.dns_suffix if info else None)
+    except ValueError as exc:
+        raise ValueError(f"{field}: {exc}") from None
+
+
+def check_region_bound_values_in(spec: DeploymentSpec, region: str) -> None:
+    """:func:`check_region_bound_values` for a region chosen outside the spec (flags, environment), as a SpecError."""
+    from deploy.errors import SpecError
+
+    try:
+        check_region_bound_values(spec, region)
+    except ValueError as exc:
+        field, _, message = str(exc).partition(": ")
+        value = spec.security.kms_key_id if field == "security.kms_key_id" else spec.lmi.image
+        raise SpecError(
+            message, field=field, value=value, fix=f"use one in {region}, or deploy to its region"
+        ) from None

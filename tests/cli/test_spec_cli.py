@@ -51,6 +51,7 @@ def test_render_out_writes_all_files(capsys: pytest.CaptureFixture[str], tmp_pat
     assert names == [
         "create-endpoint-config.json",
         "create-model.json",
+        "deployment-config.json",
         "environment.json",
         "scaling.json",
         "serving.properties",

@@ -13,10 +13,11 @@ import typing
 
 import pytest
 
-from deploy.engine import plan as plan_module
+from deploy.engine import actions as plan_module
+from deploy.engine.actions import Action, AnyAction, CreateModel, RequestAction, UploadArtifacts
 from deploy.engine.apply import Applier, RunState
 from deploy.engine.artifacts import ArtifactUpload
-from deploy.engine.plan import Action, AnyAction, CreateModel, Plan, RequestAction, UploadArtifacts
+from deploy.engine.plan import Plan
 
 
 def _concrete_actions() -> set[type]:

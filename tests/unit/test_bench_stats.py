@@ -192,9 +192,12 @@ class _CapacityOnly:
 
     name = "ep"
 
-    def __init__(self, instance_type: str) -> None:
+    def __init__(self, instance_type: str, region: str = "us-east-1") -> None:
+        from types import SimpleNamespace
+
         self.gateway = self
         self.instance_type = instance_type
+        self.context = SimpleNamespace(region=region)
 
     def endpoint_capacity(self, name: str) -> Any:
         from deploy.aws.runtime import EndpointCapacity
@@ -212,3 +215,29 @@ def test_an_endpoint_on_an_unpriced_instance_type_is_benchmarked_without_cost() 
     with pytest.raises(UsageError) as info:
         capacity_and_price(_CapacityOnly("ml.g6e.xlarge"), BenchConfig(), "ml.g6e.typo", None)  # type: ignore[arg-type]
     assert info.value.field == "--instance-type"
+
+
+@pytest.mark.parametrize(("region", "priced"), [("us-east-1", True), ("eu-west-1", False), ("ap-southeast-2", False)])
+def test_the_bench_price_follows_the_endpoint_region(region: str, priced: bool) -> None:
+    from deploy.bench.pricing import capacity_and_price
+
+    config = capacity_and_price(_CapacityOnly("ml.g6e.xlarge", region), BenchConfig(), None, None)  # type: ignore[arg-type]
+    assert config.instance_type == "ml.g6e.xlarge" and (config.price_per_hour is not None) is priced
+
+
+@pytest.mark.parametrize(("region", "priced"), [("us-east-1", True), ("eu-west-1", False)])
+def test_recommendations_are_priced_for_their_region(region: str, priced: bool) -> None:
+    from deploy.sizing import load_shape, recommend
+
+    recs = recommend(load_shape("Qwen/Qwen2.5-7B-Instruct"), region=region, limit=3)
+    assert recs and all((r.price_per_hour is not None) is priced for r in recs)
+
+
+@pytest.mark.parametrize("region", ["mars-1", "us-east-9", ""])
+def test_recommend_refuses_an_unknown_region(region: str) -> None:
+    from deploy.errors import SpecError
+    from deploy.sizing import load_shape, recommend
+
+    with pytest.raises(SpecError) as info:
+        recommend(load_shape("Qwen/Qwen2.5-7B-Instruct"), region=region)
+    assert info.value.field == "region"

@@ -102,11 +102,14 @@ def test_env_limit_on_a_long_name_reports_the_name() -> None:
         check_env_limits({"K" * 1025: "v"})
 
 
-def test_property_values_are_escaped_and_newlines_refused() -> None:
+def test_property_values_are_escaped_like_java_properties_store() -> None:
     assert escape_property("a\\b") == "a\\\\b"
     assert escape_property(True) == "true"
-    with pytest.raises(ValueError, match="line breaks"):
-        escape_property("a\nb")
+    # A line break can never start a new key: it is written as the two characters \n (the spec refuses it earlier).
+    assert escape_property("a\nb") == "a\\nb"
+    assert escape_property("s3://b/k=v#x!") == "s3\\://b/k\\=v\\#x\\!"
+    assert escape_property(" lead") == "\\ lead"
+    assert escape_property("qwen-modèle") == "qwen-mod\\u00E8le"
 
 
 def test_properties_as_env_names() -> None:
