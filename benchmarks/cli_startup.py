@@ -150,7 +150,11 @@ def startup(args: argparse.Namespace, sdk: dict[str, str], emulator_url: str | N
         cases[f"SDK {major}: import {module}"] = Probe(python, "sdk_import.py", [module], emulator_url)
     if "v2" in sdk:
         cases["SDK v2: DJLModel+container def+variant"] = Probe(sdk["v2"], "sdk_v2_artifacts.py", [])
-    results = interleave(cases, rounds=args.rounds, warmup=args.warmup)
+    try:
+        results = interleave(cases, rounds=args.rounds, warmup=args.warmup)
+    except RuntimeError as exc:  # a command that fails is not timed as if it had done its work
+        print(f"\n1-2a. start-up: FAILED, not measured: {exc}")
+        return
     print(f"\n1-2a. start-up and the artefact job: {args.rounds} interleaved rounds ({args.warmup} warm-up dropped)")
     print_table(results)
     print("per-round ratios, median (min-max): wall | CPU")
