@@ -23,7 +23,7 @@ import os
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -143,23 +143,32 @@ def circles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 
 # -- the deploy walk ----------------------------------------------------------------------------------------------
-class HopCounter:
-    """Counts calls between deploy modules (not the emulator's) in every thread."""
+def package_of(module: str) -> str:
+    """``deploy.engine.plan`` -> ``deploy.engine``; a module at the top of deploy/ is its own room."""
+    return ".".join(module.split(".")[:2])
 
-    def __init__(self) -> None:
+
+class HopCounter:
+    """Counts calls between deploy modules (not the emulator's) in every thread.
+
+    ``granularity`` maps a module to the unit counted: the module itself, or its package (one room per stage).
+    """
+
+    def __init__(self, granularity: Callable[[str], str] = lambda module: module) -> None:
+        self.granularity = granularity
         self.hops = 0
         self.up = 0
         self.edges: set[tuple[str, str]] = set()
+        self.counts: dict[tuple[str, str], int] = {}
         self.up_edges: set[tuple[str, str]] = set()
         self.modules: set[str] = set()
         self.outcome = ""
         self._lock = threading.Lock()
 
-    @staticmethod
-    def _module(frame: FrameType | None) -> str | None:
+    def _module(self, frame: FrameType | None) -> str | None:
         name = frame.f_globals.get("__name__", "") if frame is not None else ""
         if name == PACKAGE or (name.startswith(PACKAGE + ".") and not name.startswith(EMULATOR)):
-            return str(name)
+            return self.granularity(str(name))
         return None
 
     def _path(self, frame: FrameType | None) -> list[str]:
@@ -182,14 +191,15 @@ class HopCounter:
         with self._lock:
             self.hops += 1
             self.edges.add((caller, callee))
+            self.counts[(caller, callee)] = self.counts.get((caller, callee), 0) + 1
             self.modules |= {caller, callee}
             if callee in above:
                 self.up += 1
                 self.up_edges.add((caller, callee))
 
 
-def deploy_walk(root: Path) -> HopCounter:
-    """Run ``lmi deploy --local`` of the example spec in-process and count the hops."""
+def deploy_walk(root: Path) -> tuple[HopCounter, HopCounter]:
+    """Run ``lmi deploy --local`` of the example spec in-process; count hops between modules and between packages."""
     spec = root / "examples" / "qwen25-7b.yaml"
     work = Path(tempfile.mkdtemp(prefix="lmi-walk-"))
     os.environ.update(
@@ -205,10 +215,15 @@ def deploy_walk(root: Path) -> HopCounter:
     os.chdir(work)
     from deploy.cli import main
 
-    counter = HopCounter()
+    counter, rooms = HopCounter(), HopCounter(package_of)
+
+    def both(frame: FrameType, event: str, arg: Any) -> None:
+        counter.profile(frame, event, arg)
+        rooms.profile(frame, event, arg)
+
     out = io.StringIO()
-    threading.setprofile(counter.profile)
-    sys.setprofile(counter.profile)
+    threading.setprofile(both)
+    sys.setprofile(both)
     try:
         quiet = contextlib.redirect_stderr(io.StringIO())
         with contextlib.redirect_stdout(out), quiet, contextlib.suppress(SystemExit):
@@ -218,13 +233,14 @@ def deploy_walk(root: Path) -> HopCounter:
         threading.setprofile(None)  # type: ignore[arg-type]
     summary = json.loads(out.getvalue().strip().splitlines()[-1])
     counter.outcome = ", ".join(f"{row['endpoint']} {row['status']}" for row in summary["results"])
-    return counter
+    return counter, rooms
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=REPO, help="checkout to measure (default: this one)")
     parser.add_argument("--no-walk", action="store_true", help="skip the traced deploy")
+    parser.add_argument("--top", type=int, default=0, help="also print the N most frequent module-to-module hops")
     args = parser.parse_args()
     root = args.root.resolve()
     sys.path.insert(0, str(root))
@@ -245,7 +261,7 @@ def main() -> None:
     print(f"largest module: {largest[0]} ({lines} lines)")
     if args.no_walk:
         return
-    counter = deploy_walk(root)
+    counter, rooms = deploy_walk(root)
     import deploy
 
     assert Path(deploy.__file__).resolve().is_relative_to(root), f"measured {deploy.__file__}, not {root}"
@@ -257,6 +273,14 @@ def main() -> None:
         f"  distinct module-to-module hops: {len(counter.edges)} through {len(counter.modules)} modules, "
         f"{len(counter.up_edges)} of them back up"
     )
+    print(
+        f"  between packages (a top-level module counts as one): {rooms.hops} calls, {rooms.up} back up; "
+        f"{len(rooms.edges)} distinct hops through {len(rooms.modules)} packages, {len(rooms.up_edges)} back up"
+    )
+    for (caller, callee), count in sorted(counter.counts.items(), key=lambda item: -item[1])[: args.top]:
+        print(f"  {count:5d}  {caller} -> {callee}")
+    if args.top:
+        print(f"  back up between modules: {sorted(counter.up_edges)}; between packages: {sorted(rooms.up_edges)}")
 
 
 if __name__ == "__main__":

@@ -130,6 +130,9 @@ class Client:
                 value=None,
                 fix="give a region, or export AWS_REGION=us-east-1",
             )
+        from deploy.catalog import region_info
+
+        region_info(choice.region)  # an unknown region is a SpecError naming it, before any AWS (or emulator) call
         if choice.region not in self._contexts:
             from deploy.aws.session import make_context
 

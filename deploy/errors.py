@@ -17,12 +17,18 @@ UsageErrors raised by the CLI.
     ├── DeployError                       exit 1   a deployment or update failed; says what still serves
     │   └── Interrupted                   exit 130 apply stopped at a safe point when asked (Ctrl-C)
     └── InvokeError                       exit 1   invoking failed; .status; subclasses in deploy.invoke.errors
+
+Secrets: every text an error shows (``str``, ``repr``, ``to_dict``) passes through :func:`deploy.secrets.scrub`, and
+``value`` at a secret field (``model.hf_token``) is shown only when it is a plain reference (``env:NAME``). So no
+caller can print a secret through an error, even by passing one in.
 """
 
 from __future__ import annotations
 
 import math
 from typing import Any
+
+from deploy.secrets import scrub, scrub_value
 
 __all__ = [
     "AwsError",
@@ -54,10 +60,11 @@ class LmiError(Exception):
         fix: str | None = None,
         hint: str | None = None,
     ) -> None:
+        message = scrub(message)
         super().__init__(message)
         self.message = message
         self.field = field
-        self.value = value
+        self.value = scrub_value(value, field)
         self.fix = fix
         self.hint = hint
 
@@ -67,16 +74,23 @@ class LmiError(Exception):
             text += f"\n  fix: {self.fix}"
         if self.hint:
             text += f"\n  hint: {self.hint}"
-        return text
+        return scrub(text)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({scrub(self.message)!r})"
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON shape printed by ``--json`` commands: one object, stable keys."""
-        out: dict[str, Any] = {"error": self.kind, "message": self.message}
+        """The JSON shape printed by ``--json`` commands: one object, stable keys, secrets masked."""
+        out: dict[str, Any] = {"error": self.kind, "message": scrub(self.message)}
         for key in ("field", "value", "fix", "hint"):
             val = getattr(self, key)
+            if key == "value":
+                val = scrub_value(val, self.field)
+            elif isinstance(val, str):
+                val = scrub(val)
             if val is not None:
                 plain = isinstance(val, (str, int, bool, list, dict)) or (isinstance(val, float) and math.isfinite(val))
-                out[key] = val if plain else str(val)  # inf/nan as text: JSON has no Infinity or NaN
+                out[key] = val if plain else scrub(str(val))  # inf/nan as text: JSON has no Infinity or NaN
         out["exit_code"] = self.exit_code
         return out
 

@@ -24,6 +24,8 @@ def _offline_aws(
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_CONFIG_FILE", str(fake_home / "config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(fake_home / "credentials"))
+    monkeypatch.setenv("LMI_CONFIG_DIR", str(fake_home / "lmi-config"))  # the secret-fingerprint key of the tests
+    monkeypatch.delenv("LMI_SECRET_KEY", raising=False)
     for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "LMI_LOCAL", "AWS_REGION"):
         monkeypatch.delenv(name, raising=False)
 

@@ -123,12 +123,6 @@ class BenchReport:
             raise UsageError("to_dataframe needs pandas, which is not installed", fix="pip install pandas") from exc
         return pd.DataFrame(self.records())
 
-    def figure(self) -> Any:
-        """Latency and throughput against the load level as a matplotlib Figure (see ``deploy.bench.report``)."""
-        from deploy.bench.report import figure
-
-        return figure(self)
-
     def _repr_html_(self) -> str:
         from html import escape
 

@@ -19,7 +19,12 @@ LOCAL_OPTION = typer.Option(
     "--local",
     help="Run against the embedded SageMaker + LMI emulator instead of AWS (also: LMI_LOCAL=1).",
 )
-REGION_OPTION = typer.Option(None, "--region", help="AWS region (default: the spec's, then AWS_REGION).")
+REGION_OPTION = typer.Option(
+    None,
+    "--region",
+    help="AWS region for a spec without `region` (another than the spec's is refused) and for endpoint names; "
+    "default AWS_REGION, AWS_DEFAULT_REGION, the profile's.",
+)
 PROFILE_OPTION = typer.Option(None, "--profile", help="AWS profile (default: AWS_PROFILE).")
 
 

@@ -13,7 +13,10 @@ from typing import Any
 
 def print_json(obj: Any) -> None:
     """Write one JSON document to stdout; dataclasses and pydantic models are converted by ``to_dict``."""
-    sys.stdout.write(json.dumps(obj, indent=2, default=_default) + "\n")
+    from deploy.secrets import scrub_known
+
+    # A last line of defence: no secret value resolved by this command can reach stdout through a JSON document.
+    sys.stdout.write(scrub_known(json.dumps(obj, indent=2, default=_default)) + "\n")
 
 
 def _default(obj: Any) -> Any:

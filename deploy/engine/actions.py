@@ -86,9 +86,15 @@ class DeleteAlarm(Action):
 
 @dataclass(frozen=True)
 class CreateModel(RequestAction):
-    """CreateModel; ``secret_env`` maps variables to references (``env:HF_TOKEN``) apply resolves at the last moment."""
+    """CreateModel; ``secret_env`` maps variables to references (``env:HF_TOKEN``) apply resolves at the last moment.
+
+    ``secret_fingerprints``: the plan-time keyed fingerprints (bound to ``endpoint``) the model's name was made from;
+    apply refuses a value that no longer matches them.
+    """
 
     secret_env: dict[str, str] = field(default_factory=dict)
+    secret_fingerprints: dict[str, str] = field(default_factory=dict)
+    endpoint: str = ""
 
 
 @dataclass(frozen=True)

@@ -120,6 +120,21 @@ def resolve_secret(name: str, ref: str, environ: dict[str, str] | None = None) -
     return value
 
 
+def check_unchanged_since_plan(action: CreateModel, name: str, value: str) -> None:
+    """The model's name carries the plan-time fingerprint of each secret; refuse to send a different value under it."""
+    from deploy.secrets import fingerprint, register
+
+    register(value)
+    planned = action.secret_fingerprints.get(name)
+    if planned and fingerprint(value, endpoint=action.endpoint, name=name) != planned:
+        raise DeployError(
+            f"secret {name} changed between plan and apply; nothing was created with it",
+            field="model.hf_token",
+            value=action.secret_env.get(name),
+            fix="run lmi plan (or deploy) again: it picks up the new value as a change",
+        )
+
+
 @dataclass
 class RunState:
     """What a run has learnt so far: the endpoint's status and config, the upload, where a failure is explained from."""
@@ -246,6 +261,7 @@ class Applier:
         for name, ref in action.secret_env.items():
             env[name] = resolve_secret(name, ref)
             self._secrets.append(env[name])
+            check_unchanged_since_plan(action, name, env[name])
         self.sm.create_model(request)
 
     def _update_endpoint(self, action: UpdateEndpoint) -> None:

@@ -54,6 +54,7 @@ class DesiredState:
     alarm_request: dict[str, Any] | None = None
     artifacts: ArtifactUpload | None = None
     secret_env: dict[str, str] = field(default_factory=dict)
+    secret_fingerprints: dict[str, str] = field(default_factory=dict)
     wait_timeout_s: float = float(DEFAULT_STARTUP_S + DEFAULT_DOWNLOAD_S + PROVISIONING_MARGIN_S)
     variant_name: str = VARIANT
 
@@ -112,8 +113,14 @@ def wait_timeout(startup_s: int | None, download_s: int | None) -> float:
 
 
 # -- from the resolved spec and rendered output --------------------------------------------------------------
-def build_desired(resolved: Any, rendered: Any, *, region: str, account: str) -> DesiredState:
-    """Assemble the desired state from the lead's ``ResolvedSpec`` and ``Rendered`` (pure; no AWS call)."""
+def build_desired(
+    resolved: Any, rendered: Any, *, region: str, account: str, secret_fingerprints: dict[str, str] | None = None
+) -> DesiredState:
+    """Assemble the desired state from the lead's ``ResolvedSpec`` and ``Rendered`` (pure; no AWS call).
+
+    ``secret_fingerprints``: keyed HMACs of the resolved secret values (:func:`deploy.secrets.secret_fingerprints`);
+    they are part of the model's content hash, so a rotated token makes a new model (never the value itself).
+    """
     from deploy.engine.naming import check_endpoint_name, default_bucket
     from deploy.render import bodies
 
@@ -126,7 +133,11 @@ def build_desired(resolved: Any, rendered: Any, *, region: str, account: str) ->
         tags[TAG_ARTIFACTS] = artifacts.uri
     model_data = artifacts.uri if artifacts else (spec.model.id if spec.model_source_kind == "s3" else None)
     model_req = bodies.model_request(resolved, rendered, model_name="pending", model_data_s3_uri=model_data)
-    secret_refs = ",".join(f"{k}={v}" for k, v in sorted(rendered.secret_env.items()))
+    prints = secret_fingerprints or {}
+    # A secret adds its keyed fingerprint (when resolved) to the model's content hash, never its value.
+    secret_refs = ",".join(
+        f"{k}={v}" + (f"#{prints[k]}" if k in prints else "") for k, v in sorted(rendered.secret_env.items())
+    )
     model_req = name_model(endpoint, model_req, tags, extra=f"{artifacts.digest if artifacts else ''}|{secret_refs}")
     config_req = bodies.endpoint_config_request(resolved, config_name="pending", model_name=model_req["ModelName"])
     config_req = name_config(endpoint, config_req, tags)
@@ -143,6 +154,7 @@ def build_desired(resolved: Any, rendered: Any, *, region: str, account: str) ->
         alarm_request=alarm,
         artifacts=artifacts,
         secret_env=dict(rendered.secret_env),
+        secret_fingerprints=dict(prints),
         wait_timeout_s=wait_timeout(
             spec.instance.startup_health_check_timeout_s, spec.instance.model_data_download_timeout_s
         ),

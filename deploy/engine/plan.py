@@ -132,7 +132,14 @@ def _immutable_actions(desired: DesiredState, snapshot: RemoteSnapshot) -> list[
     if desired.model_name not in snapshot.models:
         why = "model content changed or new"
         actions.append(
-            CreateModel(desired.model_name, why, request=desired.model_request, secret_env=dict(desired.secret_env))
+            CreateModel(
+                desired.model_name,
+                why,
+                request=desired.model_request,
+                secret_env=dict(desired.secret_env),
+                secret_fingerprints=dict(desired.secret_fingerprints),
+                endpoint=desired.endpoint_name,
+            )
         )
     if desired.config_name not in snapshot.configs:
         reason = "endpoint config content changed or new"

@@ -43,6 +43,7 @@ class ResolvedSpec:
     notes: tuple[str, ...] = ()
     spec_hash: str = ""
     shape: ModelShape | None = field(default=None, repr=False)
+    dtype: str | None = None  # rendered instead of engine.dtype=auto when vLLM's auto would fail on the GPU
 
     @property
     def region(self) -> str:
@@ -124,6 +125,7 @@ def _engine_args(spec: DeploymentSpec) -> dict[str, Any]:
         "max_num_batched_tokens": engine.max_num_batched_tokens,
         "vllm_version": lmi_version(spec.lmi.version).vllm_version,
         "engine": vllm_engine(engine.env),
+        "trust_remote_code": spec.model.trust_remote_code,
     }
 
 
@@ -154,6 +156,7 @@ def _resolve_with_shape(spec: DeploymentSpec, shape: ModelShape) -> ResolvedSpec
         max_model_len=resolution.max_model_len,
         max_rolling_batch_size=resolution.max_rolling_batch_size,
         estimate=resolution.estimate,
+        dtype=resolution.dtype,
         notes=tuple(resolution.notes),
         spec_hash=spec_hash(spec),
         shape=shape,

@@ -12,8 +12,7 @@ are called from here; no stage reaches AWS behind another's back. The CLI and th
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from deploy.engine.desired import DesiredState, build_desired
@@ -24,6 +23,7 @@ from deploy.engine.resolve import resolve
 from deploy.engine.snapshot import RemoteSnapshot
 from deploy.render.bodies import artifact_layout
 from deploy.render.properties import render
+from deploy.secrets import Secret, resolve_references, secret_fingerprints
 
 if TYPE_CHECKING:
     from deploy.aws.session import AwsContext
@@ -40,6 +40,7 @@ class Facts:
     region: str
     account: str = UNKNOWN_ACCOUNT
     model_shape: ModelShape | None = None
+    secrets: dict[str, Secret] = field(default_factory=dict)  # reference (env:NAME) -> value, masked in any repr
 
 
 @dataclass(frozen=True)
@@ -69,20 +70,26 @@ class PlanResult:
         return self.plan._repr_html_()
 
 
-def gather_facts(spec: DeploymentSpec, ctx: AwsContext) -> Facts:
-    """The deploy's AWS reads that come before any decision; ``spec.region`` is already chosen."""
+def gather_facts(spec: DeploymentSpec, ctx: AwsContext, *, with_secrets: bool = True) -> Facts:
+    """The deploy's AWS reads that come before any decision; ``spec.region`` is already chosen.
+
+    Secret references are resolved first (the deploying machine's environment): an unset variable or a broken
+    token is refused before any AWS call, and the values feed the keyed fingerprints of :func:`desired_from`.
+    """
+    secrets = resolve_references([spec.model.hf_token]) if with_secrets else {}
     account = UNKNOWN_ACCOUNT
     if spec.artifacts.bucket is None and artifact_layout(spec) in ("upload_weights", "upload_properties"):
         from deploy.aws.cloudwatch import account_id
 
         account = account_id(ctx)
-    return Facts(region=ctx.region, account=account, model_shape=s3_model_shape(spec, ctx))
+    return Facts(region=ctx.region, account=account, model_shape=s3_model_shape(spec, ctx), secrets=secrets)
 
 
 def s3_model_shape(spec: DeploymentSpec, ctx: AwsContext) -> ModelShape | None:
     """For an ``s3://`` model without ``model.config``, size from the prefix's own config.json (None if absent)."""
     from deploy.aws.s3 import S3Gateway
     from deploy.sizing import shape_from_document
+    from deploy.sizing.config_check import parse_config_text
 
     if spec.model.kind != "s3" or spec.model.config is not None:
         return None
@@ -91,13 +98,20 @@ def s3_model_shape(spec: DeploymentSpec, ctx: AwsContext) -> ModelShape | None:
     text = S3Gateway(ctx).get_text(bucket, key)
     if text is None:
         return None
-    return shape_from_document(json.loads(text), spec.model.id, f"s3://{bucket}/{key}")
+    source = f"s3://{bucket}/{key}"
+    return shape_from_document(parse_config_text(text, source), spec.model.id, source)
 
 
 def desired_from(spec: DeploymentSpec, facts: Facts) -> DesiredState:
-    """resolve -> render -> name: pure once the facts are known."""
+    """resolve -> render -> name: pure once the facts are known (the fingerprint key aside, read once per install).
+
+    A rotated token changes the model's name through its keyed fingerprint, never through its value.
+    """
     resolved = resolve(spec, shape=facts.model_shape)
-    return build_desired(resolved, render(resolved), region=facts.region, account=facts.account)
+    rendered = render(resolved)
+    known = {name: ref for name, ref in rendered.secret_env.items() if ref in facts.secrets}  # none for a teardown
+    prints = secret_fingerprints(known, facts.secrets, endpoint=spec.name, environment=rendered.environment)
+    return build_desired(resolved, rendered, region=facts.region, account=facts.account, secret_fingerprints=prints)
 
 
 def plan_deploy(spec: DeploymentSpec, ctx: AwsContext) -> PlanResult:
@@ -111,7 +125,8 @@ def plan_teardown(
     name: str, spec: DeploymentSpec | None, ctx: AwsContext, *, keep_artifacts: bool = False
 ) -> PlanResult:
     """What destroy would delete: scaling, endpoint, configs, models, alarm and (unless kept) uploads."""
-    desired = desired_from(spec, gather_facts(spec, ctx)) if spec is not None else None
+    # Tearing down needs no token: the spec only says where the uploads are, so secrets are not resolved here.
+    desired = desired_from(spec, gather_facts(spec, ctx, with_secrets=False)) if spec is not None else None
     snapshot = observe(ctx, name, desired)
     empty = DesiredState(name, "", {"ModelName": ""}, {"EndpointConfigName": ""}, {})
     return PlanResult(plan_destroy(snapshot, keep_artifacts=keep_artifacts), desired or empty, snapshot, ctx)

@@ -27,6 +27,8 @@ from deploy.invoke.results import ChatResult, Generation, StreamResult, parse_ch
 from deploy.invoke.streaming import StreamEvent, iter_events
 
 if TYPE_CHECKING:
+    import boto3
+
     from deploy.aws.openai_route import OpenAIRoute, RouteCredentials
     from deploy.aws.runtime import RuntimeGateway
     from deploy.aws.session import AwsContext
@@ -44,7 +46,7 @@ class Endpoint:
     def __init__(
         self,
         name: str,
-        session: Any = None,
+        session: boto3.Session | None = None,
         *,
         context: AwsContext | None = None,
         region: str | None = None,

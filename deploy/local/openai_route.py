@@ -26,7 +26,7 @@ from deploy.local.lmi_protocol import ContainerError, GenerationRequest, vllm_er
 from deploy.local.lmi_responses import full_response, usage
 
 PATH = re.compile(
-    r"^/endpoints/(?P<name>[^/]+)(?:/inference-components/(?P<component>[^/]+))?/openai/v1/(?P<rest>[^?]*)$"
+    r"^/endpoints/(?P<name>[^/]+)(?:/inference-components/(?P<component>[^/]+))?/openai/v1/(?P<rest>[^?]*)\Z"
 )
 OPERATION = "InvokeEndpointOpenAI"
 

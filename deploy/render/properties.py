@@ -88,6 +88,13 @@ def render(resolved: ResolvedSpec) -> Rendered:
     )
 
 
+def render_false(key: str) -> bool:
+    """LMI v15 passes ``false`` only to vLLM's StoreBoolean arguments (``--enable_chunked_prefill=false`` parses)."""
+    from deploy.spec.engine_options import render_false as store_boolean
+
+    return store_boolean(key)
+
+
 def lmi_properties(resolved: ResolvedSpec, warnings: list[str]) -> dict[str, str]:
     """The ordered ``serving.properties`` keys: async mode, model location, parallelism, limits, engine options."""
     spec = resolved.spec
@@ -104,9 +111,11 @@ def lmi_properties(resolved: ResolvedSpec, warnings: list[str]) -> dict[str, str
     if resolved.max_model_len is not None:
         props["option.max_model_len"] = str(resolved.max_model_len)
     _put_engine_settings(props, engine, warnings)
+    if resolved.dtype and engine.dtype == "auto":
+        props["option.dtype"] = resolved.dtype  # vLLM's own auto would keep bf16 on a GPU without it
     props["option.model_loading_timeout"] = str(spec.instance.startup_health_check_timeout_s)
     for key, value in engine.options.items():
-        if value is False:
+        if value is False and not render_false(key):
             warnings.append(f"options.{key}=false omitted: LMI v15 drops false flags (cannot switch a flag off)")
             continue
         props[f"option.{key}"] = _text(value)

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from deploy.sizing.compat import effective_dtype
 from deploy.sizing.hardware import Hardware
 from deploy.sizing.kv_layout import KvLayout, kv_layout
+from deploy.sizing.load_check import hardware_problem, load_notes
 from deploy.sizing.quant import quantization_problem, runtime_quantization
 from deploy.sizing.shape import DTYPE_BYTES, ModelShape, Quantization
 from deploy.sizing.versions import EngineParams, VllmBehaviour, behaviour_for, v1_fallback
@@ -44,7 +46,8 @@ class Budget:
     layout: KvLayout
     model_max_len: int | None = None
     engine_note: str | None = None
-    quant_problem: str | None = None
+    quant_problem: str | None = None  # any load refusal vLLM would raise on this GPU (see sizing/load_check.py)
+    load_notes: tuple[str, ...] = ()
 
     @property
     def block_size(self) -> int:
@@ -87,26 +90,9 @@ class Budget:
         return self.kv_tokens / self.max_model_len if self.max_model_len else 0.0
 
 
-def resolve_dtype(dtype: str, shape: ModelShape, hardware: Hardware) -> str:
-    """The activation dtype vLLM runs: 'auto' follows the checkpoint (fp32 -> bf16, AWQ/GPTQ -> fp16)."""
-    name = dtype.lower()
-    if name in ("auto", ""):
-        name = shape.torch_dtype.lower()
-        if shape.quantization is not None and shape.quantization.method in ("awq", "gptq"):
-            name = "float16"
-        elif name in ("float32", "fp32", "float"):
-            name = "bfloat16"
-    aliases = {
-        "bf16": "bfloat16",
-        "fp16": "float16",
-        "half": "float16",
-        "fp32": "float32",
-        "float": "float32",
-    }
-    name = aliases.get(name, name)
-    if name == "bfloat16" and hardware.bf16 is False:
-        name = "float16"
-    return name if name in DTYPE_BYTES else "bfloat16"
+def resolve_dtype(dtype: str, shape: ModelShape, hardware: Hardware, vllm_version: str = "0.8.4") -> str:
+    """The activation dtype vLLM runs (what sizing uses); the rule per version lives in sizing/compat.py."""
+    return effective_dtype(dtype, shape, hardware, vllm_version)
 
 
 def kv_dtype_bytes(kv_cache_dtype: str, dtype: str) -> float:
@@ -144,7 +130,7 @@ def compute_budget(shape: ModelShape, hardware: Hardware, params: EngineParams) 
         params = replace(params, engine="v0")
     behaviour = behaviour_for(params)
     tp = params.tensor_parallel_degree
-    dtype = resolve_dtype(params.dtype, shape, hardware)
+    dtype = resolve_dtype(params.dtype, shape, hardware, params.vllm_version)
     dtype_bytes = DTYPE_BYTES[dtype]
     runtime = None if shape.quantization else runtime_quantization(params.quantize, None)
     max_len = params.max_model_len or shape.max_position_embeddings or 4096
@@ -184,5 +170,16 @@ def compute_budget(shape: ModelShape, hardware: Hardware, params: EngineParams) 
         ),
         model_max_len=shape.max_position_embeddings,
         engine_note=fallback,
-        quant_problem=quantization_problem(shape.quantization or runtime, hardware.compute_capability),
+        quant_problem=_load_problem_text(shape, hardware, params, runtime),
+        load_notes=tuple(load_notes(shape, hardware, params)),
     )
+
+
+def _load_problem_text(
+    shape: ModelShape, hardware: Hardware, params: EngineParams, runtime: Quantization | None
+) -> str | None:
+    """vLLM's refusal of this dtype/quantization on this GPU; the generic capability rule where no table applies."""
+    problem = hardware_problem(shape, hardware, params)
+    if problem is not None:
+        return problem.message
+    return quantization_problem(shape.quantization or runtime, hardware.compute_capability)

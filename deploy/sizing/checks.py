@@ -61,6 +61,8 @@ def _load_reasons(budget: Budget) -> list[str]:
 
 
 def _kv_reasons(budget: Budget) -> list[str]:
+    if budget.kv_tokens <= 0:  # whatever the arithmetic says, an engine with no KV cache serves nothing
+        return [f"no room for any KV-cache tokens ({budget.kv_tokens}); the weights leave nothing for the cache"]
     need = budget.bytes_for_one_request
     if need > budget.kv_available_bytes:
         if budget.behaviour.engine == "v1":

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from deploy.errors import SpecError
+from deploy.sizing.config_check import check_config
 from deploy.sizing.quant import parse_quantization
 from deploy.sizing.shape import MLA, ModelShape, MoE
 
@@ -128,6 +129,43 @@ def _text_config(cfg: Mapping[str, Any]) -> Mapping[str, Any]:
     return cfg
 
 
+def checked_shape(cfg: Mapping[str, Any], model_id: str, source: str) -> ModelShape:
+    """:func:`shape_from_config` behind the type and range checks of :mod:`deploy.sizing.config_check`.
+
+    Whatever the document holds, the result is a shape with positive dimensions or a SpecError naming ``source``.
+    """
+    check_config(cfg, source)
+    try:
+        shape = shape_from_config(cfg, model_id)
+    except SpecError:
+        raise
+    except (TypeError, ValueError, ArithmeticError, AttributeError, KeyError, IndexError) as exc:
+        raise SpecError(
+            f"{source}: cannot read the model's shape ({type(exc).__name__}: {exc})",
+            field="model.config",
+            value=source,
+            fix="check the model's config.json against the checkpoint it came with",
+        ) from None
+    for name in ("head_dim", "num_kv_heads"):
+        if getattr(shape, name) < 1:
+            raise SpecError(
+                f"{source}: {name}={getattr(shape, name)} after reading the config (hidden_size smaller than "
+                "num_attention_heads?)",
+                field="model.config",
+                value=f"{name}={getattr(shape, name)}",
+                fix="correct head_dim, hidden_size or num_attention_heads in config.json",
+            )
+    if shape.num_kv_heads > shape.num_attention_heads:
+        raise SpecError(
+            f"{source}: num_key_value_heads={shape.num_kv_heads} is more than num_attention_heads="
+            f"{shape.num_attention_heads}",
+            field="model.config",
+            value=f"num_key_value_heads={shape.num_kv_heads}",
+            fix="correct num_key_value_heads in config.json (at most num_attention_heads)",
+        )
+    return shape
+
+
 def shape_from_config(cfg: Mapping[str, Any], model_id: str) -> ModelShape:
     """Build a :class:`ModelShape` from a parsed config.json (multimodal configs included)."""
     text = _text_config(cfg)
@@ -170,9 +208,17 @@ def shape_from_config(cfg: Mapping[str, Any], model_id: str) -> ModelShape:
         sliding_window=int(window) if window else None,
         num_sliding_layers=sliding,
         vision_params=_vision_params(cfg),
+        auto_map=bool(cfg.get("auto_map")),
+        dtype_in_config=_declared_dtype(cfg, text) is not None,
         quantization=parse_quantization(_first(cfg, "quantization_config", default=text.get("quantization_config"))),
         notes=tuple(notes),
     )
+
+
+def _declared_dtype(cfg: Mapping[str, Any], text: Mapping[str, Any]) -> str | None:
+    """torch_dtype as config.json states it (text config first, as vLLM's _get_and_verify_dtype reads it)."""
+    value = _first(text, "torch_dtype", "dtype", default=_first(cfg, "torch_dtype", default=None))
+    return str(value).lower() if value else None
 
 
 def _tied(cfg: Mapping[str, Any], text: Mapping[str, Any]) -> bool:

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from deploy.errors import SpecError
-from deploy.sizing.config import shape_from_config
+from deploy.sizing.config import checked_shape
+from deploy.sizing.config_check import MAX_CONFIG_BYTES, config_too_big, parse_config_text
 from deploy.sizing.safetensors import directory_weight_bytes, parameter_count_bytes
 from deploy.sizing.shape import ModelShape
 
@@ -53,7 +54,10 @@ def bundled_ids() -> list[str]:
 
 def _read_json(path: Path, what: str) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text())
+        size = path.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise config_too_big(f"{what} {path}", size)
+        raw = path.read_bytes()
     except OSError as exc:
         raise SpecError(
             f"cannot read {what} {path}: {exc.strerror}",
@@ -61,21 +65,7 @@ def _read_json(path: Path, what: str) -> dict[str, Any]:
             value=str(path),
             fix="check the path",
         ) from None
-    except ValueError as exc:
-        raise SpecError(
-            f"{what} {path} is not valid JSON: {exc}",
-            field="model.config",
-            value=str(path),
-            fix="point at the model's config.json",
-        ) from None
-    if not isinstance(data, dict):
-        raise SpecError(
-            f"{what} {path} is not a JSON object",
-            field="model.config",
-            value=str(path),
-            fix="point at the model's config.json",
-        )
-    return data
+    return parse_config_text(raw, f"{what} {path}")
 
 
 def shape_from_document(data: dict[str, Any], model_id: str, source: str) -> ModelShape:
@@ -84,7 +74,7 @@ def shape_from_document(data: dict[str, Any], model_id: str, source: str) -> Mod
 
 
 def _from_config(data: dict[str, Any], model_id: str, source: str) -> ModelShape:
-    shape = shape_from_config(data, model_id)
+    shape = checked_shape(data, model_id, source)
     counts = data.get("_parameters")
     if isinstance(counts, dict) and counts:
         shape = replace(shape, exact_weight_bytes=parameter_count_bytes(counts), weight_bytes_source="_parameters")

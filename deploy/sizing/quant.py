@@ -8,7 +8,7 @@ scale (and a packed zero point when asymmetric) per group of weights; block-wise
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from deploy.errors import SpecError
@@ -49,6 +49,44 @@ def _compressed_tensors(cfg: Mapping[str, Any]) -> Quantization:
     return Quantization("compressed-tensors", 8.0, note="compressed-tensors (no config_groups; assumed 8-bit)")
 
 
+def _marlin_24(cfg: Mapping[str, Any]) -> Quantization:
+    """2:4-sparse GPTQ (gptq_marlin_24): half the weights at ``bits`` plus 1 bit of sparsity metadata per weight
+    (qweight in/32 x out*16*bits/32 int32, B_meta in/32 x 2*out int16 in vLLM 0.8.4's create_weights)."""
+    bits = float(cfg.get("bits", 4))
+    group = int(cfg.get("group_size", 128))
+    size = group if group > 0 else None
+    return Quantization("gptq_marlin_24", bits / 2 + 1.0, size, 2.0 if size else 0.0, f"gptq 2:4 sparse {bits:g}-bit")
+
+
+def _aqlm(cfg: Mapping[str, Any]) -> Quantization:
+    """AQLM: num_codebooks codes of nbits_per_codebook bits per in_group_size x out_group_size block."""
+    block = int(cfg.get("in_group_size", 8)) * int(cfg.get("out_group_size", 1))
+    bits = int(cfg.get("num_codebooks", 1)) * int(cfg.get("nbits_per_codebook", 16)) / block
+    return Quantization("aqlm", bits, note=f"AQLM {bits:g} bits/weight (codebooks not counted)")
+
+
+def _torchao(cfg: Mapping[str, Any]) -> Quantization:
+    text = str(cfg.get("quant_type", cfg)).lower()
+    if "int4" in text:
+        return Quantization("torchao", 4.0, 128, 4.0, note="torchao int4 weight-only (bf16 scale + zero per 128)")
+    return Quantization("torchao", 8.0, note="torchao 8-bit")
+
+
+def _mxfp4(cfg: Mapping[str, Any]) -> Quantization:
+    """MXFP4 (gpt-oss; vLLM >= 0.10.2): 4-bit E2M1 values + one E8M0 (1-byte) scale per 32 = 4.25 bits/weight."""
+    return Quantization("mxfp4", 4.0, 32, 1.0, note="MXFP4 (4-bit, 1-byte scale per 32 weights)")
+
+
+NEWER_FORMATS: dict[str, Callable[[Mapping[str, Any]], Quantization]] = {
+    "aqlm": _aqlm,
+    "qqq": lambda cfg: _group_quant("qqq", float(cfg.get("wbits", 4)), int(cfg.get("group_size", 128)), False),
+    "hqq": lambda cfg: _group_quant("hqq", float(cfg.get("nbits", 4)), int(cfg.get("group_size", 64)), True),
+    "torchao": _torchao,
+    "mxfp4": _mxfp4,
+    "gguf": lambda cfg: Quantization("gguf", 8.0, note="GGUF (bits vary per tensor; assumed 8-bit)"),
+}
+
+
 def parse_quantization(cfg: Mapping[str, Any] | None) -> Quantization | None:
     """Read a config.json ``quantization_config``; None for an unquantized checkpoint."""
     if not cfg:
@@ -61,6 +99,8 @@ def parse_quantization(cfg: Mapping[str, Any] | None) -> Quantization | None:
             int(cfg.get("group_size", cfg.get("q_group_size", 128))),
             bool(cfg.get("zero_point", True)),
         )
+    if method == "gptq" and cfg.get("checkpoint_format") == "marlin_24":
+        return _marlin_24(cfg)
     if method in ("gptq", "gptq_marlin"):
         return _group_quant(
             "gptq", float(cfg.get("bits", 4)), int(cfg.get("group_size", 128)), not cfg.get("sym", True)
@@ -69,8 +109,12 @@ def parse_quantization(cfg: Mapping[str, Any] | None) -> Quantization | None:
         return _fp8(cfg)
     if method == "compressed-tensors":
         return _compressed_tensors(cfg)
-    if method == "modelopt":
-        return Quantization("modelopt", 4.0 if "fp4" in str(cfg).lower() else 8.0)
+    if method == "modelopt" or method.startswith("nvfp4"):
+        if "fp4" in str(cfg).lower():  # NVFP4: 4-bit values + one FP8 scale per 16 (vLLM 0.8.4 name: nvfp4)
+            return Quantization("nvfp4", 4.0, 16, 1.0, note="NVFP4 (4-bit, FP8 scale per 16 weights)")
+        return Quantization("modelopt", 8.0, note="ModelOpt FP8")
+    if method in NEWER_FORMATS:
+        return NEWER_FORMATS[method](cfg)
     if method == "bitsandbytes":
         return RUNTIME_QUANTIZE["bitsandbytes"] if cfg.get("load_in_4bit") else Quantization("bitsandbytes", 8.0)
     return Quantization(method or "unknown", 8.0, note=f"unrecognised quant_method {method!r}: assumed 8-bit")
@@ -85,7 +129,9 @@ def runtime_quantization(quantize: str | None, existing: Quantization | None) ->
         return existing  # vLLM uses the checkpoint's method; option.quantize just names it
     if name in RUNTIME_QUANTIZE:
         return RUNTIME_QUANTIZE[name]
-    if name in PREQUANTIZED:
+    if _other_platform(name):
+        return None  # refused with the reason by the load check (sizing/quant_compat.py)
+    if name in PREQUANTIZED or _vllm_method(name):
         raise SpecError(
             f"quantize={quantize}: the checkpoint has no quantization_config, and {quantize} needs a "
             "pre-quantized checkpoint",
@@ -99,6 +145,19 @@ def runtime_quantization(quantize: str | None, existing: Quantization | None) ->
         value=quantize,
         fix="use fp8, awq, gptq, compressed-tensors or bitsandbytes",
     )
+
+
+def _vllm_method(name: str) -> bool:
+    from deploy.sizing.compat import tables
+
+    return any(name in methods for methods in tables()["quantization"].values())
+
+
+def _other_platform(name: str) -> bool:
+    from deploy.sizing.compat import methods_0_8_4
+
+    platform = str(methods_0_8_4().get(name, {}).get("platform", "cuda"))
+    return platform != "cuda"
 
 
 MIN_CAPABILITY = {"fp8": 8.0, "awq": 7.5, "gptq": 6.0, "bitsandbytes": 7.0}

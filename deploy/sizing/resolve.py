@@ -20,8 +20,10 @@ from dataclasses import dataclass, replace
 from deploy.errors import FitError
 from deploy.sizing.budget import compute_budget
 from deploy.sizing.checks import budget_fits
+from deploy.sizing.compat import auto_dtype_override
 from deploy.sizing.fixes import estimate, max_len_that_fits
 from deploy.sizing.hardware import Hardware
+from deploy.sizing.load_check import load_problem
 from deploy.sizing.shape import ModelShape
 from deploy.sizing.verdict import Estimate
 from deploy.sizing.versions import Engine, EngineParams
@@ -42,6 +44,7 @@ class Resolution:
     max_rolling_batch_size: int
     estimate: Estimate
     notes: tuple[str, ...]
+    dtype: str | None = None  # the short dtype to render when `auto` would fail on this GPU (bf16 -> fp16)
 
 
 def _tp_candidates(shape: ModelShape, hardware: Hardware, explicit: int | None) -> list[int]:
@@ -101,6 +104,7 @@ def resolve_engine(
     max_num_batched_tokens: int | None = None,
     vllm_version: str = "0.8.4",
     engine: Engine = "v1",
+    trust_remote_code: bool | None = None,
 ) -> Resolution:
     """Resolve tp, max_model_len and max_rolling_batch_size; FitError (estimate + fixes) if none fits."""
     model_max = shape.max_position_embeddings or FALLBACK_MAX_LEN
@@ -114,14 +118,20 @@ def resolve_engine(
         kv_cache_dtype=kv_cache_dtype,
         vllm_version=vllm_version,
         engine=engine,
+        trust_remote_code=trust_remote_code,
     )
+    problem = load_problem(shape, hardware, base)
+    if problem is not None:
+        raise problem.error()
+    override = auto_dtype_override(shape, hardware, vllm_version) if dtype == "auto" else None
     candidates = _tp_candidates(shape, hardware, tensor_parallel_degree)
     for tp in candidates:
         params = replace(base, tensor_parallel_degree=tp)
         length = _try_degree(shape, hardware, params, max_model_len, model_max)
         if length:
             params = replace(params, max_model_len=length)
-            return _finish(shape, hardware, params, max_num_seqs, model_max, tensor_parallel_degree is None)
+            found = _finish(shape, hardware, params, max_num_seqs, model_max, tensor_parallel_degree is None)
+            return replace(found, dtype=override)
     last = replace(base, tensor_parallel_degree=candidates[-1] if candidates else 1)
     _raise_fit_error(shape, hardware, last, model_max, max_model_len)
     raise AssertionError("unreachable")

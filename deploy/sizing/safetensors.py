@@ -61,6 +61,8 @@ def read_header(path: Path) -> dict[str, Any]:
         header = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise _broken(path, f"safetensors header is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise _broken(path, "safetensors header nests too deeply to be a tensor table") from None
     if not isinstance(header, dict):
         raise _broken(path, "safetensors header is not a JSON object")
     return header
@@ -73,8 +75,26 @@ def tensor_bytes(header: Mapping[str, Any]) -> int:
         if name == "__metadata__" or not isinstance(info, Mapping):
             continue
         width = SAFETENSORS_DTYPE_BYTES.get(str(info.get("dtype")), 2)
-        total += width * math.prod(int(d) for d in info.get("shape", []))
+        total += width * math.prod(_dimension(name, d) for d in _shape(name, info.get("shape", [])))
+    if not total <= MAX_TENSOR_BYTES:
+        raise ValueError(f"tensors add up to an implausible {total:.3g} bytes")
     return int(total)
+
+
+MAX_TENSOR_BYTES = 2**50  # 1 PiB: far above any checkpoint; keeps the sum finite
+
+
+def _shape(name: str, shape: Any) -> list[Any]:
+    if not isinstance(shape, list):
+        raise ValueError(f"tensor {name[:80]!r}: shape is not a list")
+    return shape
+
+
+def _dimension(name: str, value: Any) -> int:
+    """A tensor dimension: a non-negative integer (bools, floats, strings and negatives are malformed)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 2**40:
+        raise ValueError(f"tensor {name[:80]!r}: dimension {str(value)[:40]} is not a non-negative integer")
+    return value
 
 
 def directory_weight_bytes(directory: Path) -> int | None:
@@ -86,7 +106,7 @@ def directory_weight_bytes(directory: Path) -> int | None:
     for file in files:
         try:
             total += tensor_bytes(read_header(file))
-        except (TypeError, ValueError) as exc:  # a shape that is not a list of integers
+        except (TypeError, ValueError, OverflowError) as exc:  # a shape that is not a list of integers
             raise _broken(file, f"safetensors header has a malformed tensor entry ({exc})") from None
     return total
 

@@ -98,6 +98,8 @@ class ModelShape:
     quantization: Quantization | None = None
     exact_weight_bytes: int | None = None
     weight_bytes_source: str = "config"
+    dtype_in_config: bool = True  # False: config.json states no torch_dtype (vLLM then reads float32)
+    auto_map: bool = False  # config.json names custom code (auto_map): a trust_remote_code model
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     # ---- constraints ---------------------------------------------------------------------------------------

@@ -92,7 +92,7 @@ def _gib(value: float) -> str:
 
 
 def _warnings(budget: Budget, shape: ModelShape) -> list[str]:
-    out = []
+    out = list(budget.load_notes)
     if not budget.behaviour.cuda_graphs_in_budget and budget.cuda_graph_bytes > 0.6 * budget.headroom_bytes:
         out.append(
             f"CUDA graphs (~{_gib(budget.cuda_graph_bytes)}) use most of the {_gib(budget.headroom_bytes)} "
@@ -170,6 +170,11 @@ def judge(shape: ModelShape, hardware: Hardware, params: EngineParams) -> Estima
 def judge_with_budget(shape: ModelShape, hardware: Hardware, params: EngineParams) -> tuple[Estimate, Budget]:
     """:func:`judge` plus the budget it was computed from (what the fixes start from)."""
     shape.check_tp(params.tensor_parallel_degree, gpu_count=hardware.gpu_count)
+    from deploy.sizing.load_check import spec_problem
+
+    problem = spec_problem(shape, params)
+    if problem is not None:
+        raise problem.error()
     budget = compute_budget(shape, hardware, params)
     est = _to_estimate(shape, hardware, budget)
     if est.fits:

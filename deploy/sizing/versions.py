@@ -43,6 +43,7 @@ class EngineParams:
     block_size: int = 16
     enforce_eager: bool = False
     enable_chunked_prefill: bool | None = None
+    trust_remote_code: bool | None = None  # None: unknown (lmi size); the spec's model.trust_remote_code otherwise
 
 
 def parse_version(text: str) -> tuple[int, int, int]:

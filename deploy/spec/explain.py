@@ -1,4 +1,5 @@
-"""Pydantic's validation errors as one SpecError: each field with its file line, the value (never a mapping) and a fix.
+"""Pydantic's validation errors as one SpecError: each field with its file line, the value (never a mapping, never
+a secret) and a fix.
 
 Kept apart from the models and from file reading so both can use it: ``DeploymentSpec(...)`` and ``parse_spec``
 raise the same SpecError, and neither module imports the other's internals.
@@ -12,6 +13,7 @@ from typing import Any, get_args
 from pydantic import BaseModel, ValidationError
 
 from deploy.errors import SpecError
+from deploy.secrets import MASK, find_masked, is_secret_field, scrub, scrub_value
 
 Lines = dict[tuple[str | int, ...], int]
 
@@ -28,18 +30,45 @@ def spec_error_from(
         from pydantic import BaseModel as _Base
 
         model = _Base
-    errors = [_locate(err, model) for err in exc.errors()]
-    problems = [_describe(err, source, lines, model) for err in errors]
+    errors = [_unmask(_locate(err, model)) for err in exc.errors()]
+    problems = [_describe(err, source, lines, model) for err in errors[:MAX_PROBLEMS]]
+    if len(errors) > MAX_PROBLEMS:
+        problems.append(f"... and {len(errors) - MAX_PROBLEMS} more")
     first = errors[0]
     field = ".".join(str(p) for p in first["loc"]) or None
     value = first["ctx"]["value"] if first["type"] == TEXT_ERROR else _safe_value(first.get("input"))
-    return SpecError("invalid spec:\n  " + "\n  ".join(problems), field=field, value=value, fix=_fix_for(first, model))
+    return SpecError(
+        "invalid spec:\n  " + "\n  ".join(problems),
+        field=field,
+        value=scrub_value(value, field),
+        fix=_fix_for(first, model),
+    )
+
+
+MAX_PROBLEMS = 20  # a hostile spec can hold thousands of wrong keys; the first ones say what is wrong
+CREDENTIAL_MESSAGE = (
+    "looks like a credential (value hidden); never put secrets in the spec; give a Hugging Face token as "
+    "model.hf_token: env:HF_TOKEN"
+)
+
+
+def _unmask(err: Any) -> Any:
+    """An error whose input holds a masked credential outside a secret field: report it at the credential.
+
+    The models wrap secret-field input and credential-shaped values in :class:`deploy.secrets.Secret` before
+    validation (so pydantic's own text shows the mask); here the error is moved to where the credential is.
+    """
+    inner = None if err["type"] == "missing" else find_masked(err.get("input"))
+    loc = tuple(str(p) if not isinstance(p, int) else p for p in err["loc"])
+    if inner is None or is_secret_field(".".join(str(p) for p in loc)):
+        return err
+    return {**err, "loc": (*loc, *inner), "type": "credential", "msg": CREDENTIAL_MESSAGE, "input": MASK}
 
 
 # Raised by the spec models (deploy.spec.text) for a line break, control character or non-finite number; its
 # context holds the member path inside a mapping field (tags.<key>), the refused value (None for secrets), the fix.
 TEXT_ERROR = "spec_text"
-_MESSAGE_ONLY = {"value_error", "assertion_error", TEXT_ERROR}
+_MESSAGE_ONLY = {"value_error", "assertion_error", TEXT_ERROR, "credential"}
 _NAMED_FIELD = re.compile(r"([a-z_]+(?:\.[a-z_0-9]+)*)(?=[:=\s])")
 
 
@@ -71,8 +100,8 @@ def _describe(err: Any, source: str, lines: Lines, root: Any) -> str:
     elif err["type"] == "missing":
         message = "required field is missing"
     elif "input" in err and err["type"] not in _MESSAGE_ONLY:
-        message += f" (got {_safe_value(err['input'])!r})"
-    return f"{where} {field}: {message}"
+        message += f" (got {scrub_value(_safe_value(err['input']), field)!r})"
+    return scrub(f"{where} {field}: {message}")
 
 
 def _line_for(loc: tuple[Any, ...], lines: Lines) -> int | None:
@@ -106,6 +135,8 @@ def _close_keys(loc: tuple[Any, ...], root: Any) -> list[str]:
 
 
 def _fix_for(err: Any, root: Any) -> str:
+    if err["type"] == "credential":
+        return "remove the secret from the spec (and rotate it if the file was shared); reference it as env:NAME"
     if err["type"] == "extra_forbidden":
         close = _close_keys(tuple(err["loc"]), root)
         if close:

@@ -16,6 +16,14 @@ from pydantic import ValidationError
 
 from deploy.errors import SpecError
 from deploy.spec.explain import spec_error_from
+from deploy.spec.limits import (
+    MAX_DEPTH,
+    check_data_depth,
+    check_yaml_events,
+    check_yaml_expansion,
+    read_spec_text,
+    yaml_error_text,
+)
 from deploy.spec.model import DeploymentSpec
 
 if sys.version_info >= (3, 11):
@@ -58,17 +66,21 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode, deep: bool =
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def _key_lines(node: yaml.Node, prefix: tuple[str | int, ...], out: Lines) -> None:
+def _key_lines(node: yaml.Node, prefix: tuple[str | int, ...], out: Lines, seen: set[int]) -> None:
+    """Record each key's line; a node reached again through an alias is not walked again (its lines are known)."""
+    if id(node) in seen:
+        return
+    seen.add(id(node))
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             path = (*prefix, str(key_node.value))
             out[path] = key_node.start_mark.line + 1
-            _key_lines(value_node, path, out)
+            _key_lines(value_node, path, out, seen)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             item_path = (*prefix, index)
             out[item_path] = item.start_mark.line + 1
-            _key_lines(item, item_path, out)
+            _key_lines(item, item_path, out, seen)
 
 
 def read_document(path: Path) -> tuple[Any, Lines]:
@@ -78,9 +90,10 @@ def read_document(path: Path) -> tuple[Any, Lines]:
     if not path.is_file():
         raise SpecError(f"spec file {str(path)!r} does not exist", fix="check the path, or create one with `lmi init`")
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = read_spec_text(path)
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        line = raw[: exc.start].count(b"\n") + 1
         raise SpecError(
             f"{path}:{line}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})",
             fix="save the spec as UTF-8",
@@ -98,9 +111,16 @@ def read_document(path: Path) -> tuple[Any, Lines]:
 
 def _read_toml(text: str, path: Path) -> Any:
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(f"{path}: invalid TOML: {exc}", fix="fix the TOML syntax at the position shown") from None
+    except RecursionError:  # tomllib parses nested arrays and inline tables recursively
+        raise SpecError(
+            f"{path}: nesting deeper than {MAX_DEPTH} levels",
+            fix="a spec is a few levels deep; remove the extra nesting",
+        ) from None
+    check_data_depth(data, path)
+    return data
 
 
 _TOML_KEY_PART = r'(?:[A-Za-z0-9_-]+|"[^"\n]*"|\'[^\'\n]*\')'
@@ -144,16 +164,26 @@ def _toml_key_path(key: str) -> tuple[str, ...]:
 
 
 def read_yaml_text(text: str, path: Path) -> tuple[Any, Lines]:
+    """Parse YAML within the limits of :mod:`deploy.spec.limits`; return the data and each key's line."""
     try:
-        node = yaml.compose(text, Loader=_LineLoader)
-        data = yaml.load(text, Loader=_LineLoader)  # _LineLoader is a SafeLoader
+        check_yaml_events(text, path, _LineLoader)
+        loader = _LineLoader(text)
+        try:
+            node = loader.get_single_node()
+            check_yaml_expansion(node, path)
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except SpecError as exc:
-        raise SpecError(f"{path}:{exc.message}", field=exc.field, fix=exc.fix) from None
+        message = exc.message if exc.message.startswith(str(path)) else f"{path}:{exc.message}"
+        raise SpecError(message, field=exc.field, fix=exc.fix) from None
     except yaml.YAMLError as exc:
-        raise SpecError(f"{path}: invalid YAML: {exc}", fix="fix the YAML syntax at the line shown") from None
+        raise SpecError(
+            f"{path}: invalid YAML at {yaml_error_text(exc)}", fix="fix the YAML syntax at the line shown"
+        ) from None
     lines: Lines = {}
     if node is not None:
-        _key_lines(node, (), lines)
+        _key_lines(node, (), lines, set())
     return data, lines
 
 

@@ -27,6 +27,7 @@ from pydantic import (
 from pydantic._internal._model_construction import ModelMetaclass  # the public BaseModel's own metaclass
 
 from deploy.errors import SpecError
+from deploy.secrets import Secret, mask_input
 from deploy.spec.aws_values import (
     check_alarm_count,
     check_alarm_name,
@@ -39,6 +40,7 @@ from deploy.spec.aws_values import (
 )
 from deploy.spec.explain import spec_error_from
 from deploy.spec.rules import (
+    check_engine_options,
     check_env_keys,
     check_hf_token_ref,
     check_options,
@@ -152,10 +154,21 @@ class ModelSource(_Model):
             )
         return value
 
-    @field_validator("hf_token")
+    @model_validator(mode="before")
     @classmethod
-    def _token_is_reference(cls, value: str | None) -> str | None:
-        return None if value is None else check_hf_token_ref(value)
+    def _mask_secrets(cls, data: Any) -> Any:
+        # hf_token's raw input is wrapped in a masked Secret before validation, so no error can show it.
+        return mask_input(data, ("model",)) if isinstance(data, dict) else data
+
+    @field_validator("hf_token", mode="before")
+    @classmethod
+    def _token_is_reference(cls, value: Any) -> str | None:
+        raw = value.reveal() if isinstance(value, Secret) else value
+        if raw is None:
+            return None
+        if not isinstance(raw, str):
+            raise ValueError("must be a reference string such as env:HF_TOKEN (the value given is hidden)")
+        return check_hf_token_ref(raw)
 
     @property
     def kind(self) -> Literal["hub", "s3", "local"]:
@@ -462,6 +475,12 @@ class DeploymentSpec(_Model, metaclass=_RaisesSpecError):
     artifacts: ArtifactSettings = Field(default_factory=lambda: ArtifactSettings())
     tags: dict[str, str] = Field(default_factory=dict, description="Tags on every resource lmi-deploy creates.")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _mask_secrets(cls, data: Any) -> Any:
+        # Secret fields and credential-shaped strings anywhere become masked Secrets before validation.
+        return mask_input(data) if isinstance(data, dict) else data
+
     @field_validator("name")
     @classmethod
     def _endpoint_name(cls, value: str) -> str:
@@ -504,6 +523,7 @@ class DeploymentSpec(_Model, metaclass=_RaisesSpecError):
         from deploy.spec.rules import check_region_bound_values
 
         check_cross_fields(self)
+        check_engine_options(dict(self.engine.options), self.engine.quantize, self.lmi.version)
         check_region_bound_values(self, self.region)
         if self.region is not None:
             check_role_partition(self.role, self.region)

@@ -2,17 +2,18 @@
 
 Why these rules: each one stands for a failure LMI v15 or SageMaker would otherwise report late (a silently dropped
 option, a conflict error at container start, a model that cannot be downloaded under network isolation). Messages
-say what to write instead. The vLLM 0.8.4 engine-argument names come from ``deploy/data/vllm_0_8_4_engine_args.txt``.
+say what to write instead. The vLLM 0.8.4 engine-argument names come from ``deploy/data/vllm_0_8_4_engine_args.toml``.
 """
 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from deploy.spec.model import DeploymentSpec
+
+from deploy.spec.engine_options import DROPPED_BY_LMI
 
 DTYPE_ALIASES = {"float16": "fp16", "half": "fp16", "bfloat16": "bf16", "float32": "fp32", "float": "fp32"}
 
@@ -33,6 +34,7 @@ OWNED_KEYS = {
     "model": "model.id",
     "revision": "model.revision",
     "trust_remote_code": "model.trust_remote_code",
+    "hf_token": "model.hf_token (a reference such as env:HF_TOKEN; a token in options would be rendered in clear)",
     "async_mode": "(always true: lmi-deploy renders LMI v15 async mode)",
     "rolling_batch": "(always `disable`: async mode)",
     "entryPoint": "(always djl_python.lmi_vllm.vllm_async_service)",
@@ -60,10 +62,8 @@ LMI_KEYS = {
     "enable_reasoning",
     "cpu_offload_gb_per_gpu",
     "env",
-    "task",
     "limit_mm_per_prompt",
     "max_loras",
-    "job_queue_size",
 }
 
 # Keys that LMI v15 async mode ignores or rejects, with the reason.
@@ -74,39 +74,23 @@ REFUSED_IN_ASYNC = {
     "enable_streaming": 'deprecated; send "stream": true in the request instead',
 }
 
-QUANTIZE_METHODS = {
-    "fp8",
-    "bitsandbytes",
-    "awq",
-    "awq_marlin",
-    "gptq",
-    "gptq_marlin",
-    "marlin",
-    "compressed-tensors",
-    "fbgemm_fp8",
-    "experts_int8",
-    "deepspeedfp",
-    "gguf",
-    "modelopt",
-    "ptpc_fp8",
-    "moe_wna16",
-    "quark",
-    "tpu_int8",
-}
-
 # Matched with fullmatch (`$` would also accept a trailing newline).
 LITERAL_TOKEN = re.compile(r"hf_[A-Za-z0-9]{10,}|[A-Za-z0-9]{30,}")
 ENV_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,1023}")  # SageMaker EnvironmentKey
 
 
-@lru_cache(maxsize=1)
 def vllm_engine_args() -> frozenset[str]:
-    """Names of vLLM 0.8.4 (Async)EngineArgs fields: what LMI v15 forwards as ``--name``."""
-    from importlib import resources  # lazily: importing it costs more than reading the file
+    """Names of vLLM 0.8.4 EngineArgs fields: what LMI v15 forwards as ``--name`` (data/vllm_0_8_4_engine_args.toml)."""
+    from deploy.spec.engine_options import forwarded_engine_args
 
-    text = resources.files("deploy").joinpath("data/vllm_0_8_4_engine_args.txt").read_text()
-    names = (line.split("#", 1)[0].strip() for line in text.splitlines())
-    return frozenset(n for n in names if n)
+    return forwarded_engine_args()
+
+
+def quantize_methods() -> frozenset[str]:
+    """Every quantization method of the catalog's vLLM versions; each image's own list is checked with the version."""
+    from deploy.sizing.compat import tables
+
+    return frozenset(m for methods in tables()["quantization"].values() for m in methods)
 
 
 def model_source_kind(model_id: str) -> Literal["hub", "s3", "local"]:
@@ -128,19 +112,22 @@ def dtype_hint(value: Any) -> Any:
 
 def check_hf_token_ref(value: str) -> str:
     """Tokens are references (``env:NAME``), never literals: a literal would end up in plans, logs and git."""
-    if value.startswith("env:") and ENV_KEY.fullmatch(value[4:]):
+    from deploy.secrets import REFERENCE
+
+    if REFERENCE.fullmatch(value):
         return value
     if LITERAL_TOKEN.fullmatch(value):
         raise ValueError("looks like a literal token; never put secrets in the spec, write env:HF_TOKEN instead")
-    raise ValueError(f"{value!r} is not a token reference; write env:<VARIABLE>, e.g. env:HF_TOKEN")
+    raise ValueError("is not a token reference (the value given is hidden); write env:<VARIABLE>, e.g. env:HF_TOKEN")
 
 
 def check_quantize(value: str) -> str:
-    if value not in QUANTIZE_METHODS:
+    known = sorted(quantize_methods())
+    if value not in known:
         import difflib  # only on the error path: it is slow to import
 
-        close = difflib.get_close_matches(value, sorted(QUANTIZE_METHODS), n=3)
-        hint = f"; did you mean {', '.join(close)}?" if close else f"; known: {', '.join(sorted(QUANTIZE_METHODS))}"
+        close = difflib.get_close_matches(value, known, n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else f"; known: {', '.join(known)}"
         raise ValueError(f"unknown quantization method {value!r}{hint}")
     return value
 
@@ -163,6 +150,8 @@ def _check_option(key: str, value: Any) -> None:
         )
     if bare in OWNED_KEYS:
         raise ValueError(f"options.{bare} is set by lmi-deploy; use {OWNED_KEYS[bare]}")
+    if bare in DROPPED_BY_LMI:
+        return  # refused with the reason by check_engine_options (the spec-level rule names engine.options.<key>)
     if bare in REFUSED_IN_ASYNC:
         raise ValueError(f"options.{bare}: {REFUSED_IN_ASYNC[bare]}")
     if bare not in vllm_engine_args() and bare not in LMI_KEYS:
@@ -176,6 +165,21 @@ def _check_option(key: str, value: Any) -> None:
             f"(LMI would silently drop it){hint}"
         )
     # Line breaks and control characters in values are refused for every field (deploy.spec.text).
+
+
+def check_engine_options(options: dict[str, Any], quantize: str | None, lmi_version: int) -> None:
+    """Option values vLLM 0.8.4 or LMI v15 would reject, keys LMI drops, and a quantize method the image lacks."""
+    from deploy.catalog import lmi_version as lmi_release
+    from deploy.sizing.quant_compat import method_list_problem
+    from deploy.spec.engine_options import option_problems
+
+    problems = option_problems(options)
+    if problems:
+        raise ValueError(problems[0].text())
+    if quantize:
+        problem = method_list_problem(quantize.lower(), lmi_release(lmi_version).vllm_version, quantize)
+        if problem is not None:
+            raise ValueError(f"engine.quantize={quantize}: {problem.message}; {problem.fix}")
 
 
 def check_env_keys(env: dict[str, str]) -> dict[str, str]:

@@ -94,3 +94,22 @@ def test_cli_region_flag_reaches_create_model(
     image = sm.describe_model(ModelName=models[0]["ModelName"])["PrimaryContainer"]["Image"]
     assert ".dkr.ecr.eu-west-1.amazonaws.com/" in image and image.startswith(region_info("eu-west-1").account)
     assert lmi_emulator.context("us-east-1").client("sagemaker").list_models()["Models"] == []
+
+
+@pytest.mark.parametrize("region", ["mars-1", "us-east-9", "EU-WEST-1"])
+def test_an_unknown_region_is_refused_before_any_call(lmi_emulator: Emulator, region: str) -> None:
+    from deploy.errors import SpecError
+
+    for client in (lmi_emulator.client(region), Client(region=region)):
+        with pytest.raises(SpecError) as info:
+            client.list()
+        assert info.value.field == "region" and info.value.exit_code == 2
+
+
+def test_cli_unknown_region_with_local_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    from deploy.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["list", "--local", "--region", "mars-1", "--json"])
+    assert exit_info.value.code == 2
+    assert json.loads(capsys.readouterr().out)["field"] == "region"

@@ -42,7 +42,8 @@ def test_wheel_contains_templates(wheel: Path) -> None:
     assert "deploy/_data/templates/spec.yaml.j2" in names
     assert any(n.startswith("deploy/catalog/") and n.endswith(".toml") for n in names)
     assert any(n.startswith("deploy/sizing/library/") and n.endswith(".json") for n in names)
-    assert "deploy/data/vllm_0_8_4_engine_args.txt" in names
+    assert "deploy/data/vllm_0_8_4_engine_args.toml" in names
+    assert "deploy/data/vllm_architectures.toml" in names
 
 
 def test_installed_wheel_renders_a_spec(wheel: Path, tmp_path: Path) -> None:

@@ -177,7 +177,9 @@ def test_a_trailing_newline_never_passes_a_pattern(data: dict[str, Any]) -> None
 def test_a_secret_field_with_a_control_character_is_refused_without_its_value() -> None:
     err = error_of(base(model={"id": "org/model", "hf_token": "env:HF_\x1bTOKEN"}))
     assert err.field == "model.hf_token"
-    assert "HF_" not in err.message and err.value is None
+    # The secret masking wraps hf_token's raw input before any text rule sees it: the reference rule refuses it and
+    # the value shows as the mask (its fix still names the env:HF_TOKEN form to write).
+    assert "HF_\x1bTOKEN" not in str(err) + repr(err) + str(err.to_dict()) and err.value in (None, "****")
 
 
 def test_specs_built_in_python_get_the_same_refusal() -> None:

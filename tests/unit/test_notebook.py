@@ -72,7 +72,8 @@ def test_the_figure_is_a_figure_and_the_backend_stays() -> None:
         "sys.path.insert(0, 'tests/unit')\n"
         "from test_bench_stats import _report\n"
         "from matplotlib.figure import Figure\n"
-        "figure = _report().figure()\n"
+        "from deploy.bench.report import figure as draw\n"
+        "figure = draw(_report())\n"
         "assert isinstance(figure, Figure), type(figure)\n"
         "print(matplotlib.get_backend(), 'matplotlib.pyplot' in sys.modules)\n"
     )

@@ -162,9 +162,11 @@ def test_valid_values_round_trip(name: str, mml: int, util: float) -> None:
 @settings(max_examples=60, deadline=None)
 @given(key=st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=3, max_size=20))
 def test_unknown_option_keys_refused_or_known(key: str) -> None:
+    from deploy.spec.engine_options import DROPPED_BY_LMI
     from deploy.spec.rules import CONFLICTING_KEYS, LMI_KEYS, OWNED_KEYS, REFUSED_IN_ASYNC, vllm_engine_args
 
     known = vllm_engine_args() | LMI_KEYS | set(OWNED_KEYS) | set(CONFLICTING_KEYS) | set(REFUSED_IN_ASYNC)
+    known |= set(DROPPED_BY_LMI)  # refused with their own reason (tests/unit/test_load_compat_options.py)
     assume(key not in known)
     data = base(engine={"options": {key: 1}})
     assert "not a vLLM 0.8.4 engine argument" in str(error_of(data))
