@@ -89,7 +89,7 @@ def operation_of(request: Request) -> tuple[str, str]:
     match = _RUNTIME_PATH.fullmatch(request.path)
     if match:
         return "SageMakerRuntime", _RUNTIME_OPS[match["action"]]
-    if openai_route.PATH.match(request.path):
+    if openai_route.PATH.fullmatch(request.path):
         return "SageMakerRuntimeOpenAI", openai_route.OPERATION
     return "", ""
 

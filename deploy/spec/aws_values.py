@@ -13,8 +13,8 @@ rule and where AWS documents it. Sources:
 - AWS tagging guide: the ``aws:`` prefix is reserved in any letter case.
 - Amazon S3 User Guide, "General purpose bucket naming rules".
 - KMS ``CreateAlias``: alias names are ``alias/`` + ``[a-zA-Z0-9/_-]``, 1-256 characters.
-- IAM User Guide, "IAM quotas": role names are at most 64 characters; ECR ``RepositoryName`` pattern and the Docker
-  tag grammar (``[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}``) for image references.
+- IAM API ``roleNameType`` (1-64 characters) and ``pathType`` (at most 512); ECR ``RepositoryName`` pattern and the
+  Docker tag grammar (``[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}``) for image references.
 """
 
 from __future__ import annotations
@@ -143,11 +143,12 @@ def split_s3_uri(uri: str, *, max_length: int = 1024) -> tuple[str, str]:
 
 
 def check_role_arn(role: str) -> str:
-    """SageMaker ``RoleArn`` pattern, length 20-2048, and IAM's 64-character role name limit."""
-    if not 20 <= len(role) <= 2048 or not _ROLE_ARN.fullmatch(role):
+    """SageMaker ``RoleArn`` pattern, length 20-2048, and IAM's limits: role name 1-64, path at most 512."""
+    match = _ROLE_ARN.fullmatch(role)
+    if not 20 <= len(role) <= 2048 or match is None or len(match.group(3)) + 1 > 512:
         raise ValueError(
             f"{role!r} is not an IAM role ARN; SageMaker expects arn:<partition>:iam::<12-digit account>:role/"
-            "[<path>/]<name> (name: 1-64 of letters, digits and +=,.@_-)"
+            "[<path>/]<name> (name: 1-64 of letters, digits and +=,.@_-; path: at most 512 characters)"
         )
     return role
 

@@ -229,6 +229,7 @@ def test_valid_role_arns_pass(role: str, region: str) -> None:
         (f"arn:aws:iam::{ACCOUNT}:role/", "IAM role ARN"),
         (f"arn:aws:iam::{ACCOUNT}:role/modèle", "IAM role ARN"),  # \w would let this through
         (f"arn:aws:iam::{ACCOUNT}:role/" + "n" * 65, "1-64"),
+        (f"arn:aws:iam::{ACCOUNT}:role/" + "p/" * 256 + "Name", "512"),
         (f"arn:gcp:iam::{ACCOUNT}:role/Exec", "IAM role ARN"),
         (f"arn:aws-cn:iam::{ACCOUNT}:role/Exec", "partition"),  # region us-east-1 is in aws
     ],
