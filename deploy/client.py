@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from deploy.aws.session import AwsContext
     from deploy.engine.apply import ApplyResult, EventSink
     from deploy.engine.diagnose import Diagnosis
+    from deploy.engine.leftovers import Leftover
     from deploy.engine.resolve import ResolvedSpec
     from deploy.engine.spine import PlanResult
     from deploy.engine.status import EndpointStatus
@@ -45,6 +46,7 @@ __all__ = [
     "apply",
     "destroy",
     "destroy_plan",
+    "leftovers",
     "list_endpoints",
     "load",
     "plan",
@@ -224,6 +226,13 @@ class Client:
 
         return managed_endpoints(self.context())
 
+    def leftovers(self, name: str | None = None) -> builtins.list[Leftover]:
+        """Models, endpoint configs and uploads lmi-deploy made for endpoints that do not exist (a run stopped
+        half-way); ``destroy(NAME)`` removes them. See :mod:`deploy.engine.leftovers`."""
+        from deploy.engine.leftovers import find_leftovers
+
+        return find_leftovers(self.context(), name)
+
     def endpoint(
         self,
         name: str,
@@ -393,6 +402,13 @@ def list_endpoints(
 ) -> list[EndpointStatus]:
     """Endpoints tagged ``lmi-deploy:managed=true`` in the region."""
     return _default(session, context, region).list()
+
+
+def leftovers(
+    session: boto3.Session | None = None, *, context: AwsContext | None = None, region: str | None = None
+) -> list[Leftover]:
+    """What runs that did not finish left behind in the region; see :meth:`Client.leftovers`."""
+    return _default(session, context, region).leftovers()
 
 
 def scale(

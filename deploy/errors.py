@@ -18,9 +18,9 @@ UsageErrors raised by the CLI.
     │   └── Interrupted                   exit 130 apply stopped at a safe point when asked (Ctrl-C)
     └── InvokeError                       exit 1   invoking failed; .status; subclasses in deploy.invoke.errors
 
-Secrets: every text an error shows (``str``, ``repr``, ``to_dict``) passes through :func:`deploy.secrets.scrub`, and
-``value`` at a secret field (``model.hf_token``) is shown only when it is a plain reference (``env:NAME``). So no
-caller can print a secret through an error, even by passing one in.
+Secrets: every text an error shows (``str``, ``repr``, ``to_dict``) passes through
+:func:`deploy.secrets.masking.scrub`, and ``value`` at a secret field (``model.hf_token``) is shown only when it is a
+plain reference (``env:NAME``). So no caller can print a secret through an error, even by passing one in.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from deploy.secrets import scrub, scrub_value
+from deploy.secrets.masking import scrub, scrub_value
 
 __all__ = [
     "AwsError",
@@ -170,9 +170,27 @@ class DeployError(LmiError):
 
 
 class Interrupted(DeployError):
-    """Apply stopped at a safe point because it was asked to (Ctrl-C in the CLI); exit code 130 like SIGINT."""
+    """Apply stopped because it was asked to (Ctrl-C); exit code 130 like SIGINT.
+
+    ``remaining`` lists the plan's steps that had not finished ("Type resource"); ``in_progress`` is the step that
+    was running when the interrupt arrived (AWS may or may not have done it: re-running is safe either way).
+    """
 
     exit_code = 130
+
+    def __init__(
+        self, message: str, *, remaining: tuple[str, ...] = (), in_progress: str | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.remaining = remaining
+        self.in_progress = in_progress
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        out["remaining"] = list(self.remaining)
+        if self.in_progress:
+            out["in_progress"] = self.in_progress
+        return out
 
 
 class InvokeError(LmiError):

@@ -4,12 +4,15 @@
 #   validate -> size -> plan -> deploy (with autoscaling, waits with progress) -> invoke -> streamed chat
 #   -> status -> logs -> destroy
 #
-# Needs only python3. Creates .venv when missing and installs the project with its `local` extra, starts the
-# emulator in the background (`lmi local start --time-scale 1`: a few seconds per lifecycle phase, as a
-# demo) and always stops it on exit. Every answer is marked "[emulated]".
+# Needs only python3. Creates .venv when missing and installs the project with its `local` extra, starts its own
+# emulator in the background (`lmi local start --time-scale 1`: a few seconds per lifecycle phase, as a demo)
+# and on exit stops that one only (by its instance id). An emulator that is already running is left alone: the
+# demo says so and runs its own in a private state directory, with its own settings. Every answer is marked
+# "[emulated]".
 #
 # Environment: SPEC (default examples/qwen25-7b.yaml), LMI_TIME_SCALE (default 1), LMI_TTFT / LMI_ITL
-# (simulated token timing in seconds, default 0.05 / 0.02), LMI_LOCAL_DIR (default .lmi/local).
+# (simulated token timing in seconds, default 0.05 / 0.02), LMI_PORT (default 0: a free port), LMI_LOCAL_DIR
+# (default: the user-level state directory that `lmi local status` shows).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -17,6 +20,7 @@ SPEC="${SPEC:-examples/qwen25-7b.yaml}"
 TIME_SCALE="${LMI_TIME_SCALE:-1}"
 TTFT="${LMI_TTFT:-0.05}"
 ITL="${LMI_ITL:-0.02}"
+PORT="${LMI_PORT:-0}"
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1
 unset AWS_PROFILE
 
@@ -44,8 +48,30 @@ LMI="lmi"
 command -v lmi >/dev/null 2>&1 || LMI="python -m deploy.cli"
 
 step "Starting the emulator in the background"
-$LMI local start --time-scale "$TIME_SCALE" --ttft "$TTFT" --itl "$ITL"
-trap '$LMI local stop >/dev/null 2>&1 || true' EXIT
+json_field() {  # one field of a JSON object on stdin ("" when absent)
+    python -c 'import json, sys; v = json.load(sys.stdin).get(sys.argv[1]); print("" if v is None else v)' "$1"
+}
+PRIVATE_DIR=
+STATUS_JSON="$($LMI local status --json)"
+if [ "$(json_field running <<<"$STATUS_JSON")" = "True" ]; then
+    echo "an emulator is already running at $(json_field endpoint_url <<<"$STATUS_JSON") (state in" \
+        "$(json_field state_dir <<<"$STATUS_JSON")): leaving it alone; the demo starts its own"
+    PRIVATE_DIR="$(mktemp -d "${TMPDIR:-/tmp}/lmi-demo.XXXXXX")"
+    export LMI_LOCAL_DIR="$PRIVATE_DIR"
+fi
+if ! START_JSON="$($LMI local start --json --port "$PORT" --time-scale "$TIME_SCALE" --ttft "$TTFT" --itl "$ITL")"; then
+    echo "the emulator did not start: $START_JSON" >&2
+    exit 2
+fi
+INSTANCE_ID="$(json_field instance_id <<<"$START_JSON")"
+if [ "$(json_field already_running <<<"$START_JSON")" = "True" ]; then
+    echo "reusing the emulator at $(json_field endpoint_url <<<"$START_JSON") that another start launched" \
+        "a moment ago (time scale $(json_field time_scale <<<"$START_JSON")); it is left running at the end"
+else
+    trap '$LMI local stop --instance-id "$INSTANCE_ID" >/dev/null 2>&1 || true; [ -z "$PRIVATE_DIR" ] || rm -rf "$PRIVATE_DIR"' EXIT
+    echo "emulator running at $(json_field endpoint_url <<<"$START_JSON") (time scale $TIME_SCALE," \
+        "ttft ${TTFT}s, itl ${ITL}s; instance $INSTANCE_ID, state in $(json_field state_dir <<<"$START_JSON"))"
+fi
 NAME="$(python - "$SPEC" <<'PY'
 import sys, yaml
 print(yaml.safe_load(open(sys.argv[1]))["name"])

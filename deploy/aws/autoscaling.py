@@ -88,7 +88,8 @@ class AutoScalingGateway:
         try:
             call(self._client, method, operation, resource, **kwargs)
         except AwsError as exc:
-            if exc.code == "ObjectNotFoundException" or "No scalable target" in exc.message:
+            missing = ("No scalable target", "No scaling policy found")  # moto's wording of ObjectNotFound
+            if exc.code == "ObjectNotFoundException" or any(text in exc.message for text in missing):
                 return False
             raise
         return True

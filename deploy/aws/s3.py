@@ -112,6 +112,20 @@ class S3Gateway:
             if not token:
                 return
 
+    def list_prefixes(self, bucket: str, prefix: str) -> list[str]:
+        """The "folders" directly under ``prefix`` (ListObjectsV2 with a ``/`` delimiter), e.g. one per endpoint."""
+        found: list[str] = []
+        token: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix, "Delimiter": "/"}
+            if token:
+                kwargs["ContinuationToken"] = token
+            page = call(self._client, "list_objects_v2", "ListObjectsV2", f"s3://{bucket}/{prefix}", **kwargs)
+            found += [str(item["Prefix"]) for item in page.get("CommonPrefixes", [])]
+            token = page.get("NextContinuationToken")
+            if not token:
+                return found
+
     def delete_keys(self, bucket: str, keys: list[str]) -> None:
         for start in range(0, len(keys), 1000):
             batch = [{"Key": k} for k in keys[start : start + 1000]]

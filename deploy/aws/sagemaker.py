@@ -47,13 +47,13 @@ class SageMakerGateway:
         kwargs: dict[str, Any] = {"NameContains": name_contains} if name_contains else {}
         return list(self._pages("list_endpoints", "ListEndpoints", "Endpoints", **kwargs))
 
-    def list_models(self, name_contains: str) -> list[dict[str, Any]]:
-        return list(self._pages("list_models", "ListModels", "Models", NameContains=name_contains))
+    def list_models(self, name_contains: str | None) -> list[dict[str, Any]]:
+        kwargs: dict[str, Any] = {"NameContains": name_contains} if name_contains else {}
+        return list(self._pages("list_models", "ListModels", "Models", **kwargs))
 
-    def list_endpoint_configs(self, name_contains: str) -> list[dict[str, Any]]:
-        return list(
-            self._pages("list_endpoint_configs", "ListEndpointConfigs", "EndpointConfigs", NameContains=name_contains)
-        )
+    def list_endpoint_configs(self, name_contains: str | None) -> list[dict[str, Any]]:
+        kwargs: dict[str, Any] = {"NameContains": name_contains} if name_contains else {}
+        return list(self._pages("list_endpoint_configs", "ListEndpointConfigs", "EndpointConfigs", **kwargs))
 
     # -- writes ----------------------------------------------------------------------------------------------
     def create_model(self, request: dict[str, Any]) -> bool:

@@ -12,6 +12,7 @@ from typing import Any
 import typer
 
 from deploy.cli._output import console, print_json
+from deploy.cli.flags import callback, check_region
 
 JSON_OPTION = typer.Option(False, "--json", help="Print one JSON object on stdout (for CI and scripts).")
 LOCAL_OPTION = typer.Option(
@@ -22,6 +23,7 @@ LOCAL_OPTION = typer.Option(
 REGION_OPTION = typer.Option(
     None,
     "--region",
+    callback=callback(check_region, "--region"),
     help="AWS region for a spec without `region` (another than the spec's is refused) and for endpoint names; "
     "default AWS_REGION, AWS_DEFAULT_REGION, the profile's.",
 )

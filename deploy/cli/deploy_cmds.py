@@ -9,6 +9,7 @@ anything; elsewhere ``--yes`` is required, so a CI job can never apply by accide
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 import threading
@@ -81,7 +82,13 @@ def deploy_cmd(
         _finish([{"endpoint": r.plan.endpoint_name, "status": "unchanged", "actions": []} for r in plans], as_json)
         return
     _confirm(sum(len(r.actions) for r in plans), yes, as_json)
-    _finish(_apply_all(plans, as_json), as_json)
+    from deploy.cli.interrupts import finish_command
+
+    commands = {
+        r.plan.endpoint_name: finish_command(["deploy", str(path)], region=region, profile=profile, local=local)
+        for path, r in zip(specs, plans, strict=True)
+    }
+    _finish(_apply_all(plans, as_json, commands), as_json)
 
 
 def status_cmd(
@@ -112,11 +119,14 @@ def list_cmd(
     profile: str | None = PROFILE_OPTION,
 ) -> None:
     """Endpoints created by lmi-deploy in the region, with instance, count, spec hash, age and hourly cost."""
-    endpoints = _client(region, profile, local).list()
+    client = _client(region, profile, local)
+    endpoints, left = client.list(), client.leftovers()
     if as_json:
-        print_json({"endpoints": [e.to_dict() for e in endpoints]})
-    else:
-        _show_endpoints(endpoints, title="endpoints managed by lmi-deploy")
+        print_json({"endpoints": [e.to_dict() for e in endpoints], "leftovers": [item.to_dict() for item in left]})
+        return
+    _show_endpoints(endpoints, title="endpoints managed by lmi-deploy")
+    if left:
+        _show_leftovers(left, client.context().region)
 
 
 def destroy_cmd(
@@ -139,10 +149,15 @@ def destroy_cmd(
         _finish([{"endpoint": result.plan.endpoint_name, "status": "absent", "actions": []}], as_json)
         return
     _confirm(len(result.actions), yes, as_json)
-    name = result.plan.endpoint_name
-    with _progress(as_json) as board:
-        done = client.apply(result, on_event=_printer(name, as_json, board))
-    _finish([done.to_dict()], as_json)
+    from deploy.cli.interrupts import finish_command
+
+    words = ["destroy", target] + (["--keep-artifacts"] if keep_artifacts else [])
+    command = finish_command(words, region=result.context.region, profile=profile, local=local)
+
+    def job(plan_result: Any, on_event: Any, stop: threading.Event) -> Any:
+        return client.apply(plan_result, on_event=on_event, cancel=stop)
+
+    _finish(_run_interruptible([result], as_json, {result.plan.endpoint_name: command}, job), as_json)
 
 
 def scale_cmd(
@@ -207,35 +222,38 @@ def _confirm(count: int, yes: bool, as_json: bool) -> None:
         raise typer.Abort()
 
 
-def _apply_all(plans: list[Any], as_json: bool) -> list[dict[str, Any]]:
-    """Apply every non-empty plan, concurrently; one summary row per spec (errors included, not raised).
-
-    Ctrl-C asks every apply to stop at its next safe point (before a step, or at a poll of a wait) instead of
-    letting the worker threads run the plans to the end; each stopped spec is a row with exit code 130.
-    """
-    from concurrent.futures import ThreadPoolExecutor
-
+def _apply_all(plans: list[Any], as_json: bool, commands: dict[str, str]) -> list[dict[str, Any]]:
+    """Apply every non-empty plan, concurrently; one summary row per spec (errors included, not raised)."""
     from deploy.client import apply
 
+    def job(result: Any, on_event: Any, stop: threading.Event) -> Any:
+        return apply(result, on_event=on_event, create_bucket=True, cancel=stop)
+
+    return _run_interruptible(plans, as_json, commands, job)
+
+
+def _run_interruptible(plans: list[Any], as_json: bool, commands: dict[str, str], job: Any) -> list[dict[str, Any]]:
+    """``job(plan, on_event, stop)`` per plan, with progress; Ctrl-C asks every job to stop at its next safe point,
+    a second Ctrl-C stops waiting, and each unfinished plan's row lists the steps left and the finishing command
+    (:mod:`deploy.cli.interrupts`)."""
+    from deploy.cli.interrupts import Tracker, guarded, interrupted_row, run_jobs
+
+    tracker = Tracker({p.plan.endpoint_name: p.plan for p in plans})
     stop = threading.Event()
-
-    def run(result: Any, on_event: Any) -> dict[str, Any]:
-        name = result.plan.endpoint_name
-        try:
-            return apply(result, on_event=on_event, create_bucket=True, cancel=stop).to_dict()
-        except Exception as exc:  # reported in the summary; the exit code reflects it
-            return {"endpoint": name, "status": "error", "error": _error_dict(exc)}
-
-    with _progress(as_json) as board, ThreadPoolExecutor(max_workers=max(1, len(plans))) as pool:
-        printers = {p.plan.endpoint_name: _printer(p.plan.endpoint_name, as_json, board) for p in plans}
-        futures = [pool.submit(run, p, printers[p.plan.endpoint_name]) for p in plans]
-        try:
-            return [future.result() for future in futures]
-        except KeyboardInterrupt:
-            stop.set()
-            if not as_json:
-                sys.stderr.write("interrupted: stopping at the next safe point; run the command again to finish\n")
-            return [future.result() for future in futures]
+    with _progress(as_json) as board:
+        jobs = []
+        for p in plans:
+            name = p.plan.endpoint_name
+            sink = tracker.wrap(name, _printer(name, as_json, board))
+            jobs.append(guarded(name, functools.partial(job, p, sink, stop), _error_dict))
+        results, _ = run_jobs(jobs, stop, quiet=as_json)
+    rows = []
+    for p, row in zip(plans, results, strict=True):
+        name = p.plan.endpoint_name
+        if row is None or row.get("error", {}).get("exit_code") == 130:
+            row = interrupted_row(name, tracker.left(name), commands[name], (row or {}).get("error"))
+        rows.append(row)
+    return rows
 
 
 def _error_dict(exc: Exception) -> dict[str, Any]:
@@ -336,6 +354,8 @@ def _show_summary(rows: list[dict[str, Any]]) -> None:
             out.print(
                 f"[red]✗ {escape(row['endpoint'])}[/red]: {escape(str(row['error'].get('message')))}", soft_wrap=True
             )
+            for step in row["error"].get("remaining") or []:
+                out.print(f"  left: {escape(step)}", soft_wrap=True)
             for key in ("fix", "hint"):
                 if row["error"].get(key):
                     out.print(f"  {key}: {escape(str(row['error'][key]))}", soft_wrap=True)
@@ -355,6 +375,20 @@ def _show_endpoints(endpoints: list[Any], title: str) -> None:
             e.name, e.status, e.instance_type or "?", str(e.instance_count), e.spec_hash or "-", _age(e.age_s), cost
         )
     console().print(table)
+
+
+def _show_leftovers(left: list[Any], region: str) -> None:
+    """Resources of endpoints that do not exist (a run stopped half-way), with the command that removes them."""
+    from rich.table import Table
+
+    table = Table(title="left behind by runs that did not finish (no endpoint)", title_justify="left")
+    for column in ("endpoint", "kind", "resource"):
+        table.add_column(column)
+    for item in left:
+        table.add_row(item.endpoint, item.kind, item.resource)
+    console().print(table)
+    for name in sorted({item.endpoint for item in left}):
+        console().print(f"remove with: lmi destroy {name} --region {region} --yes", soft_wrap=True)
 
 
 def _metrics_line(metrics: dict[str, float | None]) -> str:

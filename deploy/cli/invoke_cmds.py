@@ -13,6 +13,7 @@ from typing import Any
 import typer
 
 from deploy.cli._common import JSON_OPTION, LOCAL_OPTION, PROFILE_OPTION, REGION_OPTION
+from deploy.cli.flags import callback, check_instance, check_plot_path, check_positive_int, check_rate
 
 NAME_ARG = typer.Argument(..., help="Endpoint name.")
 PARAM_OPTION = typer.Option(
@@ -155,20 +156,11 @@ def _api(value: str) -> str:
     return value
 
 
-def _levels(text: str | None, cast: Any, flag: str) -> tuple[Any, ...]:
-    from deploy.errors import UsageError
-
+def _levels(text: str | None, check: Any, flag: str) -> tuple[Any, ...]:
+    """A comma-separated list, each member checked like the single-valued flag of the same name elsewhere."""
     if not text:
         return ()
-    try:
-        return tuple(cast(part) for part in text.split(",") if part.strip())
-    except ValueError as exc:
-        raise UsageError(
-            f"{flag} must be a comma-separated list of numbers",
-            field=flag,
-            value=text,
-            fix=f"e.g. {flag} 1,4,16",
-        ) from exc
+    return tuple(check(part.strip(), flag=flag) for part in text.split(",") if part.strip())
 
 
 CONCURRENCY_OPTION = typer.Option("1,4,16,64", "--concurrency", help="Closed-loop levels, comma-separated.")
@@ -177,12 +169,27 @@ REQUESTS_OPTION = typer.Option(None, "--requests", help="Requests per level (def
 DURATION_OPTION = typer.Option(None, "--duration", help="Seconds per level (stops a level early).")
 INPUT_TOKENS_OPTION = typer.Option(128, "--input-tokens", help="Prompt length in tokens (exact with a tokenizer).")
 OUTPUT_TOKENS_OPTION = typer.Option(128, "--output-tokens", help="Tokens generated per request.")
-INSTANCE_TYPE_OPTION = typer.Option(None, "--instance-type", help="For cost (default: the endpoint's).")
-INSTANCE_COUNT_OPTION = typer.Option(None, "--instance-count", help="For cost (default: the endpoint's).")
+INSTANCE_TYPE_OPTION = typer.Option(
+    None,
+    "--instance-type",
+    callback=callback(check_instance, "--instance-type"),
+    help="For cost (default: the endpoint's).",
+)
+INSTANCE_COUNT_OPTION = typer.Option(
+    None,
+    "--instance-count",
+    callback=callback(check_positive_int, "--instance-count"),
+    help="For cost (default: the endpoint's).",
+)
 SLO_TTFT_OPTION = typer.Option(None, "--slo-ttft-ms", help="Goodput SLO on time to first token.")
 SLO_TPOT_OPTION = typer.Option(None, "--slo-tpot-ms", help="Goodput SLO on time per output token.")
 SEED_OPTION = typer.Option(0, "--seed", help="Seed for prompts and Poisson arrivals.")
-PLOT_OPTION = typer.Option(None, "--plot", help="Write latency/throughput vs load to this PNG (needs matplotlib).")
+PLOT_OPTION = typer.Option(
+    None,
+    "--plot",
+    callback=callback(check_plot_path, "--plot"),
+    help="Write latency/throughput vs load to this PNG, SVG or PDF (needs matplotlib).",
+)
 TOKENIZER_OPTION = typer.Option(
     None, "--tokenizer", help="Hub model id, tokenizer.json or 'approx' (default: the endpoint's HF_MODEL_ID)."
 )
@@ -223,7 +230,8 @@ def bench_cmd(
     from deploy.bench.report import require_matplotlib, run_with_progress
 
     config = BenchConfig(
-        concurrency=_levels(concurrency, int, "--concurrency"), rates=_levels(rate, float, "--rate"),
+        concurrency=_levels(concurrency, check_positive_int, "--concurrency"),
+        rates=_levels(rate, check_rate, "--rate"),
         requests=requests, duration_s=duration, input_tokens=input_tokens, output_tokens=output_tokens,
         chat=chat, seed=seed, slo=Slo(_s(slo_ttft_ms), _s(slo_tpot_ms)), api=_api(api), dataset=dataset,
     )  # fmt: skip
@@ -240,6 +248,7 @@ def bench_cmd(
     _print_report(report, plot=plot, as_json=as_json)
     if save_result:
         _save(report, save_result, quiet=as_json)
+    _fail_when_nothing_succeeded(report)
 
 
 def _save(report: Any, path: str, *, quiet: bool) -> None:
@@ -250,6 +259,14 @@ def _save(report: Any, path: str, *, quiet: bool) -> None:
     written = write_results(path, report, date=datetime.datetime.now().strftime("%Y%m%d-%H%M%S"))
     if not quiet:
         typer.echo("results written to " + ", ".join(str(p) for p in written), err=True)
+
+
+def _fail_when_nothing_succeeded(report: Any) -> None:
+    """Exit 1 when every request failed: a benchmark of errors measured nothing, and CI must see it."""
+    sent = sum(level.sent for level in report.levels)
+    if sent and not any(level.completed for level in report.levels):
+        typer.echo(f"error: all {sent} request(s) failed; the figures above measure errors, not the endpoint", err=True)
+        raise typer.Exit(1)
 
 
 def _print_report(report: Any, *, plot: str | None, as_json: bool) -> None:

@@ -11,29 +11,99 @@ from typing import Any
 import typer
 
 from deploy.cli._common import JSON_OPTION, console, print_json
+from deploy.cli.flags import (
+    callback,
+    check_dtype,
+    check_gpu_memory_utilization,
+    check_instance,
+    check_kv_cache_dtype,
+    check_positive_int,
+    check_quantize,
+    check_region,
+    checked_option,
+)
 
 MODEL_ARG = typer.Argument(
-    ..., metavar="MODEL", help="Bundled model id, a config.json path or a model directory.", show_default=False
+    ...,
+    metavar="MODEL",
+    help="Hugging Face model id (read from the Hub, its cache, or the bundled library), a config.json path or a "
+    "model directory.",
+    show_default=False,
+)
+REVISION_OPTION = typer.Option(None, "--revision", help="Hub revision to read (branch, tag or commit sha).")
+TOKEN_OPTION = typer.Option(
+    None,
+    "--hf-token",
+    metavar="env:NAME",
+    help="Token reference for gated or private Hub models (default: HF_TOKEN or a saved login); never printed.",
 )
 CONFIG_OPTION = typer.Option(None, "--config", help="config.json to use (e.g. for an s3:// model).")
-INSTANCE_OPTION = typer.Option(None, "--instance", help="SageMaker instance type, e.g. ml.g6e.2xlarge.")
-GPU_MIB_OPTION = typer.Option(None, "--gpu-memory-mib", min=1, help="Per-GPU memory in MiB as nvidia-smi reports it.")
-GPUS_OPTION = typer.Option(1, "--gpus", min=1, help="Number of GPUs (with --gpu-memory-mib).")
-TP_OPTION = typer.Option(None, "--tp", min=1, help="Tensor-parallel degree (default: smallest that fits).")
-LEN_OPTION = typer.Option(None, "--max-model-len", min=1, help="Max tokens per request (default: the model's max).")
+INSTANCE_OPTION = checked_option(None, "--instance", check_instance, "SageMaker instance type, e.g. ml.g6e.2xlarge.")
+
+
+def _count(flag: str, default: Any, text: str) -> Any:
+    """An integer option of at least 1, checked by the one validator every command uses for it."""
+    return typer.Option(default, flag, callback=callback(check_positive_int, flag), help=text)
+
+
+GPU_MIB_OPTION = _count("--gpu-memory-mib", None, "Per-GPU memory in MiB as nvidia-smi reports it.")
+GPUS_OPTION = _count("--gpus", 1, "Number of GPUs (with --gpu-memory-mib).")
+TP_OPTION = _count("--tp", None, "Tensor-parallel degree (default: smallest that fits).")
+LEN_OPTION = _count("--max-model-len", None, "Max tokens per request (default: the model's max).")
 UTIL_OPTION = typer.Option(
-    0.9, "--gpu-memory-utilization", min=0.05, max=1.0, help="Fraction of GPU memory vLLM may use."
+    0.9,
+    "--gpu-memory-utilization",
+    callback=callback(check_gpu_memory_utilization, "--gpu-memory-utilization"),
+    help="Fraction of GPU memory vLLM may use.",
 )
-DTYPE_OPTION = typer.Option("auto", "--dtype", help="auto, bf16, fp16 or fp32.")
-QUANT_OPTION = typer.Option(None, "--quantize", help="Runtime quantization (fp8) or the checkpoint's method.")
-KV_DTYPE_OPTION = typer.Option("auto", "--kv-cache-dtype", help="auto or fp8.")
-MNBT_OPTION = typer.Option(None, "--max-num-batched-tokens", min=1, help="Prefill token budget (default: vLLM's).")
-MRBS_OPTION = typer.Option(None, "--max-rolling-batch-size", min=1, help="max_num_seqs (default: vLLM's, 256).")
+DTYPE_OPTION = checked_option("auto", "--dtype", check_dtype, "auto, bf16, fp16 or fp32.")
+QUANT_OPTION = typer.Option(
+    None,
+    "--quantize",
+    callback=callback(check_quantize, "--quantize"),
+    help="Runtime quantization (fp8) or the checkpoint's method.",
+)
+KV_DTYPE_OPTION = typer.Option(
+    "auto", "--kv-cache-dtype", callback=callback(check_kv_cache_dtype, "--kv-cache-dtype"), help="auto or fp8."
+)
+MNBT_OPTION = _count("--max-num-batched-tokens", None, "Prefill token budget (default: vLLM's).")
+MRBS_OPTION = _count("--max-rolling-batch-size", None, "max_num_seqs (default: vLLM's, 256).")
 LMI_OPTION = typer.Option(None, "--lmi-version", help="LMI container version (default 15 = vLLM 0.8.4).")
 VLLM_OPTION = typer.Option(None, "--vllm-version", help="vLLM version to model, e.g. 0.8.4.")
 ENGINE_OPTION = typer.Option("v1", "--vllm-engine", help="v1 (default) or v0 (VLLM_USE_V1=0).")
-CONCURRENCY_OPTION = typer.Option(None, "--concurrency", min=1, help="Concurrent full-length requests to hold.")
-REGION_OPT = typer.Option("us-east-1", "--region", help="AWS region (indicative prices exist for us-east-1 only).")
+CONCURRENCY_OPTION = _count("--concurrency", None, "Concurrent full-length requests to hold.")
+REGION_OPT = typer.Option(
+    "us-east-1",
+    "--region",
+    callback=callback(check_region, "--region"),
+    help="AWS region (indicative prices exist for us-east-1 only).",
+)
+
+
+def _token(ref: str | None) -> str | None:
+    """The token an ``env:NAME`` reference points at (None when no reference is given)."""
+    import os
+
+    from deploy.errors import UsageError
+
+    if ref is None:
+        return None
+    scheme, _, name = ref.partition(":")
+    value = os.environ.get(name) if scheme == "env" and name else None
+    if not value:
+        raise UsageError(
+            "--hf-token must name a set environment variable as env:NAME",
+            field="--hf-token",
+            value=ref if scheme == "env" else "<literal, not shown>",
+            fix="export HF_TOKEN=... and pass --hf-token env:HF_TOKEN",
+        )
+    return value
+
+
+def _load(model: str, config: str | None, revision: str | None, hf_token: str | None) -> Any:
+    from deploy.sizing import load_shape
+
+    return load_shape(model, config_path=config, revision=revision, token=_token(hf_token))
 
 
 def register(app: typer.Typer) -> None:
@@ -113,12 +183,14 @@ def size(
     vllm_version: str | None = VLLM_OPTION,
     vllm_engine: str = ENGINE_OPTION,
     config: str | None = CONFIG_OPTION,
+    revision: str | None = REVISION_OPTION,
+    hf_token: str | None = TOKEN_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Estimate GPU memory, KV-cache tokens and max concurrency as vLLM will print them (exit 2 if it does not fit)."""
-    from deploy.sizing import EngineParams, load_shape
+    from deploy.sizing import EngineParams
 
-    shape = load_shape(model, config_path=config)
+    shape = _load(model, config, revision, hf_token)
     hardware = _hardware(instance, gpu_memory_mib, gpus)
     params = EngineParams(
         max_model_len=max_model_len,
@@ -151,14 +223,15 @@ def recommend(
     kv_cache_dtype: str = KV_DTYPE_OPTION,
     lmi_version: int | None = LMI_OPTION,
     config: str | None = CONFIG_OPTION,
+    revision: str | None = REVISION_OPTION,
+    hf_token: str | None = TOKEN_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Rank the instance types that fit MODEL by price per hour, with tp, KV tokens, concurrency and headroom."""
     from deploy.errors import FitError
-    from deploy.sizing import load_shape
     from deploy.sizing import recommend as rank
 
-    shape = load_shape(model, config_path=config)
+    shape = _load(model, config, revision, hf_token)
     recs = rank(
         shape,
         max_model_len=max_model_len,
@@ -179,6 +252,8 @@ def recommend(
         print_json(
             {
                 "model": shape.model_id,
+                "model_sha": shape.hub.sha if shape.hub else None,
+                "sources": list(shape.sources),
                 "region": region,
                 "concurrency": concurrency,
                 "max_model_len": recs[0].max_model_len,
@@ -189,3 +264,5 @@ def recommend(
     from deploy.sizing.report import recommendations_table
 
     console().print(recommendations_table(shape.model_id, recs, concurrency))
+    for source in shape.sources:
+        console().print(f"source: {source}", highlight=False)

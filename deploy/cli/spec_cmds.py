@@ -12,6 +12,7 @@ import typer
 
 from deploy.cli import offline
 from deploy.cli._common import JSON_OPTION
+from deploy.cli.flags import check_instance, check_region, checked_option
 from deploy.cli.offline import output_errors, write_render
 
 SPEC_ARG = typer.Argument(..., metavar="SPEC", help="Deployment spec (YAML or TOML).", show_default=False)
@@ -59,8 +60,8 @@ def init(
     path: Path = typer.Argument(Path("lmi.yaml"), help="Where to write the starter spec."),
     name: str = typer.Option("my-llm", "--name", help="Endpoint name."),
     model: str = typer.Option("Qwen/Qwen2.5-7B-Instruct", "--model", help="Hugging Face id, s3:// or ./dir."),
-    instance: str = typer.Option("ml.g6e.2xlarge", "--instance", help="SageMaker instance type."),
-    region: str = typer.Option("us-east-1", "--region", help="AWS region."),
+    instance: str = checked_option("ml.g6e.2xlarge", "--instance", check_instance, "SageMaker instance type."),
+    region: str = checked_option("us-east-1", "--region", check_region, "AWS region."),
     ci: str | None = typer.Option(None, "--ci", help="Also write a CI workflow: github."),
     force: bool = typer.Option(False, "--force", help="Overwrite existing files."),
 ) -> None:

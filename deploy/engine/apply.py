@@ -50,6 +50,16 @@ from deploy.engine.actions import (
 from deploy.engine.artifacts import UploadReport, delete_prefix, upload
 from deploy.engine.naming import tags_to_list
 from deploy.engine.plan import Plan
+from deploy.engine.races import (
+    ConflictError,
+    check_not_raced,
+    conflict,
+    give_way,
+    interrupted,
+    is_in_progress_error,
+    remaining_steps,
+    target_config,
+)
 from deploy.engine.waiting import SETTLED, Waiter
 from deploy.errors import AwsError, DeployError, Interrupted, LmiError
 
@@ -122,7 +132,8 @@ def resolve_secret(name: str, ref: str, environ: dict[str, str] | None = None) -
 
 def check_unchanged_since_plan(action: CreateModel, name: str, value: str) -> None:
     """The model's name carries the plan-time fingerprint of each secret; refuse to send a different value under it."""
-    from deploy.secrets import fingerprint, register
+    from deploy.secrets.masking import register
+    from deploy.secrets.references import fingerprint
 
     register(value)
     planned = action.secret_fingerprints.get(name)
@@ -144,6 +155,8 @@ class RunState:
     upload: UploadReport | None = None
     since_ms: int | None = None  # the log lines after this explain a failed create/update
     scaling_off: str | None = None  # a scalable target deregistered for an instance-type change, until re-registered
+    created: list[tuple[str, str]] = field(default_factory=list)  # ("model"|"config", name) this run created
+    scaling_backup: Any = None  # the target and policies an instance-type update removed (put back if it loses)
 
 
 @dataclass
@@ -168,27 +181,45 @@ class Applier:
             self.on_event(event)
 
     def run(self, plan: Plan) -> ApplyResult:
-        """Run the actions in order; the first failure stops the run with an error saying what serves."""
+        """Run the actions in order; the first failure stops the run with an error saying what serves.
+
+        Ctrl-C (a ``KeyboardInterrupt`` in this thread, or ``cancel`` set from another) becomes
+        :class:`Interrupted` listing the steps left; losing a race to another deploy becomes a
+        :class:`ConflictError` once this run has undone its own changes (:mod:`deploy.engine.races`).
+        """
         start = time.monotonic()
         state = RunState()
         done: list[str] = []
-        for action in plan.actions:
+        for index, action in enumerate(plan.actions):
             if self.cancel is not None and self.cancel.is_set():
-                raise Interrupted(
-                    f"interrupted before {action.type} {action.resource}; every step so far is complete",
-                    field="name",
-                    value=plan.endpoint_name,
-                    fix="run the same command again: it plans what is left and finishes the job",
-                )
-            self.emit({"event": "action", "type": action.type, "resource": action.resource, "phase": "start"})
-            try:
-                self._dispatch(action, state)
-            except LmiError as exc:
-                raise self._explain(exc, action, plan, state) from exc
+                raise interrupted(plan.actions, plan.endpoint_name, index, None)
+            self._step(action, plan, state, index)
             done.append(f"{action.type} {action.resource}")
-            self.emit({"event": "action", "type": action.type, "resource": action.resource, "phase": "done"})
+        if state.status == "unchanged" and done:
+            state.status = "updated"  # e.g. a scaling-only change: actions ran, the endpoint was not touched
         elapsed = time.monotonic() - start
         return ApplyResult(plan.endpoint_name, state.status, tuple(done), state.config, state.upload, elapsed)
+
+    def _step(self, action: AnyAction, plan: Plan, state: RunState, index: int) -> None:
+        """One action between its start and done events; a Ctrl-C anywhere in it is reported with what is left."""
+        event = {"event": "action", "type": action.type, "resource": action.resource}
+        try:
+            self.emit({**event, "phase": "start"})
+            if isinstance(action, (DeleteScalingPolicy, DeregisterScalableTarget)):  # never take another run's
+                resource_id = action.resource_id if isinstance(action, DeleteScalingPolicy) else action.resource
+                check_not_raced(self.sm, self.scaling, plan.actions, state, resource_id)
+            self._dispatch(action, state)
+            self.emit({**event, "phase": "done"})
+        except KeyboardInterrupt:
+            raise interrupted(plan.actions, plan.endpoint_name, index, f"{action.type} {action.resource}") from None
+        except Interrupted as exc:  # a wait noticed the cancel: say what is left
+            exc.remaining = remaining_steps(plan.actions, index)
+            raise
+        except ConflictError as exc:
+            give_way(self.sm, self.scaling, state, exc)  # restore scaling it took, delete what it created
+            raise
+        except LmiError as exc:
+            raise self._explain(exc, action, plan, state) from exc
 
     def _dispatch(self, action: AnyAction, state: RunState) -> None:
         """Run one action; the match is exhaustive over :data:`AnyAction` (mypy fails if a type is left out)."""
@@ -204,12 +235,15 @@ class Applier:
             case DeleteAlarm():
                 self.cw.delete_alarm(action.resource)
             case CreateModel():
-                self._create_model(action)
+                if self._create_model(action):
+                    state.created.append(("model", action.resource))
             case CreateEndpointConfig():
-                self.sm.create_endpoint_config(action.request)
+                if self.sm.create_endpoint_config(action.request):
+                    state.created.append(("config", action.resource))
             case CreateEndpoint():
                 state.since_ms = int(time.time() * 1000)
-                self.sm.create_endpoint(action.request)
+                if not self.sm.create_endpoint(action.request):  # another run created it first
+                    self._give_way_unless_same(action.resource, str(action.request["EndpointConfigName"]))
             case UpdateEndpoint():
                 state.since_ms = int(time.time() * 1000)
                 self._update_endpoint(action)
@@ -255,19 +289,34 @@ class Applier:
             raise DeployError(f"{action.type} {action.resource} carries no files", field="plan", value=action.resource)
         return upload(self.s3, action.upload, self.on_event)
 
-    def _create_model(self, action: CreateModel) -> None:
+    def _create_model(self, action: CreateModel) -> bool:
         request = copy.deepcopy(action.request)
         env = request.get("PrimaryContainer", {}).setdefault("Environment", {})
         for name, ref in action.secret_env.items():
             env[name] = resolve_secret(name, ref)
             self._secrets.append(env[name])
             check_unchanged_since_plan(action, name, env[name])
-        self.sm.create_model(request)
+        return self.sm.create_model(request)
+
+    def _give_way_unless_same(self, name: str, wanted: str) -> None:
+        """After losing a race for the endpoint: wait when it is moving to our config, else refuse cleanly."""
+        status, other = target_config(self.sm.describe_endpoint(name))
+        if other != wanted:
+            raise conflict(name, status, other or "(none)", wanted)
 
     def _update_endpoint(self, action: UpdateEndpoint) -> None:
+        wanted = str(action.request["EndpointConfigName"])
+        status, serving = target_config(self.sm.describe_endpoint(action.resource))
+        if serving == wanted:
+            return  # another run is already taking it where this one wants it: the wait follows
+        if serving != action.previous_config:  # changed since the plan was made: that plan is stale
+            raise conflict(action.resource, status, serving, wanted)
         try:
             self.sm.update_endpoint(action.request)
         except AwsError as exc:
+            if is_in_progress_error(exc):
+                self._give_way_unless_same(action.resource, wanted)
+                return
             raise DeployError(
                 f"{exc.message}; {action.previous_config} is still serving",  # AWS's text already names the call
                 field="name",
@@ -283,6 +332,8 @@ class Applier:
         if status == "InService" and serving == action.expected_config:
             state.status, state.config = status, serving
             return
+        if status == "InService" and serving != action.previous_config:  # not a rollback: someone else's config
+            raise conflict(action.resource, status, serving, action.expected_config)
         hint = self._diagnose(action.resource, reason, state.since_ms)
         if status == "InService":
             raise DeployError(

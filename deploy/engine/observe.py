@@ -18,6 +18,7 @@ from deploy.engine.artifacts import remote_digest
 from deploy.engine.desired import TAG_ARTIFACTS, DesiredState
 from deploy.engine.naming import TAG_ENDPOINT, VARIANT, alarm_name, is_resource_of, resource_prefix, scaling_resource_id
 from deploy.engine.snapshot import EndpointState, RemoteSnapshot
+from deploy.errors import AwsError
 
 
 def observe(ctx: AwsContext, endpoint_name: str, desired: DesiredState | None = None) -> RemoteSnapshot:
@@ -49,18 +50,32 @@ def observe(ctx: AwsContext, endpoint_name: str, desired: DesiredState | None = 
         scaling_policies=policies,
         alarm=alarm,
         artifact_digest=digest,
-        artifact_uri=_artifact_uri(sm, endpoint, models) or _uploaded_uri(desired, digest),
+        artifact_uri=_artifact_uri(sm, endpoint, models) or _uploaded_uri(ctx, endpoint_name, desired, digest),
         bucket_exists=bucket_exists,
         region=ctx.region,
         is_async=is_async,
     )
 
 
-def _uploaded_uri(desired: DesiredState | None, digest: str | None) -> str | None:
-    """The desired upload prefix when a complete upload is there (how destroy-by-spec finds orphaned uploads)."""
-    if desired is None or desired.artifacts is None or digest is None:
+def _uploaded_uri(ctx: AwsContext, name: str, desired: DesiredState | None, digest: str | None) -> str | None:
+    """Uploads no tag points at yet (a run stopped before it created a model): with a spec, the desired prefix
+    when anything is there, complete or not; by name, the ``lmi-deploy/<name>/`` folder of the default bucket."""
+    if desired is None:
+        from deploy.engine.leftovers import uploads_of
+
+        return uploads_of(ctx, name)
+    if desired.artifacts is None:
         return None
-    return desired.artifacts.uri
+    if digest is not None or _any_key(S3Gateway(ctx), desired.artifacts.bucket, desired.artifacts.prefix):
+        return desired.artifacts.uri
+    return None
+
+
+def _any_key(s3: S3Gateway, bucket: str, prefix: str) -> bool:
+    try:
+        return next(iter(s3.list_keys(bucket, prefix)), None) is not None
+    except AwsError:
+        return False  # e.g. the bucket does not exist yet
 
 
 def _artifact_state(s3: S3Gateway, desired: DesiredState | None) -> tuple[str | None, bool | None]:

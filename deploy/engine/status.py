@@ -17,7 +17,7 @@ from deploy.aws.sagemaker import SageMakerGateway
 from deploy.aws.session import AwsContext
 from deploy.catalog import price_in
 from deploy.engine.naming import TAG_MANAGED, TAG_SPEC_HASH, VARIANT, scaling_resource_id
-from deploy.errors import AwsError, EndpointNotFoundError
+from deploy.errors import AwsError
 
 
 @dataclass(frozen=True)
@@ -70,12 +70,9 @@ def endpoint_status(ctx: AwsContext, name: str) -> EndpointStatus:
     sm = SageMakerGateway(ctx)
     described = sm.describe_endpoint(name)
     if described is None:
-        raise EndpointNotFoundError(
-            f"endpoint {name} does not exist in {ctx.region}",
-            field="name",
-            value=name,
-            fix="check the name and region (lmi list shows lmi-deploy endpoints)",
-        )
+        from deploy.engine.leftovers import not_found
+
+        raise not_found(ctx, name)  # names what a run that did not finish left behind, if anything
     target = AutoScalingGateway(ctx).describe_target(scaling_resource_id(name))
     return replace(_status_from(sm, described, target), metrics=_last_hour_metrics(ctx, name))
 

@@ -75,6 +75,8 @@ class EmulatorState:
     registry: EndpointRegistry
     timing: runtime.Timing
     faults: FaultInjector
+    identity_secret: str | None = None  # set by the background server: answers /_lmi/identity challenges
+    instance_id: str | None = None
 
 
 def operation_of(request: Request) -> tuple[str, str]:
@@ -168,18 +170,35 @@ class EmulatorApp:
         stream_fault = ApiError(fault.code, fault.message) if fault is not None else None
         return runtime.invoke_stream(invocation, timing, stream_fault)
 
-    def _own_route(self, request: Request) -> Response:
+    def _health(self) -> dict[str, Any]:
         registry = self.state.registry
+        return {
+            "emulator": "lmi-deploy",
+            "version": __version__,
+            "time_scale": registry.time_scale,
+            "ttft_s": self.state.timing.ttft_s,
+            "itl_s": self.state.timing.itl_s,
+            "endpoints": sorted(f"{r}/{n}" for r, n in registry.records),
+        }
+
+    def _identity(self, request: Request) -> Response:
+        """Health plus proof of identity: the pid and an HMAC of the caller's nonce with the state file's secret
+        (how `lmi local stop` knows a pid is this emulator before it signals it)."""
+        import os
+
+        from deploy.local.state import proof
+
+        secret, nonce = self.state.identity_secret, request.args.get("nonce", "")
+        if secret is None or not 16 <= len(nonce) <= 128:
+            return Response(json.dumps({"error": "no identity"}), status=404, content_type="application/json")
+        info = {**self._health(), "pid": os.getpid(), "instance_id": self.state.instance_id}
+        return Response(json.dumps({**info, "proof": proof(secret, nonce)}), content_type="application/json")
+
+    def _own_route(self, request: Request) -> Response:
         if request.path == "/_lmi/health":
-            info = {
-                "emulator": "lmi-deploy",
-                "version": __version__,
-                "time_scale": registry.time_scale,
-                "ttft_s": self.state.timing.ttft_s,
-                "itl_s": self.state.timing.itl_s,
-                "endpoints": sorted(f"{r}/{n}" for r, n in registry.records),
-            }
-            return Response(json.dumps(info), status=200, content_type="application/json")
+            return Response(json.dumps(self._health()), status=200, content_type="application/json")
+        if request.path == "/_lmi/identity":
+            return self._identity(request)
         if request.path == "/_lmi/faults" and request.method == "POST":
             spec = json.loads(request.get_data() or b"{}")
             self.state.faults.add(

@@ -1,104 +1,135 @@
 """The background emulator (``lmi local start``) and ``connect()``, which every ``--local`` command uses.
 
-Rule: the project-local directory ``.lmi/local/`` (override: ``LMI_LOCAL_DIR``) is the only shared state: the
-server process writes ``server.json`` (pid, port, URL, settings) once it listens and removes it on exit. A
-command that finds a live server there talks to it (state survives across commands); otherwise it gets an
-in-process emulator that lives until the command exits. Nothing here imports moto unless that fallback is used.
+Rule: one user-level state directory (:func:`deploy.local.state.state_dir`; ``LMI_LOCAL_DIR`` overrides it) is the
+only shared state: the server process writes ``server.json`` there (pid, port, URL, settings, an identity secret)
+once it listens and removes it on exit. A command that finds a server there *proven* to be the one that wrote the
+file (:func:`deploy.local.state.verify`) talks to it; otherwise it gets an in-process emulator that lives until the
+command exits. ``stop`` signals only a proven server, through a pidfd where the OS has one, so a recycled pid is
+never hit. Nothing here imports moto unless the in-process fallback is used.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
-import json
+import fcntl
 import os
+import select
 import signal
 import subprocess
 import sys
 import time
-import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from deploy.local.credentials import fake_session
+from deploy.local.state import (
+    START_LOCK,
+    STATE_FILE,
+    ask_identity,
+    pid_alive,
+    process_start_ticks,
+    read_state,
+    remove_state,
+    state_dir,
+    verify,
+)
 
-STATE_FILE = "server.json"
+__all__ = [
+    "STATE_FILE",
+    "fake_session",
+    "read_state",
+    "running_server",
+    "start_background",
+    "state_dir",
+    "stop_background",
+]
 _IN_PROCESS: Any = None
-
-
-def state_dir() -> Path:
-    return Path(os.environ.get("LMI_LOCAL_DIR", ".lmi/local"))
-
-
-def read_state(directory: Path | None = None) -> dict[str, Any] | None:
-    """The server's state file, or None when there is none or it is unreadable."""
-    path = (directory or state_dir()) / STATE_FILE
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def health(url: str, timeout: float = 1.0) -> dict[str, Any] | None:
-    """The emulator's ``/_lmi/health`` answer, or None when nothing (or something else) listens there."""
-    try:
-        with urllib.request.urlopen(f"{url}/_lmi/health", timeout=timeout) as response:
-            data = json.loads(response.read())
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) and data.get("emulator") == "lmi-deploy" else None
-
-
-def _pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    with contextlib.suppress(ChildProcessError):  # reap our own exited child: a zombie answers kill(pid, 0)
-        os.waitpid(pid, os.WNOHANG)
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+SETTINGS = ("port", "time_scale", "ttft_s", "itl_s")
 
 
 def running_server(directory: Path | None = None) -> dict[str, Any] | None:
-    """The state of a live background server, or None (a stale state file is ignored)."""
+    """The state of a live background server proven to be ours, or None (a stale state file is ignored)."""
     state = read_state(directory)
-    if not state or not _pid_alive(int(state.get("pid", 0))):
+    if not state:
         return None
-    info = health(str(state.get("endpoint_url", "")))
-    return {**state, "health": info} if info else None
+    verdict = verify(state)
+    return {**state, "health": verdict.answer} if verdict.ours else None
+
+
+def public(state: dict[str, Any]) -> dict[str, Any]:
+    """The state without its secret (what ``--json`` prints)."""
+    return {k: v for k, v in state.items() if k not in ("secret", "health")}
+
+
+@contextlib.contextmanager
+def _start_lock(directory: Path, timeout_s: float) -> Iterator[bool]:
+    """Hold the directory's start lock; yields True when another `lmi local start` held it first (we waited)."""
+    with open(directory / START_LOCK, "a") as handle:
+        waited = False
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"another `lmi local start` holds {directory / START_LOCK}") from None
+                waited = True
+                time.sleep(0.05)
+        try:
+            yield waited
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _differences(state: dict[str, Any], wanted: dict[str, Any]) -> list[str]:
+    """The requested settings a running server does not have (port 0 means "any")."""
+    out = []
+    for key in SETTINGS:
+        want, have = wanted.get(key), state.get(key)
+        if key == "port" and want == 0:
+            continue
+        if want is not None and have is not None and float(want) != float(have):
+            out.append(f"{key} {have} (asked: {want})")
+    return out
 
 
 def start_background(
     *, port: int = 0, time_scale: float = 1.0, ttft_s: float = 0.0, itl_s: float = 0.0, timeout_s: float = 30.0
 ) -> dict[str, Any]:
-    """Spawn ``python -m deploy.local`` detached, wait until it answers, return its state."""
+    """Spawn ``python -m deploy.local`` detached, wait until it proves its identity, return its state.
+
+    A server already running is returned with ``already_running`` (``raced`` when another start was spawning it
+    at the same moment, ``differs`` listing the asked settings it does not have). A stale state file is removed
+    (``stale`` says why) without signalling anything.
+    """
     directory = state_dir()
     directory.mkdir(parents=True, exist_ok=True)
-    existing = running_server(directory)
-    if existing:
-        return {**existing, "already_running": True}
-    (directory / STATE_FILE).unlink(missing_ok=True)
-    command = [
-        sys.executable,
-        "-m",
-        "deploy.local",
-        "--port",
-        str(port),
-        "--time-scale",
-        str(time_scale),
-        "--ttft",
-        str(ttft_s),
-        "--itl",
-        str(itl_s),
-        "--state-dir",
-        str(directory.resolve()),
-    ]
-    with open(directory / "server.log", "ab") as log:
+    wanted = {"port": port, "time_scale": time_scale, "ttft_s": ttft_s, "itl_s": itl_s}
+    with _start_lock(directory, timeout_s) as waited:
+        state = read_state(directory)
+        stale = None
+        if state:
+            verdict = verify(state)
+            if verdict.ours:
+                existing = {**state, "health": verdict.answer, "already_running": True}
+                return {**existing, "raced": waited, "differs": _differences(state, wanted)}
+            stale = verdict.reason
+            remove_state(directory, state.get("instance_id"))
+        started = _spawn(directory, wanted, timeout_s)
+        return {**started, "stale": stale} if stale else started
+
+
+def _spawn(directory: Path, wanted: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+    command = [sys.executable, "-m", "deploy.local", "--state-dir", str(directory)]
+    for key, flag in (("port", "--port"), ("time_scale", "--time-scale"), ("ttft_s", "--ttft"), ("itl_s", "--itl")):
+        command += [flag, str(wanted[key])]
+    log_path = directory / "server.log"
+    with open(log_path, "ab") as log:
+        offset = log.tell()
         process = subprocess.Popen(
             command,
             stdout=log,
@@ -110,31 +141,117 @@ def start_background(
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"the emulator exited with code {process.returncode}; see {directory / 'server.log'}")
+            raise RuntimeError(f"the emulator exited with code {process.returncode}: {_last_line(log_path, offset)}")
         state = running_server(directory)
-        if state:
+        if state and state.get("pid") == process.pid:
             return state
-        time.sleep(0.1)
-    process.terminate()
-    raise RuntimeError(f"the emulator did not answer within {timeout_s:.0f}s; see {directory / 'server.log'}")
+        time.sleep(0.05)
+    process.terminate()  # our own child: its pid cannot have been reused while we hold it unreaped
+    raise RuntimeError(f"the emulator did not answer within {timeout_s:.0f}s; see {log_path}")
 
 
-def stop_background(timeout_s: float = 10.0) -> dict[str, Any] | None:
-    """Stop the background server (SIGTERM, then SIGKILL after ``timeout_s``); None when none was running."""
+def _last_line(path: Path, offset: int) -> str:
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(offset)
+            lines = handle.read().decode(errors="replace").strip().splitlines()
+    except OSError:
+        lines = []
+    return lines[-1] if lines else f"see {path}"
+
+
+@dataclass(frozen=True)
+class StopResult:
+    """What ``lmi local stop`` did: ``stopped``, ``none`` (no state), ``stale`` (state removed, nothing signalled),
+    ``unproven`` (the process may be ours but does not prove it: left alone), ``other`` (a different server than
+    the one asked for is running: left alone) or ``stuck`` (proven, but it did not exit)."""
+
+    outcome: str
+    state: dict[str, Any] | None = None
+    reason: str = ""
+
+
+def stop_background(timeout_s: float = 10.0, *, instance_id: str | None = None) -> StopResult:
+    """Stop the background server, but only once it has proven it is the one the state file names."""
     directory = state_dir()
     state = read_state(directory)
     if not state:
+        return StopResult("none")
+    verdict = verify(state)
+    if not verdict.ours:
+        if not verdict.stale:
+            return StopResult("unproven", state, verdict.reason)
+        remove_state(directory, state.get("instance_id"))
+        return StopResult("stale", state, verdict.reason)
+    if instance_id is not None and state.get("instance_id") != instance_id:
+        return StopResult("other", state, f"the running emulator is instance {state.get('instance_id')}")
+    if not _terminate(state, timeout_s):
+        return StopResult("stuck", state, f"pid {state['pid']} did not exit after SIGTERM and SIGKILL")
+    remove_state(directory, state.get("instance_id"))
+    return StopResult("stopped", state)
+
+
+def _terminate(state: dict[str, Any], timeout_s: float) -> bool:
+    """SIGTERM, then SIGKILL after ``timeout_s``; through a pidfd (immune to pid reuse) where there is one.
+
+    Without a pidfd, SIGKILL goes only to a process that still proves to be the same one: by its /proc start time,
+    or (without /proc, e.g. macOS) by answering the identity challenge again.
+    """
+    pid, start_ticks = int(state["pid"]), state.get("process_start_ticks")
+    pidfd = _open_pidfd(pid)
+    try:
+        if start_ticks is not None and process_start_ticks(pid) not in (None, start_ticks):
+            return True  # it exited and the pid was reused between verify and now: nothing of ours to stop
+        _signal(pid, pidfd, signal.SIGTERM)
+        if _wait_exit(pid, pidfd, timeout_s):
+            return True
+        if pidfd is None and not _still_the_same(state):
+            return True  # gone, and the pid belongs to someone else now: never SIGKILL that
+        _signal(pid, pidfd, signal.SIGKILL)
+        return _wait_exit(pid, pidfd, 2.0)
+    finally:
+        if pidfd is not None:
+            os.close(pidfd)
+
+
+def _still_the_same(state: dict[str, Any]) -> bool:
+    ticks = process_start_ticks(int(state["pid"]))
+    if ticks is not None:
+        return bool(ticks == state.get("process_start_ticks"))
+    answer = ask_identity(str(state.get("endpoint_url")), str(state.get("secret")))
+    return answer is not None and answer.get("pid") == state["pid"]
+
+
+def _open_pidfd(pid: int) -> int | None:
+    opener = getattr(os, "pidfd_open", None)
+    if opener is None:
         return None
-    pid = int(state.get("pid", 0))
-    if pid and _pid_alive(pid):
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout_s
-        while _pid_alive(pid) and time.monotonic() < deadline:
+    try:
+        return int(opener(pid))
+    except OSError:
+        return None
+
+
+def _signal(pid: int, pidfd: int | None, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        if pidfd is not None:
+            signal.pidfd_send_signal(pidfd, signum)
+        else:
+            os.kill(pid, signum)
+
+
+def _wait_exit(pid: int, pidfd: int | None, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if pidfd is not None:
+            if select.select([pidfd], [], [], 0.05)[0]:
+                pid_alive(pid)  # reap it if it is our child
+                return True
+        elif not pid_alive(pid):
+            return True
+        else:
             time.sleep(0.05)
-        if _pid_alive(pid):
-            os.kill(pid, signal.SIGKILL)
-    (directory / STATE_FILE).unlink(missing_ok=True)
-    return state
+    return False
 
 
 def _in_process_emulator() -> Any:
@@ -142,7 +259,7 @@ def _in_process_emulator() -> Any:
     if _IN_PROCESS is None:
         from deploy.local.emulator import Emulator
 
-        scale = float(os.environ.get("LMI_LOCAL_TIME_SCALE", "0.1"))
+        scale = _env_time_scale()
         _IN_PROCESS = Emulator(time_scale=scale).start()
         atexit.register(_IN_PROCESS.stop)
         sys.stderr.write(
@@ -150,6 +267,13 @@ def _in_process_emulator() -> Any:
             "emulator whose state ends with this command\n"
         )
     return _IN_PROCESS
+
+
+def _env_time_scale() -> float:
+    """``LMI_LOCAL_TIME_SCALE`` for the in-process emulator, checked like ``lmi local start --time-scale``."""
+    from deploy.cli.flags import check_time_scale
+
+    return check_time_scale(os.environ.get("LMI_LOCAL_TIME_SCALE", "0.1"), flag="LMI_LOCAL_TIME_SCALE")
 
 
 def connect(region: str = "us-east-1") -> Any:

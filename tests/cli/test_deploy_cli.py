@@ -210,59 +210,6 @@ def test_plain_output_keeps_lines_whole_and_log_text_verbatim(
 
 
 @pytest.mark.usefixtures("emulated")
-def test_ctrl_c_stops_the_apply_workers_instead_of_letting_them_finish(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Ctrl-C (KeyboardInterrupt in the main thread while it waits for the apply threads) stops them at the next
-    safe point: the run ends with exit 130 and a summary, and the next deploy finishes the job."""
-    import threading
-    from concurrent.futures import Future
-
-    from deploy.cli import deploy_cmds
-
-    reached, drained = threading.Event(), threading.Event()
-    original_result = Future.result
-    calls: list[int] = []
-
-    def result(self: Future[object], timeout: float | None = None) -> object:
-        calls.append(1)
-        if len(calls) == 1:  # the user presses Ctrl-C while the first endpoint is being waited for
-            reached.wait(30)
-            raise KeyboardInterrupt
-        drained.set()  # the CLI has asked the workers to stop
-        return original_result(self, timeout)
-
-    original_printer = deploy_cmds._event_printer
-
-    def printer(name: str, as_json: bool) -> object:
-        show = original_printer(name, as_json)
-
-        def hooked(event: dict[str, object]) -> None:
-            show(event)
-            if event.get("event") == "wait" and not reached.is_set():
-                reached.set()
-                drained.wait(30)
-
-        return hooked
-
-    monkeypatch.setattr(Future, "result", result)
-    monkeypatch.setattr(deploy_cmds, "_event_printer", printer)
-    spec = write_spec(tmp_path, "cli-ctrl-c")
-    code, out, _ = lmi(capsys, "deploy", str(spec), "--yes", "--json")
-    events = json_lines(out)
-    row = events[-1]["results"][0]
-    assert code == 130 and row["error"]["exit_code"] == 130 and "interrupted" in row["error"]["message"]
-    assert not any(e.get("type") == "PutScalingPolicy" for e in events)
-    monkeypatch.setattr(Future, "result", original_result)
-    code, out, _ = lmi(capsys, "deploy", str(spec), "--yes", "--json")
-    assert code == 0 and "error" not in json_lines(out)[-1]["results"][0]
-    code, out, _ = lmi(capsys, "plan", str(spec), "--json")
-    assert json.loads(out)["actions"] == []
-    code, out, _ = lmi(capsys, "status", "cli-ctrl-c", "--json")
-    assert json.loads(out)["status"] == "InService" and json.loads(out)["scaling"] == {"min": 1, "max": 2}
-
-
-@pytest.mark.usefixtures("emulated")
 def test_two_specs_for_one_endpoint_are_refused_before_anything_changes(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

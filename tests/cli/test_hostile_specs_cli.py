@@ -109,7 +109,10 @@ def test_toml_escapes_are_refused_too(capsys: pytest.CaptureFixture[str], tmp_pa
 def test_non_ascii_renders_escaped_and_request_bodies_are_strict_json(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    body = "model: {id: org/m}\nengine: {options: {served_model_name: qwen-modèle}}\nscaling: {target: 7.5}"
+    body = (
+        "model: {id: Qwen/Qwen2.5-0.5B-Instruct}\nengine: {options: {served_model_name: qwen-modèle}}\n"
+        "scaling: {target: 7.5}"
+    )
     spec = write(tmp_path, body)
     code, _, _ = run(capsys, "render", str(spec), "--out", str(tmp_path / "out"))
     assert code == 0
@@ -145,7 +148,7 @@ def test_real_subprocess_json_error_and_exit_2(tmp_path: Path, case_id: str, bod
         ("--model", "org/m\n  trust_remote_code: true", "model.id"),
         ("--name", "ep\nrole: arn:aws:iam::999999999999:role/Evil", "name"),
         ("--name", "ep\u2028", "name"),
-        ("--instance", "ml.g6e.2xlarge\ntags: {a: b}", "instance.type"),
+        ("--instance", "ml.g6e.2xlarge\ntags: {a: b}", "--instance"),  # refused as a flag, before any YAML
     ],
 )
 def test_init_flags_cannot_inject_keys_or_lose_text(
@@ -154,7 +157,7 @@ def test_init_flags_cannot_inject_keys_or_lose_text(
     target = tmp_path / "lmi.yaml"
     code, _, err = run(capsys, "init", str(target), flag, value)
     assert code == 2 and "Traceback" not in err
-    assert f" {field}: " in err  # refused as the value it is, not as a duplicate or stray key
+    assert f" {field}: " in err or f"invalid {field} " in err  # refused as the value it is, not as a stray key
     assert not target.exists()  # an invalid starter spec leaves nothing on disk
 
 

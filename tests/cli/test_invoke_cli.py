@@ -164,12 +164,13 @@ def test_bench_says_why_requests_failed(stub: StubRuntime, capsys: pytest.Captur
         code, out, err = _run(
             ["bench", "qwen", "--concurrency", "1", "--requests", "2", "--output-tokens", "32"], capsys
         )
-        _, json_out, _ = _run(
+        json_code, json_out, _ = _run(
             ["bench", "qwen", "--concurrency", "1", "--requests", "2", "--output-tokens", "32", "--json"], capsys
         )
     finally:
         stub.responder = previous
-    assert code == 0 and "100.0%" in out
+    assert code == 1 and json_code == 1 and "100.0%" in out  # every request failed: the run measured nothing
+    assert "all 2 request(s) failed" in err
     assert "errors at 1: 2 x prompt_too_long: endpoint 'qwen': the prompt is too long" in err
     level = json.loads(json_out)["levels"][0]
     assert (

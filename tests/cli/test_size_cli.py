@@ -134,11 +134,14 @@ def test_usage_errors_exit_2_as_json_without_traceback() -> None:
         ("recommend", str(CONFIG), "--max-model-len", "-5"),
     ],
 )
-def test_out_of_range_numbers_are_usage_errors(args: tuple[str, ...]) -> None:
+def test_out_of_range_numbers_are_usage_errors(args: tuple[str, ...], capsys: pytest.CaptureFixture[str]) -> None:
     # These used to be sized as given: 0 GiB GPUs, 150 % utilization, negative concurrency in the table.
-    result = invoke(*args)
-    assert result.exit_code == 2
-    assert "Invalid value for '--" in result.output
+    from deploy.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(list(args))
+    assert exit_info.value.code == 2
+    assert "error: invalid --" in capsys.readouterr().err
 
 
 def test_recommend_table_fits_80_columns_without_cutting_values() -> None:

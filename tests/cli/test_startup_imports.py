@@ -97,6 +97,8 @@ def test_offline_command_imports_neither_aws_sdks_nor_sagemaker(args: list[str])
     assert "deploy.cli" in modules, "the import log was not captured"
     assert _top_level(modules, ("sagemaker",)) == []
     assert _top_level(modules, AWS_MODULES) == []
+    # HF_HUB_OFFLINE=1 and bundled models: the Hub client is not needed, so it is not imported either
+    assert _top_level(modules, ("huggingface_hub", "httpx", "httpx2")) == []
 
 
 # The fast path (deploy.cli.fast): these never build the typer app, and only validate's human output uses rich.
