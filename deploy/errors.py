@@ -18,9 +18,9 @@ UsageErrors raised by the CLI.
     │   └── Interrupted                   exit 130 apply stopped at a safe point when asked (Ctrl-C)
     └── InvokeError                       exit 1   invoking failed; .status; subclasses in deploy.invoke.errors
 
-Secrets: every text an error shows (``str``, ``repr``, ``to_dict``) passes through :func:`deploy.secrets.scrub`, and
-``value`` at a secret field (``model.hf_token``) is shown only when it is a plain reference (``env:NAME``). So no
-caller can print a secret through an error, even by passing one in.
+Secrets: every text an error shows (``str``, ``repr``, ``to_dict``) passes through
+:func:`deploy.secrets.masking.scrub`, and ``value`` at a secret field (``model.hf_token``) is shown only when it is a
+plain reference (``env:NAME``). So no caller can print a secret through an error, even by passing one in.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from deploy.secrets import scrub, scrub_value
+from deploy.secrets.masking import scrub, scrub_value
 
 __all__ = [
     "AwsError",

@@ -1,14 +1,36 @@
-"""Shared test set-up: never reach real AWS, never read the developer's ~/.aws, never use the emulator by accident."""
+"""Shared test set-up: never reach real AWS or the Hugging Face Hub, never read the developer's ~/.aws or
+~/.cache/huggingface, never use the emulator by accident."""
 
 from __future__ import annotations
 
 import os
+import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+# Set before anything imports huggingface_hub (it reads these once, at import): a Hub read that a test forgot to
+# point at the fake Hub (tests/fakehub) meets a closed local port, never huggingface.co.
+DEAD_HUB = "http://127.0.0.1:9"
+os.environ["HF_ENDPOINT"] = DEAD_HUB
+os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="lmi-test-hf-home-")
+for _name in ("HF_TOKEN", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_CACHE", "HF_ASSETS_CACHE"):
+    os.environ.pop(_name, None)
+
+
+@pytest.fixture(autouse=True)
+def _offline_hub(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Each test gets an empty Hub cache and the dead endpoint, unless it starts the fake Hub itself."""
+    monkeypatch.setenv("HF_ENDPOINT", DEAD_HUB)
+    monkeypatch.setenv("HF_HOME", str(tmp_path_factory.mktemp("hf-home")))
+    for name in ("HF_TOKEN", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_CACHE", "HF_ASSETS_CACHE"):
+        monkeypatch.delenv(name, raising=False)
+    hub = sys.modules.get("deploy.sizing.hub")
+    if hub is not None:
+        hub._UNREACHABLE.clear()  # the per-process memory of Hubs that did not answer
 
 
 @pytest.fixture(autouse=True)

@@ -32,7 +32,7 @@ PROFILE_OPTION = typer.Option(None, "--profile", help="AWS profile (default: AWS
 
 def print_json(obj: Any) -> None:
     """Write one JSON document to stdout; dataclasses and pydantic models are converted by ``to_dict``."""
-    from deploy.secrets import scrub_known
+    from deploy.secrets.masking import scrub_known
 
     # A last line of defence: no secret value resolved by this command can reach stdout through a JSON document.
     sys.stdout.write(scrub_known(json.dumps(obj, indent=2, default=_default)) + "\n")

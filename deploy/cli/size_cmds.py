@@ -24,7 +24,18 @@ from deploy.cli.flags import (
 )
 
 MODEL_ARG = typer.Argument(
-    ..., metavar="MODEL", help="Bundled model id, a config.json path or a model directory.", show_default=False
+    ...,
+    metavar="MODEL",
+    help="Hugging Face model id (read from the Hub, its cache, or the bundled library), a config.json path or a "
+    "model directory.",
+    show_default=False,
+)
+REVISION_OPTION = typer.Option(None, "--revision", help="Hub revision to read (branch, tag or commit sha).")
+TOKEN_OPTION = typer.Option(
+    None,
+    "--hf-token",
+    metavar="env:NAME",
+    help="Token reference for gated or private Hub models (default: HF_TOKEN or a saved login); never printed.",
 )
 CONFIG_OPTION = typer.Option(None, "--config", help="config.json to use (e.g. for an s3:// model).")
 INSTANCE_OPTION = checked_option(None, "--instance", check_instance, "SageMaker instance type, e.g. ml.g6e.2xlarge.")
@@ -67,6 +78,32 @@ REGION_OPT = typer.Option(
     callback=callback(check_region, "--region"),
     help="AWS region (indicative prices exist for us-east-1 only).",
 )
+
+
+def _token(ref: str | None) -> str | None:
+    """The token an ``env:NAME`` reference points at (None when no reference is given)."""
+    import os
+
+    from deploy.errors import UsageError
+
+    if ref is None:
+        return None
+    scheme, _, name = ref.partition(":")
+    value = os.environ.get(name) if scheme == "env" and name else None
+    if not value:
+        raise UsageError(
+            "--hf-token must name a set environment variable as env:NAME",
+            field="--hf-token",
+            value=ref if scheme == "env" else "<literal, not shown>",
+            fix="export HF_TOKEN=... and pass --hf-token env:HF_TOKEN",
+        )
+    return value
+
+
+def _load(model: str, config: str | None, revision: str | None, hf_token: str | None) -> Any:
+    from deploy.sizing import load_shape
+
+    return load_shape(model, config_path=config, revision=revision, token=_token(hf_token))
 
 
 def register(app: typer.Typer) -> None:
@@ -146,12 +183,14 @@ def size(
     vllm_version: str | None = VLLM_OPTION,
     vllm_engine: str = ENGINE_OPTION,
     config: str | None = CONFIG_OPTION,
+    revision: str | None = REVISION_OPTION,
+    hf_token: str | None = TOKEN_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Estimate GPU memory, KV-cache tokens and max concurrency as vLLM will print them (exit 2 if it does not fit)."""
-    from deploy.sizing import EngineParams, load_shape
+    from deploy.sizing import EngineParams
 
-    shape = load_shape(model, config_path=config)
+    shape = _load(model, config, revision, hf_token)
     hardware = _hardware(instance, gpu_memory_mib, gpus)
     params = EngineParams(
         max_model_len=max_model_len,
@@ -184,14 +223,15 @@ def recommend(
     kv_cache_dtype: str = KV_DTYPE_OPTION,
     lmi_version: int | None = LMI_OPTION,
     config: str | None = CONFIG_OPTION,
+    revision: str | None = REVISION_OPTION,
+    hf_token: str | None = TOKEN_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Rank the instance types that fit MODEL by price per hour, with tp, KV tokens, concurrency and headroom."""
     from deploy.errors import FitError
-    from deploy.sizing import load_shape
     from deploy.sizing import recommend as rank
 
-    shape = load_shape(model, config_path=config)
+    shape = _load(model, config, revision, hf_token)
     recs = rank(
         shape,
         max_model_len=max_model_len,
@@ -212,6 +252,8 @@ def recommend(
         print_json(
             {
                 "model": shape.model_id,
+                "model_sha": shape.hub.sha if shape.hub else None,
+                "sources": list(shape.sources),
                 "region": region,
                 "concurrency": concurrency,
                 "max_model_len": recs[0].max_model_len,
@@ -222,3 +264,5 @@ def recommend(
     from deploy.sizing.report import recommendations_table
 
     console().print(recommendations_table(shape.model_id, recs, concurrency))
+    for source in shape.sources:
+        console().print(f"source: {source}", highlight=False)

@@ -132,7 +132,8 @@ def resolve_secret(name: str, ref: str, environ: dict[str, str] | None = None) -
 
 def check_unchanged_since_plan(action: CreateModel, name: str, value: str) -> None:
     """The model's name carries the plan-time fingerprint of each secret; refuse to send a different value under it."""
-    from deploy.secrets import fingerprint, register
+    from deploy.secrets.masking import register
+    from deploy.secrets.references import fingerprint
 
     register(value)
     planned = action.secret_fingerprints.get(name)

@@ -118,8 +118,9 @@ def build_desired(
 ) -> DesiredState:
     """Assemble the desired state from the lead's ``ResolvedSpec`` and ``Rendered`` (pure; no AWS call).
 
-    ``secret_fingerprints``: keyed HMACs of the resolved secret values (:func:`deploy.secrets.secret_fingerprints`);
-    they are part of the model's content hash, so a rotated token makes a new model (never the value itself).
+    ``secret_fingerprints``: keyed HMACs of the resolved secret values
+    (:func:`deploy.secrets.references.secret_fingerprints`); they are part of the model's content hash, so a rotated
+    token makes a new model (never the value itself).
     """
     from deploy.engine.naming import check_endpoint_name, default_bucket
     from deploy.render import bodies
@@ -128,7 +129,7 @@ def build_desired(
     endpoint = check_endpoint_name(spec.name)
     bucket = spec.artifacts.bucket or default_bucket(region, account)
     artifacts = desired_artifacts(spec, rendered, bucket, bodies.artifact_layout(spec))
-    tags = managed_tags(endpoint, resolved.spec_hash, dict(spec.tags))
+    tags = managed_tags(endpoint, resolved.spec_hash, dict(spec.tags), getattr(resolved, "model_sha", None))
     if artifacts:
         tags[TAG_ARTIFACTS] = artifacts.uri
     model_data = artifacts.uri if artifacts else (spec.model.id if spec.model_source_kind == "s3" else None)

@@ -24,6 +24,7 @@ TAG_MANAGED = "lmi-deploy:managed"
 TAG_SPEC_HASH = "lmi-deploy:spec-hash"
 TAG_ENDPOINT = "lmi-deploy:endpoint"
 TAG_CONTENT_HASH = "lmi-deploy:content-hash"
+TAG_MODEL_SHA = "lmi-deploy:model-sha"  # the Hugging Face Hub commit the deployment was sized for
 ARTIFACT_ROOT = "lmi-deploy"
 VARIANT = "AllTraffic"  # the one production variant of every endpoint lmi-deploy makes
 SCALING_NAMESPACE = "sagemaker"
@@ -92,10 +93,17 @@ def scalable_target_request(
     return {**scalable_resource(endpoint_name, variant_name), "MinCapacity": minimum, "MaxCapacity": maximum}
 
 
-def managed_tags(endpoint_name: str, spec_hash: str, user_tags: dict[str, str]) -> dict[str, str]:
-    """User tags plus the tags that let a stateless runner find and identify what lmi-deploy made."""
+def managed_tags(
+    endpoint_name: str, spec_hash: str, user_tags: dict[str, str], model_sha: str | None = None
+) -> dict[str, str]:
+    """User tags plus the tags that let a stateless runner find and identify what lmi-deploy made.
+
+    ``model_sha``: the Hub commit that was sized, so a later plan shows when the Hub's branch has moved on.
+    """
     tags = dict(user_tags)
     tags.update({TAG_MANAGED: "true", TAG_ENDPOINT: endpoint_name, TAG_SPEC_HASH: spec_hash})
+    if model_sha:
+        tags[TAG_MODEL_SHA] = model_sha
     return tags
 
 

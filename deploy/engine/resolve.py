@@ -1,14 +1,18 @@
 """resolve: fill every ``auto`` of a spec from the model's shape and the instance's GPUs.
 
-Rule: no AWS, no network. The model shape comes from ``model.config``, a local model directory, or the bundled
-library; when none is available, each ``auto`` falls back to a documented default and a note says so, because a
-render must still be possible offline for any model.
+Rule: no AWS. The model shape comes from ``model.config``, a local model directory, the Hugging Face Hub (read
+through deploy.sizing, cached per commit so a repeat plan works offline) or the bundled library. A Hub model that
+none of these can give is an error (exit 2, with the fix); an ``s3://`` model without ``model.config`` falls back
+to documented defaults with a note, because its shape cannot be known before AWS is reached. A gated or private
+Hub model without ``model.hf_token`` is refused: its container could not download it. The Hub commit that was
+sized is recorded (``ResolvedSpec.model_sha``, the plan, the ``lmi-deploy:model-sha`` tag).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +50,11 @@ class ResolvedSpec:
     dtype: str | None = None  # rendered instead of engine.dtype=auto when vLLM's auto would fail on the GPU
 
     @property
+    def model_sha(self) -> str | None:
+        """The Hub commit the shape was read from (None for local, S3 or bundled-only shapes)."""
+        return self.shape.hub.sha if self.shape is not None and self.shape.hub is not None else None
+
+    @property
     def region(self) -> str:
         """The region the spec is resolved for (:func:`resolve` sets one; a hand-built one gets the default)."""
         from deploy.catalog import DEFAULT_SPEC_REGION
@@ -63,6 +72,8 @@ class ResolvedSpec:
         return {
             "name": self.spec.name,
             "spec_hash": self.spec_hash,
+            "model_sha": self.model_sha,
+            "model_sources": list(self.shape.sources) if self.shape is not None else [],
             "tensor_parallel_degree": self.tensor_parallel_degree,
             "max_model_len": self.max_model_len,
             "max_rolling_batch_size": self.max_rolling_batch_size,
@@ -95,21 +106,64 @@ def resolve(spec: DeploymentSpec, *, shape: ModelShape | None = None) -> Resolve
 
 
 def find_shape(spec: DeploymentSpec) -> ModelShape | None:
-    """The model's shape from model.config, a local directory, or the bundled library; None when unknown."""
+    """The model's shape from model.config, a local directory, the Hub or the bundled library; None for S3."""
     from deploy.sizing import load_shape
 
     ref = spec.model.config or (spec.model.id if spec.model.kind != "s3" else None)
     if ref is None:
         return None
+    token = hf_token_value(spec)
     try:
-        return load_shape(ref)
+        shape = load_shape(ref, revision=spec.model.revision, token=token)
     except SpecError as exc:
         if spec.model.config:
             exc.field = "model.config"  # the path that failed is model.config's, not model.id's
-            raise
-        if spec.model.kind == "local":
-            raise
+        if spec.model.hf_token and token is None and exc.field == "model.hf_token":
+            raise _unset_token(spec, exc) from None
+        raise
+    _refuse_gated_without_token(spec, shape)
+    return shape
+
+
+def _unset_token(spec: DeploymentSpec, exc: SpecError) -> SpecError:
+    """The Hub refused a read that had no token because model.hf_token names an unset variable: say that."""
+    name = str(spec.model.hf_token).partition(":")[2]
+    return SpecError(
+        f"{exc.message}; model.hf_token refers to ${name}, which is not set here",
+        field="model.hf_token",
+        value=spec.model.hf_token,
+        fix=f"export {name}=<a token that may read the model> before validate/plan/deploy",
+    )
+
+
+def hf_token_value(spec: DeploymentSpec) -> str | None:
+    """The one place the spec's Hugging Face token is turned into a value (for Hub reads; never printed).
+
+    ``model.hf_token`` is a reference (``env:NAME``); an unset variable gives None, and the Hub then answers as
+    for no token (a gated model is refused with the fix).
+    """
+    ref = spec.model.hf_token
+    if not ref:
         return None
+    scheme, _, name = str(ref).partition(":")
+    return (os.environ.get(name) or None) if scheme == "env" and name else None
+
+
+def _refuse_gated_without_token(spec: DeploymentSpec, shape: ModelShape) -> None:
+    """A gated or private Hub model needs model.hf_token: without it the container's download fails (401)."""
+    if spec.model.hf_token or shape.hub is None or not shape.hub.needs_token or spec.model.kind != "hub":
+        return
+    from deploy.sizing.hub import model_page
+
+    what = "private" if shape.hub.private and not shape.hub.gated else "gated"
+    page = model_page(shape.hub.repo_id)
+    raise SpecError(
+        f"model {shape.hub.repo_id!r} is {what} on the Hugging Face Hub: the container cannot download it "
+        "without a token",
+        field="model.hf_token",
+        value=None,
+        fix=f"accept the licence at {page}, then set model.hf_token: env:HF_TOKEN (exported where you deploy)",
+    )
 
 
 def _engine_args(spec: DeploymentSpec) -> dict[str, Any]:
@@ -157,10 +211,21 @@ def _resolve_with_shape(spec: DeploymentSpec, shape: ModelShape) -> ResolvedSpec
         max_rolling_batch_size=resolution.max_rolling_batch_size,
         estimate=resolution.estimate,
         dtype=resolution.dtype,
-        notes=tuple(resolution.notes),
+        notes=tuple(resolution.notes) + _sha_notes(spec, shape),
         spec_hash=spec_hash(spec),
         shape=shape,
     )
+
+
+def _sha_notes(spec: DeploymentSpec, shape: ModelShape) -> tuple[str, ...]:
+    """Say which Hub commit was sized, and how to make the container load exactly that one."""
+    if shape.hub is None or not shape.hub.sha or spec.model.kind != "hub":
+        return ()
+    sha = shape.hub.sha
+    if spec.model.revision == sha:
+        return (f"sized commit {sha} (model.revision pins it)",)
+    asked = f"model.revision {spec.model.revision!r}" if spec.model.revision else "main"
+    return (f"sized commit {sha} ({asked} today); set model.revision: {sha} so the container loads exactly it",)
 
 
 def _resolve_without_shape(spec: DeploymentSpec) -> ResolvedSpec:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from deploy.engine.desired import DesiredState, build_desired
+from deploy.engine.naming import TAG_MODEL_SHA
 from deploy.engine.observe import observe
 from deploy.engine.plan import Plan, plan_destroy, plan_scale
 from deploy.engine.plan import plan as diff
@@ -23,7 +24,8 @@ from deploy.engine.resolve import resolve
 from deploy.engine.snapshot import RemoteSnapshot
 from deploy.render.bodies import artifact_layout
 from deploy.render.properties import render
-from deploy.secrets import Secret, resolve_references, secret_fingerprints
+from deploy.secrets.masking import Secret
+from deploy.secrets.references import resolve_references, secret_fingerprints
 
 if TYPE_CHECKING:
     from deploy.aws.session import AwsContext
@@ -61,7 +63,11 @@ class PlanResult:
         return self.plan.is_empty
 
     def to_dict(self) -> dict[str, Any]:
-        return self.plan.to_dict()
+        out = self.plan.to_dict()
+        sha = self.desired.endpoint_tags.get(TAG_MODEL_SHA)
+        if sha:  # the Hub commit that was sized (also tagged on every resource)
+            out["model_sha"] = sha
+        return out
 
     def __repr__(self) -> str:
         return repr(self.plan)

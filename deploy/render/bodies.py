@@ -56,7 +56,7 @@ def artifact_layout(spec: DeploymentSpec) -> ArtifactLayout:
 def standard_tags(resolved: ResolvedSpec) -> list[dict[str, str]]:
     """User tags plus lmi-deploy's own (managed marker, endpoint, spec hash) so CI can tell what is deployed."""
     spec = resolved.spec
-    tags = managed_tags(spec.name, resolved.spec_hash, dict(spec.tags))
+    tags = managed_tags(spec.name, resolved.spec_hash, dict(spec.tags), getattr(resolved, "model_sha", None))
     return [{"Key": k, "Value": v} for k, v in tags.items()]
 
 

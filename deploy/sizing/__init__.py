@@ -1,10 +1,11 @@
 """Will it fit, and on what? Model shapes, vLLM's memory budget, the fit verdict, engine resolution,
 recommendations.
 
-Rule: pure computation (no boto3, no network): a model's config.json (bundled library, file or directory)
-and the hardware's memory give the numbers vLLM will print at startup - KV-cache tokens, maximum concurrency
-- and a verdict in vLLM's own words, before anything is deployed. The vLLM version decides the accounting
-(LMI v15 ships vLLM 0.8.4, V1 engine).
+Rule: pure computation (no boto3; the network only in ``hub/``, which reads a model's config.json and
+safetensors headers from the Hugging Face Hub and caches them): a model's config.json (Hub, bundled library,
+file or directory) and the hardware's memory give the numbers vLLM will print at startup - KV-cache tokens,
+maximum concurrency - and a verdict in vLLM's own words, before anything is deployed. The vLLM version
+decides the accounting (LMI v15 ships vLLM 0.8.4, V1 engine).
 """
 
 from __future__ import annotations

@@ -1,11 +1,13 @@
 """load_shape: find a model's config.json (bundled library, a file, a model directory) and turn it into a
 shape.
 
-Rule: no network. A Hub id resolves only through the bundled library
-(deploy/sizing/library/<org>--<name>.json, the published config.json plus
-``_source``/``_notes``/``_parameters``/``_aliases``), so validation works offline and in CI. A model
-directory adds exact weight bytes from its safetensors headers; the library's ``_parameters`` (dtype ->
-count) give exact totals otherwise. An S3 prefix needs ``config_path``.
+Rule: ``config_path`` > a local directory or file > (for a Hub id) the Hugging Face Hub, read by
+:mod:`deploy.sizing.hub_shape` (model info, config.json, safetensors headers; cached per commit, so offline
+works after one read) > the bundled library (deploy/sizing/library/<org>--<name>.json, the published
+config.json plus ``_source``/``_notes``/``_parameters``/``_aliases``), which stays the offline default and is
+checked against the Hub when both answer. A model directory adds exact weight bytes from its safetensors
+headers; the library's ``_parameters`` (dtype -> count) give exact totals otherwise. An S3 prefix needs
+``config_path``. Every shape names its sources (``ModelShape.sources``).
 """
 
 from __future__ import annotations
@@ -99,42 +101,85 @@ def _from_directory(directory: Path, ref: str) -> ModelShape:
             fix="point at a Hugging Face model directory (config.json + *.safetensors)",
         )
     shape = _from_config(_read_json(config, "config"), directory.name, str(config))
+    shape = shape.with_sources(f"file {config}")
     exact = directory_weight_bytes(directory)
     if exact:
         shape = replace(shape, exact_weight_bytes=exact, weight_bytes_source="safetensors headers")
+        count = len(list(directory.glob("*.safetensors")))
+        shape = shape.with_sources(f"headers {count} local safetensors file(s), {exact:,} bytes")
     return shape
 
 
-def _unknown(ref: str) -> SpecError:
+def _bundled(ref: str) -> tuple[ModelShape, str] | None:
+    """The bundled shape for an id, alias or bare name (any case), and its file name; None when not bundled."""
+    found = _library_index().get(ref.lower().rstrip("/"))
+    if found is None:
+        return None
+    data = _read_json(found, "library file")
+    canonical = found.stem.replace("--", "/", 1)
+    shape = _from_config(data, canonical, f"the bundled library ({found.name})")
+    return shape.with_sources(f"bundled {found.name}"), found.name
+
+
+def suggestions(ref: str) -> str:
+    """``did you mean A, B?`` from the bundled ids close to ``ref`` (empty when none is close)."""
     known = bundled_ids()
     close = difflib.get_close_matches(ref.lower(), [k.lower() for k in known], n=3, cutoff=0.5)
-    suggestions = [k for k in known if k.lower() in close]
-    hint = f"did you mean {', '.join(suggestions)}? " if suggestions else ""
+    found = [k for k in known if k.lower() in close]
+    return f"did you mean {', '.join(found)}? " if found else ""
+
+
+def _from_hub(ref: str, revision: str | None, token: str | None) -> ModelShape:
+    """A Hub id: the Hub (or its cache) first, the bundled library when the Hub cannot be read."""
+    from deploy.sizing import hub, hub_shape
+
+    bundled = _bundled(ref)
+    hub_id = ref if "/" in ref or bundled is None else bundled[0].model_id
+    try:
+        shape = hub_shape.shape_from_hub(hub.read_model(hub_id, revision=revision, token=token))
+    except hub.HubUnavailableError as exc:
+        if bundled is None:
+            hint = suggestions(ref)
+            raise (_unknown(ref, exc.reason) if hint else exc) from None
+        return hub_shape.bundled_fallback(bundled[0], f"Hub not read ({exc.reason})")
+    except hub.HubAccessError as exc:
+        if bundled is None or exc.had_token:
+            raise
+        return hub_shape.bundled_fallback(bundled[0], exc.message, gated=True, ref=hub_id)
+    except hub.HubNotFoundError as exc:
+        if bundled is None:
+            raise
+        return hub_shape.bundled_fallback(bundled[0], exc.message, missing=True)
+    if bundled is not None:
+        shape = hub_shape.checked_against_bundled(shape, bundled[0], bundled[1])
+    return shape
+
+
+def _unknown(ref: str, why: str) -> SpecError:
     return SpecError(
-        f"model {ref!r} is not in the bundled library and is not a local path",
+        f"model {ref!r} is not in the bundled library, and the Hub could not be read ({why}) nor is it cached",
         field="model.id",
         value=ref,
-        fix=f"{hint}or pass the model's config.json (model.config / --config)"
-        if hint
-        else ("pass the model's config.json (model.config / --config), or a local model directory"),
+        fix=f"{suggestions(ref)}or pass the model's config.json (model.config / --config), or connect to the Hub",
     )
 
 
-def load_shape(ref: str, *, config_path: str | Path | None = None) -> ModelShape:
-    """Shape of a model: ``config_path`` wins; else a local dir/file; else the bundled library (any case)."""
+def load_shape(
+    ref: str, *, config_path: str | Path | None = None, revision: str | None = None, token: str | None = None
+) -> ModelShape:
+    """Shape of a model: ``config_path`` wins; else a local dir/file; else the Hub, else the bundled library.
+
+    ``revision`` pins the Hub commit (branch, tag or sha); ``token`` is used for the Hub reads only.
+    """
     if config_path is not None:
-        return _from_config(_read_json(Path(config_path), "config"), ref, str(config_path))
+        shape = _from_config(_read_json(Path(config_path), "config"), ref, str(config_path))
+        return shape.with_sources(f"file {config_path}")
     path = Path(ref).expanduser()
     if "://" not in ref and path.is_dir():
         return _from_directory(path, ref)
     if "://" not in ref and path.is_file():
         data = _read_json(path, "config")
-        return _from_config(data, _id_for_file(path, data), str(path))
-    found = _library_index().get(ref.lower().rstrip("/"))
-    if found is not None:
-        data = _read_json(found, "library file")
-        canonical = found.stem.replace("--", "/", 1)
-        return _from_config(data, canonical, f"the bundled library ({found.name})")
+        return _from_config(data, _id_for_file(path, data), str(path)).with_sources(f"file {path}")
     if ref.startswith(("./", "../", "/", "~")):
         raise SpecError(
             f"local model {str(path)!r} does not exist (expected a model directory or a config.json)",
@@ -149,4 +194,4 @@ def load_shape(ref: str, *, config_path: str | Path | None = None) -> ModelShape
             value=ref,
             fix="set model.config (or --config) to a local copy of the model's config.json",
         )
-    raise _unknown(ref)
+    return _from_hub(ref, revision, token)

@@ -113,6 +113,7 @@ def estimate_table(est: Estimate) -> Table:
     _add_list(table, "reason", est.reasons)
     _add_list(table, "fix", est.fixes)
     _add_list(table, "warning", est.warnings)
+    _add_list(table, "source", est.sources)
     _add_list(table, "note", est.notes)
     return table
 

@@ -1,5 +1,8 @@
 """Exact weight bytes from safetensors headers: read the 8-byte length and the JSON header, never the tensors.
 
+The same two functions (``tensor_bytes``, ``dtype_counts``) count a local file's header and a header read from
+the Hub by range requests (``deploy.sizing.hub``), so both give the same bytes for the same checkpoint.
+
 Rule: a checkpoint's size on the GPU is the sum of its tensors' byte sizes (dtype width x element count) as
 the header states them; reading a few KB per shard is enough and stays fast for 100 GB checkpoints.
 """
@@ -95,6 +98,18 @@ def _dimension(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 2**40:
         raise ValueError(f"tensor {name[:80]!r}: dimension {str(value)[:40]} is not a non-negative integer")
     return value
+
+
+def dtype_counts(header: Mapping[str, Any]) -> dict[str, int]:
+    """Elements per safetensors dtype over the tensors of one header (``{"BF16": 7615616512, ...}``)."""
+    counts: dict[str, int] = {}
+    for name, info in header.items():
+        if name == "__metadata__" or not isinstance(info, Mapping):
+            continue
+        dtype = str(info.get("dtype"))
+        elements = math.prod(_dimension(name, d) for d in _shape(name, info.get("shape", [])))
+        counts[dtype] = counts.get(dtype, 0) + elements
+    return counts
 
 
 def directory_weight_bytes(directory: Path) -> int | None:

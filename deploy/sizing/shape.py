@@ -73,6 +73,25 @@ class MLA:
 
 
 @dataclass(frozen=True)
+class HubRef:
+    """The Hub commit a shape was read from, and what the Hub says about access (pure data, no client types)."""
+
+    repo_id: str
+    sha: str | None
+    revision: str | None = None
+    gated: str | bool = False
+    private: bool = False
+    library_name: str | None = None
+    pipeline_tag: str | None = None
+    origin: str = "hub"  # hub | cache | offline-cache | refused (gated, sized from the bundled library)
+
+    @property
+    def needs_token(self) -> bool:
+        """Gated or private: the container's download fails without HF_TOKEN."""
+        return bool(self.gated) or self.private
+
+
+@dataclass(frozen=True)
 class ModelShape:
     """Architecture numbers of one model, already unwrapped from any ``text_config``."""
 
@@ -101,6 +120,9 @@ class ModelShape:
     dtype_in_config: bool = True  # False: config.json states no torch_dtype (vLLM then reads float32)
     auto_map: bool = False  # config.json names custom code (auto_map): a trust_remote_code model
     notes: tuple[str, ...] = field(default_factory=tuple)
+    sources: tuple[str, ...] = field(default_factory=tuple)  # where the numbers came from: hub, headers, bundled, file
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+    hub: HubRef | None = None
 
     # ---- constraints ---------------------------------------------------------------------------------------
 
@@ -221,3 +243,6 @@ class ModelShape:
 
     def with_notes(self, *extra: str) -> ModelShape:
         return replace(self, notes=self.notes + tuple(extra))
+
+    def with_sources(self, *extra: str) -> ModelShape:
+        return replace(self, sources=self.sources + tuple(extra))

@@ -58,6 +58,8 @@ class Estimate:
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     price_per_hour: float | None = None
+    sources: list[str] = field(default_factory=list)  # where the shape came from (Hub sha, headers, bundled, file)
+    model_sha: str | None = None  # the Hub commit sized, when the shape came from the Hub
 
     @property
     def kv_cache_gib(self) -> float:
@@ -92,7 +94,7 @@ def _gib(value: float) -> str:
 
 
 def _warnings(budget: Budget, shape: ModelShape) -> list[str]:
-    out = list(budget.load_notes)
+    out = list(shape.warnings) + list(budget.load_notes)
     if not budget.behaviour.cuda_graphs_in_budget and budget.cuda_graph_bytes > 0.6 * budget.headroom_bytes:
         out.append(
             f"CUDA graphs (~{_gib(budget.cuda_graph_bytes)}) use most of the {_gib(budget.headroom_bytes)} "
@@ -159,6 +161,8 @@ def _to_estimate(shape: ModelShape, hardware: Hardware, budget: Budget) -> Estim
         warnings=_warnings(budget, shape),
         notes=_notes(budget, shape),
         price_per_hour=hardware.price_per_hour,
+        sources=list(shape.sources),
+        model_sha=shape.hub.sha if shape.hub is not None else None,
     )
 
 

@@ -14,7 +14,7 @@ from typing import Any, get_args
 from pydantic import BaseModel, ValidationError
 
 from deploy.errors import SpecError
-from deploy.secrets import MASK, find_masked, is_secret_field, scrub, scrub_value
+from deploy.secrets.masking import MASK, find_masked, is_secret_field, scrub, scrub_value
 
 Lines = dict[tuple[str | int, ...], int]
 
@@ -56,7 +56,7 @@ CREDENTIAL_MESSAGE = (
 def _unmask(err: Any) -> Any:
     """An error whose input holds a masked credential outside a secret field: report it at the credential.
 
-    The models wrap secret-field input and credential-shaped values in :class:`deploy.secrets.Secret` before
+    The models wrap secret-field input and credential-shaped values in :class:`deploy.secrets.masking.Secret` before
     validation (so pydantic's own text shows the mask); here the error is moved to where the credential is.
     """
     inner = None if err["type"] == "missing" else find_masked(err.get("input"))

@@ -27,7 +27,7 @@ from pydantic import (
 from pydantic._internal._model_construction import ModelMetaclass  # the public BaseModel's own metaclass
 
 from deploy.errors import SpecError
-from deploy.secrets import Secret, mask_input
+from deploy.secrets.masking import Secret, mask_input
 from deploy.spec.aws_values import (
     check_alarm_count,
     check_alarm_name,

@@ -113,7 +113,7 @@ def dtype_hint(value: Any) -> Any:
 
 def check_hf_token_ref(value: str) -> str:
     """Tokens are references (``env:NAME``), never literals: a literal would end up in plans, logs and git."""
-    from deploy.secrets import REFERENCE
+    from deploy.secrets.masking import REFERENCE
 
     if REFERENCE.fullmatch(value):
         return value

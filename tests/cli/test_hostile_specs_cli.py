@@ -109,7 +109,10 @@ def test_toml_escapes_are_refused_too(capsys: pytest.CaptureFixture[str], tmp_pa
 def test_non_ascii_renders_escaped_and_request_bodies_are_strict_json(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    body = "model: {id: org/m}\nengine: {options: {served_model_name: qwen-modèle}}\nscaling: {target: 7.5}"
+    body = (
+        "model: {id: Qwen/Qwen2.5-0.5B-Instruct}\nengine: {options: {served_model_name: qwen-modèle}}\n"
+        "scaling: {target: 7.5}"
+    )
     spec = write(tmp_path, body)
     code, _, _ = run(capsys, "render", str(spec), "--out", str(tmp_path / "out"))
     assert code == 0

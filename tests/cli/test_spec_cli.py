@@ -28,14 +28,14 @@ def write_spec(tmp_path: Path, body: str) -> Path:
 
 
 def test_render_prints_serving_properties(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    spec = write_spec(tmp_path, "model: {id: org/unknown-model}\ninstance: {type: ml.g5.xlarge}\n")
+    spec = write_spec(tmp_path, "model: {id: Qwen/Qwen2.5-0.5B-Instruct}\ninstance: {type: ml.g5.xlarge}\n")
     code, out, _ = run(capsys, "render", str(spec))
     assert code == 0
-    assert "option.async_mode=true" in out and "option.model_id=org/unknown-model" in out
+    assert "option.async_mode=true" in out and "option.model_id=Qwen/Qwen2.5-0.5B-Instruct" in out
 
 
 def test_render_json_has_the_documented_keys(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    spec = write_spec(tmp_path, "model: {id: org/unknown-model}\n")
+    spec = write_spec(tmp_path, "model: {id: Qwen/Qwen2.5-0.5B-Instruct}\n")
     code, out, _ = run(capsys, "render", str(spec), "--json")
     data = json.loads(out)
     assert code == 0
@@ -44,7 +44,7 @@ def test_render_json_has_the_documented_keys(capsys: pytest.CaptureFixture[str],
 
 
 def test_render_out_writes_all_files(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    spec = write_spec(tmp_path, "model: {id: org/unknown-model}\nscaling: {min: 1, max: 2}\n")
+    spec = write_spec(tmp_path, "model: {id: Qwen/Qwen2.5-0.5B-Instruct}\nscaling: {min: 1, max: 2}\n")
     code, _, _ = run(capsys, "render", str(spec), "--out", str(tmp_path / "out"))
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert code == 0
@@ -85,7 +85,7 @@ def test_schema_command_prints_json(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_init_then_validate(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     target = tmp_path / "new.yaml"
-    code, out, _ = run(capsys, "init", str(target), "--name", "demo", "--model", "org/unknown-model")
+    code, out, _ = run(capsys, "init", str(target), "--name", "demo", "--model", "Qwen/Qwen2.5-0.5B-Instruct")
     assert code == 0 and "wrote" in out
     code, out, _ = run(capsys, "validate", str(target))
     assert code == 0 and "demo" in out
@@ -122,7 +122,7 @@ def test_init_ci_github_writes_a_workflow(
 
 def test_render_out_onto_a_file_is_a_usage_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     # It used to end in a FileExistsError traceback with exit code 1.
-    spec = write_spec(tmp_path, "model: {id: org/unknown-model}\n")
+    spec = write_spec(tmp_path, "model: {id: Qwen/Qwen2.5-0.5B-Instruct}\n")
     blocker = tmp_path / "taken"
     blocker.write_text("")
     code, out, _ = run(capsys, "render", str(spec), "--out", str(blocker), "--json")

@@ -97,3 +97,5 @@ def test_offline_command_imports_neither_aws_sdks_nor_sagemaker(args: list[str])
     assert "deploy.cli" in modules, "the import log was not captured"
     assert _top_level(modules, ("sagemaker",)) == []
     assert _top_level(modules, AWS_MODULES) == []
+    # HF_HUB_OFFLINE=1 and bundled models: the Hub client is not needed, so it is not imported either
+    assert _top_level(modules, ("huggingface_hub", "httpx", "httpx2")) == []

@@ -56,7 +56,7 @@ def test_installed_wheel_renders_a_spec(wheel: Path, tmp_path: Path) -> None:
         capture_output=True,
     )
     spec = tmp_path / "spec.yaml"
-    spec.write_text(f"name: ep\nrole: {ROLE}\nmodel: {{id: org/unknown-model}}\n")
+    spec.write_text(f"name: ep\nrole: {ROLE}\nmodel: {{id: Qwen/Qwen2.5-0.5B-Instruct}}\n")
     env = {**os.environ, "PYTHONPATH": sysconfig.get_paths()["purelib"]}
     where = subprocess.run(
         [str(python), "-c", "import deploy; print(deploy.__file__)"],
