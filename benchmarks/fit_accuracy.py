@@ -1,13 +1,15 @@
 """Fit-estimator accuracy: predicted vs observed "GPU KV cache size" over real vLLM start-up logs.
 
-Runs deploy.sizing.estimate() on every observation in the calibration folder (default: ../shared/calibration
-next to the repository; override with --calibration DIR) with the observation's own settings: vLLM version
-and engine, gpu_memory_utilization, max_model_len, max_num_batched_tokens, max_num_seqs, the GPU total torch
-reported, tensor parallelism, dtype, quantization and KV-cache dtype. Prints per case and overall: predicted
-vs observed KV tokens and KV GiB, error %, median absolute error, worst case, and false "fits" (predicted
-fits where vLLM refused). Targets: median |error| <= 10 %, no case worse than 25 %, zero false fits.
+Runs deploy.sizing.estimate() on every observation of benchmarks/data/kv_observations.jsonl (override with --data)
+with the observation's own settings: vLLM version and engine, gpu_memory_utilization, max_model_len,
+max_num_batched_tokens, max_num_seqs, the GPU total torch reported, tensor parallelism, dtype, quantization and
+KV-cache dtype. Each row declares its ``split``: ``calibration`` (used to set the constants of
+deploy/sizing/versions.py: in-sample) or ``held-out`` (never used for tuning: out-of-sample). Prints per case, then
+per split and per (vLLM version, GPU): error %, median absolute error, worst case, and false "fits" (predicted
+fits where vLLM refused). Targets: median |error| <= 10 %, no case worse than 25 %, zero false fits, judged on the
+held-out split; the calibration split only shows the fit.
 
-    PYTHONPATH=. .venv/bin/python benchmarks/fit_accuracy.py [--calibration DIR] [--json]
+    python benchmarks/fit_accuracy.py [--data FILE] [--json]
 """
 
 from __future__ import annotations
@@ -21,13 +23,16 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from deploy.errors import LmiError
+from deploy.errors import LmiError, SpecError
 from deploy.sizing import EngineParams, Estimate, Hardware, ModelShape, estimate, load_shape
 from deploy.sizing.config import shape_from_config
 from deploy.sizing.quant import parse_quantization
 
 GIB = 1024**3
-DEFAULT_CALIBRATION = Path(__file__).resolve().parents[2] / "shared" / "calibration"
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = REPO_ROOT / "benchmarks" / "data" / "kv_observations.jsonl"
+SPLITS = ("calibration", "held-out")
+LMI_V15_VLLM = "0.8.4"
 DEFAULT_VERSION = {"V0": "0.6.6", "V1": "0.8.4"}
 CHECKPOINT_QUANT = {"awq": {"quant_method": "awq", "bits": 4, "group_size": 128, "zero_point": True}}
 
@@ -37,10 +42,10 @@ def _load_configs(directory: Path) -> dict[str, Any]:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-def _shape(model_id: str, configs: dict[str, Any], quantization: str | None) -> ModelShape:
-    """The bundled library's shape when it has the model, else the calibration folder's config."""
+def _shape(model_id: str, configs: dict[str, Any], quantization: str | None, config_file: str | None) -> ModelShape:
+    """The row's own config file, else the bundled library's shape, else the data folder's config."""
     try:
-        shape = load_shape(model_id)
+        shape = load_shape(str(REPO_ROOT / config_file) if config_file else model_id)
     except LmiError:
         cfg = configs.get(model_id) or {}
         base = cfg.get("_same_architecture_as")
@@ -67,6 +72,7 @@ def _params(obs: dict[str, Any]) -> EngineParams:
         max_num_batched_tokens=obs.get("max_num_batched_tokens"),
         gpu_memory_utilization=float(obs.get("gpu_memory_utilization") or 0.9),
         dtype=obs.get("dtype") or "auto",
+        quantize=obs.get("quantize"),
         kv_cache_dtype=obs.get("kv_cache_dtype") or "auto",
         vllm_version=_version(obs),
         engine="v0" if (obs.get("engine") or "V1").upper() == "V0" else "v1",
@@ -78,10 +84,11 @@ def _params(obs: dict[str, Any]) -> EngineParams:
 def _hardware(obs: dict[str, Any]) -> Hardware:
     total = float(obs["gpu_total_memory_gib_reported"])
     return Hardware(
-        gpu_memory_mib=int(total * 1024),
+        gpu_memory_mib=int(obs.get("gpu_memory_mib") or total * 1024),
         gpu_count=int(obs.get("num_gpus") or 1),
         gpu_name=str(obs.get("gpu_model") or "GPU"),
         torch_total_bytes=int(total * GIB),
+        nvlink=obs.get("nvlink"),
     )
 
 
@@ -95,18 +102,23 @@ def _observed_tokens(obs: dict[str, Any]) -> int | None:
 
 def evaluate(obs: dict[str, Any], configs: dict[str, Any]) -> dict[str, Any]:
     """One row: prediction and observation side by side."""
-    est: Estimate = estimate(
-        _shape(obs["model_id"], configs, obs.get("quantization")),
-        _hardware(obs),
-        _params(obs),
-        with_fixes=False,
-    )
+    try:
+        est: Estimate = estimate(
+            _shape(obs["model_id"], configs, obs.get("quantization"), obs.get("config_file")),
+            _hardware(obs),
+            _params(obs),
+            with_fixes=False,
+        )
+    except SpecError as exc:  # the estimator refuses the settings outright (vLLM would not start either)
+        return _refused(obs, exc)
     observed = _observed_tokens(obs)
     reported = obs.get("reported") or {}
     started = obs.get("status", "ok") == "ok"
     error = (est.kv_cache_tokens - observed) / observed * 100 if observed else None
     return {
         "id": obs["id"],
+        "split": obs["split"],
+        "vllm_version": _version(obs),
         "model": obs["model_id"],
         "gpu": obs.get("gpu_model"),
         "tp": est.tensor_parallel_degree,
@@ -126,6 +138,19 @@ def evaluate(obs: dict[str, Any], configs: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _refused(obs: dict[str, Any], exc: SpecError) -> dict[str, Any]:
+    started = obs.get("status", "ok") == "ok"
+    observed = _observed_tokens(obs)
+    return {
+        "id": obs["id"], "split": obs["split"], "vllm_version": _version(obs), "model": obs["model_id"],
+        "gpu": obs.get("gpu_model"), "tp": int(obs.get("tensor_parallel_size") or 1), "vllm": f"vllm {_version(obs)}",
+        "predicted_tokens": 0, "observed_tokens": observed, "error_pct": -100.0 if observed else None,
+        "predicted_kv_gib": 0.0, "observed_kv_gib": None, "predicted_weights_gib": 0.0, "observed_weights_gib": None,
+        "predicted_activation_gib": 0.0, "observed_activation_gib": None, "predicted_fits": False,
+        "vllm_started": started, "false_fit": False, "refused": exc.message,
+    }  # fmt: skip
+
+
 def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     errors = [abs(r["error_pct"]) for r in rows if r["error_pct"] is not None]
     worst = max((r for r in rows if r["error_pct"] is not None), key=lambda r: abs(r["error_pct"]), default=None)
@@ -143,16 +168,40 @@ def _fmt(value: Any, spec: str) -> str:
     return "-" if value is None else format(value, spec)
 
 
+def grouped(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Summaries per split, and per split x vLLM version x GPU."""
+    by_split = {split: summarise([r for r in rows if r["split"] == split]) for split in SPLITS}
+    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault((row["split"], row["vllm_version"], str(row["gpu"])), []).append(row)
+    detail = [{"split": k[0], "vllm": k[1], "gpu": k[2], **summarise(v)} for k, v in sorted(groups.items())]
+    return {"by_split": by_split, "by_split_version_gpu": detail, "notes": _coverage_notes(rows)}
+
+
+def _coverage_notes(rows: list[dict[str, Any]]) -> list[str]:
+    """What the data cannot show: an empty held-out split, no held-out row for LMI v15's vLLM."""
+    notes = []
+    held_out = [r for r in rows if r["split"] == "held-out"]
+    if not held_out:
+        notes.append("no held-out observation: every figure below is in-sample (it shows the fit, not a prediction)")
+    if not any(r["vllm_version"] == LMI_V15_VLLM for r in held_out):
+        notes.append(f"no held-out vLLM {LMI_V15_VLLM} observation (the version LMI v15 ships)")
+    if not any(r["vllm_version"] == LMI_V15_VLLM for r in rows):
+        notes.append(f"no vLLM {LMI_V15_VLLM} observation at all")
+    return notes
+
+
 def print_table(rows: list[dict[str, Any]], summary: dict[str, Any]) -> None:
     head = (
-        f"{'id':8} {'model':38} {'gpu':22} {'tp':>2} {'vllm':13} {'pred tok':>10} {'obs tok':>10} "
+        f"{'id':12} {'split':11} {'model':34} {'gpu':22} {'tp':>2} {'vllm':13} {'pred tok':>10} {'obs tok':>10} "
         f"{'err%':>7} "
         f"{'predKV':>7} {'obsKV':>7} {'predW':>6} {'obsW':>6} {'predA':>5} {'obsA':>5} fits"
     )
     print(head)
     for r in rows:
         print(
-            f"{r['id']:8} {r['model'][:38]:38} {str(r['gpu'])[:22]:22} {r['tp']:>2} {r['vllm'][5:]:13} "
+            f"{r['id']:12} {r['split']:11} {r['model'][:34]:34} {str(r['gpu'])[:22]:22} {r['tp']:>2} "
+            f"{r['vllm'][5:]:13} "
             f"{r['predicted_tokens']:>10,} {_fmt(r['observed_tokens'], ','):>10} "
             f"{_fmt(r['error_pct'], '+.1f'):>7} "
             f"{r['predicted_kv_gib']:>7.2f} {_fmt(r['observed_kv_gib'], '.2f'):>7} "
@@ -161,23 +210,34 @@ def print_table(rows: list[dict[str, Any]], summary: dict[str, Any]) -> None:
             f"{'yes' if r['predicted_fits'] else 'no'}{' FALSE FIT' if r['false_fit'] else ''}"
         )
     print()
-    for key, value in summary.items():
-        print(f"{key}: {value}")
+    for note in summary["notes"]:
+        print(f"NOTE: {note}")
+    for split, figures in summary["by_split"].items():
+        print(f"{split}: " + ", ".join(f"{key} {value}" for key, value in figures.items()))
+    print("per split, vLLM version and GPU:")
+    for group in summary["by_split_version_gpu"]:
+        print(
+            f"  {group['split']:11} vLLM {group['vllm']:8} {group['gpu'][:28]:28} {group['cases']:>3} cases, "
+            f"median |err| {_fmt(group['median_abs_error_pct'], '.2f')} %, worst {group['worst_case']}, "
+            f"false fits {group['false_fits']}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calibration", type=Path, default=DEFAULT_CALIBRATION, help="calibration folder")
-    parser.add_argument("--json", action="store_true", help="print rows and summary as JSON")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="observations (JSON lines with a split)")
+    parser.add_argument("--json", action="store_true", help="print rows and summaries as JSON")
     args = parser.parse_args(argv)
-    observations = [
-        json.loads(line) for line in (args.calibration / "observations.jsonl").read_text().splitlines() if line.strip()
-    ]
-    configs = _load_configs(args.calibration)
+    observations = [json.loads(line) for line in args.data.read_text().splitlines() if line.strip()]
+    unknown = sorted({str(o.get("split")) for o in observations} - set(SPLITS))
+    if unknown:
+        print(f"error: {args.data}: split must be one of {', '.join(SPLITS)}, got {', '.join(unknown)}")
+        return 2
+    configs = _load_configs(args.data.parent)
     rows = [evaluate(obs, configs) for obs in observations]
-    summary = summarise(rows)
+    summary = grouped(rows)
     if args.json:
-        print(json.dumps({"rows": rows, "summary": summary}, indent=2))
+        print(json.dumps({"rows": rows, **summary}, indent=2))
     else:
         print_table(rows, summary)
     return 0

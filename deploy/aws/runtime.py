@@ -138,8 +138,9 @@ class RuntimeGateway:
     def _payload_parts(self, endpoint: str, events: Any) -> Iterator[bytes]:
         try:
             for event in events:
-                if "PayloadPart" in event:
-                    yield event["PayloadPart"].get("Bytes", b"")
+                part = event.get("PayloadPart")
+                if part is not None:
+                    yield part.get("Bytes", b"")
                     continue
                 for name in ("ModelStreamError", "InternalStreamFailure"):
                     if name in event:

@@ -9,7 +9,6 @@ of ``lmi render`` and ``lmi --help`` and must stay cheap to import.
 
 from __future__ import annotations
 
-import difflib
 import sys
 from dataclasses import asdict, dataclass
 from functools import cache
@@ -132,6 +131,8 @@ def _load(name: str) -> dict[str, Any]:
 
 def _unknown(field: str, value: object, known: list[str], what: str, listing: str) -> SpecError:
     """A SpecError for an unknown catalog name, listing the closest known names as the fix."""
+    import difflib  # only on the error path: it is slow to import
+
     close = difflib.get_close_matches(str(value), known, n=3, cutoff=0.6)
     if close:
         fix = f"did you mean {', '.join(close)}? (`lmi catalog {listing}` lists all)"

@@ -1,7 +1,9 @@
 """The ``lmi`` command line: thin typer commands that parse, call the library and print.
 
-Start-up time matters (CI runs `lmi` many times; `--help` should feel instant), so this package imports only typer
-at module level. Each command module imports pydantic, jinja2, boto3 or rich inside the command that needs them.
+Start-up time matters (CI runs `lmi` many times; `--help` should feel instant), so this package imports nothing
+heavy at module level, and an unambiguous `lmi render` / `lmi validate` skips typer altogether
+(:mod:`deploy.cli.fast`). Each command module imports pydantic, jinja2, boto3 or rich inside the command that
+needs them.
 Errors from the library (:class:`deploy.errors.LmiError`) become one clear message and an exit code, never a
 traceback: 2 for input the user must change, 1 for runtime or AWS failures.
 """
@@ -11,11 +13,12 @@ from __future__ import annotations
 import importlib
 import json
 import sys
-from typing import Any
-
-import typer
+from typing import TYPE_CHECKING, Any
 
 from deploy._version import __version__
+
+if TYPE_CHECKING:
+    import typer
 
 COMMAND_MODULES = (
     "spec_cmds",
@@ -30,6 +33,8 @@ COMMAND_MODULES = (
 
 
 def _version_callback(value: bool) -> None:
+    import typer
+
     if value:
         typer.echo(f"lmi-deploy {__version__}")
         raise typer.Exit()
@@ -37,6 +42,8 @@ def _version_callback(value: bool) -> None:
 
 def build_app() -> typer.Typer:
     """Assemble the app from the command modules (each exposes ``register(app)``)."""
+    import typer
+
     app = typer.Typer(
         name="lmi",
         help="Check, render, plan and deploy LLMs on Amazon SageMaker with the LMI v15 (vLLM) container.",
@@ -96,9 +103,28 @@ def _show_budget(exc: Any) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the app and map errors to exit codes."""
+    from deploy.cli.fast import runner
     from deploy.errors import LmiError
 
     args = list(sys.argv[1:] if argv is None else argv)
+    fast = runner(args)
+    if fast is not None:
+        try:
+            fast()
+        except LmiError as exc:
+            sys.exit(_report(exc, _wants_json(args)))
+        except KeyboardInterrupt:
+            sys.stderr.write("interrupted\n")
+            sys.exit(130)
+        sys.exit(0)
+    _run_typer(args)
+
+
+def _run_typer(args: list[str]) -> None:
+    import typer
+
+    from deploy.errors import LmiError
+
     app = build_app()
     try:
         result = app(args=args, prog_name="lmi", standalone_mode=False)

@@ -1,7 +1,8 @@
-"""pytest helpers for testing a deployment pipeline offline against the emulator.
+"""Helpers for testing a deployment pipeline offline against the emulator, and its pytest fixture.
 
-Rule: fixtures hand out a fresh, instant emulator per test (``time_scale=0``) and dummy credentials, so tests never
-reach AWS and never read ``~/.aws``. Import the fixture into a test module (or a conftest) to use it::
+The helpers (``deploy``, ``create_model``, ``create_config``, ``invoke_json``, ``container_log``) live in
+:mod:`deploy.local.helpers` and need no test tools; the ``lmi_emulator`` fixture lives in
+:mod:`deploy.local.fixtures` and is loaded (with pytest) only when it is asked for::
 
     from deploy.local.testing import lmi_emulator  # noqa: F401 - a pytest fixture
 
@@ -12,107 +13,35 @@ reach AWS and never read ``~/.aws``. Import the fixture into a test module (or a
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
-from deploy.local.emulator import Emulator
-
-LMI_IMAGE = "763104351884.dkr.ecr.us-east-1.amazonaws.com/djl-inference:0.33.0-lmi15.0.0-cu128"
-ROLE_ARN = "arn:aws:iam::123456789012:role/SageMakerExecution"
-ASYNC_ENV = {
-    "OPTION_ASYNC_MODE": "true",
-    "OPTION_ROLLING_BATCH": "disable",
-    "OPTION_ENTRYPOINT": "djl_python.lmi_vllm.vllm_async_service",
-}
-
-
-@pytest.fixture
-def lmi_emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
-    """A running emulator with instant lifecycle phases and zero token latency; reset afterwards."""
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    with Emulator(time_scale=0) as emulator:
-        yield emulator
+from deploy.local.helpers import (
+    ASYNC_ENV,
+    LMI_IMAGE,
+    ROLE_ARN,
+    container_log,
+    create_config,
+    create_model,
+    deploy,
+    invoke_json,
+)
 
 
-def create_model(
-    ctx: Any,
-    name: str,
-    *,
-    model_id: str | None = "Qwen/Qwen2.5-7B-Instruct",
-    env: dict[str, str] | None = None,
-    s3_prefix: str | None = None,
-) -> None:
-    """CreateModel for an LMI v15 container (async mode), from a Hub id and/or an uncompressed S3 prefix."""
-    environment = {**ASYNC_ENV, **({"HF_MODEL_ID": model_id} if model_id else {}), **(env or {})}
-    container: dict[str, Any] = {"Image": LMI_IMAGE, "Environment": environment}
-    if s3_prefix:
-        container["ModelDataSource"] = {
-            "S3DataSource": {"S3Uri": s3_prefix, "S3DataType": "S3Prefix", "CompressionType": "None"}
-        }
-    ctx.client("sagemaker").create_model(ModelName=name, ExecutionRoleArn=ROLE_ARN, PrimaryContainer=container)
+def __getattr__(name: str) -> Any:
+    if name == "lmi_emulator":  # importing the fixture imports pytest: only when a test asks for it
+        from deploy.local.fixtures import lmi_emulator
+
+        return lmi_emulator
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def create_config(
-    ctx: Any,
-    name: str,
-    model: str,
-    *,
-    instance_type: str = "ml.g5.2xlarge",
-    count: int = 1,
-    async_output: str | None = None,
-) -> None:
-    """CreateEndpointConfig with one ``AllTraffic`` variant (and an async output path when given)."""
-    kwargs: dict[str, Any] = {}
-    if async_output:
-        kwargs["AsyncInferenceConfig"] = {"OutputConfig": {"S3OutputPath": async_output}}
-    ctx.client("sagemaker").create_endpoint_config(
-        EndpointConfigName=name,
-        ProductionVariants=[
-            {
-                "VariantName": "AllTraffic",
-                "ModelName": model,
-                "InstanceType": instance_type,
-                "InitialInstanceCount": count,
-            }
-        ],
-        **kwargs,
-    )
-
-
-def deploy(ctx: Any, name: str, *, instance_type: str = "ml.g5.2xlarge", **model_kwargs: Any) -> dict[str, Any]:
-    """Model + config + endpoint named after ``name``; returns DescribeEndpoint (final at time_scale=0)."""
-    create_model(ctx, f"{name}-model", **model_kwargs)
-    create_config(ctx, f"{name}-config", f"{name}-model", instance_type=instance_type)
-    sagemaker = ctx.client("sagemaker")
-    sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=f"{name}-config")
-    description: dict[str, Any] = sagemaker.describe_endpoint(EndpointName=name)
-    return description
-
-
-def invoke_json(ctx: Any, endpoint: str, payload: dict[str, Any]) -> dict[str, Any]:
-    """InvokeEndpoint with a JSON body; returns the decoded JSON answer."""
-    response = ctx.client("sagemaker-runtime").invoke_endpoint(
-        EndpointName=endpoint, Body=json.dumps(payload), ContentType="application/json"
-    )
-    answer: dict[str, Any] = json.loads(response["Body"].read())
-    return answer
-
-
-def container_log(ctx: Any, endpoint: str) -> list[str]:
-    """Every line the emulated container wrote to ``/aws/sagemaker/Endpoints/<endpoint>``."""
-    logs = ctx.client("logs")
-    group = f"/aws/sagemaker/Endpoints/{endpoint}"
-    lines: list[str] = []
-    for stream in logs.describe_log_streams(logGroupName=group)["logStreams"]:
-        events = logs.get_log_events(logGroupName=group, logStreamName=stream["logStreamName"])["events"]
-        lines += [event["message"] for event in events]
-    return lines
+__all__ = [
+    "ASYNC_ENV",
+    "LMI_IMAGE",
+    "ROLE_ARN",
+    "container_log",
+    "create_config",
+    "create_model",
+    "deploy",
+    "invoke_json",
+]

@@ -7,7 +7,6 @@ raise the same SpecError, and neither module imports the other's internals.
 
 from __future__ import annotations
 
-import difflib
 import re
 from typing import Any, get_args
 
@@ -130,6 +129,8 @@ def _close_keys(loc: tuple[Any, ...], root: Any) -> list[str]:
         model = next((t for t in candidates if issubclass(t, BaseModel)), None)
         if model is None:
             return []
+    import difflib  # only on the error path: it is slow to import
+
     return difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=2, cutoff=0.6)
 
 

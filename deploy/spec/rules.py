@@ -7,7 +7,6 @@ say what to write instead. The vLLM 0.8.4 engine-argument names come from ``depl
 
 from __future__ import annotations
 
-import difflib
 import re
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -125,6 +124,8 @@ def check_hf_token_ref(value: str) -> str:
 def check_quantize(value: str) -> str:
     known = sorted(quantize_methods())
     if value not in known:
+        import difflib  # only on the error path: it is slow to import
+
         close = difflib.get_close_matches(value, known, n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else f"; known: {', '.join(known)}"
         raise ValueError(f"unknown quantization method {value!r}{hint}")
@@ -155,6 +156,8 @@ def _check_option(key: str, value: Any) -> None:
         raise ValueError(f"options.{bare}: {REFUSED_IN_ASYNC[bare]}")
     if bare not in vllm_engine_args() and bare not in LMI_KEYS:
         known = sorted(vllm_engine_args() | LMI_KEYS)
+        import difflib  # only on the error path: it is slow to import
+
         close = difflib.get_close_matches(bare, known, n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise ValueError(

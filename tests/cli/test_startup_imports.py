@@ -99,3 +99,28 @@ def test_offline_command_imports_neither_aws_sdks_nor_sagemaker(args: list[str])
     assert _top_level(modules, AWS_MODULES) == []
     # HF_HUB_OFFLINE=1 and bundled models: the Hub client is not needed, so it is not imported either
     assert _top_level(modules, ("huggingface_hub", "httpx", "httpx2")) == []
+
+
+# The fast path (deploy.cli.fast): these never build the typer app, and only validate's human output uses rich.
+FAST_COMMANDS = [
+    ("render", ["render", SPEC], ("typer", "rich")),
+    ("render-json", ["render", SPEC, "--json"], ("typer", "rich")),
+    ("render-out", ["render", SPEC, "--out", "OUT"], ("typer", "rich")),
+    ("validate", ["validate", SPEC], ("typer",)),
+    ("validate-json", ["validate", SPEC, "--json"], ("typer", "rich")),
+]
+
+
+@pytest.mark.parametrize(("args", "absent"), [c[1:] for c in FAST_COMMANDS], ids=[c[0] for c in FAST_COMMANDS])
+def test_render_and_validate_skip_typer(args: list[str], absent: tuple[str, ...], tmp_path: Path) -> None:
+    result = _run([a.replace("OUT", str(tmp_path / "out")) for a in args], importtime=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    modules = imported_modules(result.stderr)
+    assert "deploy.cli.fast" in modules, "the import log was not captured"
+    assert _top_level(modules, absent) == []
+
+
+def test_other_commands_still_build_the_typer_app() -> None:
+    result = _run(["catalog", "regions"], importtime=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "typer" in imported_modules(result.stderr)

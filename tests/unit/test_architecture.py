@@ -21,9 +21,8 @@ def _numbers() -> object:
     return module
 
 
-# Known and named in the README ("Architecture"), to be broken by moving code: errors.py imports secrets.py for
-# scrubbing at module level, and secrets.fingerprint_key imports errors.UsageError inside the function.
-KNOWN_CIRCLES = [["deploy.errors", "deploy.secrets"]]
+# None known: deploy/secrets/masking.py is a leaf that errors.py imports, so no circle is excused.
+KNOWN_CIRCLES: list[list[str]] = []
 
 
 def test_no_import_circles_at_run_time() -> None:
@@ -42,4 +41,4 @@ def test_the_circle_finder_finds_a_circle() -> None:
 
 def test_only_the_stable_modules_sit_at_the_top() -> None:
     top = sorted(p.stem for p in (REPO / "deploy").glob("*.py"))
-    assert top == ["__init__", "_version", "client", "errors", "secrets"]  # secrets: used by errors and every stage
+    assert top == ["__init__", "_version", "client", "errors"]

@@ -1,0 +1,115 @@
+"""The work of `lmi validate` and `lmi render`, without typer: shared by the typer commands and the fast path.
+
+Why typer-free: these two commands run in CI loops, and typer (with the pydantic adapters it builds per parameter)
+is a large part of their start-up. :mod:`deploy.cli.spec_cmds` declares the commands (help, options) and calls
+these functions; :mod:`deploy.cli.fast` calls them directly when the argument list is unambiguous.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from deploy.cli._output import console, echo, print_json
+
+
+def _load_and_resolve(spec_path: Path) -> tuple[Any, Any, Any]:
+    from deploy.client import Client
+    from deploy.render.properties import render as render_spec
+
+    resolved = Client().resolve(spec_path)  # the region follows the same order as lmi deploy (no AWS call)
+    return resolved.spec, resolved, render_spec(resolved)
+
+
+def validate(spec_path: Path, as_json: bool) -> None:
+    """``lmi validate``: schema, LMI rules, and whether the model fits the instance (exit 2 if not)."""
+    spec, resolved, rendered = _load_and_resolve(spec_path)
+    if as_json:
+        print_json({"valid": True, **resolved.to_dict(), "warnings": list(rendered.warnings)})
+        return
+    out = console()
+    out.print(f"[green]ok[/green] {spec_path}: {spec.name} on {spec.instance.count} x {spec.instance.type}")
+    out.print(
+        f"  tensor_parallel_degree={resolved.tensor_parallel_degree}  max_model_len={resolved.max_model_len}  "
+        f"max_rolling_batch_size={resolved.max_rolling_batch_size}"
+    )
+    if resolved.estimate is not None:
+        est = resolved.estimate
+        out.print(
+            f"  fits: {est.kv_cache_tokens:,} KV-cache tokens per copy, "
+            f"max concurrency {est.max_concurrency:.1f}x at {resolved.max_model_len:,} tokens"
+        )
+    for note in resolved.notes:
+        out.print(f"  [dim]note:[/dim] {note}")
+    for warning in rendered.warnings:
+        out.print(f"  [yellow]warning:[/yellow] {warning}")
+
+
+def render(spec_path: Path, out_dir: Path | None, as_json: bool) -> None:
+    """``lmi render``: serving.properties on stdout, every file with ``out_dir``, or one JSON object."""
+    _, resolved, rendered = _load_and_resolve(spec_path)
+    if out_dir is not None:
+        written = write_render(out_dir, resolved, rendered)
+        if not as_json:
+            for path in written:
+                echo(f"wrote {path}")
+    if as_json:
+        print_json({**rendered.to_dict(), "resolved": resolved.to_dict()})
+    elif out_dir is None:
+        echo(rendered.serving_properties, nl=False)
+    for warning in rendered.warnings:
+        echo(f"warning: {warning}", err=True)
+
+
+def write_render(out_dir: Path, resolved: Any, rendered: Any) -> list[Path]:
+    """Write the rendered files with placeholder resource names (the planner picks the real ones)."""
+    import json
+
+    from deploy.render.bodies import endpoint_config_request, model_request, scaling_requests, update_settings
+
+    name = resolved.spec.name
+    model_name = f"{name}-<content-hash>"
+    files: dict[str, Any] = {
+        "serving.properties": rendered.serving_properties,
+        "environment.json": rendered.environment,
+        "create-model.json": model_request(resolved, rendered, model_name=model_name, model_data_s3_uri=None),
+        "create-endpoint-config.json": endpoint_config_request(
+            resolved, config_name=f"{name}-<content-hash>", model_name=model_name
+        ),
+    }
+    scaling = scaling_requests(resolved, endpoint_name=name)
+    if scaling is not None:
+        files["scaling.json"] = scaling.to_dict()
+    alarm, deployment = update_settings(resolved.spec.update, name)
+    if alarm is not None:
+        files["put-metric-alarm.json"] = alarm
+    files["deployment-config.json"] = deployment
+    written = []
+    with output_errors("--out", out_dir):
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for filename, content in files.items():
+            path = out_dir / filename
+            # allow_nan=False: these are AWS request bodies; Infinity/NaN is not JSON (the spec refuses them first).
+            text = content if isinstance(content, str) else json.dumps(content, indent=2, allow_nan=False) + "\n"
+            path.write_text(text, encoding="utf-8")
+            written.append(path)
+    return written
+
+
+@contextmanager
+def output_errors(flag: str, path: Path) -> Iterator[None]:
+    """A path that cannot be written (a file where a directory is wanted, no permission) is a usage error."""
+    from deploy.errors import UsageError
+
+    try:
+        yield
+    except OSError as exc:
+        where = exc.filename if exc.filename is not None else path
+        raise UsageError(
+            f"cannot write {where}: {exc.strerror or exc}",
+            field=flag,
+            value=str(path),
+            fix=f"pass a {flag} path you can write to",
+        ) from None
