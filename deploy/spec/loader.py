@@ -25,6 +25,7 @@ from deploy.spec.limits import (
     yaml_error_text,
 )
 from deploy.spec.model import DeploymentSpec
+from deploy.spec.scalars import unbuildable_scalar
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -171,7 +172,12 @@ def read_yaml_text(text: str, path: Path) -> tuple[Any, Lines]:
         try:
             node = loader.get_single_node()
             check_yaml_expansion(node, path)
-            data = loader.construct_document(node) if node is not None else None
+            try:
+                data = loader.construct_document(node) if node is not None else None
+            except SpecError:
+                raise
+            except (ValueError, OverflowError):  # a typed scalar PyYAML cannot build (e.g. the date 2024-02-30)
+                raise unbuildable_scalar(node) from None
         finally:
             loader.dispose()
     except SpecError as exc:

@@ -1,0 +1,58 @@
+"""Findings of an adversarial review of the real CLI, one class per test, each with several members.
+
+Run through ``deploy.cli.main`` (its error-to-exit-code mapping included): no traceback, exit 2, the field named,
+valid JSON on stdout with ``--json``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from deploy.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = (ROOT / "examples" / "qwen25-7b.yaml").read_text()
+
+# Plain or tagged scalars that PyYAML's resolver types (date, int, float) but cannot build: a bare ValueError.
+UNBUILDABLE = {
+    "impossible date": ("tags", "  team: 2024-02-30\n", "tags.team"),
+    "month 13": ("tags", "  team: 2024-13-01\n", "tags.team"),
+    "explicit int tag": ("tags", "  team: !!int abc\n", "tags.team"),
+    "explicit float tag": ("tags", "  team: !!float abc\n", "tags.team"),
+    "explicit timestamp tag": ("tags", "  team: !!timestamp 2024-13-45\n", "tags.team"),
+    "int over 4300 digits": ("tags", "  team: 1" + "0" * 5000 + "\n", "tags.team"),
+    "inside a list": ("tags", "  team: [1, 2024-99-01]\n", "tags.team[1]"),
+}
+
+
+def _spec_with(tmp_path: Path, section: str, body: str) -> Path:
+    lines = [line for line in EXAMPLE.splitlines() if not line.startswith(f"{section}:")]
+    path = tmp_path / "spec.yaml"
+    path.write_text("\n".join(lines) + f"\n{section}:\n{body}")
+    return path
+
+
+def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exit_info:
+        main(list(args))
+    out, err = capsys.readouterr()
+    return int(exit_info.value.code or 0), out, err
+
+
+@pytest.mark.parametrize("case", sorted(UNBUILDABLE))
+@pytest.mark.parametrize("command", ["validate", "render", "plan"])
+def test_a_typed_scalar_yaml_cannot_build_is_a_spec_error_naming_the_field(
+    case: str, command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    section, body, field = UNBUILDABLE[case]
+    spec = _spec_with(tmp_path, section, body)
+    extra = ["--local"] if command == "plan" else []
+    code, out, err = _run(capsys, command, str(spec), "--json", *extra)
+    assert code == 2, (out, err)
+    assert "Traceback" not in out + err
+    body_json = json.loads(out)
+    assert body_json["field"] == field and "quote the value" in body_json["fix"], body_json
+    assert "2024-02-30" in body_json["message"] or field in body_json["message"]
