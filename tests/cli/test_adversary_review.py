@@ -56,3 +56,32 @@ def test_a_typed_scalar_yaml_cannot_build_is_a_spec_error_naming_the_field(
     body_json = json.loads(out)
     assert body_json["field"] == field and "quote the value" in body_json["fix"], body_json
     assert "2024-02-30" in body_json["message"] or field in body_json["message"]
+
+
+# Endpoint NAME arguments: SageMaker's name rule is checked offline by deploy.Client, for every command that takes
+# one, so a bad NAME is a usage error (exit 2, field "name") and never an AWS "not found" (exit 1) or "absent" (0).
+BAD_NAMES = ["", "a b", "a\nb", "../x", "a_b", "-x", "x-", "é", "a" * 64, "name\u2028x"]
+NAME_COMMANDS: dict[str, tuple[list[str], list[str]]] = {  # (options, positionals after NAME)
+    "status": ([], []),
+    "scale": (["--min", "1", "--max", "2"], []),
+    "destroy": (["--yes"], []),
+    "logs": ([], []),
+    "invoke": (["--prompt", "hello"], []),
+    "bench": (["--requests", "1"], []),
+    "openai": ([], []),
+}
+
+
+@pytest.mark.parametrize("name", BAD_NAMES)
+@pytest.mark.parametrize("command", sorted(NAME_COMMANDS))
+def test_an_invalid_endpoint_name_is_refused_offline_on_every_command(
+    command: str, name: str, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LMI_LOCAL_DIR", str(tmp_path / "local"))
+    monkeypatch.chdir(tmp_path)  # "../x" must not resolve to a spec file by accident
+    options, positionals = NAME_COMMANDS[command]
+    code, out, err = _run(capsys, command, *options, "--local", "--json", "--", name, *positionals)
+    assert code == 2, (out, err)
+    assert "Traceback" not in out + err and "does not exist" not in out + err
+    body = json.loads(out)
+    assert body["field"] == "name" and "1-63 letters" in body["fix"], body
