@@ -112,4 +112,4 @@ def test_cli_unknown_region_with_local_is_exit_2(capsys: pytest.CaptureFixture[s
     with pytest.raises(SystemExit) as exit_info:
         main(["list", "--local", "--region", "mars-1", "--json"])
     assert exit_info.value.code == 2
-    assert json.loads(capsys.readouterr().out)["field"] == "--region"  # a bad flag is named as the user typed it
+    assert json.loads(capsys.readouterr().out)["field"] == "--region"  # the flag is checked before any AWS call
