@@ -85,3 +85,46 @@ def test_an_invalid_endpoint_name_is_refused_offline_on_every_command(
     assert "Traceback" not in out + err and "does not exist" not in out + err
     body = json.loads(out)
     assert body["field"] == "name" and "1-63 letters" in body["fix"], body
+
+
+# Durations so long that "now minus it" is before the year 1: datetime raised OverflowError (a traceback).
+@pytest.mark.parametrize("since", ["99999999999d", "9999999999999w", "1" + "0" * 30 + "s", "20000000000h"])
+def test_a_logs_since_before_the_year_one_is_a_usage_error(
+    since: str, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from deploy.aws.logs import parse_since
+    from deploy.errors import UsageError
+
+    with pytest.raises(UsageError) as refused:
+        parse_since(since)
+    assert refused.value.field == "since" and "shorter duration" in (refused.value.fix or "")
+    monkeypatch.setenv("LMI_LOCAL_DIR", str(tmp_path / "local"))
+    code, out, err = _run(capsys, "logs", "some-endpoint", "--since", since, "--local", "--json")
+    assert code == 2 and "Traceback" not in out + err
+    assert json.loads(out)["field"] == "since"
+
+
+# Files whose size says 0 but whose read never ends: the config reader read them whole (killed for memory).
+ENDLESS = ["/dev/zero", "/dev/urandom"]
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+@pytest.mark.parametrize("device", ENDLESS)
+@pytest.mark.parametrize("how", ["size --config", "spec model.config"])
+def test_an_endless_config_file_is_refused_after_the_size_limit(
+    device: str, how: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    if how == "size --config":
+        args = ["size", "Qwen/Qwen2.5-7B-Instruct", "--instance", "ml.g6e.2xlarge", "--config", device, "--json"]
+    else:
+        spec = tmp_path / "spec.yaml"
+        spec.write_text(
+            EXAMPLE.replace("  id: Qwen/Qwen2.5-7B-Instruct", f"  id: Qwen/Qwen2.5-7B-Instruct\n  config: {device}")
+        )
+        args = ["validate", str(spec), "--json"]
+    code, out, err = _run(capsys, *args)
+    assert code == 2, (out[:300], err[:300])
+    body = json.loads(out)
+    assert body["field"] == "model.config", body
+    if how == "size --config":  # the spec path refuses a non-regular file earlier, as "does not exist"
+        assert "limited to" in body["message"], body
