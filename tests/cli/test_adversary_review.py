@@ -128,3 +128,48 @@ def test_an_endless_config_file_is_refused_after_the_size_limit(
     assert body["field"] == "model.config", body
     if how == "size --config":  # the spec path refuses a non-regular file earlier, as "does not exist"
         assert "limited to" in body["message"], body
+
+
+# Output paths: "" became Path(".") on the typer path (files written into the current directory) and "no --out" on
+# the fast path (stdout); a blank or control-character path is refused the same way on every writing flag.
+BAD_OUTPUT_PATHS = ["", " ", "\t", "a\nb", "out\x00dir", "x\x1b[2J"]
+
+
+def _writing_commands(tmp_path: Path) -> dict[str, list[str]]:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(EXAMPLE)
+    return {
+        "render --out": ["render", str(spec), "--out"],
+        "render --json --out": ["render", str(spec), "--json", "--out"],
+        "schema --out": ["schema", "--out"],
+        "init PATH": ["init", "--"],
+        "bench --save-result": ["bench", "x", "--local", "--requests", "1", "--save-result"],
+    }
+
+
+@pytest.mark.parametrize("value", BAD_OUTPUT_PATHS)
+@pytest.mark.parametrize(
+    "command", ["render --out", "render --json --out", "schema --out", "init PATH", "bench --save-result"]
+)
+def test_a_blank_or_control_character_output_path_is_refused_and_nothing_is_written(
+    command: str, value: str, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = _writing_commands(tmp_path)[command]
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("LMI_LOCAL_DIR", str(tmp_path / "local"))
+    code, out, err = _run(capsys, *args, value)
+    assert code == 2, (out, err)
+    assert "Traceback" not in out + err
+    assert ("empty path" in out + err) or ("control character" in out + err), (out, err)
+    assert list(work.iterdir()) == [], "nothing may be written into the current directory"
+
+
+def test_the_default_and_plain_output_paths_still_write(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert _run(capsys, "init")[0] == 0 and (tmp_path / "lmi.yaml").is_file()
+    assert _run(capsys, "schema", "--out", "s.json")[0] == 0 and json.loads((tmp_path / "s.json").read_text())
+    assert _run(capsys, "render", "lmi.yaml", "--out", ".")[0] == 0 and (tmp_path / "serving.properties").is_file()
