@@ -186,7 +186,8 @@ class Client:
 
         spec = _spec_or_none(name_or_spec)
         if spec is None:
-            return plan_teardown(str(name_or_spec), None, self.context(), keep_artifacts=keep_artifacts)
+            name = _endpoint_name(str(name_or_spec))
+            return plan_teardown(name, None, self.context(), keep_artifacts=keep_artifacts)
         spec, ctx = self._spec_and_context(spec)
         return plan_teardown(spec.name, spec, ctx, keep_artifacts=keep_artifacts)
 
@@ -206,6 +207,7 @@ class Client:
         """A plan with the one scaling action that :meth:`scale` applies."""
         from deploy.engine.spine import plan_scaling
 
+        name = _endpoint_name(name)  # before the context: a bad NAME never reaches AWS
         return plan_scaling(name, minimum, maximum, self.context())
 
     def scale(self, name: str, minimum: int, maximum: int, *, on_event: EventSink | None = None) -> EndpointStatus:
@@ -218,6 +220,7 @@ class Client:
         """The endpoint's status, instance, count, spec hash, age and indicative hourly cost."""
         from deploy.engine.status import endpoint_status
 
+        name = _endpoint_name(name)
         return endpoint_status(self.context(), name)
 
     def list(self) -> builtins.list[EndpointStatus]:
@@ -231,6 +234,7 @@ class Client:
         half-way); ``destroy(NAME)`` removes them. See :mod:`deploy.engine.leftovers`."""
         from deploy.engine.leftovers import find_leftovers
 
+        name = None if name is None else _endpoint_name(name)
         return find_leftovers(self.context(), name)
 
     def endpoint(
@@ -246,7 +250,7 @@ class Client:
         from deploy.invoke.endpoint import Endpoint
 
         return Endpoint(
-            name,
+            _endpoint_name(name),
             context=self.context(),
             read_timeout_s=read_timeout_s,
             max_pool_connections=max_pool_connections,
@@ -258,6 +262,7 @@ class Client:
         """The last ``lines`` container log lines of endpoint ``name`` (``since``: ``10m``, ``1h`` or ISO time)."""
         from deploy.aws import logs
 
+        name = _endpoint_name(name)
         return logs.tail(self.context(), name, lines=lines, start_ms=logs.parse_since(since) if since else None)
 
     def follow_logs(
@@ -272,6 +277,7 @@ class Client:
         from deploy.aws import logs
 
         start_ms = logs.parse_since(since) if since else None
+        name = _endpoint_name(name)
         return logs.tail_then_follow(self.context(), name, lines=lines, start_ms=start_ms, on_waiting=on_waiting)
 
     def explain(self, name: str, *, lines: int = 50) -> tuple[str, Diagnosis]:
@@ -279,6 +285,7 @@ class Client:
         from deploy.aws.sagemaker import SageMakerGateway
         from deploy.engine.diagnose import explain_failure
 
+        name = _endpoint_name(name)
         ctx = self.context()
         description = SageMakerGateway(ctx).describe_endpoint(name) or {}
         status = str(description.get("EndpointStatus", "not found"))
@@ -422,3 +429,11 @@ def scale(
 ) -> EndpointStatus:
     """Change the autoscaling bounds of an endpoint's variant (the next deploy restores the spec's values)."""
     return _default(session, context, region).scale(name, minimum, maximum)
+
+
+def _endpoint_name(name: str) -> str:
+    """An endpoint name from the caller, checked offline against SageMaker's rule (exit 2 naming it), so an empty,
+    multi-line or path-like NAME is refused before any AWS call rather than reported as "not found"."""
+    from deploy.engine.naming import check_endpoint_name
+
+    return check_endpoint_name(name)

@@ -79,7 +79,15 @@ def parse_since(text: str, *, now: datetime | None = None) -> int:
     match = _DURATION.fullmatch(text)
     if match:
         seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()]
-        return int((now - timedelta(seconds=seconds)).timestamp() * 1000)
+        try:
+            return int((now - timedelta(seconds=seconds)).timestamp() * 1000)
+        except (OverflowError, ValueError):  # before year 1 (or beyond timedelta's range): no such time
+            raise UsageError(
+                f"since={text!r} reaches back before the year 1",
+                field="since",
+                value=text,
+                fix="use a shorter duration (CloudWatch keeps logs for at most 10 years), e.g. 2d",
+            ) from None
     try:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:

@@ -57,4 +57,11 @@ def runner(args: list[str]) -> Callable[[], None] | None:
     if parsed["command"] == "validate":
         return lambda: offline.validate(spec, as_json)
     out = parsed.get("--out")
-    return lambda: offline.render(spec, Path(str(out)) if out else None, as_json)
+
+    def render() -> None:
+        from deploy.cli.flags import check_output_path
+
+        # "" is refused here as on the typer path, not taken as "no --out" (inside the call: its errors are mapped)
+        offline.render(spec, None if out is None else Path(check_output_path(out)), as_json)
+
+    return render

@@ -152,6 +152,17 @@ def check_plot_path(value: str, flag: str = "--plot") -> str:
     return value
 
 
+def check_output_path(value: Any, flag: str = "--out") -> str:
+    """A path to write to: an empty or blank one is refused (it would silently mean the current directory, or
+    stdout on another code path), and so is one with a control character (a typo, or an attempt to forge output)."""
+    text = str(value)
+    if not text.strip():
+        raise _refuse(flag, value, "an empty path", "name the file or directory to write (use . for here)")
+    if any(ord(char) < 32 or ord(char) == 127 for char in text):
+        raise _refuse(flag, value, "the path holds a control character", "remove it (paste the path again)")
+    return text
+
+
 def callback(check: Check, flag: str) -> Callable[[Any], Any]:
     """A typer option callback applying ``check`` (``None``, an option left out, passes through)."""
 

@@ -13,7 +13,15 @@ from typing import Any
 import typer
 
 from deploy.cli._common import JSON_OPTION, LOCAL_OPTION, PROFILE_OPTION, REGION_OPTION
-from deploy.cli.flags import callback, check_instance, check_plot_path, check_positive_int, check_rate
+from deploy.cli.flags import (
+    callback,
+    check_instance,
+    check_output_path,
+    check_plot_path,
+    check_positive_int,
+    check_rate,
+    checked_option,
+)
 
 NAME_ARG = typer.Argument(..., help="Endpoint name.")
 PARAM_OPTION = typer.Option(
@@ -194,7 +202,9 @@ TOKENIZER_OPTION = typer.Option(
     None, "--tokenizer", help="Hub model id, tokenizer.json or 'approx' (default: the endpoint's HF_MODEL_ID)."
 )
 DATASET_OPTION = typer.Option(None, "--dataset", help="Replay a dataset instead of synthetic prompts: sharegpt FILE.")
-SAVE_RESULT_OPTION = typer.Option(None, "--save-result", help="Write vLLM-benchmark-style JSON (one per level).")
+SAVE_RESULT_OPTION = checked_option(
+    None, "--save-result", check_output_path, "Write vLLM-benchmark-style JSON (one per level)."
+)
 
 
 def bench_cmd(

@@ -12,7 +12,7 @@ import typer
 
 from deploy.cli import offline
 from deploy.cli._common import JSON_OPTION
-from deploy.cli.flags import check_instance, check_region, checked_option
+from deploy.cli.flags import callback, check_instance, check_output_path, check_region, checked_option
 from deploy.cli.offline import output_errors, write_render
 
 SPEC_ARG = typer.Argument(..., metavar="SPEC", help="Deployment spec (YAML or TOML).", show_default=False)
@@ -32,22 +32,25 @@ def validate(spec_path: Path = SPEC_ARG, as_json: bool = JSON_OPTION) -> None:
 
 def render(
     spec_path: Path = SPEC_ARG,
-    out_dir: Path | None = typer.Option(
-        None, "--out", help="Write serving.properties, environment.json and the request bodies to DIR."
+    out_dir: str | None = checked_option(
+        None, "--out", check_output_path, "Write serving.properties, environment.json and the request bodies to DIR."
     ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Render serving.properties (stdout), or every file with --out, or one JSON object with --json."""
-    offline.render(spec_path, out_dir, as_json)
+    offline.render(spec_path, None if out_dir is None else Path(out_dir), as_json)
 
 
 def schema(
-    out: Path | None = typer.Option(None, "--out", help="Write the JSON Schema to a file instead of stdout."),
+    out_text: str | None = checked_option(
+        None, "--out", check_output_path, "Write the JSON Schema to a file instead of stdout."
+    ),
 ) -> None:
     """Print the JSON Schema of the deployment spec (for editor completion and validation)."""
     from deploy.spec.schema import spec_json_schema
 
     text = spec_json_schema()
+    out = None if out_text is None else Path(out_text)
     if out is None:
         typer.echo(text, nl=False)
     else:
@@ -57,7 +60,12 @@ def schema(
 
 
 def init(
-    path: Path = typer.Argument(Path("lmi.yaml"), help="Where to write the starter spec."),
+    path_text: str = typer.Argument(
+        "lmi.yaml",
+        metavar="PATH",
+        callback=callback(check_output_path, "PATH"),
+        help="Where to write the starter spec.",
+    ),
     name: str = typer.Option("my-llm", "--name", help="Endpoint name."),
     model: str = typer.Option("Qwen/Qwen2.5-7B-Instruct", "--model", help="Hugging Face id, s3:// or ./dir."),
     instance: str = checked_option("ml.g6e.2xlarge", "--instance", check_instance, "SageMaker instance type."),
@@ -67,6 +75,8 @@ def init(
 ) -> None:
     """Write a commented starter spec (and, with --ci github, a GitHub Actions workflow)."""
     from deploy.spec.starter import ci_template, write_ci_workflow, write_starter_spec
+
+    path = Path(path_text)
 
     if ci is not None:
         ci_template(ci)  # refuse an unknown CI system before writing anything

@@ -59,7 +59,10 @@ def _read_json(path: Path, what: str) -> dict[str, Any]:
         size = path.stat().st_size
         if size > MAX_CONFIG_BYTES:
             raise config_too_big(f"{what} {path}", size)
-        raw = path.read_bytes()
+        with path.open("rb") as handle:  # bounded: /dev/zero or a FIFO reports size 0 and never ends
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
+        if len(raw) > MAX_CONFIG_BYTES:
+            raise config_too_big(f"{what} {path}", len(raw))
     except OSError as exc:
         raise SpecError(
             f"cannot read {what} {path}: {exc.strerror}",

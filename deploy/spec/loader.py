@@ -25,6 +25,7 @@ from deploy.spec.limits import (
     yaml_error_text,
 )
 from deploy.spec.model import DeploymentSpec
+from deploy.spec.scalars import unbuildable_scalar
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -163,6 +164,15 @@ def _toml_key_path(key: str) -> tuple[str, ...]:
     return tuple(part[1:-1] if part[:1] in {'"', "'"} else part for part in parts)
 
 
+def _construct(loader: _LineLoader, node: yaml.Node) -> Any:
+    try:
+        return loader.construct_document(node)
+    except SpecError:
+        raise
+    except (ValueError, OverflowError):  # a typed scalar PyYAML cannot build (e.g. the date 2024-02-30)
+        raise unbuildable_scalar(node) from None
+
+
 def read_yaml_text(text: str, path: Path) -> tuple[Any, Lines]:
     """Parse YAML within the limits of :mod:`deploy.spec.limits`; return the data and each key's line."""
     try:
@@ -171,7 +181,7 @@ def read_yaml_text(text: str, path: Path) -> tuple[Any, Lines]:
         try:
             node = loader.get_single_node()
             check_yaml_expansion(node, path)
-            data = loader.construct_document(node) if node is not None else None
+            data = _construct(loader, node) if node is not None else None
         finally:
             loader.dispose()
     except SpecError as exc:

@@ -89,9 +89,18 @@ def _cli(*args: str) -> Ran:
 
 @pytest.fixture
 def live_server(local_dir: Path) -> Iterator[dict[str, Any]]:
+    """A real emulator, stopped afterwards even when the test forged or removed its state file.
+
+    Tests here overwrite the state file on purpose (a wrong secret, a recycled pid), after which ``stop_background``
+    rightly refuses to signal: the teardown puts the true state back first, so no emulator outlives its test.
+    """
     state = background.start_background(time_scale=0)
+    on_disk = read_state(local_dir)
+    assert on_disk is not None
     yield state
-    background.stop_background()
+    if background.verify(on_disk).ours:  # still serving (the test did not stop it): stop it through its true state
+        write_state(local_dir, on_disk)
+        assert background.stop_background().outcome == "stopped", "the test's emulator must not be left running"
 
 
 def _forge(directory: Path, **fields: Any) -> None:
