@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from deploy.cli import interrupts, main
+from deploy.cli import interrupts
 from deploy.local.testing import lmi_emulator
+from tests.cli import test_deploy_cli as deploy_cli
+from tests.cli.test_deploy_cli import lmi
 
 __all__ = ["lmi_emulator"]
 REPO = Path(__file__).resolve().parents[2]
@@ -28,25 +29,7 @@ ORIGINAL_WAIT = interrupts.wait_a_moment
 
 
 def write_spec(tmp_path: Path, name: str) -> Path:
-    spec = {
-        "name": name,
-        "region": "us-east-1",
-        "role": "arn:aws:iam::123456789012:role/SageMakerExecutionRole",
-        "model": {"id": "Qwen/Qwen2.5-0.5B-Instruct"},
-        "instance": {"type": "ml.g6e.xlarge", "count": 1},
-        "scaling": {"min": 1, "max": 2, "metric": "invocations_per_instance", "target": 10},
-        "artifacts": {"bucket": "interrupt-bucket"},
-    }
-    path = tmp_path / f"{name}.yaml"
-    path.write_text(yaml.safe_dump(spec))
-    return path
-
-
-def lmi(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(exit_info.value.code or 0), out, err
+    return deploy_cli.write_spec(tmp_path, name, artifacts={"bucket": "interrupt-bucket"})
 
 
 def summary(out: str) -> dict[str, Any]:
