@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from deploy.errors import SpecError
-from deploy.sizing.config_check import check_config
+from deploy.sizing.config_check import POSITION_KEYS, check_config
 from deploy.sizing.quant import parse_quantization
 from deploy.sizing.shape import MLA, ModelShape, MoE
 
@@ -236,16 +236,7 @@ def _max_positions(cfg: Mapping[str, Any]) -> int | None:
     Like vLLM, "llama3", "longrope" and "su" scaling do not extend the limit (nor Gemma 3's); YaRN scales its
     original length.
     """
-    keys = (
-        "max_position_embeddings",
-        "n_positions",
-        "max_seq_len",
-        "seq_length",
-        "max_sequence_length",
-        "max_seq_length",
-        "seq_len",
-    )
-    limits = [int(cfg[k]) for k in keys if isinstance(cfg.get(k), (int, float)) and cfg[k] > 0]
+    limits = [int(cfg[k]) for k in POSITION_KEYS if isinstance(cfg.get(k), (int, float)) and cfg[k] > 0]
     if not limits:
         return None
     limit = min(limits)

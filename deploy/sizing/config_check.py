@@ -34,19 +34,23 @@ REQUIRED_POSITIVE = frozenset(
         "padded_vocab_size",
     }
 )
+# Every name a config.json may give its position limit under; config.py takes the smallest of those present.
+POSITION_KEYS = (
+    "max_position_embeddings",
+    "n_positions",
+    "max_seq_len",
+    "seq_length",
+    "max_sequence_length",
+    "max_seq_length",
+    "seq_len",
+)
 OPTIONAL_COUNTS = frozenset(
     {
         "head_dim",
         "intermediate_size",
         "intermediate_size_mlp",
         "ffn_dim",
-        "max_position_embeddings",
-        "n_positions",
-        "max_seq_len",
-        "seq_length",
-        "max_sequence_length",
-        "max_seq_length",
-        "seq_len",
+        *POSITION_KEYS,
         "sliding_window",
         "attention_chunk_size",
         "sliding_window_pattern",
