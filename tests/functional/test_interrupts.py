@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 try:
     from tests.functional.conftest_engine import FAST_WAITER, MUTATING_PREFIXES
@@ -22,20 +21,13 @@ from deploy import client
 from deploy.engine.apply import Applier
 from deploy.errors import Interrupted
 from deploy.local.testing import lmi_emulator
+from tests.functional.test_engine_emulator import spec_file
 
 __all__ = ["lmi_emulator"]
 REPO = Path(__file__).resolve().parents[2]
 NAME = "qwen25-7b"
 SERVICES = ("sagemaker", "application-autoscaling", "cloudwatch", "s3")
 BUCKET = "sagemaker-us-east-1-123456789012"  # the emulator's default artifact bucket
-
-
-def spec_file(tmp_path: Path, **overrides: Any) -> Path:
-    data = yaml.safe_load((REPO / "examples" / "qwen25-7b.yaml").read_text())
-    data.update(overrides)
-    path = tmp_path / "spec.yaml"
-    path.write_text(yaml.safe_dump(data))
-    return path
 
 
 class CtrlC:
