@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import yaml
 from pydantic import ValidationError
@@ -26,6 +26,9 @@ from deploy.spec.limits import (
 )
 from deploy.spec.model import DeploymentSpec
 from deploy.spec.scalars import unbuildable_scalar
+
+if TYPE_CHECKING:
+    from deploy.spec.components import ComponentEndpointSpec
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -239,3 +242,44 @@ def parse_spec(
         return DeploymentSpec.model_validate(data)
     except ValidationError as exc:
         raise spec_error_from(exc, source=source, lines=lines or {}, root=DeploymentSpec) from None
+
+
+AnySpec: TypeAlias = "DeploymentSpec | ComponentEndpointSpec"
+
+
+def load_any_spec(path: str | Path) -> DeploymentSpec | ComponentEndpointSpec:
+    """Like :func:`load_spec`, but a document with ``components`` becomes a :class:`ComponentEndpointSpec`."""
+    path = Path(path)
+    data, lines = read_document(path)
+    return parse_any_spec(data, source=str(path), lines=lines, base_dir=path.parent)
+
+
+def parse_any_spec(
+    data: Any,
+    *,
+    source: str = "<spec>",
+    lines: dict[tuple[str | int, ...], int] | None = None,
+    base_dir: Path | None = None,
+) -> DeploymentSpec | ComponentEndpointSpec:
+    """Dispatch on the document's shape: ``model`` (one model per endpoint) or ``components`` (never both)."""
+    from deploy.spec.components import ComponentEndpointSpec
+
+    if not isinstance(data, dict) or "components" not in data:
+        return parse_spec(data, source=source, lines=lines, base_dir=base_dir)
+    if "model" in data:
+        raise SpecError(
+            f"{source}: the spec has both `model` and `components`",
+            field="components",
+            fix="keep `model` for one model per endpoint, or move it into a `components` entry",
+        )
+    components = data.get("components")
+    if base_dir is not None and isinstance(components, list):
+        data = {**data, "components": [_absolutize_component(c, base_dir) for c in components]}
+    try:
+        return ComponentEndpointSpec.model_validate(data)
+    except ValidationError as exc:
+        raise spec_error_from(exc, source=source, lines=lines or {}, root=ComponentEndpointSpec) from None
+
+
+def _absolutize_component(component: Any, base_dir: Path) -> Any:
+    return absolutize_paths(component, base_dir) if isinstance(component, dict) else component

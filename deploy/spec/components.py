@@ -1,0 +1,181 @@
+"""The component-endpoint spec: one SageMaker endpoint whose capacity is shared by inference components (ICs).
+
+Why a second top-level document and not optional fields on :class:`DeploymentSpec`: a single-model endpoint and a
+component endpoint differ in what the endpoint config holds (a model, or only capacity), in who owns scaling (the
+variant, or each component) and in what can scale to zero. Keeping two types means every stage states which one it
+handles, and mypy finds the stage that forgot. Each component is sized and rendered exactly like a single-model
+spec: :func:`component_view` turns it into a :class:`DeploymentSpec` that the estimator and the renderer already
+understand, so the two modes cannot drift apart.
+
+A document with ``components`` is parsed by :func:`deploy.spec.loader.parse_any_spec` into this type; one with
+``model`` into :class:`DeploymentSpec`; one with both is refused.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from deploy.secrets.masking import mask_input
+from deploy.spec.model import (
+    ENDPOINT_NAME,
+    INT32_MAX,
+    ArtifactSettings,
+    Count,
+    DeploymentSpec,
+    EngineSettings,
+    InstanceSettings,
+    LmiSettings,
+    ModelSource,
+    Number,
+    SecuritySettings,
+    _Model,
+    _RaisesSpecError,
+)
+
+__all__ = [
+    "AdapterSpec",
+    "ComponentEndpointSpec",
+    "ComponentScaling",
+    "ComponentSpec",
+    "EndpointCapacity",
+    "component_view",
+    "inference_component_name",
+]
+
+COMPONENT_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")  # same alphabet as SageMaker resource names
+
+
+class ComponentScaling(_Model):
+    """Target tracking of one component's copy count (Application Auto Scaling, ``inference-component/<ic>``)."""
+
+    min: Count = Field(1, ge=0, le=INT32_MAX, description="Minimum copies; 0 = scale to zero when idle.")
+    max: Count = Field(4, ge=1, le=INT32_MAX, description="Maximum copies.")
+    metric: Literal["concurrent_requests", "invocations_per_copy"] = Field(
+        "concurrent_requests",
+        description="concurrent_requests (high-resolution ConcurrentRequestsPerCopy, reacts in seconds) or "
+        "invocations_per_copy (per minute).",
+    )
+    target: Number = Field(4.0, gt=0, description="Target value of the metric per copy.")
+    scale_in_cooldown_s: Count = Field(300, ge=0, le=86400, description="Seconds between scale-in steps.")
+    scale_out_cooldown_s: Count = Field(60, ge=0, le=86400, description="Seconds between scale-out steps.")
+
+    @model_validator(mode="after")
+    def _min_le_max(self) -> ComponentScaling:
+        if self.min > self.max:
+            raise ValueError(f"min ({self.min}) is greater than max ({self.max}); set min <= max")
+        return self
+
+
+class AdapterSpec(_Model):
+    """A LoRA adapter served on top of its base component (an adapter inference component)."""
+
+    name: str = Field(description="Adapter name, unique within its component.", examples=["sql-lora"])
+    source: str = Field(description="s3:// prefix holding the adapter weights.", examples=["s3://bucket/lora/sql/"])
+
+
+class ComponentSpec(_Model):
+    """One model hosted on the endpoint as an inference component, with its own copies and scaling."""
+
+    name: str = Field(description="Component name, unique per endpoint; the IC is named <endpoint>-<name>.")
+    model: ModelSource
+    engine: EngineSettings = Field(default_factory=lambda: EngineSettings())
+    copies: Count = Field(1, ge=1, le=INT32_MAX, description="Copies to start with (RuntimeConfig.CopyCount).")
+    scaling: ComponentScaling | None = Field(None, description="Copy autoscaling; omit for a fixed copy count.")
+    adapters: list[AdapterSpec] = Field(default_factory=list, description="LoRA adapters on this component.")
+
+    @field_validator("name")
+    @classmethod
+    def _component_name(cls, value: str) -> str:
+        if not COMPONENT_NAME.fullmatch(value):
+            raise ValueError(
+                f"{value!r} is not a valid component name; use letters, digits and single hyphens, start and end "
+                "with a letter or digit"
+            )
+        return value
+
+
+class EndpointCapacity(_Model):
+    """Instance bounds of the shared variant (ManagedInstanceScaling); min 0 lets an idle endpoint cost nothing."""
+
+    min: Count = Field(1, ge=0, le=INT32_MAX, description="Minimum instances (0 allowed with components).")
+    max: Count = Field(1, ge=1, le=INT32_MAX, description="Maximum instances.")
+
+    @model_validator(mode="after")
+    def _min_le_max(self) -> EndpointCapacity:
+        if self.min > self.max:
+            raise ValueError(f"min ({self.min}) is greater than max ({self.max}); set min <= max")
+        return self
+
+
+class ComponentEndpointSpec(_Model, metaclass=_RaisesSpecError):
+    """One SageMaker endpoint whose instances host several inference components."""
+
+    name: str = Field(description="Endpoint name (SageMaker rules: letters, digits, hyphens, <= 63 chars).")
+    region: str | None = Field(None, description="AWS region (default: as for a single-model spec).")
+    role: str = Field(description="SageMaker execution role ARN (set on the endpoint config).")
+    lmi: LmiSettings = Field(default_factory=lambda: LmiSettings())
+    instance: InstanceSettings = Field(default_factory=lambda: InstanceSettings())
+    scaling: EndpointCapacity | None = Field(None, description="Instance bounds; omit for a fixed instance count.")
+    routing: Literal["least_outstanding_requests", "random"] = Field(
+        "least_outstanding_requests", description="RoutingConfig.RoutingStrategy of the variant."
+    )
+    security: SecuritySettings = Field(default_factory=lambda: SecuritySettings())
+    delivery: Literal["properties", "env"] = Field("properties", description="As for a single-model spec.")
+    artifacts: ArtifactSettings = Field(default_factory=lambda: ArtifactSettings())
+    tags: dict[str, str] = Field(default_factory=dict, description="Tags on every resource lmi-deploy creates.")
+    components: list[ComponentSpec] = Field(min_length=1, description="The models hosted on this endpoint.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _mask_secrets(cls, data: Any) -> Any:
+        return mask_input(data) if isinstance(data, dict) else data
+
+    @field_validator("name")
+    @classmethod
+    def _endpoint_name(cls, value: str) -> str:
+        if not ENDPOINT_NAME.fullmatch(value):
+            raise ValueError(
+                f"{value!r} is not a valid SageMaker endpoint name; use letters, digits and single hyphens, "
+                "start and end with a letter or digit, at most 63 characters"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _unique_components(self) -> ComponentEndpointSpec:
+        seen: set[str] = set()
+        for component in self.components:
+            if component.name in seen:
+                raise ValueError(f"component name {component.name!r} is used twice; names must be unique")
+            seen.add(component.name)
+        return self
+
+
+def inference_component_name(spec: ComponentEndpointSpec, component: ComponentSpec) -> str:
+    """The IC's SageMaker name: ``<endpoint>-<component>`` (the documented convention)."""
+    return f"{spec.name}-{component.name}"
+
+
+def component_view(spec: ComponentEndpointSpec, component: ComponentSpec) -> DeploymentSpec:
+    """The component as a single-model spec, so sizing, rendering and the model body are shared with that mode.
+
+    The view is named after the IC; it carries no endpoint scaling (components scale by copies) and no update
+    policy (ICs roll on their own).
+    """
+    return DeploymentSpec.model_validate(
+        {
+            "name": inference_component_name(spec, component),
+            "region": spec.region,
+            "role": spec.role,
+            "lmi": spec.lmi.model_dump(),
+            "model": component.model.model_dump(),
+            "engine": component.engine.model_dump(),
+            "instance": spec.instance.model_dump(),
+            "security": spec.security.model_dump(),
+            "delivery": spec.delivery,
+            "artifacts": spec.artifacts.model_dump(),
+            "tags": dict(spec.tags),
+        }
+    )
