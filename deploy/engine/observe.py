@@ -17,6 +17,7 @@ from deploy.aws.session import AwsContext
 from deploy.engine.artifacts import remote_digest
 from deploy.engine.desired import TAG_ARTIFACTS, DesiredState
 from deploy.engine.naming import TAG_ENDPOINT, VARIANT, alarm_name, is_resource_of, resource_prefix, scaling_resource_id
+from deploy.engine.observe_serving import read_serving
 from deploy.engine.snapshot import EndpointState, RemoteSnapshot
 from deploy.errors import AwsError
 
@@ -25,7 +26,8 @@ def observe(ctx: AwsContext, endpoint_name: str, desired: DesiredState | None = 
     """Read everything plan compares for ``endpoint_name`` (and the desired artifacts, when given)."""
     sm = SageMakerGateway(ctx)
     endpoint = read_endpoint(sm, endpoint_name)
-    instance_type, is_async = _serving_config(sm, endpoint.config_name) if endpoint else (None, False)
+    config = (sm.describe_endpoint_config(endpoint.config_name) or {}) if endpoint else {}
+    instance_type, is_async = _serving_config(config)
     models = _managed(sm, endpoint_name, sm.list_models(resource_prefix(endpoint_name)), "ModelName", "ModelArn")
     configs = _managed(
         sm,
@@ -54,7 +56,12 @@ def observe(ctx: AwsContext, endpoint_name: str, desired: DesiredState | None = 
         bucket_exists=bucket_exists,
         region=ctx.region,
         is_async=is_async,
+        serving=read_serving(sm, S3Gateway(ctx), endpoint, config, _secret_names(desired)) if endpoint else None,
     )
+
+
+def _secret_names(desired: DesiredState | None) -> frozenset[str]:
+    return frozenset(desired.secret_env) if desired else frozenset()
 
 
 def _uploaded_uri(ctx: AwsContext, name: str, desired: DesiredState | None, digest: str | None) -> str | None:
@@ -104,12 +111,12 @@ def read_endpoint(sm: SageMakerGateway, name: str) -> EndpointState | None:
         tags=sm.list_tags(str(raw["EndpointArn"])),
         created=raw.get("CreationTime"),
         instance_counts=tuple(int(v.get("CurrentInstanceCount") or 0) for v in variants),
+        last_deployment_config=raw.get("LastDeploymentConfig"),
     )
 
 
-def _serving_config(sm: SageMakerGateway, config_name: str) -> tuple[str | None, bool]:
-    """(instance type, whether it is asynchronous) of the config an endpoint serves."""
-    config = sm.describe_endpoint_config(config_name) or {}
+def _serving_config(config: dict[str, Any]) -> tuple[str | None, bool]:
+    """(instance type, whether it is asynchronous) of the config an endpoint serves (its DescribeEndpointConfig)."""
     variants = config.get("ProductionVariants") or []
     instance_type = str(variants[0].get("InstanceType")) if variants else None
     return instance_type, bool(config.get("AsyncInferenceConfig"))

@@ -20,6 +20,8 @@ from deploy.engine.naming import TAG_MODEL_SHA
 from deploy.engine.observe import observe
 from deploy.engine.plan import Plan, plan_destroy, plan_scale
 from deploy.engine.plan import plan as diff
+from deploy.engine.plan_cost import PlanCost, plan_cost
+from deploy.engine.plan_diff import FieldChange, field_changes
 from deploy.engine.resolve import resolve
 from deploy.engine.snapshot import RemoteSnapshot
 from deploy.render.bodies import artifact_layout
@@ -53,6 +55,8 @@ class PlanResult:
     desired: DesiredState
     snapshot: RemoteSnapshot
     context: AwsContext
+    diff: tuple[FieldChange, ...] = ()  # old -> new per changed field (deploy plans)
+    cost: PlanCost | None = None  # the bill before and after
 
     @property
     def actions(self) -> tuple[Any, ...]:
@@ -64,6 +68,9 @@ class PlanResult:
 
     def to_dict(self) -> dict[str, Any]:
         out = self.plan.to_dict()
+        out["diff"] = [change.to_dict() for change in self.diff]
+        if self.cost is not None:
+            out["cost"] = self.cost.to_dict()
         sha = self.desired.endpoint_tags.get(TAG_MODEL_SHA)
         if sha:  # the Hub commit that was sized (also tagged on every resource)
             out["model_sha"] = sha
@@ -113,18 +120,24 @@ def desired_from(spec: DeploymentSpec, facts: Facts) -> DesiredState:
 
     A rotated token changes the model's name through its keyed fingerprint, never through its value.
     """
+    return _desired_and_shape(spec, facts)[0]
+
+
+def _desired_and_shape(spec: DeploymentSpec, facts: Facts) -> tuple[DesiredState, ModelShape | None]:
     resolved = resolve(spec, shape=facts.model_shape)
     rendered = render(resolved)
     known = {name: ref for name, ref in rendered.secret_env.items() if ref in facts.secrets}  # none for a teardown
     prints = secret_fingerprints(known, facts.secrets, endpoint=spec.name, environment=rendered.environment)
-    return build_desired(resolved, rendered, region=facts.region, account=facts.account, secret_fingerprints=prints)
+    desired = build_desired(resolved, rendered, region=facts.region, account=facts.account, secret_fingerprints=prints)
+    return desired, resolved.shape
 
 
 def plan_deploy(spec: DeploymentSpec, ctx: AwsContext) -> PlanResult:
-    """What apply would change for ``spec`` in ``ctx`` (read-only AWS calls)."""
-    desired = desired_from(spec, gather_facts(spec, ctx))
+    """What apply would change for ``spec`` in ``ctx`` (read-only AWS calls), with the field diff and the bill."""
+    desired, shape = _desired_and_shape(spec, gather_facts(spec, ctx))
     snapshot = observe(ctx, desired.endpoint_name, desired)
-    return PlanResult(diff(desired, snapshot), desired, snapshot, ctx)
+    review = field_changes(desired, snapshot), plan_cost(desired, snapshot, shape, ctx.region)
+    return PlanResult(diff(desired, snapshot), desired, snapshot, ctx, *review)
 
 
 def plan_teardown(
