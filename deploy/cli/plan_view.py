@@ -143,11 +143,16 @@ def markdown(data: dict[str, Any], *, title: str | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _one_line(text: str) -> str:
+    """Every line break (``\\r``, ``\\v``, U+2028 ... as well as ``\\n``) and control character as a space."""
+    return "".join(" " if ch.isspace() or not ch.isprintable() else ch for ch in text)
+
+
 def _md(text: str) -> str:
     """Text safe in a Markdown line or table cell: no HTML, no table breaks, no line breaks."""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace("\n", " ")
+    return _one_line(text).replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;")
 
 
 def _code(text: str) -> str:
     """Text inside single backticks: a backtick would end the span, a line break the bullet."""
-    return text.replace("`", "'").replace("\n", " ")
+    return _one_line(text).replace("`", "'")
