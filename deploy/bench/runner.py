@@ -98,6 +98,7 @@ class BenchReport:
     config: BenchConfig
     levels: tuple[LevelResult, ...]
     token_counting: dict[str, Any] = field(default_factory=dict)
+    prediction: dict[str, Any] | None = None  # the performance model beside the measurement (bench.prediction)
 
     def records(self) -> list[dict[str, Any]]:
         """One flat row per load level (latencies in ms; error counts are in ``failed``, details in ``to_dict``)."""
@@ -143,6 +144,7 @@ class BenchReport:
             "config": config,
             "token_counting": self.token_counting,
             "levels": [level.to_dict() for level in self.levels],
+            **({"prediction": self.prediction} if self.prediction is not None else {}),
         }
 
 

@@ -16,6 +16,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from deploy.aws.session import AwsContext, make_context
+from deploy.local import perf_latency
 from deploy.local.app import EmulatorApp, EmulatorState, FaultInjector
 from deploy.local.control import install_moto_patches
 from deploy.local.credentials import fake_session
@@ -40,7 +41,9 @@ class Emulator:
     """SageMaker hosting + the LMI v15 container, emulated; use as a context manager.
 
     ``time_scale`` multiplies the lifecycle phases (1.0: a few seconds each, for demos; 0: immediate, for tests);
-    ``ttft_s``/``itl_s`` set the simulated time to first token and inter-token latency.
+    ``ttft_s``/``itl_s`` set the simulated time to first token and inter-token latency; left at 0, each request is
+    timed by the performance model (:mod:`deploy.local.perf_latency`) unless ``latency="off"`` (or
+    ``LMI_EMULATOR_LATENCY=off``) makes every answer instant.
     """
 
     def __init__(
@@ -52,8 +55,10 @@ class Emulator:
         host: str = "127.0.0.1",
         port: int = 0,
         region: str = "us-east-1",
+        latency: str | None = None,
     ) -> None:
-        self.state = EmulatorState(EndpointRegistry(time_scale), Timing(ttft_s, itl_s), FaultInjector())
+        model = perf_latency.latency_mode(latency) == "model"
+        self.state = EmulatorState(EndpointRegistry(time_scale), Timing(ttft_s, itl_s, model), FaultInjector())
         self.host, self.port, self.region = host, port, region
         self._server: Any = None
         self._thread: threading.Thread | None = None
