@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from deploy.errors import LmiError, SpecError
 from deploy.sizing.copy_resources import CopyRequirements, requirements_of
-from deploy.sizing.placement import Placement, place
+from deploy.sizing.packing import Placement, place
 
 if TYPE_CHECKING:
     from deploy.engine.resolve import ResolvedSpec

@@ -44,7 +44,7 @@ def _check_instance_count(spec: ComponentEndpointSpec) -> None:
 
 
 def _check_ic_name(spec: ComponentEndpointSpec, index: int, component: ComponentSpec) -> None:
-    from deploy.spec.components import inference_component_name
+    from deploy.spec.component_views import inference_component_name
 
     name = inference_component_name(spec, component)
     if len(name) > MAX_IC_NAME:
@@ -76,8 +76,7 @@ def _check_copies(index: int, component: ComponentSpec) -> None:
 
 def _check_view(spec: ComponentEndpointSpec, index: int, component: ComponentSpec) -> None:
     """Every single-model rule, on the component's view (tensor parallelism vs the instance, engine options...)."""
-    from deploy.spec.component_views import view_problem
-    from deploy.spec.components import view_data
+    from deploy.spec.component_views import view_data, view_problem
     from deploy.spec.model import DeploymentSpec
 
     try:

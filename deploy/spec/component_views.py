@@ -9,11 +9,14 @@ errors name ``engine.tensor_parallel_degree``; in the component document the fie
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from deploy.errors import SpecError
+
+if TYPE_CHECKING:
+    from deploy.spec.components import ComponentEndpointSpec, ComponentSpec
 
 COMPONENT_FIELDS = frozenset({"model", "engine"})
 
@@ -45,3 +48,25 @@ def view_error(exc: ValidationError, index: int | str) -> SpecError:
     if first.get("loc") and not isinstance(first.get("input"), (dict, list)):
         value = first.get("input")
     return SpecError(f"invalid spec: {message}", field=field, value=value, fix="change the value as the message says")
+
+
+def inference_component_name(spec: ComponentEndpointSpec, component: ComponentSpec) -> str:
+    """The IC's SageMaker name: ``<endpoint>-<component>`` (the documented convention)."""
+    return f"{spec.name}-{component.name}"
+
+
+def view_data(spec: ComponentEndpointSpec, component: ComponentSpec) -> dict[str, Any]:
+    """The document of the component's single-model view (see :func:`deploy.spec.components.component_view`)."""
+    return {
+        "name": inference_component_name(spec, component),
+        "region": spec.region,
+        "role": spec.role,
+        "lmi": spec.lmi.model_dump(),
+        "model": component.model.model_dump(),
+        "engine": component.engine.model_dump(),
+        "instance": spec.instance.model_dump(),
+        "security": spec.security.model_dump(),
+        "delivery": spec.delivery,
+        "artifacts": spec.artifacts.model_dump(),
+        "tags": dict(spec.tags),
+    }

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from deploy.secrets.masking import mask_input
-from deploy.spec.component_views import view_error
+from deploy.spec.component_views import inference_component_name, view_data, view_error
 from deploy.spec.model import (
     ENDPOINT_NAME,
     INT32_MAX,
@@ -162,11 +162,6 @@ class ComponentEndpointSpec(_Model, metaclass=_RaisesSpecError):
         return self
 
 
-def inference_component_name(spec: ComponentEndpointSpec, component: ComponentSpec) -> str:
-    """The IC's SageMaker name: ``<endpoint>-<component>`` (the documented convention)."""
-    return f"{spec.name}-{component.name}"
-
-
 def component_view(spec: ComponentEndpointSpec, component: ComponentSpec) -> DeploymentSpec:
     """The component as a single-model spec, so sizing, rendering and the model body are shared with that mode.
 
@@ -178,19 +173,3 @@ def component_view(spec: ComponentEndpointSpec, component: ComponentSpec) -> Dep
     except ValidationError as exc:
         index = next((i for i, c in enumerate(spec.components) if c is component), None)
         raise view_error(exc, index if index is not None else component.name) from None
-
-
-def view_data(spec: ComponentEndpointSpec, component: ComponentSpec) -> dict[str, Any]:
-    return {
-        "name": inference_component_name(spec, component),
-        "region": spec.region,
-        "role": spec.role,
-        "lmi": spec.lmi.model_dump(),
-        "model": component.model.model_dump(),
-        "engine": component.engine.model_dump(),
-        "instance": spec.instance.model_dump(),
-        "security": spec.security.model_dump(),
-        "delivery": spec.delivery,
-        "artifacts": spec.artifacts.model_dump(),
-        "tags": dict(spec.tags),
-    }
