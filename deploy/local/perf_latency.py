@@ -7,9 +7,10 @@ that no instance could produce. Each container that starts with a known model sh
 length at the number of requests the container is running at that moment (spread over its instances and model
 copies), so latency grows with load as on a real endpoint.
 
-Switches: fixed ``ttft_s``/``itl_s`` (``Emulator(ttft_s=...)``, ``lmi local start --ttft``) win; otherwise the
-model is used unless ``LMI_EMULATOR_LATENCY=off`` (or ``Emulator(latency="off")``), which makes every answer
-instant: the test suite sets it. A container whose shape is unknown answers instantly.
+Switches: fixed latencies win (``Emulator(ttft_s=0, itl_s=0)`` is instant; ``lmi local start --ttft S --itl S``
+with a value above 0); otherwise the model is used unless ``LMI_EMULATOR_LATENCY=off`` (or
+``Emulator(latency="off")``) makes every answer instant: the test suite sets it. A container whose shape is
+unknown answers instantly.
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ def timing_for(timing: Timing, container: Any, request: Any, output_tokens: int)
     from deploy.local.runtime import Timing
 
     latency = getattr(container, "latency", None)
-    if not timing.model or timing.ttft_s or timing.itl_s or latency is None:
+    if not timing.model or latency is None:
         return timing
     result: dict[str, tuple[float, float]] = {}
 
