@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from deploy.engine.desired import DesiredState
-from deploy.engine.plan_diff import desired_properties, lmi_options
+from deploy.engine.plan_diff import desired_options, lmi_options
 from deploy.engine.snapshot import RemoteSnapshot, ServingState
 
 if TYPE_CHECKING:
@@ -112,7 +112,9 @@ def plan_cost(
     """The cost of ``snapshot`` (what serves now) and of ``desired`` (None: a teardown, nothing after)."""
     notes: list[str] = []
     before = _before(snapshot, shape, region, notes, desired)
-    after = _after(desired, shape, region, notes) if desired is not None and desired.instance_type else NOTHING
+    after = NOTHING
+    if desired is not None and desired.instance_type:
+        after = _after(desired, snapshot.serving, shape, region, notes)
     if _is_blue_green_update(desired, snapshot) and before.instance_type and after.instance_type:
         notes.append("a blue/green update runs the old and the new fleet together until it completes")
     return PlanCost(region, before, after, tuple(notes))
@@ -133,20 +135,22 @@ def _before(
     instance_type = str(serving.variant["InstanceType"])
     low, high = _observed_capacity(snapshot, serving)
     options = lmi_options(serving.environment, serving.properties)
-    same_model = desired is None or _model_ref(options) == _model_ref(_desired_options(desired))
+    same_model = desired is None or _model_ref(options) == _model_ref(_desired_options(desired, serving))
     if not same_model:
         notes.append("the endpoint serves another model now: its $/M tokens is not predicted")
     return _fleet(instance_type, low, high, options, shape if same_model else None, region, notes, "before")
 
 
-def _after(desired: DesiredState, shape: ModelShape | None, region: str, notes: list[str]) -> FleetCost:
+def _after(
+    desired: DesiredState, serving: ServingState | None, shape: ModelShape | None, region: str, notes: list[str]
+) -> FleetCost:
     instance_type = str(desired.instance_type)
     variants = desired.config_request.get("ProductionVariants") or [{}]
     count = int(variants[0].get("InitialInstanceCount") or 1)
     low, high = (count, count)
     if desired.scaling is not None:
         low, high = int(desired.scaling.target["MinCapacity"]), int(desired.scaling.target["MaxCapacity"])
-    return _fleet(instance_type, low, high, _desired_options(desired), shape, region, notes, "after")
+    return _fleet(instance_type, low, high, _desired_options(desired, serving), shape, region, notes, "after")
 
 
 def _observed_capacity(snapshot: RemoteSnapshot, serving: ServingState) -> tuple[int, int]:
@@ -158,10 +162,8 @@ def _observed_capacity(snapshot: RemoteSnapshot, serving: ServingState) -> tuple
     return current, current
 
 
-def _desired_options(desired: DesiredState) -> dict[str, str]:
-    container = desired.model_request.get("PrimaryContainer", {})
-    environment = {str(k): str(v) for k, v in (container.get("Environment") or {}).items()}
-    return lmi_options(environment, desired_properties(desired))
+def _desired_options(desired: DesiredState, serving: ServingState | None = None) -> dict[str, str]:
+    return desired_options(desired, serving or ServingState())
 
 
 def _model_ref(options: dict[str, str]) -> str | None:

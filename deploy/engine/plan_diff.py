@@ -82,7 +82,7 @@ def model_changes(desired: DesiredState, serving: ServingState) -> list[FieldCha
     if not _both_properties_prefixes(serving.model_data, new_data):
         pairs.append(("model_data", serving.model_data, new_data))
     old_options = lmi_options(serving.environment, serving.properties)
-    new_options = lmi_options(new_env, desired_properties(desired))
+    new_options = desired_options(desired, serving)
     pairs += [(key, old_options.get(key), new_options.get(key)) for key in sorted({*old_options, *new_options})]
     pairs += _env_pairs(serving.environment, new_env)
     pairs += _secret_pairs(serving.secret_fingerprints, desired.secret_fingerprints, desired.secret_env)
@@ -183,6 +183,18 @@ def option_key(variable: str) -> str | None:
     if variable.startswith("OPTION_") and len(variable) > len("OPTION_"):
         return "option." + variable[len("OPTION_") :].lower()
     return None
+
+
+def desired_options(desired: DesiredState, serving: ServingState) -> dict[str, str]:
+    """The options the new container would read: the uploaded serving.properties (or, when the same S3 prefix is
+    mounted again, the file already there), then its ``OPTION_*`` variables."""
+    container = desired.model_request.get("PrimaryContainer", {})
+    environment = {str(k): str(v) for k, v in (container.get("Environment") or {}).items()}
+    properties = desired_properties(desired)
+    data = _desired_model_data(container)
+    if properties is None and data is not None and data == serving.model_data:
+        properties = serving.properties
+    return lmi_options(environment, properties)
 
 
 def desired_properties(desired: DesiredState) -> str | None:
