@@ -1,9 +1,13 @@
 """The field-level diff and the bill of ``lmi plan`` against the embedded emulator: deploy a spec, change one kind
-of field, plan, and compare the exact ``diff`` entries (old -> new); secrets masked, a token never printed."""
+of field, plan, and compare the exact ``diff`` entries (old -> new); secrets masked, a token never printed.
+
+One emulator serves the whole module (moto's state is process-wide, so no other emulator may start meanwhile):
+the example is deployed once and most tests only plan against it; the others deploy endpoints of their own names."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +20,8 @@ except ImportError:  # rootdir not on sys.path: the test directory is
     from conftest_engine import FAST_WAITER  # type: ignore[no-redef]
 
 from deploy import client
-from deploy.local.testing import lmi_emulator
+from deploy.local.emulator import Emulator
 
-__all__ = ["lmi_emulator"]
 REPO = Path(__file__).resolve().parents[2]
 BASE = yaml.safe_load((REPO / "examples" / "qwen25-7b.yaml").read_text())
 IMAGE_16 = "763104351884.dkr.ecr.us-east-1.amazonaws.com/djl-inference:0.33.0-lmi16.0.0-cu128"
@@ -52,12 +55,14 @@ def _hashable(value: Any) -> Any:
     return json.dumps(value, sort_keys=True) if isinstance(value, (dict, list)) else value
 
 
-@pytest.fixture
-def deployed(lmi_emulator: Any, tmp_path: Path) -> Any:
-    ctx = lmi_emulator.context()
-    spec = write_spec(tmp_path, "base", {})
-    client.apply(spec, context=ctx, create_bucket=True, waiter=FAST_WAITER)
-    return ctx
+@pytest.fixture(scope="module")
+def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One emulator with the example deployed, shared: the tests that use it only plan (read-only)."""
+    with Emulator(time_scale=0, latency="off") as emulator:
+        ctx = emulator.context()
+        spec = write_spec(tmp_path_factory.mktemp("base"), "base", {})
+        client.apply(spec, context=ctx, create_bucket=True, waiter=FAST_WAITER)
+        yield ctx
 
 
 CASES = {
@@ -134,18 +139,19 @@ def test_each_entry_names_the_action_it_belongs_to(deployed: Any, tmp_path: Path
     assert by_field["scaling.max"] == creates["RegisterScalableTarget"] == TARGET
 
 
-def test_env_delivery_reads_the_old_options_from_the_model_environment(lmi_emulator: Any, tmp_path: Path) -> None:
-    ctx = lmi_emulator.context()
-    client.apply(write_spec(tmp_path, "env", {"delivery": "env"}), context=ctx, create_bucket=True, waiter=FAST_WAITER)
-    got = entries(ctx, write_spec(tmp_path, "env2", {"delivery": "env", "engine.max_model_len": 4096}))
+def test_env_delivery_reads_the_old_options_from_the_model_environment(deployed: Any, tmp_path: Path) -> None:
+    ctx, name = deployed, {"name": "qwen-env"}  # an endpoint of its own beside the shared one
+    env = {**name, "delivery": "env"}
+    client.apply(write_spec(tmp_path, "env", env), context=ctx, create_bucket=True, waiter=FAST_WAITER)
+    got = entries(ctx, write_spec(tmp_path, "env2", {**env, "engine.max_model_len": 4096}))
     assert got == {("option.max_model_len", "32768", "4096")}
     # switching the delivery moves the options into serving.properties: the container reads the same values
-    got = entries(ctx, write_spec(tmp_path, "props", {}))
+    got = entries(ctx, write_spec(tmp_path, "props", name))
     assert {field for field, _, _ in got} == {"model_data"}
 
 
-def test_a_first_deploy_lists_every_field_as_new_and_costs_from_nothing(lmi_emulator: Any, tmp_path: Path) -> None:
-    data = client.plan(write_spec(tmp_path, "new", {}), context=lmi_emulator.context()).to_dict()
+def test_a_first_deploy_lists_every_field_as_new_and_costs_from_nothing(deployed: Any, tmp_path: Path) -> None:
+    data = client.plan(write_spec(tmp_path, "new", {"name": "qwen-new"}), context=deployed).to_dict()
     fields = {d["field"]: d for d in data["diff"]}
     assert fields["instance_type"]["old"] is None and fields["instance_type"]["new"] == "ml.g6e.2xlarge"
     assert fields["option.model_id"]["new"] == "Qwen/Qwen2.5-7B-Instruct"
@@ -156,23 +162,22 @@ def test_a_first_deploy_lists_every_field_as_new_and_costs_from_nothing(lmi_emul
 TOKENS = ["hf_" + "a" * 34, "hf_" + "Zy9" * 12, "hf_" + "0123456789abcdef" * 2 + "xy"]
 
 
-@pytest.mark.parametrize("token", TOKENS)
 def test_a_rotated_token_is_a_masked_change_and_never_printed(
-    lmi_emulator: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, token: str
+    deployed: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ctx = lmi_emulator.context()
-    spec = write_spec(tmp_path, "secret", {"model.hf_token": "env:HF_TOKEN"})
-    monkeypatch.setenv("HF_TOKEN", token)
+    ctx = deployed
+    spec = write_spec(tmp_path, "secret", {"name": "qwen-secret", "model.hf_token": "env:HF_TOKEN"})
+    monkeypatch.setenv("HF_TOKEN", TOKENS[0])
     client.apply(spec, context=ctx, create_bucket=True, waiter=FAST_WAITER)
     assert client.plan(spec, context=ctx).to_dict()["diff"] == []  # the same token: no change
-    rotated = token[:-4] + "WXYZ"
-    monkeypatch.setenv("HF_TOKEN", rotated)
-    data = client.plan(spec, context=ctx).to_dict()
-    assert [(d["field"], d["old"], d["new"]) for d in data["diff"]] == [
-        ("env.HF_TOKEN", "****", "**** (changed, env:HF_TOKEN)")
-    ]
-    text = json.dumps(data)
-    assert token not in text and rotated not in text and token[3:20] not in text
+    for rotated in [*TOKENS[1:], TOKENS[0][:-4] + "WXYZ"]:  # other tokens, and one that differs at the end only
+        monkeypatch.setenv("HF_TOKEN", rotated)
+        data = client.plan(spec, context=ctx).to_dict()
+        assert [(d["field"], d["old"], d["new"]) for d in data["diff"]] == [
+            ("env.HF_TOKEN", "****", "**** (changed, env:HF_TOKEN)")
+        ]
+        text = json.dumps(data)
+        assert all(token not in text and token[3:20] not in text for token in [*TOKENS, rotated])
 
 
 def test_plan_cli_shows_the_diff_under_actions_and_the_bill(deployed: Any, tmp_path: Path) -> None:
