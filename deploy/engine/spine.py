@@ -136,8 +136,8 @@ def plan_deploy(spec: DeploymentSpec, ctx: AwsContext) -> PlanResult:
     """What apply would change for ``spec`` in ``ctx`` (read-only AWS calls), with the field diff and the bill."""
     desired, shape = _desired_and_shape(spec, gather_facts(spec, ctx))
     snapshot = observe(ctx, desired.endpoint_name, desired)
-    review = field_changes(desired, snapshot), plan_cost(desired, snapshot, shape, ctx.region)
-    return PlanResult(diff(desired, snapshot), desired, snapshot, ctx, *review)
+    changes, cost = field_changes(desired, snapshot), plan_cost(desired, snapshot, shape, ctx.region)
+    return PlanResult(diff(desired, snapshot), desired, snapshot, ctx, diff=changes, cost=cost)
 
 
 def plan_teardown(
