@@ -189,3 +189,25 @@ def test_plan_cli_shows_the_diff_under_actions_and_the_bill(deployed: Any, tmp_p
     assert lines[0] == "cost before: 1-4 x ml.g6e.2xlarge, $2.80/h to $11.20/h ($2,044.00 to $8,176.00/month)"
     assert lines[1] == "cost after:  1-4 x ml.g6e.4xlarge, $3.76/h to $15.04/h ($2,744.80 to $10,979.20/month)"
     assert lines[2] == "change per month (730 h): +$700.80 at minimum, +$2,803.20 at maximum capacity"
+
+
+def test_plan_command_prints_the_review_as_text_markdown_and_json(
+    deployed: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from deploy.cli import main
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", str(deployed.endpoint_url))
+    monkeypatch.setenv("COLUMNS", "160")
+    spec = str(write_spec(tmp_path, "cli", {"engine.max_model_len": 8192}))
+    outputs = {}
+    for fmt in ("table", "markdown", "json", "yaml"):
+        with pytest.raises(SystemExit) as done:
+            main(["plan", spec, "--format", fmt])
+        captured = capsys.readouterr()
+        outputs[fmt] = (done.value.code or 0, captured.out, captured.err)
+    assert outputs["table"][0] == 0 and "option.max_model_len: 32768 → 8192" in outputs["table"][1]
+    assert "cost before: 1-4 x ml.g6e.2xlarge" in outputs["table"][1]
+    assert "  - `option.max_model_len: 32768 → 8192`" in outputs["markdown"][1].splitlines()
+    diff = json.loads(outputs["json"][1])["diff"]
+    assert [(d["field"], d["old"], d["new"]) for d in diff] == [("option.max_model_len", "32768", "8192")]
+    assert outputs["yaml"][0] == 2 and "--format" in outputs["yaml"][2]
