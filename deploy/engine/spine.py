@@ -148,7 +148,8 @@ def plan_teardown(
     desired = desired_from(spec, gather_facts(spec, ctx, with_secrets=False)) if spec is not None else None
     snapshot = observe(ctx, name, desired)
     empty = DesiredState(name, "", {"ModelName": ""}, {"EndpointConfigName": ""}, {})
-    return PlanResult(plan_destroy(snapshot, keep_artifacts=keep_artifacts), desired or empty, snapshot, ctx)
+    cost = plan_cost(None, snapshot, None, ctx.region)  # what stops being paid (no $/M tokens: nothing after)
+    return PlanResult(plan_destroy(snapshot, keep_artifacts=keep_artifacts), desired or empty, snapshot, ctx, cost=cost)
 
 
 def plan_scaling(name: str, minimum: int, maximum: int, ctx: AwsContext) -> PlanResult:

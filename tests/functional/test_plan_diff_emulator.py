@@ -211,3 +211,13 @@ def test_plan_command_prints_the_review_as_text_markdown_and_json(
     diff = json.loads(outputs["json"][1])["diff"]
     assert [(d["field"], d["old"], d["new"]) for d in diff] == [("option.max_model_len", "32768", "8192")]
     assert outputs["yaml"][0] == 2 and "--format" in outputs["yaml"][2]
+
+
+def test_a_destroy_plan_shows_what_stops_being_paid(deployed: Any, tmp_path: Path) -> None:
+    spec = write_spec(tmp_path, "gone", {"name": "qwen-gone", "scaling.max": 3})
+    client.apply(spec, context=deployed, create_bucket=True, waiter=FAST_WAITER)
+    cost = client.destroy_plan("qwen-gone", context=deployed).to_dict()["cost"]
+    assert (cost["before"]["usd_per_hour"], cost["before"]["usd_per_hour_max"]) == (2.8, 8.4)  # 1..3 x $2.80
+    assert cost["after"]["instance_type"] is None and cost["after"]["usd_per_hour"] == 0.0
+    assert (cost["change_per_month"], cost["change_per_month_max"]) == (-2044.0, -6132.0)  # 730 h x 2.80 x 1, x 3
+    assert client.destroy_plan("never-deployed", context=deployed).to_dict()["cost"]["change_per_month"] == 0.0
