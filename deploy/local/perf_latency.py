@@ -105,7 +105,7 @@ _RUNNING = _Running()
 
 def timing_for(timing: Timing, container: Any, request: Any, output_tokens: int) -> Timing:
     """The timing of one request: ``timing`` when fixed (or the model is off/unknown), else the model's."""
-    from deploy.local.runtime import Timing
+    from dataclasses import replace
 
     latency = getattr(container, "latency", None)
     if not timing.model or latency is None:
@@ -119,4 +119,4 @@ def timing_for(timing: Timing, container: Any, request: Any, output_tokens: int)
 
     _RUNNING.start(str(container.log_stream), duration)
     ttft, itl = result["t"]
-    return Timing(ttft, itl, model=False)
+    return replace(timing, ttft_s=ttft, itl_s=itl, model=False)
