@@ -9,8 +9,9 @@ instance, or it could never scale out from zero. Refusals are SpecErrors (exit 2
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from deploy.errors import LmiError, SpecError
@@ -19,9 +20,11 @@ from deploy.sizing.packing import Placement, place
 
 if TYPE_CHECKING:
     from deploy.engine.resolve import ResolvedSpec
+    from deploy.sizing.lora import LoraSlots
     from deploy.sizing.shape import ModelShape
     from deploy.spec.components import ComponentEndpointSpec, ComponentSpec
 
+COPIES_PER_INSTANCE = re.compile(r" \(\d+ cop(?:y|ies) per instance\)")
 PLACEMENT_FIX = "raise the endpoint's maximum instances, lower copies, or run `lmi recommend --spec SPEC`"
 
 
@@ -110,9 +113,16 @@ def size_component(
     if instance_type is not None:
         view = view.model_copy(update={"instance": view.instance.model_copy(update={"type": instance_type})})
     try:
-        resolved = resolve(view, shape=shape if shape is not None else find_shape(view))
+        found = shape if shape is not None else find_shape(view)
+        if component.adapters and found is not None:
+            found = _with_adapters(spec, index, found)
+        resolved = resolve(view, shape=found)
     except LmiError as exc:
         raise _in_component(exc, index, component.name) from None
+    if component.adapters and found is not None:
+        lora_note = _lora_slots(component, found).note(found, resolved.tensor_parallel_degree)
+        resolved = replace(resolved, notes=(*resolved.notes, lora_note))
+    resolved = replace(resolved, notes=tuple(_component_note(note) for note in resolved.notes))
     low, high = _bounds(component)
     return ComponentFit(
         name=component.name,
@@ -123,6 +133,30 @@ def size_component(
         copies=component.copies,
         max_copies=high,
     )
+
+
+def _lora_slots(component: ComponentSpec, shape: ModelShape) -> LoraSlots:
+    from deploy.sizing.lora import LoraSlots
+
+    dtype_bytes = 4.0 if shape.torch_dtype in {"float32", "fp32"} and shape.quantization is None else 2.0
+    return LoraSlots(component.lora.max_loras, component.lora.max_lora_rank, dtype_bytes)
+
+
+def _with_adapters(spec: ComponentEndpointSpec, index: int, shape: ModelShape) -> ModelShape:
+    """The shape with the component's LoRA slots in its weights; a MoE base needs the LMI version that serves it."""
+    from deploy.sizing.lora import with_lora
+    from deploy.spec.adapter_rules import moe_problem
+
+    component = spec.components[index]
+    problem = moe_problem(spec.lmi.version, index, component.model.id) if shape.moe is not None else None
+    if problem is not None:
+        raise SpecError(problem, field=f"components.{index}.adapters", value=spec.lmi.version, fix="raise lmi.version")
+    return with_lora(shape, _lora_slots(component, shape))
+
+
+def _component_note(note: str) -> str:
+    """A single-model note counts LMI's copies per instance (GPUs / tp); a component's copies are its own ICs."""
+    return COPIES_PER_INSTANCE.sub("", note)
 
 
 def _in_component(exc: LmiError, index: int, name: str) -> LmiError:
