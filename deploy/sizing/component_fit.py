@@ -104,7 +104,7 @@ def _bounds(component: ComponentSpec) -> tuple[int, int]:
 def size_component(
     spec: ComponentEndpointSpec, index: int, shape: ModelShape | None = None, instance_type: str | None = None
 ) -> ComponentFit:
-    """Resolve one component (on ``instance_type``, default the spec's); errors name ``components[index]``."""
+    """Resolve one component (on ``instance_type``, default the spec's); errors name ``components.<index>``."""
     from deploy.engine.resolve import find_shape, resolve
     from deploy.spec.components import component_view, inference_component_name
 
@@ -160,9 +160,9 @@ def _component_note(note: str) -> str:
 
 
 def _in_component(exc: LmiError, index: int, name: str) -> LmiError:
-    """The estimator names bare spec fields (engine.max_model_len); a component's are components[i].<field>."""
+    """The estimator names bare spec fields (engine.max_model_len); a component's are components.<i>.<field>."""
     if exc.field and not exc.field.startswith(("components", "instance", "scaling", "lmi")):
-        exc.field = f"components[{index}].{exc.field}"
+        exc.field = f"components.{index}.{exc.field}"
     if not exc.message.startswith("component "):
         exc.message = f"component {name!r}: {exc.message}"
         exc.args = (exc.message,)

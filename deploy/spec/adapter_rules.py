@@ -11,7 +11,7 @@ import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from deploy.spec.components import ComponentEndpointSpec
+    from deploy.spec.components import ComponentEndpointSpec, ComponentSpec
 
 # From deepjavalibrary/djl-serving: the async vLLM handler (djl_python/lmi_vllm/vllm_async_service.py) has no LoRA
 # code in 0.33.0 (LMI v15; LoRA there only in rolling-batch mode, option.rolling_batch=vllm); 0.34.0 (LMI v16)
@@ -42,11 +42,26 @@ def check_adapters(spec: ComponentEndpointSpec) -> None:
                     "adapter names must be unique per component"
                 )
             seen.add(adapter.name)
+            _check_adapter_ic_name(spec, index, number, component)
             if not S3_PREFIX.fullmatch(adapter.source):
                 raise ValueError(
                     f"{where}.source={adapter.source!r} is not an s3:// URI; an adapter inference component's "
                     "weights come from S3: upload the adapter and give s3://bucket/prefix/"
                 )
+
+
+def _check_adapter_ic_name(spec: ComponentEndpointSpec, index: int, number: int, component: ComponentSpec) -> None:
+    from deploy.spec.component_views import MAX_IC_NAME, adapter_component_name
+
+    adapter = component.adapters[number]
+    name = adapter_component_name(spec, component, adapter.name)
+    if len(name) > MAX_IC_NAME:
+        room = MAX_IC_NAME - len(name) + len(adapter.name)
+        raise ValueError(
+            f"components.{index}.adapters.{number}.name={adapter.name!r}: the adapter inference component name "
+            f"{name!r} is {len(name)} characters; SageMaker allows at most {MAX_IC_NAME}; "
+            + (f"shorten the adapter name to at most {room} characters" if room > 0 else "shorten the component name")
+        )
 
 
 def version_problem(version: int, index: int) -> str:

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from deploy.secrets.masking import mask_input
-from deploy.spec.component_views import inference_component_name, view_data, view_error
+from deploy.spec.component_views import adapter_component_name, inference_component_name, view_data, view_error
 from deploy.spec.model import (
     ENDPOINT_NAME,
     INT32_MAX,
@@ -43,6 +43,7 @@ __all__ = [
     "ComponentSpec",
     "EndpointCapacity",
     "LoraSettings",
+    "adapter_component_name",
     "component_view",
     "inference_component_name",
     "view_data",

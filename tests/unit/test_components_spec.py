@@ -9,7 +9,12 @@ from typing import Any
 import pytest
 
 from deploy.errors import SpecError
-from deploy.spec.components import ComponentEndpointSpec, component_view, inference_component_name
+from deploy.spec.components import (
+    ComponentEndpointSpec,
+    adapter_component_name,
+    component_view,
+    inference_component_name,
+)
 from deploy.spec.loader import load_any_spec, parse_any_spec
 from deploy.spec.model import DeploymentSpec
 from tests.unit.component_helpers import ISSUE_SPEC, LLAMA_8B, QWEN_7B, ROLE, component, endpoint, error_of, parsed
@@ -212,3 +217,18 @@ def test_lora_rank_must_be_one_vllm_accepts(rank: int) -> None:
 def test_construction_from_python_raises_spec_errors_too() -> None:
     with pytest.raises(SpecError):
         ComponentEndpointSpec(**endpoint(component("qwen", copies=9, scaling={"min": 0, "max": 2})))
+
+
+@pytest.mark.parametrize(
+    ("component_name", "adapter_name"), [("qwen", "a" * 50), ("c" * 45, "sql-adapter"), ("c" * 52, "xy")]
+)
+def test_adapter_inference_component_name_longer_than_63_is_refused(component_name: str, adapter_name: str) -> None:
+    adapters = [{"name": adapter_name, "source": "s3://bucket/lora/"}]
+    err = error_of(endpoint(component(component_name, adapters=adapters), name="team-llms", lmi={"version": 16}))
+    assert err.field == "components.0.adapters.0.name" and "adapter inference component name" in err.message
+    assert err.fix and "shorten" in err.fix
+
+
+def test_adapter_inference_component_name_joins_endpoint_component_and_adapter() -> None:
+    spec = parsed(endpoint(component("qwen", adapters=[S3_ADAPTER]), lmi={"version": 16}))
+    assert adapter_component_name(spec, spec.components[0], "sql") == "team-llms-qwen-sql"
