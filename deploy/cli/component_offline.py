@@ -141,21 +141,23 @@ def size(spec: ComponentEndpointSpec, as_json: bool) -> None:
     """``lmi size --spec``: each component's estimate on the spec's instance type, then the placement (exit 2 if
     the copies do not fit)."""
     fit = endpoint_fit(spec, refuse=False)
-    if as_json:
+    if as_json:  # one JSON document either way (like `lmi size MODEL --json`): the verdict is in "fits"/"problems"
         print_json({"kind": "components", "name": spec.name, **fit.to_dict()})
-    else:
-        from deploy.sizing.report import estimate_table
+        if not fit.fits:
+            raise SystemExit(2)
+        return
+    from deploy.sizing.report import estimate_table
 
-        out = console()
-        for c in fit.components:
-            out.print(f"component {c.name} ({c.inference_component})", markup=False)
-            if c.resolved.estimate is not None:
-                out.print(estimate_table(c.resolved.estimate))
-            out.print(_component_line(c), markup=False)
-            for reason in c.requirements.reasoning:
-                out.print(f"    {reason}", markup=False)
-        for line in [*placement_lines("minimum", fit.minimum), *placement_lines("initial", fit.initial)]:
-            out.print(line, markup=False)
+    out = console()
+    for c in fit.components:
+        out.print(f"component {c.name} ({c.inference_component})", markup=False)
+        if c.resolved.estimate is not None:
+            out.print(estimate_table(c.resolved.estimate))
+        out.print(_component_line(c), markup=False)
+        for reason in c.requirements.reasoning:
+            out.print(f"    {reason}", markup=False)
+    for line in [*placement_lines("minimum", fit.minimum), *placement_lines("initial", fit.initial)]:
+        out.print(line, markup=False)
     fit.raise_if_refused()
 
 

@@ -282,3 +282,24 @@ def test_init_components_writes_a_spec_that_validates(capsys: pytest.CaptureFixt
     assert code == 0 and "components:" in path.read_text()
     code, out, _ = run(capsys, "validate", str(path), "--json")
     assert code == 0 and json.loads(out)["instance_type"] == "ml.g6e.12xlarge"
+
+
+def test_size_spec_json_of_copies_that_do_not_fit_is_one_document(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, out, _ = run(capsys, "size", "--spec", str(write(tmp_path, too_many_copies())), "--json")
+    data = json.loads(out)  # exactly one JSON document
+    assert code == 2 and data["fits"] is False and data["instances_needed"] == 2
+    assert "8 GPU(s)" in data["problems"][0]
+
+
+def test_python_api_sizes_and_recommends_component_specs() -> None:
+    import deploy
+
+    fit = deploy.size_components(EXAMPLE)
+    assert fit.fits and fit.initial.instances_used == 1
+    ranking = deploy.recommend_components(str(EXAMPLE))
+    assert ranking.recommendations[0].instance_type == "ml.g6.xlarge"
+    assert isinstance(deploy.load_any_spec(EXAMPLE), deploy.ComponentEndpointSpec)
+    with pytest.raises(deploy.UsageError):
+        deploy.Client().resolve(EXAMPLE)

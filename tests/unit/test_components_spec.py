@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from deploy.errors import SpecError
 from deploy.spec.components import (
@@ -232,3 +234,24 @@ def test_adapter_inference_component_name_longer_than_63_is_refused(component_na
 def test_adapter_inference_component_name_joins_endpoint_component_and_adapter() -> None:
     spec = parsed(endpoint(component("qwen", adapters=[S3_ADAPTER]), lmi={"version": 16}))
     assert adapter_component_name(spec, spec.components[0], "sql") == "team-llms-qwen-sql"
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 12), st.integers(0, 12), st.integers(1, 12), st.integers(1, 6), st.integers(0, 6))
+def test_bounds_are_accepted_exactly_when_they_agree(
+    copies: int, low: int, high: int, count: int, endpoint_low: int
+) -> None:
+    """Copies within the component's scaling and instance.count within the endpoint's: accepted iff both hold."""
+    data = endpoint(
+        component("qwen", copies=copies, scaling={"min": low, "max": high}),
+        instance={"type": "ml.g6e.12xlarge", "count": count},
+        scaling={"min": endpoint_low, "max": 6},
+    )
+    agree = low <= high and low <= copies <= high and max(1, endpoint_low) <= count <= 6
+    try:
+        parse_any_spec(data)
+    except SpecError as exc:
+        assert not agree, exc
+        assert exc.field is not None and exc.field.startswith(("components.0", "instance.count"))
+    else:
+        assert agree
