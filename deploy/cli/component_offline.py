@@ -66,6 +66,8 @@ def validate(spec: ComponentEndpointSpec, spec_path: Path, as_json: bool) -> Non
         out.print(_component_line(c), markup=False)
     for line in [*placement_lines("minimum", fit.minimum), *placement_lines("initial", fit.initial)]:
         out.print(line, markup=False)
+    for note in fit.notes:
+        out.print(f"  [dim]note:[/dim] {note}")
     for c in fit.components:
         for note in c.resolved.notes:
             out.print(f"  [dim]note ({c.name}):[/dim] {note}")

@@ -64,6 +64,7 @@ class EndpointFit:
     initial: Placement
     problems: tuple[str, ...]
     instances_needed: int  # for the minimum and the initial copies, whichever needs more (0 = none placeable)
+    notes: tuple[str, ...] = ()  # not refusals: e.g. copy scale-out that the maximum instances cannot hold
 
     @property
     def fits(self) -> bool:
@@ -79,6 +80,7 @@ class EndpointFit:
             "minimum": self.minimum.to_dict(),
             "initial": self.initial.to_dict(),
             "problems": list(self.problems),
+            "notes": list(self.notes),
         }
 
     def raise_if_refused(self) -> None:
@@ -211,6 +213,19 @@ def fit_of(
         initial=initial,
         problems=tuple(problems),
         instances_needed=_needed(components, instance_type),
+        notes=_scale_out_notes(components, instance_type, max_instances) if not problems else (),
+    )
+
+
+def _scale_out_notes(components: tuple[ComponentFit, ...], instance_type: str, max_instances: int) -> tuple[str, ...]:
+    """Every component at its scaling maximum at once: allowed not to fit, but worth saying where it stops."""
+    peak = place(instance_type, max_instances, [(c.name, c.requirements, c.max_copies) for c in components])
+    if peak.fits:
+        return ()
+    total = sum(c.max_copies for c in components)
+    return (
+        f"all components at their scaling maximum ({total} copies) do not fit {max_instances} x {instance_type}; "
+        "scale-out stops when the instances are full (raise scaling.max of the endpoint to allow more)",
     )
 
 
