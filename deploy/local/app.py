@@ -21,7 +21,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from deploy._version import __version__
-from deploy.local import autoscaling, component_api, control, openai_route, runtime
+from deploy.local import autoscaling, component_api, component_runtime, control, openai_route, runtime
 from deploy.local.endpoints import EndpointRegistry
 from deploy.local.errors import ApiError
 
@@ -169,7 +169,9 @@ class EmulatorApp:
     def _runtime(self, request: Request, op: str, fault: Any) -> Response:
         match = _RUNTIME_PATH.fullmatch(request.path)
         assert match is not None
-        invocation = runtime.resolve(self.state.registry, region_of(request), match["name"], request)
+        registry, region = self.state.registry, region_of(request)
+        invocation = component_runtime.resolve(registry, region, match["name"], request)
+        invocation = invocation or runtime.resolve(registry, region, match["name"], request)
         timing = self.state.timing
         if op == "InvokeEndpoint":
             return runtime.invoke(invocation, timing)

@@ -106,17 +106,20 @@ def _finish(store: ComponentStore, component: Component, now: float) -> None:
     component.pending = None
     component.modified = wall_clock()
     fleet = store.fleets.get((component.region, component.endpoint))
+    key = (component.region, component.name)
     if kind == "delete":
         if fleet is not None:
             drop(fleet, component.name)
-        store.components.pop((component.region, component.name), None)
-        store.invocations.pop((component.region, component.name), None)
+        for table in (store.components, store.invocations, store.containers, store.starting):
+            table.pop(key, None)
         return
-    reason = _never_fits(component, fleet)
+    started = store.starting.pop(key, None)
+    reason = _never_fits(component, fleet) or (started.failure_reason if started is not None else None)
     if reason is None:
         component.status, component.failure_reason = "InService", None
-        component.serving_model = component.specification.get("ModelName")
         component.previous_specification = None
+        if started is not None:
+            store.containers[key] = started
     elif kind == "create":
         component.status, component.failure_reason = "Failed", reason
         if fleet is not None:

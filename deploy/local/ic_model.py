@@ -99,7 +99,6 @@ class Component:
     status: str
     created: dt.datetime
     modified: dt.datetime
-    serving_model: str | None = None  # the model answering now (the old one while an update rolls)
     failure_reason: str | None = None
     pending: tuple[PhaseKind, float] | None = None
     previous_specification: dict[str, Any] | None = None  # restored when an update fails
@@ -133,6 +132,8 @@ class ComponentStore:
         self.components: dict[tuple[str, str], Component] = {}
         self.fleets: dict[tuple[str, str], Fleet] = {}
         self.invocations: dict[tuple[str, str], int] = {}  # per component, since the last autoscaling run
+        self.containers: dict[tuple[str, str], Any] = {}  # the emulated container serving each component
+        self.starting: dict[tuple[str, str], Any] = {}  # the container a create or update is starting
 
     def seconds(self, kind: str) -> float:
         return IC_SECONDS[kind] * self.time_scale()
@@ -161,3 +162,5 @@ class ComponentStore:
         self.components.clear()
         self.fleets.clear()
         self.invocations.clear()
+        self.containers.clear()
+        self.starting.clear()
