@@ -103,6 +103,9 @@ def create_inference_component(registry: EndpointRegistry, region: str, body: di
     store.components[(region, name)] = component
     if component.base is None:
         component_runtime.start(registry, component)
+    else:
+        base = store.get(region, component.base)
+        component.start_failure = component_runtime.adapter_problem(registry, base) if base else None
     begin(component, store, "create", "Creating", now)
     return {"InferenceComponentArn": component_arn}
 

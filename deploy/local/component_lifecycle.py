@@ -112,9 +112,14 @@ def _finish(store: ComponentStore, component: Component, now: float) -> None:
             drop(fleet, component.name)
         for table in (store.components, store.invocations, store.containers, store.starting):
             table.pop(key, None)
+        _forget_scaling(component.region, component.name)
         return
     started = store.starting.pop(key, None)
-    reason = _never_fits(component, fleet) or (started.failure_reason if started is not None else None)
+    reason = (
+        _never_fits(component, fleet)
+        or (started.failure_reason if started is not None else None)
+        or (component.start_failure if kind == "create" else None)
+    )
     if reason is None:
         component.status, component.failure_reason = "InService", None
         component.previous_specification = None
@@ -128,6 +133,16 @@ def _finish(store: ComponentStore, component: Component, now: float) -> None:
         component.specification = component.previous_specification or component.specification
         component.previous_specification = None
         component.status, component.failure_reason = "InService", reason
+
+
+def _forget_scaling(region: str, name: str) -> None:
+    """A deleted component takes its scalable target and policies with it (as a deleted endpoint does)."""
+    aas, resource_id = backends.autoscaling(region), f"inference-component/{name}"
+    for targets in aas.targets.values():
+        targets.pop(resource_id, None)
+    for key, policy in list(aas.policies.items()):
+        if policy.resource_id == resource_id:
+            del aas.policies[key]
 
 
 def _never_fits(component: Component, fleet: Fleet | None) -> str | None:

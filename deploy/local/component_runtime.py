@@ -67,6 +67,30 @@ def start(registry: EndpointRegistry, component: Component) -> Container:
     return container
 
 
+def adapter_problem(registry: EndpointRegistry, base: Component) -> str | None:
+    """Why the base's LMI container cannot serve LoRA adapters (None: it can): LMI v15 loads adapters only with
+    ``option.enable_lora=true`` and only in rolling-batch mode, not in async mode."""
+    from deploy.local.settings import StartupError, merge_settings
+
+    primary = _primary(base.region, base.specification)
+    environment = {str(k): str(v) for k, v in (primary.get("Environment") or {}).items()}
+    try:
+        settings = merge_settings(environment, None)
+    except StartupError:
+        return None  # the base fails on its own
+    if settings.get("option.enable_lora", "false").lower() != "true":
+        return (
+            f"The base inference component {base.name} does not serve adapters: its LMI container needs "
+            "OPTION_ENABLE_LORA=true."
+        )
+    if settings.get("option.async_mode", "false").lower() == "true":
+        return (
+            f"The base inference component {base.name} runs LMI in async mode, which serves no LoRA adapters in "
+            "LMI v15; use rolling batch (OPTION_ROLLING_BATCH=vllm, no OPTION_ASYNC_MODE)."
+        )
+    return None
+
+
 def _with_failure(container: Container, reason: str) -> Container:
     from dataclasses import replace
 

@@ -102,6 +102,7 @@ class Component:
     failure_reason: str | None = None
     pending: tuple[PhaseKind, float] | None = None
     previous_specification: dict[str, Any] | None = None  # restored when an update fails
+    start_failure: str | None = None  # why the component cannot start (an adapter on a base without LoRA)
     last_deployment: dict[str, Any] | None = None
     tags: list[dict[str, str]] = field(default_factory=list)
 
@@ -134,6 +135,7 @@ class ComponentStore:
         self.invocations: dict[tuple[str, str], int] = {}  # per component, since the last autoscaling run
         self.containers: dict[tuple[str, str], Any] = {}  # the emulated container serving each component
         self.starting: dict[tuple[str, str], Any] = {}  # the container a create or update is starting
+        self.activities: list[dict[str, Any]] = []  # what the emulator's scaler did (DescribeScalingActivities)
 
     def seconds(self, kind: str) -> float:
         return IC_SECONDS[kind] * self.time_scale()
@@ -164,3 +166,4 @@ class ComponentStore:
         self.invocations.clear()
         self.containers.clear()
         self.starting.clear()
+        self.activities.clear()
