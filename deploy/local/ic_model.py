@@ -74,6 +74,7 @@ class Fleet:
     managed: bool
     min_count: int
     max_count: int
+    config_name: str = ""  # the endpoint config the fleet follows (an UpdateEndpoint changes it)
     instances: list[Instance] = field(default_factory=list)
     launched: int = 0  # how many instances this fleet has ever launched (names the next one)
 
