@@ -208,3 +208,33 @@ def test_update_endpoint_moves_the_fleet_to_the_new_config(ctx: Any) -> None:
     assert (variant["CurrentInstanceCount"], variant["ManagedInstanceScaling"]["MaxInstanceCount"]) == (1, 1)
     runtime = sm.describe_inference_component(InferenceComponentName="team-a")["RuntimeConfig"]
     assert runtime == {"DesiredCopyCount": 2, "CurrentCopyCount": 2}
+
+
+@pytest.mark.parametrize(
+    "operation", ["CreateInferenceComponent", "UpdateInferenceComponentRuntimeConfig", "DeleteInferenceComponent"]
+)
+def test_injected_faults_reach_component_calls_and_change_nothing(ctx: Any, lmi_emulator: Any, operation: str) -> None:
+    if operation != "CreateInferenceComponent":
+        create_component(ctx, "team-a", "team", "qwen-model")
+        ctx.client("sagemaker").list_inference_components()
+    lmi_emulator.inject_fault(operation, code="InternalFailure", times=10)
+    sm = ctx.client("sagemaker")
+    calls = {
+        "CreateInferenceComponent": lambda: create_component(ctx, "team-a", "team", "qwen-model"),
+        "UpdateInferenceComponentRuntimeConfig": lambda: sm.update_inference_component_runtime_config(
+            InferenceComponentName="team-a", DesiredRuntimeConfig={"CopyCount": 3}
+        ),
+        "DeleteInferenceComponent": lambda: sm.delete_inference_component(InferenceComponentName="team-a"),
+    }
+    with pytest.raises(ClientError) as info:
+        calls[operation]()
+    assert info.value.response["Error"]["Code"] == "InternalFailure"
+    listed = sm.list_inference_components()["InferenceComponents"]
+    if operation == "CreateInferenceComponent":
+        assert listed == []
+    else:
+        described = sm.describe_inference_component(InferenceComponentName="team-a")
+        assert (described["InferenceComponentStatus"], described["RuntimeConfig"]["DesiredCopyCount"]) == (
+            "InService",
+            1,
+        )

@@ -218,3 +218,17 @@ def test_deleting_a_component_removes_its_scaling(ctx: Any) -> None:
     aas = ctx.client("application-autoscaling")
     assert aas.describe_scalable_targets(ServiceNamespace="sagemaker", ScalableDimension=DIM)["ScalableTargets"] == []
     assert aas.describe_scaling_policies(ServiceNamespace="sagemaker", ResourceId=RID)["ScalingPolicies"] == []
+
+
+def test_a_scaling_round_over_http(ctx: Any, lmi_emulator: Any) -> None:
+    import urllib.request
+
+    _register(ctx, 0, 2)
+    _target_tracking(ctx)
+    request = urllib.request.Request(
+        f"{lmi_emulator.endpoint_url}/_lmi/autoscaling/run?region=us-east-1", method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        changes = json.loads(response.read())["changes"]
+    assert [(c["component"], c["from"], c["to"]) for c in changes] == [("team-qwen", 1, 0)]
+    assert _copies(ctx) == (0, 0)
