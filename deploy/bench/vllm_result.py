@@ -91,6 +91,7 @@ def _ours(report: BenchReport, level: LevelResult, records: Sequence[RequestReco
     config = report.config
     return {
         "endpoint": report.endpoint,
+        "component": config.component,
         "api": config.api,
         "schema": "chat" if config.chat or config.api == "openai" else "lmi",
         "mode": level.mode,
