@@ -1,9 +1,13 @@
 """Read-only view of an endpoint's inference components for ``lmi status`` (and their count for ``lmi list``).
 
-Rule: describe/list calls only, and a component whose details cannot be read still shows with what is known
+Rule: describe/list/get calls only, and a component whose details cannot be read still shows with what is known
 (a status view must not fail because one read did). Per component: copies desired/current, accelerators (and
-memory, CPU) per copy, the model (id and Hub commit from lmi-deploy's tags, else the model's environment),
-copy autoscaling (min/max, metric and target), status and FailureReason.
+memory, CPU) per copy, the model, copy autoscaling (min/max, metric and target), status and FailureReason.
+
+Where the model's id and Hub commit come from, first found wins: lmi-deploy's tags (``model-id``/``model-sha`` on
+the IC or its SageMaker model), the model's environment (``HF_MODEL_ID``/``HF_REVISION``, env delivery), then the
+``serving.properties`` lmi-deploy uploaded (``option.model_id``/``option.revision``, properties delivery; its S3
+prefix is the model's ``artifacts`` tag). ICs made by other tools show what their model's environment says.
 """
 
 from __future__ import annotations
@@ -15,12 +19,13 @@ from typing import Any
 from deploy.aws.inference_components import InferenceComponentReader
 from deploy.aws.sagemaker import SageMakerGateway
 from deploy.aws.session import AwsContext
+from deploy.engine.desired import TAG_ARTIFACTS
 from deploy.engine.naming import TAG_MODEL_SHA
 from deploy.errors import LmiError
 from deploy.invoke.components import short_name
 
-TAG_MODEL_ID = "lmi-deploy:model-id"  # the Hub id / S3 prefix a component serves (with properties delivery the
-# container's environment does not name it)
+TAG_MODEL_ID = "lmi-deploy:model-id"  # the Hub id / S3 prefix a component serves, where a deploy tagged it
+TAG_COMPONENT = "lmi-deploy:component"  # the component's name in the spec, on ICs lmi-deploy made
 
 # Application Auto Scaling predefined metric types of inference components -> the spec's metric names
 METRIC_NAMES = {
@@ -103,9 +108,10 @@ def _one(reader: InferenceComponentReader, endpoint: str, summary: dict[str, Any
     arn = str(described.get("InferenceComponentArn") or summary.get("InferenceComponentArn") or "")
     tags = (_read(reader.tags, arn) or {}) if arn else {}
     model_name = spec.get("ModelName")
+    model_id, model_sha = _model_facts(reader, model_name, tags)
     return ComponentStatus(
         name=name,
-        short_name=short_name(endpoint, name),
+        short_name=tags.get(TAG_COMPONENT) or short_name(endpoint, name),
         status=str(described.get("InferenceComponentStatus") or summary.get("InferenceComponentStatus") or "?"),
         desired_copies=runtime.get("DesiredCopyCount"),
         current_copies=runtime.get("CurrentCopyCount"),
@@ -113,8 +119,8 @@ def _one(reader: InferenceComponentReader, endpoint: str, summary: dict[str, Any
         memory_mb_per_copy=needs.get("MinMemoryRequiredInMb"),
         cpu_cores_per_copy=needs.get("NumberOfCpuCoresRequired"),
         model_name=model_name,
-        model_id=tags.get(TAG_MODEL_ID) or _env_model_id(reader, model_name),
-        model_sha=tags.get(TAG_MODEL_SHA),
+        model_id=model_id,
+        model_sha=model_sha,
         base_component=spec.get("BaseInferenceComponentName"),
         scaling=_scaling(reader, name),
         failure_reason=described.get("FailureReason"),
@@ -122,14 +128,35 @@ def _one(reader: InferenceComponentReader, endpoint: str, summary: dict[str, Any
     )
 
 
-def _env_model_id(reader: InferenceComponentReader, model_name: str | None) -> str | None:
-    """``HF_MODEL_ID`` of the component's model, for ICs without lmi-deploy's tag (env delivery, other tools)."""
-    if not model_name:
-        return None
-    model = _read(SageMakerGateway(reader.ctx).describe_model, model_name) or {}
+def _model_facts(
+    reader: InferenceComponentReader, model_name: str | None, ic_tags: dict[str, str]
+) -> tuple[str | None, str | None]:
+    """(model id, Hub commit) of a component, from tags, the model's environment or its serving.properties."""
+    model_id, sha = ic_tags.get(TAG_MODEL_ID), ic_tags.get(TAG_MODEL_SHA)
+    if (model_id and sha) or not model_name:
+        return model_id, sha
+    sm = SageMakerGateway(reader.ctx)
+    model = _read(sm.describe_model, model_name) or {}
+    tags = (_read(sm.list_tags, str(model["ModelArn"])) or {}) if model.get("ModelArn") else {}
     env = (model.get("PrimaryContainer") or {}).get("Environment") or {}
-    value = env.get("HF_MODEL_ID") or env.get("OPTION_MODEL_ID")
-    return str(value) if value else None
+    model_id = model_id or tags.get(TAG_MODEL_ID) or env.get("HF_MODEL_ID") or env.get("OPTION_MODEL_ID")
+    sha = sha or tags.get(TAG_MODEL_SHA) or env.get("HF_REVISION") or env.get("OPTION_REVISION")
+    if not model_id and tags.get(TAG_ARTIFACTS):
+        properties = _properties(reader.ctx, tags[TAG_ARTIFACTS])
+        model_id, sha = properties.get("option.model_id"), sha or properties.get("option.revision")
+    return model_id, sha
+
+
+def _properties(ctx: AwsContext, prefix: str) -> dict[str, str]:
+    """The ``key=value`` lines of ``serving.properties`` under an ``s3://`` prefix ({} when unreadable)."""
+    from deploy.aws.s3 import S3Gateway
+
+    if not prefix.startswith("s3://"):
+        return {}
+    bucket, _, key = prefix[5:].partition("/")
+    text = _read(lambda k: S3Gateway(ctx).get_text(bucket, k), key.rstrip("/") + "/serving.properties")
+    pairs = (line.split("=", 1) for line in (text or "").splitlines() if "=" in line and not line.startswith("#"))
+    return {k.strip(): v.strip() for k, v in pairs}
 
 
 def _scaling(reader: InferenceComponentReader, name: str) -> ComponentScalingView | None:
