@@ -35,8 +35,8 @@ def emulator() -> Iterator[Any]:
 @pytest.fixture(autouse=True)
 def _point_at_emulator(emulator: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL", emulator.endpoint_url)
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": "us-east-1", "AWS_MAX_ATTEMPTS": "1", "COLUMNS": "160"}.items():  # fmt: skip
+    settings = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+    for name, value in {**settings, "AWS_MAX_ATTEMPTS": "1", "COLUMNS": "160"}.items():
         monkeypatch.setenv(name, value)
 
 
@@ -81,7 +81,7 @@ class TestInvoke:
         assert "has no copies" in data["message"] and "update-inference-component-runtime-config" in data["fix"]
 
     def test_zero_copies_text_names_the_fix_without_a_traceback(self, capsys: pytest.CaptureFixture[str]) -> None:
-        code, out, err = lmi(capsys, "invoke", "cold", "--component", "qwen", "--prompt", "Hi")
+        code, _, err = lmi(capsys, "invoke", "cold", "--component", "qwen", "--prompt", "Hi")
         assert code == 1 and "Traceback" not in err and "cold-qwen" in err and "fix:" in err
 
 

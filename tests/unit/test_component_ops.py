@@ -10,6 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from deploy.cli.component_views import component_row
+from deploy.engine.component_status import ComponentScalingView, ComponentStatus
 from deploy.errors import AwsError, EndpointNotFoundError, UsageError
 from deploy.invoke.cold_start import INSTANCE_START_S, MODEL_LOAD_S, WakeFacts, explain_no_capacity, facts_from
 from deploy.invoke.components import (
@@ -270,3 +272,35 @@ class TestColdStart:
         facts = WakeFacts("e", "e-c", alarm_name="a", alarm_delay_s=float(period * periods), instances=instances)
         cold = WakeFacts("e", "e-c", alarm_name="a", alarm_delay_s=float(period * periods), instances=0)
         assert 1 <= facts.retry_minutes <= cold.retry_minutes
+
+
+class TestComponentRows:
+    @pytest.mark.parametrize(
+        ("fields", "cells"),
+        [
+            (
+                {"desired_copies": 2, "current_copies": 1, "accelerators_per_copy": 1.0, "memory_mb_per_copy": 78643,
+                 "model_id": "Qwen/Qwen2.5-7B-Instruct", "model_sha": "a09a35458c702b33eeacc393d103063234e8bc28",
+                 "scaling": ComponentScalingView(0, 4, "concurrent_requests", 4.0, True)},
+                ("qwen", "InService", "1/2", "1", "78,643 MiB", "Qwen/Qwen2.5-7B-Instruct@a09a35458c",
+                 "0-4 concurrent_requests 4, wakes from 0"),
+            ),
+            (
+                {"model_name": "team-llama-model"},
+                ("qwen", "InService", "?/?", "?", "-", "team-llama-model", "fixed"),
+            ),
+            (
+                {"base_component": "team-qwen", "desired_copies": 0, "current_copies": 0,
+                 "scaling": ComponentScalingView(1, 2)},
+                ("qwen (adapter on team-qwen)", "InService", "0/0", "?", "-", "?", "1-2"),
+            ),
+        ],
+    )  # fmt: skip
+    def test_a_row_shows_copies_gpus_memory_model_and_scaling(
+        self, fields: dict[str, Any], cells: tuple[str, ...]
+    ) -> None:
+        component = ComponentStatus(name="team-qwen", short_name="qwen", status="InService", **fields)
+        assert component_row(component) == cells
+        data = component.to_dict()
+        assert data["copies"] == {"desired": fields.get("desired_copies"), "current": fields.get("current_copies")}
+        assert data["component"] == "qwen" and data["name"] == "team-qwen"
