@@ -263,6 +263,22 @@ class RuntimeGateway:
         name = (config.get("ProductionVariants") or [{}])[0].get("ModelName")
         return str(name) if name else None
 
+    def component_gpus(self, component: str) -> float | None:
+        """Accelerators the component's copies hold now (per copy x current copies), from
+        DescribeInferenceComponent; None when it does not say."""
+        sagemaker = self.context.client("sagemaker")
+        described = call(
+            sagemaker,
+            "describe_inference_component",
+            "DescribeInferenceComponent",
+            component,
+            InferenceComponentName=component,
+        )
+        needs = (described.get("Specification") or {}).get("ComputeResourceRequirements") or {}
+        per_copy = needs.get("NumberOfAcceleratorDevicesRequired")
+        copies = (described.get("RuntimeConfig") or {}).get("CurrentCopyCount")
+        return float(per_copy) * int(copies) if per_copy is not None and copies is not None else None
+
     def _component_model(self, component: str) -> str | None:
         sagemaker = self.context.client("sagemaker")
         described = call(

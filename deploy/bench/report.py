@@ -62,6 +62,8 @@ def render_tables(report: BenchReport) -> list[Any]:
 
     config = report.config
     where = f", {config.instance_count} x {config.instance_type}" if config.instance_type else ""
+    if config.capacity_share is not None:
+        where += f", component's share {config.capacity_share:.0%}"
     about = "" if report.token_counting.get("exact") else "~"
     sent = (
         "ShareGPT replay" if config.dataset else f"{about}{config.input_tokens} in / {config.output_tokens} out tokens"

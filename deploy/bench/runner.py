@@ -44,6 +44,7 @@ class BenchConfig:
     api: str = "invoke"
     dataset: tuple[str, str] | None = None
     component: str | None = None  # the inference component benchmarked (its full IC name), None: the endpoint
+    capacity_share: float | None = None  # the component's share of the endpoint's GPUs, which its cost counts
 
     def __post_init__(self) -> None:
         checks = [
@@ -80,7 +81,7 @@ class BenchConfig:
     def dollars_per_hour(self) -> float | None:
         if self.price_per_hour is None:
             return None
-        return self.price_per_hour * (self.instance_count or 1)
+        return self.price_per_hour * (self.instance_count or 1) * (self.capacity_share or 1.0)
 
     def requests_for(self, level: float) -> int:
         """Requests per level: the given number; else unbounded with a duration; else 4 per stream / 64."""

@@ -99,6 +99,7 @@ def _ours(report: BenchReport, level: LevelResult, records: Sequence[RequestReco
         "output_tokens_from_server": sum(1 for r in records if r.ok and r.server_counted),
         "instance_type": config.instance_type,
         "instance_count": config.instance_count,
+        "capacity_share": config.capacity_share,
         "dataset": list(config.dataset) if config.dataset else None,
         "level": level.to_dict(),
     }

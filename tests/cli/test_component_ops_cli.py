@@ -107,6 +107,8 @@ class TestChatAndBench:
         code, data = _json(capsys, "bench", "team", "--component", component, "--concurrency", "2", "--requests",
                            "4", "--output-tokens", "4", "--tokenizer", "approx")  # fmt: skip
         assert code == 0 and data["component"] == "team-llama" and data["levels"][0]["completed"] == 4
+        # its cost counts its GPUs only: 2 per copy x 1 copy of the 4 L40S of one ml.g6e.12xlarge
+        assert data["config"]["capacity_share"] == 0.5 and data["config"]["instance_type"] == "ml.g6e.12xlarge"
 
     def test_bench_table_title_names_the_component(self, capsys: pytest.CaptureFixture[str]) -> None:
         code, out, _ = lmi(capsys, "bench", "solo", "--concurrency", "1", "--requests", "2", "--output-tokens", "2",
