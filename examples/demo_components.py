@@ -2,8 +2,12 @@
 
     validate -> plan -> deploy examples/components.yaml (two inference components on one ml.g6e.12xlarge)
     -> invoke each component -> a request naming none (refused: there are two) -> status
-    -> scale qwen to zero -> a request finds no copy (explained: what wakes it, when to retry)
-    -> the scale-out from zero -> invoke again -> logs of one component -> bench one component -> destroy -> list
+    -> qwen idles and scales in to zero -> a request finds no copy (explained: what wakes it, when to retry)
+    -> the scale-out alarm adds a copy -> invoke again -> logs of one component -> bench one component -> destroy
+    -> list
+
+Application Auto Scaling evaluates alarms and policies on AWS's schedule; the emulator does it when asked
+(``Emulator.run_autoscaling()``), so this script says when time passes.
 
 Run it with ``make demo-components`` (or ``python examples/demo_components.py`` in a venv with
 ``lmi-deploy[local]``). No AWS account and no GPU: the emulator runs in this process on 127.0.0.1, and every
@@ -57,30 +61,30 @@ def copies(ctx: Any, component: str) -> tuple[int, int]:
     return int(runtime.get("DesiredCopyCount", 0)), int(runtime.get("CurrentCopyCount", 0))
 
 
-def set_copies(ctx: Any, component: str, count: int, timeout_s: float = 120.0) -> None:
-    """What Application Auto Scaling calls to scale a component in (or out): UpdateInferenceComponentRuntimeConfig;
-    then wait until the component has that many copies."""
-    sagemaker = ctx.client("sagemaker")
-    print(
-        f"$ aws sagemaker update-inference-component-runtime-config --inference-component-name {component} "
-        f"--desired-runtime-config CopyCount={count}"
-    )
-    sagemaker.update_inference_component_runtime_config(
-        InferenceComponentName=component, DesiredRuntimeConfig={"CopyCount": count}
-    )
-    wait_for_copies(ctx, component, count, timeout_s)
-
-
 def wait_for_copies(ctx: Any, component: str, count: int, timeout_s: float = 120.0) -> bool:
+    """Wait until ``component`` serves with ``count`` copies (the emulator runs its lifecycle at demo pace)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        desired, current = copies(ctx, component)
-        status = ctx.client("sagemaker").describe_inference_component(InferenceComponentName=component)
-        if current == count and status["InferenceComponentStatus"] == "InService":
-            print(f"  {component}: {current} cop{'y' if current == 1 else 'ies'} (desired {desired})")
+        described = ctx.client("sagemaker").describe_inference_component(InferenceComponentName=component)
+        current = int(described["RuntimeConfig"].get("CurrentCopyCount", 0))
+        if current == count and described["InferenceComponentStatus"] == "InService":
+            print(f"  {component}: {current} cop{'y' if current == 1 else 'ies'}, InService")
             return True
-        time.sleep(0.2)
+        time.sleep(0.1)
     failed.append(f"{component} did not reach {count} copies in {timeout_s:g} s")
+    return False
+
+
+def autoscale(emulator: Any, component: str, until: int, rounds: int = 4) -> bool:
+    """Let time pass for Application Auto Scaling: the emulator evaluates alarms and policies when asked (AWS
+    does it on its own schedule), one round at a time, until ``component`` is asked for ``until`` copies."""
+    for _ in range(rounds):
+        for change in emulator.run_autoscaling():
+            if change.get("component") == component:
+                print(f"  autoscaling: {component} {change['from']} -> {change['to']} copies ({change['cause']})")
+        if copies(emulator.context(), component)[0] == until:
+            return wait_for_copies(emulator.context(), component, until)
+    failed.append(f"autoscaling did not take {component} to {until} copies in {rounds} rounds")
     return False
 
 
@@ -100,7 +104,7 @@ def main() -> int:
     with Emulator(time_scale=scale, ttft_s=ttft, itl_s=itl) as emulator:
         os.environ["AWS_ENDPOINT_URL"] = emulator.endpoint_url
         print(f"emulator running at {emulator.endpoint_url} (time scale {scale:g}); AWS_ENDPOINT_URL points at it")
-        run_steps(emulator.context(), str(SPEC), name, spec.components[0].name, ics)
+        run_steps(emulator, str(SPEC), name, spec.components[0].name, ics)
     step("Done")
     if failed:
         print("These steps did not succeed:\n" + "\n".join(f"  - {item}" for item in failed))
@@ -109,7 +113,7 @@ def main() -> int:
     return 0
 
 
-def run_steps(ctx: Any, spec: str, name: str, first: str, ics: list[str]) -> None:
+def run_steps(emulator: Any, spec: str, name: str, first: str, ics: list[str]) -> None:
     step("1. Validate: each component sized, every copy placed on the instances (offline)")
     lmi("validate", spec)
     step("2. Plan: endpoint config without a model, one inference component per model, copy autoscaling")
@@ -124,7 +128,7 @@ def run_steps(ctx: Any, spec: str, name: str, first: str, ics: list[str]) -> Non
     lmi("invoke", name, "--prompt", "Hello", expect=2)
     step("6. Status: copies, GPUs per copy, model and scaling of each component")
     lmi("status", name)
-    scale_to_zero_and_back(ctx, name, first, ics[0])
+    scale_to_zero_and_back(emulator, name, first, ics[0])
     step("10. The logs of one component (its own log group)")
     lmi("logs", name, "--component", first, "--lines", "5")
     step("11. Benchmark one component")
@@ -135,17 +139,15 @@ def run_steps(ctx: Any, spec: str, name: str, first: str, ics: list[str]) -> Non
     lmi("list")
 
 
-def scale_to_zero_and_back(ctx: Any, name: str, first: str, ic: str) -> None:
-    step(f"7. Scale {first} to zero copies (as target tracking does once it is idle)")
-    set_copies(ctx, ic, 0)
+def scale_to_zero_and_back(emulator: Any, name: str, first: str, ic: str) -> None:
+    step(f"7. {first} sits idle: target tracking scales it in to its minimum, zero copies")
+    autoscale(emulator, ic, until=0)
     lmi("status", name)
-    step(f"8. A request to {first} now finds no copy: the error says what wakes it and when to retry")
+    step(f"8. A request to {first} finds no copy: it counts a NoCapacityInvocationFailure, and the error says what")
+    print("   wakes the component and when to retry")
     lmi("invoke", name, "--component", first, "--prompt", "Are you there?", expect=1)
-    step("9. Back from zero: the alarm on NoCapacityInvocationFailures adds a copy; invoke again")
-    if not wait_for_copies(ctx, ic, 1, timeout_s=5.0):
-        failed.pop()
-        print("  (no copy after 5 s: the alarm's scale-out did not run here; doing what its step policy does)")
-        set_copies(ctx, ic, 1)
+    step("9. Back from zero: the alarm on NoCapacityInvocationFailures runs the step policy, which adds a copy")
+    autoscale(emulator, ic, until=1)
     lmi("invoke", name, "--component", first, "--prompt", "Are you there now?", "-p", "max_new_tokens=12")
 
 
