@@ -1,11 +1,9 @@
 """How much work does lmi-deploy do, and how quickly does it notice InService? Run on the embedded emulator.
 
 For create / no-op re-apply / update / destroy it counts mutating and read API calls (botocore ``before-call``
-events), for a single-model endpoint and for an endpoint with inference components (``examples/components.yaml``:
-create, no-op re-apply, a copy-count change of one component, destroy). Then it measures detection lag: the time
-between the endpoint turning InService (seen by a 50 ms observer thread) and lmi-deploy's waiter noticing it, side
-by side with botocore's ``endpoint_in_service`` waiter (30 s delay) on the same emulator. Targets: no-op re-apply
-= 0 mutating calls; lag < 5 s (the botocore waiter: up to 30 s).
+events). Then it measures detection lag: the time between the endpoint turning InService (seen by a 50 ms observer
+thread) and lmi-deploy's waiter noticing it, side by side with botocore's ``endpoint_in_service`` waiter (30 s
+delay) on the same emulator. Targets: no-op re-apply = 0 mutating calls; lag < 5 s (the botocore waiter: up to 30 s).
 
     PYTHONPATH=. .venv/bin/python benchmarks/deploy_overhead.py [--time-scale 1.0] [--trials 2]
 """
@@ -24,7 +22,6 @@ from typing import Any
 MUTATING = ("Create", "Update", "Delete", "Put", "Register", "Deregister", "Add", "Upload", "Complete")
 SERVICES = ("sagemaker", "application-autoscaling", "cloudwatch", "s3", "sts")
 SPEC = Path(__file__).resolve().parents[1] / "examples" / "qwen25-7b.yaml"
-COMPONENT_SPEC = Path(__file__).resolve().parents[1] / "examples" / "components.yaml"
 
 
 class CallCounter:
@@ -75,31 +72,6 @@ def phases(emu: Any) -> list[tuple[str, int, int, float]]:
         ("no-op re-apply", lambda: client.apply(spec, context=ctx)),
         ("update (instance type)", lambda: client.apply(bigger, context=ctx)),
         ("destroy", lambda: client.destroy(bigger, context=ctx)),
-    ):
-        start = time.monotonic()
-        run()
-        mutating, reads, _ = counter.take()
-        rows.append((label, mutating, reads, time.monotonic() - start))
-    return rows
-
-
-def component_phases(emu: Any) -> list[tuple[str, int, int, float]]:
-    """The same counts for an endpoint whose capacity is shared by inference components."""
-    from deploy import client
-    from deploy.spec.loader import load_any_spec
-
-    ctx = emu.context()
-    counter = CallCounter(ctx)
-    spec = load_any_spec(COMPONENT_SPEC)
-    first = spec.components[0]
-    more = [first.model_copy(update={"copies": first.copies + 1}), *spec.components[1:]]
-    copies = spec.model_copy(update={"components": more})
-    rows = []
-    for label, run in (
-        ("create", lambda: client.apply(spec, context=ctx, create_bucket=True)),
-        ("no-op re-apply", lambda: client.apply(spec, context=ctx)),
-        (f"copies {first.name} {first.copies}->{first.copies + 1}", lambda: client.apply(copies, context=ctx)),
-        ("destroy", lambda: client.destroy(copies, context=ctx)),
     ):
         start = time.monotonic()
         run()
@@ -163,10 +135,6 @@ def main() -> None:
         print(f"emulator time_scale={args.time_scale} (create/update phases {6 * args.time_scale:.1f} s)")
         print(f"{'phase':<24}{'mutating':>10}{'reads':>8}{'wall s':>9}")
         for label, mutating, reads, wall in phases(emu):
-            print(f"{label:<24}{mutating:>10}{reads:>8}{wall:>9.2f}")
-        print(f"\nendpoint with inference components ({COMPONENT_SPEC.name})")
-        print(f"{'phase':<24}{'mutating':>10}{'reads':>8}{'wall s':>9}")
-        for label, mutating, reads, wall in component_phases(emu):
             print(f"{label:<24}{mutating:>10}{reads:>8}{wall:>9.2f}")
         ours = [lag_lmi(emu, f"lag-lmi-{i}") for i in range(args.trials)]
         theirs = [lag_botocore(emu, f"lag-boto-{i}") for i in range(args.trials)]
