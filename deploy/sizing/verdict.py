@@ -95,6 +95,8 @@ def _gib(value: float) -> str:
 
 def _warnings(budget: Budget, shape: ModelShape) -> list[str]:
     out = list(shape.warnings) + list(budget.load_notes)
+    if budget.seqs_note:
+        out.append(budget.seqs_note)
     if not budget.behaviour.cuda_graphs_in_budget and budget.cuda_graph_bytes > 0.6 * budget.headroom_bytes:
         out.append(
             f"CUDA graphs (~{_gib(budget.cuda_graph_bytes)}) use most of the {_gib(budget.headroom_bytes)} "
