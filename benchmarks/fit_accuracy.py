@@ -199,14 +199,14 @@ def _coverage_notes(rows: list[dict[str, Any]]) -> list[str]:
 
 def print_table(rows: list[dict[str, Any]], summary: dict[str, Any]) -> None:
     head = (
-        f"{'id':12} {'split':11} {'model':34} {'gpu':22} {'tp':>2} {'vllm':13} {'pred tok':>10} {'obs tok':>10} "
+        f"{'id':40} {'split':11} {'model':34} {'gpu':22} {'tp':>2} {'vllm':13} {'pred tok':>10} {'obs tok':>10} "
         f"{'err%':>7} "
         f"{'predKV':>7} {'obsKV':>7} {'predW':>6} {'obsW':>6} {'predA':>5} {'obsA':>5} fits"
     )
     print(head)
     for r in rows:
         print(
-            f"{r['id']:12} {r['split']:11} {r['model'][:34]:34} {str(r['gpu'])[:22]:22} {r['tp']:>2} "
+            f"{r['id'][:40]:40} {r['split']:11} {r['model'][:34]:34} {str(r['gpu'])[:22]:22} {r['tp']:>2} "
             f"{r['vllm'][5:]:13} "
             f"{r['predicted_tokens']:>10,} {_fmt(r['observed_tokens'], ','):>10} "
             f"{_fmt(r['error_pct'], '+.1f'):>7} "
@@ -239,10 +239,11 @@ def fit_constants(rows: list[dict[str, Any]], configs: dict[str, Any]) -> dict[s
 
     - communication buffers per GPU (NVLink / PCIe) at tp > 1: the non-torch memory each start implies, i.e. the
       estimate's non-torch plus its KV excess over the observed KV cache, less the 0.3 GiB base;
-    - the warm-up bytes per logit from vLLM 0.10: above every bound a failed warm-up implies, below every bound a
+    - the warm-up bytes per logit from vLLM 0.17: above every bound a failed warm-up implies, below every bound a
       start with vLLM's default max_num_seqs implies (free memory after the KV cache / rows x vocabulary).
     """
     from deploy.sizing.budget import _compute_budget  # vLLM's own defaults, no max_num_seqs lowering
+    from deploy.sizing.engine_memory import WARMUP_STRICTER_FROM
     from deploy.sizing.versions import NON_TORCH_BASE
 
     comm: dict[str, list[float]] = {"nvlink": [], "pcie": []}
@@ -257,7 +258,7 @@ def fit_constants(rows: list[dict[str, Any]], configs: dict[str, Any]) -> dict[s
         if observed and budget.tp > 1 and obs.get("status", "ok") == "ok":
             implied = budget.non_torch_bytes + budget.kv_available_bytes - observed * budget.kv_bytes_per_token
             comm["pcie" if obs.get("nvlink") is False else "nvlink"].append((implied - NON_TORCH_BASE) / GIB)
-        if budget.warmup_rows and budget.behaviour.version >= (0, 10, 0) and obs.get("max_num_seqs") is None:
+        if budget.warmup_rows and budget.behaviour.version >= WARMUP_STRICTER_FROM and obs.get("max_num_seqs") is None:
             bound = budget.warmup_free_bytes / (budget.warmup_rows * shape.padded_vocab())
             if obs.get("status") == "failed_sampler_warmup":
                 warmup_low.append(bound)

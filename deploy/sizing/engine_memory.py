@@ -34,12 +34,13 @@ from deploy.sizing.shape import ModelShape
 
 MULTIMODAL_MIN_BATCHED_TOKENS = 5120
 SPEC_DECODE_V0_BATCHED_TOKENS = 8192
-# Peak bytes per (row x vocab) element of the warm-up sampler. Up to vLLM 0.9 the profile run samples the same
+# Peak bytes per (row x vocab) element of the warm-up sampler. Up to vLLM 0.16 the profile run samples the same
 # batch with the same sorted top-k/top-p path (40 bytes, versions.py), so the warm-up never needs more than the
-# profile already charged. From 0.10 the profile measures ~15 bytes (fitted on 0.19 logs) while the warm-up's
+# profile already charged. From 0.17 the profile measures ~15 bytes (fitted on 0.19 logs) while the warm-up's
 # forward_native path holds more live fp32/int64 copies; 27 is fitted on the calibration split (gpt-oss-20b, H100,
 # vLLM 0.19, utilization 0.95: died warming up 1024 requests, the estimate's own figures need > 26.2 to say so).
-WARMUP_BYTES_PER_LOGIT_V1_010 = 27.0
+WARMUP_BYTES_PER_LOGIT_V1 = 27.0
+WARMUP_STRICTER_FROM = (0, 17, 0)  # the version from which the profile's sampler is cheaper than the warm-up's
 GPT_OSS_CAPTURE_SCALE = 2.0  # vllm/model_executor/models/config.py: gpt-oss raises the largest graph from 512 to 1024
 
 
@@ -137,10 +138,10 @@ def sampler_warmup_rows(max_num_seqs: int, max_num_batched_tokens: int) -> int:
 
 
 def warmup_bytes_per_logit(version: tuple[int, int, int], profile_bytes_per_logit: float) -> float:
-    """Peak bytes per (row x vocab) element of the warm-up sampler (see ``WARMUP_BYTES_PER_LOGIT_V1_010``)."""
-    if version < (0, 10, 0):
+    """Peak bytes per (row x vocab) element of the warm-up sampler (see ``WARMUP_BYTES_PER_LOGIT_V1``)."""
+    if version < WARMUP_STRICTER_FROM:
         return profile_bytes_per_logit
-    return max(profile_bytes_per_logit, WARMUP_BYTES_PER_LOGIT_V1_010)
+    return max(profile_bytes_per_logit, WARMUP_BYTES_PER_LOGIT_V1)
 
 
 def sampler_warmup_bytes(rows: int, padded_vocab: int, bytes_per_logit: float) -> float:

@@ -22,6 +22,10 @@ GIB = 1024**3
 DEFAULT_VLLM_VERSION = "0.8.4"
 LONG_CONTEXT_TOKENS = 32 * 1024  # V0 turns chunked prefill on above this max_model_len
 LARGE_GPU_BYTES = 70 * GIB
+# V1 profiles a cheaper sampler (~15.4 bytes per logit) from 0.17: vLLM 0.15 and 0.16 logs (Qwen3-14B, H100) measure
+# 5.64 GiB at 1024 seqs (40 bytes), 0.17-0.19 logs 2.2 GiB; 0.10-0.14 have no public log here, so they keep the
+# larger figure (a false "fits" costs a failed deployment, the larger figure costs some KV cache).
+SAMPLER_CHEAP_FROM = (0, 17, 0)
 NON_TORCH_BASE = 0.3 * GIB  # 0.24-0.27 GiB in 0.19 logs, ~0.3 implied by a 0.8.4 log (Qwen2.5-7B, 24 GB GPU)
 
 
@@ -101,12 +105,12 @@ class VllmBehaviour:
 
         V0 from 0.7 and V1 before 0.10 profile a top-k/top-p sampler that sorts the fp32 logits (values + int64
         indices + softmax/cumsum copies; V1 0.8.x also builds an int64 prompt_token_ids of the same shape).
-        V0 before 0.7 did not profile the sampler (only the bf16 logits); V1 from 0.10 samples without the sort.
+        V0 before 0.7 did not profile the sampler (only the bf16 logits); V1 from 0.17 profiles without the sort.
         Calibrated: V0 0.7.2 9.65 x 4 bytes, V1 0.19 3.86 x 4 bytes, V0 0.6.4 below 0.06 GiB in total.
         """
         if self.engine == "v0":
             return 38.6 if self.version >= (0, 7, 0) else 4.0
-        return 40.0 if self.version < (0, 10, 0) else 15.4
+        return 40.0 if self.version < SAMPLER_CHEAP_FROM else 15.4
 
     def non_torch_bytes(self, tp: int, nvlink: bool | None) -> float:
         """cuBLAS workspaces etc. (0.3 GiB), plus communication buffers per GPU at tp > 1 (see

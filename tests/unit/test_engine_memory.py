@@ -66,6 +66,7 @@ def test_warmup_bytes_by_hand() -> None:
     # before 0.10 the profile run samples the same batch with the same sorted path: no extra over the profile
     assert warmup_bytes_per_logit((0, 8, 4), 40.0) == 40.0
     assert warmup_bytes_per_logit((0, 9, 2), 40.0) == 40.0
+    assert warmup_bytes_per_logit((0, 16, 0), 40.0) == 40.0  # 0.15/0.16 logs: the profile's sampler is the sort path
     assert warmup_bytes_per_logit((0, 19, 0), 15.4) == 27.0
     assert warmup_bytes_per_logit((0, 26, 0), 15.4) == 27.0
 
