@@ -241,3 +241,64 @@ def test_expert_parallel_workspace_runs_whole_experts() -> None:
         moe_workspace_bytes(qwen, 4, tensor.profiled_tokens, 2.0, expert_parallel=True)
         - moe_workspace_bytes(qwen, 4, tensor.profiled_tokens, 2.0, expert_parallel=False)
     )
+
+
+# ---- engine options -> EngineParams -----------------------------------------------------------------------
+
+
+def test_engine_options_parse_lora_spec_and_ep() -> None:
+    from deploy.sizing.engine_options import feature_params
+    from deploy.sizing.params import engine_params
+
+    features = feature_params(
+        {
+            "enable_lora": "true",
+            "max_loras": "4",
+            "max_lora_rank": 32,
+            "enable_expert_parallel": True,
+            "speculative_config": '{"model": "meta-llama/Llama-3.2-1B-Instruct", "num_speculative_tokens": 4}',
+        }
+    )
+    assert features.max_loras == 4 and features.max_lora_rank == 32 and features.enable_expert_parallel
+    assert features.speculative is not None and features.speculative.draft is not None
+    assert features.speculative.num_speculative_tokens == 4 and features.note is None
+    params = engine_params(options={"enable_lora": True})
+    assert params.max_loras == 1 and params.max_lora_rank == 16  # vLLM 0.8.4's defaults once LoRA is on
+    assert engine_params(options={"max_loras": "8"}).max_loras == 0  # slots only with enable_lora
+    assert engine_params().speculative is None
+
+
+@pytest.mark.parametrize(
+    ("config", "method", "has_draft"),
+    [
+        ('{"method": "ngram", "num_speculative_tokens": 3, "prompt_lookup_max": 4}', "ngram", False),
+        ({"model": "[ngram]", "num_speculative_tokens": 2}, "ngram", False),
+        ({"model": "no-such/draft-model", "num_speculative_tokens": 2}, "draft_model", False),
+        ({"method": "eagle", "model": "meta-llama/Llama-3.2-1B-Instruct"}, "eagle", True),
+    ],
+)
+def test_speculative_config_methods(config: object, method: str, has_draft: bool) -> None:
+    from deploy.sizing.engine_options import speculative_params
+
+    spec, note = speculative_params(config)
+    assert spec is not None and spec.method == method and (spec.draft is not None) is has_draft
+    assert (note is not None) is (method != "ngram" and not has_draft)
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"speculative_config": "{not json"}, "engine.options.speculative_config"),
+        ({"speculative_config": "[1, 2]"}, "engine.options.speculative_config"),
+        ({"enable_lora": True, "max_loras": "0"}, "engine.options.max_loras"),
+        ({"enable_lora": True, "max_lora_rank": "-8"}, "engine.options.max_lora_rank"),
+        ({"enable_lora": True, "max_lora_rank": "sixteen"}, "engine.options.max_lora_rank"),
+    ],
+)
+def test_bad_engine_options_name_the_field(options: dict[str, object], field: str) -> None:
+    from deploy.errors import SpecError
+    from deploy.sizing.engine_options import feature_params
+
+    with pytest.raises(SpecError) as info:
+        feature_params(options)
+    assert info.value.field == field and info.value.fix
