@@ -145,9 +145,24 @@ def _vllm_version(lmi_version: int | None, vllm_version: str | None) -> str:
     return catalog.lmi_version(lmi_version or catalog.DEFAULT_LMI_VERSION).vllm_version
 
 
-def _hardware(instance: str | None, gpu_memory_mib: int | None, gpus: int) -> Any:
+INTERCONNECT_OPTION = typer.Option(
+    None, "--interconnect", help="GPU link with --gpu-memory-mib: nvlink or pcie (default: sized as NVLink)."
+)
+
+
+def _hardware(instance: str | None, gpu_memory_mib: int | None, gpus: int, interconnect: str | None = None) -> Any:
     from deploy.errors import UsageError
     from deploy.sizing import Hardware
+    from deploy.sizing.interconnect import parse_interconnect
+
+    nvlink = parse_interconnect(interconnect)
+    if instance and interconnect:
+        raise UsageError(
+            "--interconnect applies to --gpu-memory-mib only",
+            field="--interconnect",
+            value=interconnect,
+            fix="drop --interconnect: the catalog knows the instance's interconnect",
+        )
 
     if instance and gpu_memory_mib:
         raise UsageError(
@@ -159,7 +174,7 @@ def _hardware(instance: str | None, gpu_memory_mib: int | None, gpus: int) -> An
     if instance:
         return Hardware.from_instance(instance)
     if gpu_memory_mib:
-        return Hardware(gpu_memory_mib=gpu_memory_mib, gpu_count=gpus)
+        return Hardware(gpu_memory_mib=gpu_memory_mib, gpu_count=gpus, nvlink=nvlink)
     raise UsageError(
         "size needs hardware",
         field="--instance",
@@ -235,6 +250,7 @@ def size(
     instance: str | None = INSTANCE_OPTION,
     gpu_memory_mib: int | None = GPU_MIB_OPTION,
     gpus: int = GPUS_OPTION,
+    interconnect: str | None = INTERCONNECT_OPTION,
     tp: int | None = TP_OPTION,
     max_model_len: int | None = LEN_OPTION,
     gpu_memory_utilization: float = UTIL_OPTION,
@@ -263,7 +279,7 @@ def size(
         _size_spec(str(spec), as_json)
         return
     shape = _load(model, config, revision, hf_token)
-    hardware = _hardware(instance, gpu_memory_mib, gpus)
+    hardware = _hardware(instance, gpu_memory_mib, gpus, interconnect)
     params = EngineParams(
         max_model_len=max_model_len,
         max_num_seqs=max_rolling_batch_size,
