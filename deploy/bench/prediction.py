@@ -48,6 +48,8 @@ class Setup:
 def setup_for(endpoint: Endpoint, config: BenchConfig) -> Setup:
     """Read what the endpoint serves and size it (best effort: a Setup with a note when something is unknown)."""
     instance_type, count = config.instance_type, int(config.instance_count or 1)
+    if config.component:
+        return Setup(note="no prediction for an inference component yet (its copies share the instance)")
     if not instance_type:
         return Setup(note="no prediction: the endpoint's instance type is unknown (pass --instance-type)")
     try:
