@@ -35,9 +35,11 @@ if TYPE_CHECKING:
     from deploy.engine.waiting import Waiter
     from deploy.invoke.endpoint import Endpoint
     from deploy.sizing import Estimate, Recommendation
+    from deploy.spec.components import ComponentEndpointSpec
     from deploy.spec.model import DeploymentSpec
 
 SpecLike = Union["DeploymentSpec", str, Path]
+AnySpecLike = Union["DeploymentSpec", "ComponentEndpointSpec", str, Path]
 SPEC_SUFFIXES = (".yaml", ".yml", ".toml")
 
 __all__ = [
@@ -64,6 +66,30 @@ def load(spec: SpecLike) -> DeploymentSpec:
 
         return load_spec(spec)
     return spec
+
+
+def load_any(spec: AnySpecLike) -> DeploymentSpec | ComponentEndpointSpec:
+    """A single-model or component spec from a spec object or a path (a document with ``components``)."""
+    if isinstance(spec, (str, Path)):
+        from deploy.spec.loader import load_any_spec
+
+        return load_any_spec(spec)
+    return spec
+
+
+def _component_in_region(spec: ComponentEndpointSpec, region: str) -> ComponentEndpointSpec:
+    """A component spec deployed to ``region``: the region must be known and the role of its partition."""
+    if spec.region == region:
+        return spec
+    from deploy.catalog import region_info
+    from deploy.spec.rules import check_role_partition
+
+    region_info(region)
+    try:
+        check_role_partition(spec.role, region)
+    except ValueError as exc:
+        raise SpecError(str(exc), field="role", value=spec.role, fix=f"use a role of {region}'s partition") from None
+    return spec.model_copy(update={"region": region})
 
 
 class Client:
@@ -98,7 +124,7 @@ class Client:
         return f"<deploy.Client {where}, region={self.region or 'from the spec / AWS settings'}>"
 
     # -- where ---------------------------------------------------------------------------------------------------
-    def _choose(self, spec: DeploymentSpec | None) -> RegionChoice:
+    def _choose(self, spec: DeploymentSpec | ComponentEndpointSpec | None) -> RegionChoice:
         from deploy.aws.region import DEFAULT_SPEC_REGION, choose_region, environment
 
         return choose_region(
@@ -122,7 +148,7 @@ class Client:
 
         return resolve(self.in_region(spec))
 
-    def context(self, spec: DeploymentSpec | None = None) -> AwsContext:
+    def context(self, spec: DeploymentSpec | ComponentEndpointSpec | None = None) -> AwsContext:
         """The AWS context for ``spec`` (its region first) or, without a spec, for the client's own region."""
         choice = self._choose(spec)
         if choice.region is None:
@@ -148,16 +174,26 @@ class Client:
         ctx = self.context(loaded)
         return loaded.in_region(ctx.region), ctx
 
+    def _any_spec_and_context(self, spec: AnySpecLike) -> tuple[DeploymentSpec | ComponentEndpointSpec, AwsContext]:
+        from deploy.spec.model import DeploymentSpec
+
+        loaded = load_any(spec)
+        ctx = self.context(loaded)
+        if isinstance(loaded, DeploymentSpec):
+            return loaded.in_region(ctx.region), ctx
+        return _component_in_region(loaded, ctx.region), ctx
+
     # -- deploy --------------------------------------------------------------------------------------------------
-    def plan(self, spec: SpecLike) -> PlanResult:
-        """What :meth:`apply` would change for ``spec`` (read-only AWS calls)."""
+    def plan(self, spec: AnySpecLike) -> PlanResult:
+        """What :meth:`apply` would change for ``spec`` (read-only AWS calls); a spec with ``components`` plans a
+        component endpoint."""
         from deploy.engine.spine import plan_deploy
 
-        return plan_deploy(*self._spec_and_context(spec))
+        return plan_deploy(*self._any_spec_and_context(spec))
 
     def apply(
         self,
-        spec_or_plan: SpecLike | PlanResult,
+        spec_or_plan: AnySpecLike | PlanResult,
         *,
         on_event: EventSink | None = None,
         create_bucket: bool = False,
@@ -180,7 +216,7 @@ class Client:
         )
         return applier.run(result.plan)
 
-    def destroy_plan(self, name_or_spec: SpecLike, *, keep_artifacts: bool = False) -> PlanResult:
+    def destroy_plan(self, name_or_spec: AnySpecLike, *, keep_artifacts: bool = False) -> PlanResult:
         """What :meth:`destroy` would delete: scaling, endpoint, configs, models, alarm and (unless kept) uploads."""
         from deploy.engine.spine import plan_teardown
 
@@ -188,12 +224,12 @@ class Client:
         if spec is None:
             name = _endpoint_name(str(name_or_spec))
             return plan_teardown(name, None, self.context(), keep_artifacts=keep_artifacts)
-        spec, ctx = self._spec_and_context(spec)
-        return plan_teardown(spec.name, spec, ctx, keep_artifacts=keep_artifacts)
+        loaded, ctx = self._any_spec_and_context(spec)
+        return plan_teardown(loaded.name, loaded, ctx, keep_artifacts=keep_artifacts)
 
     def destroy(
         self,
-        name_or_spec: SpecLike,
+        name_or_spec: AnySpecLike,
         *,
         keep_artifacts: bool = False,
         on_event: EventSink | None = None,
@@ -310,9 +346,9 @@ class Client:
         return recommend(model, max_model_len=max_model_len, concurrency=concurrency)
 
 
-def _spec_or_none(name_or_spec: SpecLike) -> DeploymentSpec | None:
+def _spec_or_none(name_or_spec: AnySpecLike) -> DeploymentSpec | ComponentEndpointSpec | None:
     if isinstance(name_or_spec, Path) or (isinstance(name_or_spec, str) and name_or_spec.endswith(SPEC_SUFFIXES)):
-        return load(name_or_spec)
+        return load_any(name_or_spec)
     return None if isinstance(name_or_spec, str) else name_or_spec
 
 
@@ -350,13 +386,13 @@ def _default(session: boto3.Session | None, context: AwsContext | None, region: 
     return Client(session, region=region)
 
 
-def plan(spec: SpecLike, session: boto3.Session | None = None, *, context: AwsContext | None = None) -> PlanResult:
+def plan(spec: AnySpecLike, session: boto3.Session | None = None, *, context: AwsContext | None = None) -> PlanResult:
     """What ``apply`` would change for ``spec`` (read-only AWS calls)."""
     return _default(session, context).plan(spec)
 
 
 def apply(
-    spec_or_plan: SpecLike | PlanResult,
+    spec_or_plan: AnySpecLike | PlanResult,
     session: boto3.Session | None = None,
     *,
     context: AwsContext | None = None,
@@ -371,7 +407,7 @@ def apply(
 
 
 def destroy_plan(
-    name_or_spec: SpecLike,
+    name_or_spec: AnySpecLike,
     session: boto3.Session | None = None,
     *,
     context: AwsContext | None = None,
@@ -383,7 +419,7 @@ def destroy_plan(
 
 
 def destroy(
-    name_or_spec: SpecLike,
+    name_or_spec: AnySpecLike,
     session: boto3.Session | None = None,
     *,
     context: AwsContext | None = None,

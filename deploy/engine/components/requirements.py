@@ -1,0 +1,118 @@
+"""What one copy of a component asks SageMaker for, and what a cold start from zero costs. Pure.
+
+``copy_requirements`` comes from :mod:`deploy.sizing.placement` (the fit of the whole endpoint); until that module
+is on this branch a local stand-in with the same result type computes a per-GPU share of the instance, and says so
+in its reasoning. The cold-start estimate names every assumption it makes (see :data:`COLD_START_ASSUMPTIONS`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from deploy.errors import SpecError
+
+if TYPE_CHECKING:
+    from deploy.engine.resolve import ResolvedSpec
+
+HOST_SHARE = 0.8  # of a copy's per-GPU share of host memory and vCPUs (the rest: SageMaker's agent, page cache)
+ALARM_DELAY_S = 30  # one 30 s NoCapacityInvocationFailures datapoint fires the scale-out alarm
+INSTANCE_PROVISION_S = 300  # a new GPU instance ("several minutes" in AWS's scale-to-zero guide)
+DOWNLOAD_MIB_S = 150.0  # weights from S3 or the Hub to one instance
+LOAD_GIB_S = 2.0  # weights from local disk into GPU memory
+ENGINE_WARMUP_S = 60  # vLLM memory profiling and CUDA-graph capture
+COLD_START_ASSUMPTIONS = (
+    f"alarm {ALARM_DELAY_S}s, new instance {INSTANCE_PROVISION_S}s (only when the endpoint scaled to zero "
+    f"instances), download {DOWNLOAD_MIB_S:.0f} MiB/s, load {LOAD_GIB_S:.0f} GiB/s, engine warm-up {ENGINE_WARMUP_S}s"
+)
+SCALE_TO_ZERO_PARTITIONS = frozenset({"aws"})
+
+
+@dataclass(frozen=True)
+class CopyRequirements:
+    """ComputeResourceRequirements of one copy, with the reasoning the plan shows."""
+
+    accelerators: int
+    memory_mib: int
+    cpu_cores: float
+    gpu_memory_mib: int
+    reasoning: tuple[str, ...] = ()
+
+    def to_request(self) -> dict[str, Any]:
+        """The ComputeResourceRequirements body of CreateInferenceComponent."""
+        return {
+            "NumberOfAcceleratorDevicesRequired": float(self.accelerators),
+            "NumberOfCpuCoresRequired": float(self.cpu_cores),
+            "MinMemoryRequiredInMb": int(self.memory_mib),
+        }
+
+
+def requirements_of(resolved: ResolvedSpec) -> CopyRequirements:
+    """The requirements of one copy of a resolved component view (tensor-parallel degree = accelerators)."""
+    try:
+        from deploy.sizing import placement  # type: ignore[attr-defined]
+    except ImportError:
+        return _share_of_instance(resolved)
+    result: CopyRequirements = placement.copy_requirements(resolved.spec, resolved.shape)
+    return result
+
+
+def _share_of_instance(resolved: ResolvedSpec) -> CopyRequirements:
+    """Stand-in until the placement module lands: a copy gets its GPUs' share of host memory and vCPUs."""
+    from deploy.catalog import get_instance
+
+    instance = get_instance(resolved.spec.instance.type)
+    tp = resolved.tensor_parallel_degree
+    share = tp / instance.gpu_count
+    memory = int(instance.host_memory_gib * 1024 * share * HOST_SHARE)
+    cores = max(1.0, math.floor(instance.vcpu * share * HOST_SHARE))
+    reasoning = (
+        f"accelerators = tensor_parallel_degree {tp}",
+        f"host memory = {HOST_SHARE:.0%} of {tp}/{instance.gpu_count} of {instance.host_memory_gib} GiB = "
+        f"{memory:,} MiB",
+        f"CPU cores = {HOST_SHARE:.0%} of {tp}/{instance.gpu_count} of {instance.vcpu} vCPUs = {cores:g}",
+    )
+    return CopyRequirements(tp, memory, cores, tp * instance.gpu_memory_mib, reasoning)
+
+
+def weights_bytes(resolved: ResolvedSpec) -> int | None:
+    """The weights of one copy, from the estimator (None when the model's shape is unknown offline)."""
+    estimate = resolved.estimate
+    if estimate is None:
+        return None
+    return int(estimate.weights_bytes_per_gpu) * resolved.tensor_parallel_degree
+
+
+def cold_start_s(weights: int | None, *, instances_to_zero: bool) -> float | None:
+    """Seconds from the first refused request to a copy serving, under :data:`COLD_START_ASSUMPTIONS`."""
+    if weights is None:
+        return None
+    download = weights / (DOWNLOAD_MIB_S * 1024 * 1024)
+    load = weights / (LOAD_GIB_S * 1024**3)
+    return ALARM_DELAY_S + (INSTANCE_PROVISION_S if instances_to_zero else 0) + download + load + ENGINE_WARMUP_S
+
+
+def cold_start_text(weights: int | None, *, instances_to_zero: bool) -> str:
+    """The plan's sentence on how long a copy takes to come back from zero."""
+    seconds = cold_start_s(weights, instances_to_zero=instances_to_zero)
+    if seconds is None or weights is None:
+        return "cold start from zero: unknown (the model's size is unknown offline); requests fail until a copy runs"
+    size = weights / 1024**3
+    return (
+        f"cold start from zero ~{seconds / 60:.1f} min for {size:.1f} GiB of weights; requests fail until a copy runs "
+        f"(assumed: {COLD_START_ASSUMPTIONS})"
+    )
+
+
+def check_scale_to_zero_region(region: str, partition: str, field: str) -> None:
+    """Scale to zero with inference components is documented for the commercial partition only: refuse elsewhere."""
+    if partition in SCALE_TO_ZERO_PARTITIONS:
+        return
+    raise SpecError(
+        f"{field}: 0 (scale to zero) is not available in {region} (partition {partition}); AWS documents scaling "
+        "inference components to zero for the commercial partition (aws) only",
+        field=field,
+        value=0,
+        fix=f"set {field} to 1 or more, or deploy to a commercial region (e.g. us-east-1)",
+    )
