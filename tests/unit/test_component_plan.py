@@ -36,7 +36,7 @@ SPECS = {
             }
             for i in range(3)
         ],
-    ),  # fmt: skip
+    ),
     "engine-env": document(
         delivery="env", components=[{"name": "q", "model": {"id": "Qwen/Qwen2.5-3B-Instruct"}, "copies": 3}]
     ),
@@ -159,7 +159,9 @@ def test_an_instance_type_change_is_one_endpoint_update_and_says_what_moves(inst
 def test_instance_bounds_change_only_the_endpoint_config(low: int, high: int) -> None:
     before = desired_of(document())
     after = desired_of(document(scaling={"min": low, "max": high}))
-    snapshot = replace(serving(before), endpoint=replace(serving(before).endpoint, tags=after.endpoint_tags))
+    current = serving(before)
+    assert current.endpoint is not None
+    snapshot = replace(current, endpoint=replace(current.endpoint, tags=after.endpoint_tags))
     plan = plan_components(after, snapshot)
     assert types(plan) == ["CreateEndpointConfig", "UpdateEndpoint", "WaitForEndpoint", "DeleteEndpointConfig"]
     scaling = after.variant["ManagedInstanceScaling"]
