@@ -1,0 +1,176 @@
+"""Component endpoints end to end on the embedded emulator: plan, apply, re-plan, copy change, model change,
+removal of a component, capacity change and destroy, through the same ``deploy.client`` calls the CLI makes."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+try:
+    from tests.functional.conftest_engine import FAST_WAITER, count_calls
+    from tests.unit.component_helpers import BUCKET, document, with_component
+except ImportError:  # rootdir not on sys.path: the test directory is
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
+    from component_helpers import BUCKET, document, with_component  # type: ignore[no-redef]
+    from conftest_engine import FAST_WAITER, count_calls  # type: ignore[no-redef]
+
+from deploy import client
+from deploy.engine.components.observe import observe_components
+from deploy.local.testing import lmi_emulator
+
+__all__ = ["lmi_emulator"]
+WAIT = {"waiter": FAST_WAITER}
+QWEN, SMALL = "team-llms-qwen", "team-llms-small"
+
+
+def write(tmp_path: Path, data: dict[str, Any], name: str = "team.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def deployed(ctx: Any, tmp_path: Path, data: dict[str, Any] | None = None) -> Path:
+    spec = write(tmp_path, data or document())
+    result = client.apply(spec, context=ctx, create_bucket=True, **WAIT)
+    assert result.status == "InService"
+    return spec
+
+
+def ic(ctx: Any, name: str) -> dict[str, Any]:
+    described: dict[str, Any] = ctx.client("sagemaker").describe_inference_component(InferenceComponentName=name)
+    return described
+
+
+def mutating_calls(ctx: Any, spec: Path, **kwargs: Any) -> list[str]:
+    counter = count_calls(ctx)
+    client.apply(spec, context=ctx, create_bucket=True, **WAIT, **kwargs)
+    return counter.mutating
+
+
+def test_create_then_replan_is_empty_and_a_second_apply_changes_nothing(lmi_emulator: Any, tmp_path: Path) -> None:
+    ctx = lmi_emulator.context()
+    spec = deployed(ctx, tmp_path)
+    for name, copies in ((QWEN, 2), (SMALL, 1)):
+        described = ic(ctx, name)
+        assert described["InferenceComponentStatus"] == "InService"
+        assert described["RuntimeConfig"]["DesiredCopyCount"] == copies
+        assert described["Specification"]["ComputeResourceRequirements"]["NumberOfAcceleratorDevicesRequired"] == 1
+    assert client.plan(spec, context=ctx).is_empty
+    assert mutating_calls(ctx, spec) == []
+    scaling = ctx.client("application-autoscaling")
+    targets = scaling.describe_scalable_targets(ServiceNamespace="sagemaker", ResourceIds=[f"inference-component/{QWEN}"])
+    assert [(t["MinCapacity"], t["MaxCapacity"]) for t in targets["ScalableTargets"]] == [(0, 4)]
+    alarm = ctx.client("cloudwatch").describe_alarms(AlarmNames=[f"{QWEN}-lmi-no-capacity"])["MetricAlarms"][0]
+    policies = scaling.describe_scaling_policies(ServiceNamespace="sagemaker", ResourceId=f"inference-component/{QWEN}")
+    step = next(p for p in policies["ScalingPolicies"] if p["PolicyType"] == "StepScaling")
+    assert alarm["AlarmActions"] == [step["PolicyARN"]]
+
+
+@pytest.mark.parametrize("copies", [2, 3])
+def test_a_copy_change_is_one_runtime_config_update(lmi_emulator: Any, tmp_path: Path, copies: int) -> None:
+    ctx = lmi_emulator.context()
+    deployed(ctx, tmp_path)
+    changed = write(tmp_path, with_component(document(), 1, copies=copies), "copies.yaml")
+    assert mutating_calls(ctx, changed) == ["UpdateInferenceComponentRuntimeConfig"]
+    assert ic(ctx, SMALL)["RuntimeConfig"]["DesiredCopyCount"] == copies
+    assert client.plan(changed, context=ctx).is_empty
+
+
+def test_a_model_change_updates_that_component_alone(lmi_emulator: Any, tmp_path: Path) -> None:
+    ctx = lmi_emulator.context()
+    deployed(ctx, tmp_path)
+    qwen_before, small_before = ic(ctx, QWEN), ic(ctx, SMALL)
+    changed = write(tmp_path, with_component(document(), 1, engine={"max_model_len": 4096}), "engine.yaml")
+    calls = mutating_calls(ctx, changed)
+    assert [c for c in calls if c not in ("PutObject", "CreateMultipartUpload")] == [
+        "CreateModel", "UpdateInferenceComponent", "DeleteModel",
+    ]  # fmt: skip
+    small_after = ic(ctx, SMALL)
+    assert small_after["Specification"]["ModelName"] != small_before["Specification"]["ModelName"]
+    assert ic(ctx, QWEN)["Specification"] == qwen_before["Specification"]
+    models = [m["ModelName"] for m in ctx.client("sagemaker").list_models()["Models"]]
+    assert small_before["Specification"]["ModelName"] not in models  # the old model goes once the update is done
+    assert client.plan(changed, context=ctx).is_empty
+
+
+def test_removing_a_component_deletes_that_ic_its_scaling_and_model(lmi_emulator: Any, tmp_path: Path) -> None:
+    ctx = lmi_emulator.context()
+    deployed(ctx, tmp_path)
+    qwen_model = ic(ctx, QWEN)["Specification"]["ModelName"]
+    data = document()
+    data["components"] = data["components"][1:]
+    smaller = write(tmp_path, data, "smaller.yaml")
+    calls = mutating_calls(ctx, smaller)
+    assert calls.count("DeleteInferenceComponent") == 1 and "CreateInferenceComponent" not in calls
+    names = [c["InferenceComponentName"] for c in
+             ctx.client("sagemaker").list_inference_components(EndpointNameEquals="team-llms")["InferenceComponents"]]  # fmt: skip
+    assert names == [SMALL]
+    assert qwen_model not in [m["ModelName"] for m in ctx.client("sagemaker").list_models()["Models"]]
+    assert ctx.client("cloudwatch").describe_alarms(AlarmNames=[f"{QWEN}-lmi-no-capacity"])["MetricAlarms"] == []
+    assert client.plan(smaller, context=ctx).is_empty
+
+
+def test_a_capacity_change_is_one_endpoint_update(lmi_emulator: Any, tmp_path: Path) -> None:
+    ctx = lmi_emulator.context()
+    deployed(ctx, tmp_path)
+    bigger = write(tmp_path, document(scaling={"min": 1, "max": 3}), "bigger.yaml")
+    plan = client.plan(bigger, context=ctx)
+    assert [a.type for a in plan.actions] == ["CreateEndpointConfig", "UpdateEndpoint", "WaitForEndpoint",
+                                              "TagEndpoint", "DeleteEndpointConfig"]  # fmt: skip
+    assert client.apply(plan, **WAIT).status == "InService"
+    assert client.plan(bigger, context=ctx).is_empty
+
+
+def test_destroy_leaves_nothing_behind(lmi_emulator: Any, tmp_path: Path) -> None:
+    ctx = lmi_emulator.context()
+    spec = deployed(ctx, tmp_path)
+    result = client.destroy(spec, context=ctx, **WAIT)
+    assert result.status == "Deleted"
+    assert_nothing_left(ctx)
+
+
+def test_destroy_by_name_finds_the_components(lmi_emulator: Any, tmp_path: Path) -> None:
+    ctx = lmi_emulator.context()
+    deployed(ctx, tmp_path)
+    plan = client.destroy_plan("team-llms", context=ctx)
+    assert [a.type for a in plan.actions].count("DeleteInferenceComponent") == 2
+    client.apply(plan, **WAIT)
+    assert_nothing_left(ctx)
+
+
+def assert_nothing_left(ctx: Any) -> None:
+    assert observe_components(ctx, "team-llms").is_empty
+    sm = ctx.client("sagemaker")
+    assert sm.list_inference_components()["InferenceComponents"] == []
+    assert sm.list_models()["Models"] == [] and sm.list_endpoint_configs()["EndpointConfigs"] == []
+    scaling = ctx.client("application-autoscaling")
+    assert scaling.describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"] == []
+    assert scaling.describe_scaling_policies(ServiceNamespace="sagemaker")["ScalingPolicies"] == []
+    assert ctx.client("cloudwatch").describe_alarms()["MetricAlarms"] == []
+    assert ctx.client("s3").list_objects_v2(Bucket=BUCKET).get("KeyCount") == 0
+
+
+def test_the_cli_plans_deploys_and_destroys_a_component_spec(lmi_emulator: Any, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from deploy.cli import app
+
+    spec = write(tmp_path, copy.deepcopy(document()))
+    env = {"AWS_ENDPOINT_URL": lmi_emulator.endpoint_url}
+    runner = CliRunner()
+    planned = runner.invoke(app, ["plan", str(spec), "--json"], env=env)
+    assert planned.exit_code == 0, planned.output
+    assert '"CreateInferenceComponent"' in planned.output
+    done = runner.invoke(app, ["deploy", str(spec), "--yes"], env=env)
+    assert done.exit_code == 0, done.output
+    assert "team-llms-qwen" in done.output + (done.stderr if done.stderr_bytes else "")
+    again = runner.invoke(app, ["plan", str(spec), "--json"], env=env)
+    assert '"actions": []' in again.output
+    gone = runner.invoke(app, ["destroy", "team-llms", "--yes", "--region", "us-east-1"], env=env)
+    assert gone.exit_code == 0, gone.output
