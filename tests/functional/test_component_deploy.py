@@ -12,12 +12,12 @@ import yaml
 
 try:
     from tests.functional.conftest_engine import FAST_WAITER, count_calls
-    from tests.unit.component_helpers import BUCKET, document, with_component
+    from tests.unit.component_plan_helpers import BUCKET, document, with_component
 except ImportError:  # rootdir not on sys.path: the test directory is
     import sys
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
-    from component_helpers import BUCKET, document, with_component  # type: ignore[no-redef]
+    from component_plan_helpers import BUCKET, document, with_component  # type: ignore[no-redef]
     from conftest_engine import FAST_WAITER, count_calls  # type: ignore[no-redef]
 
 from deploy import client

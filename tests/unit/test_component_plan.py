@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from component_helpers import (
+from component_plan_helpers import (
     deployed_component,
     desired_of,
     document,
