@@ -20,7 +20,7 @@ from deploy.engine.actions import UpdateInferenceComponent, UpdateInferenceCompo
 from deploy.engine.components.plan import plan_components
 from deploy.engine.components.teardown import plan_component_destroy
 from deploy.engine.snapshot import EndpointState
-from deploy.errors import PlanError
+from deploy.errors import PlanError, SpecError
 
 SPECS = {
     "two-to-zero": document(),
@@ -55,7 +55,7 @@ def test_empty_account_creates_in_order_with_the_requirements_shown() -> None:
         "PutScalingPolicy", "PutScalingPolicy", "PutScaleOutAlarm",
     ]  # fmt: skip
     create = next(a for a in plan.actions if a.type == "CreateInferenceComponent")
-    assert "accelerators = tensor_parallel_degree 1" in create.reason and "MiB" in create.reason
+    assert "accelerators=1: the tensor-parallel degree" in create.reason and "memory=" in create.reason
     assert "cold start from zero ~" in create.reason and "download 150 MiB/s" in create.reason
     small = [a for a in plan.actions if a.resource == "team-llms-small"]
     assert "cold start" not in small[0].reason  # no scale to zero for that one
@@ -271,3 +271,29 @@ def test_a_tag_change_retags_without_touching_models() -> None:
     plan = plan_components(after, replace(snapshot, components=tuple(deployed_component(c) for c in before.components)))
     assert sorted(set(types(plan))) == ["TagEndpoint", "TagInferenceComponent"]
     assert isinstance(snapshot.endpoint, EndpointState)
+
+
+@pytest.mark.parametrize("copies", [5, 8, 40])
+def test_copies_that_cannot_be_placed_are_refused_before_any_call(copies: int) -> None:
+    """1 x ml.g6e.12xlarge has 4 GPUs: more single-GPU copies than that cannot be placed (exit 2, with numbers)."""
+    data = document(
+        scaling=None, components=[{"name": "q", "model": {"id": "Qwen/Qwen2.5-1.5B-Instruct"}, "copies": copies}]
+    )
+    with pytest.raises(SpecError) as info:
+        desired_of(data)
+    assert "do not fit 1 x ml.g6e.12xlarge" in info.value.message and info.value.exit_code == 2
+
+
+@pytest.mark.parametrize("region", ["cn-north-1", "us-gov-west-1"])
+def test_scale_to_zero_outside_the_commercial_partition_is_refused_with_the_fix(region: str) -> None:
+    partition = "aws-cn" if region.startswith("cn") else "aws-us-gov"
+    role = f"arn:{partition}:iam::123456789012:role/SageMakerExecutionRole"
+    with pytest.raises(SpecError) as info:
+        desired_of(document(region=region, role=role), region=region)
+    assert info.value.field == "scaling.min" and "set scaling.min to 1 or more" in str(info.value.fix)
+    only_component = document(region=region, role=role, scaling={"min": 1, "max": 2})
+    with pytest.raises(SpecError) as info:
+        desired_of(only_component, region=region)
+    assert info.value.field == "components[0].scaling.min"
+    fixed = with_component(only_component, 0, scaling={"min": 1, "max": 4})
+    assert desired_of(fixed, region=region).region == region

@@ -14,7 +14,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from deploy.engine.components.requirements import CopyRequirements, cold_start_text, requirements_of, weights_bytes
+from deploy.engine.components.requirements import cold_start_text, requirements_of, weights_bytes
 from deploy.engine.components.scaling import ComponentScalingDesired, component_scaling
 from deploy.engine.desired import DesiredState, name_config, wait_timeout
 from deploy.engine.naming import (
@@ -34,6 +34,7 @@ from deploy.errors import SpecError
 
 if TYPE_CHECKING:
     from deploy.engine.resolve import ResolvedSpec
+    from deploy.sizing.copy_resources import CopyRequirements
     from deploy.spec.components import ComponentEndpointSpec, ComponentSpec
     from deploy.spec.model import DeploymentSpec
 
@@ -164,6 +165,7 @@ def build_component_desired(
         from deploy.engine.components.requirements import check_scale_to_zero_region
 
         check_scale_to_zero_region(region, partition, "scaling.min")
+    check_fit(spec, models)
     components = tuple(
         _component(spec, index, c, models[c.name], (partition, region), instances_to_zero)
         for index, c in enumerate(spec.components)
@@ -180,6 +182,21 @@ def build_component_desired(
         ),
         region=region,
     )
+
+
+def check_fit(spec: ComponentEndpointSpec, models: dict[str, Built]) -> None:
+    """Refuse (SpecError, exit 2, with the numbers) copies that cannot be placed on the endpoint's instances: the
+    placement estimator's rule, on the views this plan already resolved."""
+    from deploy.sizing.component_fit import ComponentFit, fit_of, max_instances_of
+    from deploy.spec.components import inference_component_name
+
+    fits = []
+    for component in spec.components:
+        resolved = models[component.name][0]
+        low, high = (component.scaling.min, component.scaling.max) if component.scaling else (component.copies,) * 2
+        fits.append(ComponentFit(component.name, inference_component_name(spec, component),
+                                 requirements_of(resolved), resolved, low, component.copies, high))  # fmt: skip
+    fit_of(spec, tuple(fits), spec.instance.type, max_instances_of(spec)).raise_if_refused()
 
 
 def _partition(region: str) -> str:

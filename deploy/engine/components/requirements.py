@@ -1,22 +1,20 @@
-"""What one copy of a component asks SageMaker for, and what a cold start from zero costs. Pure.
+"""What one copy of a component asks SageMaker for, what a cold start from zero costs, and where scale to zero
+is offered. Pure.
 
-``copy_requirements`` comes from :mod:`deploy.sizing.placement` (the fit of the whole endpoint); until that module
-is on this branch a local stand-in with the same result type computes a per-GPU share of the instance, and says so
-in its reasoning. The cold-start estimate names every assumption it makes (see :data:`COLD_START_ASSUMPTIONS`).
+The per-copy requirements are the placement estimator's (:mod:`deploy.sizing.copy_resources`, the same figures
+``lmi validate`` places); the cold-start estimate names every assumption it makes (:data:`COLD_START_ASSUMPTIONS`).
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from deploy.errors import SpecError
 
 if TYPE_CHECKING:
     from deploy.engine.resolve import ResolvedSpec
+    from deploy.sizing.copy_resources import CopyRequirements
 
-HOST_SHARE = 0.8  # of a copy's per-GPU share of host memory and vCPUs (the rest: SageMaker's agent, page cache)
 ALARM_DELAY_S = 30  # one 30 s NoCapacityInvocationFailures datapoint fires the scale-out alarm
 INSTANCE_PROVISION_S = 300  # a new GPU instance ("several minutes" in AWS's scale-to-zero guide)
 DOWNLOAD_MIB_S = 150.0  # weights from S3 or the Hub to one instance
@@ -29,51 +27,11 @@ COLD_START_ASSUMPTIONS = (
 SCALE_TO_ZERO_PARTITIONS = frozenset({"aws"})
 
 
-@dataclass(frozen=True)
-class CopyRequirements:
-    """ComputeResourceRequirements of one copy, with the reasoning the plan shows."""
-
-    accelerators: int
-    memory_mib: int
-    cpu_cores: float
-    gpu_memory_mib: int
-    reasoning: tuple[str, ...] = ()
-
-    def to_request(self) -> dict[str, Any]:
-        """The ComputeResourceRequirements body of CreateInferenceComponent."""
-        return {
-            "NumberOfAcceleratorDevicesRequired": float(self.accelerators),
-            "NumberOfCpuCoresRequired": float(self.cpu_cores),
-            "MinMemoryRequiredInMb": int(self.memory_mib),
-        }
-
-
 def requirements_of(resolved: ResolvedSpec) -> CopyRequirements:
-    """The requirements of one copy of a resolved component view (tensor-parallel degree = accelerators)."""
-    try:
-        from deploy.sizing import placement  # type: ignore[attr-defined]
-    except ImportError:
-        return _share_of_instance(resolved)
-    result: CopyRequirements = placement.copy_requirements(resolved.spec, resolved.shape)
-    return result
+    """The requirements of one copy of a resolved component view (accelerators = tensor-parallel degree)."""
+    from deploy.sizing.copy_resources import requirements_of as sized
 
-
-def _share_of_instance(resolved: ResolvedSpec) -> CopyRequirements:
-    """Stand-in until the placement module lands: a copy gets its GPUs' share of host memory and vCPUs."""
-    from deploy.catalog import get_instance
-
-    instance = get_instance(resolved.spec.instance.type)
-    tp = resolved.tensor_parallel_degree
-    share = tp / instance.gpu_count
-    memory = int(instance.host_memory_gib * 1024 * share * HOST_SHARE)
-    cores = max(1.0, math.floor(instance.vcpu * share * HOST_SHARE))
-    reasoning = (
-        f"accelerators = tensor_parallel_degree {tp}",
-        f"host memory = {HOST_SHARE:.0%} of {tp}/{instance.gpu_count} of {instance.host_memory_gib} GiB = "
-        f"{memory:,} MiB",
-        f"CPU cores = {HOST_SHARE:.0%} of {tp}/{instance.gpu_count} of {instance.vcpu} vCPUs = {cores:g}",
-    )
-    return CopyRequirements(tp, memory, cores, tp * instance.gpu_memory_mib, reasoning)
+    return sized(resolved)
 
 
 def weights_bytes(resolved: ResolvedSpec) -> int | None:
