@@ -42,24 +42,32 @@ def weights_bytes(resolved: ResolvedSpec) -> int | None:
     return int(estimate.weights_bytes_per_gpu) * resolved.tensor_parallel_degree
 
 
+def cold_start_parts(weights: int, *, instances_to_zero: bool) -> dict[str, float]:
+    """The cold start's phases in seconds, under :data:`COLD_START_ASSUMPTIONS` (new instance only when the endpoint
+    itself scaled to zero instances)."""
+    return {
+        "alarm": float(ALARM_DELAY_S),
+        "new instance": float(INSTANCE_PROVISION_S if instances_to_zero else 0),
+        "download": weights / (DOWNLOAD_MIB_S * 1024 * 1024),
+        "load": weights / (LOAD_GIB_S * 1024**3),
+        "warm-up": float(ENGINE_WARMUP_S),
+    }
+
+
 def cold_start_s(weights: int | None, *, instances_to_zero: bool) -> float | None:
-    """Seconds from the first refused request to a copy serving, under :data:`COLD_START_ASSUMPTIONS`."""
-    if weights is None:
-        return None
-    download = weights / (DOWNLOAD_MIB_S * 1024 * 1024)
-    load = weights / (LOAD_GIB_S * 1024**3)
-    return ALARM_DELAY_S + (INSTANCE_PROVISION_S if instances_to_zero else 0) + download + load + ENGINE_WARMUP_S
+    """Seconds from the first refused request to a copy serving (None when the model's size is unknown)."""
+    return None if weights is None else sum(cold_start_parts(weights, instances_to_zero=instances_to_zero).values())
 
 
 def cold_start_text(weights: int | None, *, instances_to_zero: bool) -> str:
-    """The plan's sentence on how long a copy takes to come back from zero."""
-    seconds = cold_start_s(weights, instances_to_zero=instances_to_zero)
-    if seconds is None or weights is None:
+    """The plan's sentence on how long a copy takes to come back from zero, phase by phase."""
+    if weights is None:
         return "cold start from zero: unknown (the model's size is unknown offline); requests fail until a copy runs"
-    size = weights / 1024**3
+    parts = cold_start_parts(weights, instances_to_zero=instances_to_zero)
+    phases = " + ".join(f"{name} {seconds:.0f}s" for name, seconds in parts.items() if seconds)
     return (
-        f"cold start from zero ~{seconds / 60:.1f} min for {size:.1f} GiB of weights; requests fail until a copy runs "
-        f"(assumed: {COLD_START_ASSUMPTIONS})"
+        f"cold start from zero ~{sum(parts.values()) / 60:.1f} min ({phases}) for {weights / 1024**3:.1f} GiB of "
+        f"weights; requests fail until a copy runs (assumed: {COLD_START_ASSUMPTIONS})"
     )
 
 
