@@ -155,6 +155,14 @@ def _endpoint_actions(desired: DesiredState, snapshot: RemoteSnapshot) -> list[A
     if current is None:
         return [CreateEndpoint(name, "endpoint does not exist", request=desired.endpoint_request), wait]
     refuse_foreign(snapshot)
+    if snapshot.hosts_components:
+        raise PlanError(
+            f"endpoint {name} hosts inference components (a component spec made it); a single-model spec cannot "
+            "take it over in place",
+            field="name",
+            value=name,
+            fix=f"pick another endpoint name, or remove it first (lmi destroy {name})",
+        )
     if current.status == "Failed":
         why = f"endpoint is Failed ({current.failure_reason or 'no reason given'}); recreate it"
         return [

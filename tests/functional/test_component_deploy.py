@@ -211,3 +211,19 @@ def test_the_cli_plans_deploys_and_destroys_a_component_spec(
     assert code == 0, out + err
     assert "Deleted" in out
     assert_nothing_left(lmi_emulator.context())
+
+
+def test_the_python_api_takes_a_spec_object_and_refuses_a_mode_switch(lmi_emulator: Any, tmp_path: Path) -> None:
+    from deploy.errors import PlanError
+    from deploy.spec.loader import parse_any_spec
+
+    ctx = lmi_emulator.context()
+    spec = parse_any_spec(plain())
+    assert client.apply(spec, context=ctx, create_bucket=True, **WAIT).status == "InService"
+    assert client.plan(spec, context=ctx).is_empty
+    single = {"name": "team-llms", "region": "us-east-1", "role": plain()["role"],
+              "model": {"id": "Qwen/Qwen2.5-0.5B-Instruct"}}  # fmt: skip
+    with pytest.raises(PlanError, match="hosts inference components"):
+        client.plan(write(tmp_path, single, "single.yaml"), context=ctx)
+    assert client.destroy(spec, context=ctx, **WAIT).status == "Deleted"
+    assert_nothing_left(ctx)
