@@ -227,3 +227,21 @@ def test_the_python_api_takes_a_spec_object_and_refuses_a_mode_switch(lmi_emulat
         client.plan(write(tmp_path, single, "single.yaml"), context=ctx)
     assert client.destroy(spec, context=ctx, **WAIT).status == "Deleted"
     assert_nothing_left(ctx)
+
+
+def test_adapters_deploy_on_their_base_and_go_first_on_destroy(lmi_emulator: Any, tmp_path: Path) -> None:
+    ctx = lmi_emulator.context()
+    adapters = [
+        {"name": "sql", "source": "s3://lora-bucket/sql/"},
+        {"name": "chat", "source": "s3://lora-bucket/chat/"},
+    ]
+    data = with_component({**plain(), "lmi": {"version": 16}}, 0, adapters=adapters)
+    spec = deployed(ctx, tmp_path, data)
+    adapter = ic(ctx, f"{QWEN}-sql")
+    assert adapter["Specification"]["BaseInferenceComponentName"] == QWEN
+    assert adapter["InferenceComponentStatus"] == "InService"
+    assert client.plan(spec, context=ctx).is_empty
+    fewer = write(tmp_path, with_component(data, 0, adapters=adapters[:1]), "fewer.yaml")
+    assert mutating_calls(ctx, fewer) == ["AddTags", "DeleteInferenceComponent"]
+    client.destroy(fewer, context=ctx, **WAIT)
+    assert_nothing_left(ctx)

@@ -88,6 +88,18 @@ def deployed_component(component: Any) -> ComponentState:
     )
 
 
+def deployed_adapter(adapter: Any) -> ComponentState:
+    """The adapter IC AWS reports once ``adapter`` (an AdapterDesired) is applied: no model, no copies."""
+    return ComponentState(
+        name=adapter.ic_name,
+        arn=f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:inference-component/{adapter.ic_name}",
+        status="InService",
+        model_name="",
+        specification=copy.deepcopy(adapter.specification),
+        tags=dict(adapter.tags),
+    )
+
+
 def serving(desired: ComponentEndpointDesired, **changes: Any) -> ComponentEndpointSnapshot:
     """A snapshot in which ``desired`` is fully deployed (optionally altered)."""
     endpoint = EndpointState(
@@ -104,7 +116,8 @@ def serving(desired: ComponentEndpointDesired, **changes: Any) -> ComponentEndpo
         config=desired.variant,
         models=tuple(sorted(desired.model_names)),
         configs=(desired.config_name,),
-        components=tuple(deployed_component(c) for c in desired.components),
+        components=tuple(deployed_component(c) for c in desired.components)
+        + tuple(deployed_adapter(a) for c in desired.components for a in c.adapters),
         artifact_digests={u.uri: u.digest for u in uploads},
         bucket_exists={u.bucket: True for u in uploads},
         region="us-east-1",

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pytest
 from component_plan_helpers import (
+    deployed_adapter,
     deployed_component,
     desired_of,
     document,
@@ -297,3 +298,50 @@ def test_scale_to_zero_outside_the_commercial_partition_is_refused_with_the_fix(
     assert info.value.field == "components[0].scaling.min"
     fixed = with_component(only_component, 0, scaling={"min": 1, "max": 4})
     assert desired_of(fixed, region=region).region == region
+
+
+def with_adapters(*sources: str) -> dict[str, object]:
+    adapters = [{"name": f"a{i}", "source": source} for i, source in enumerate(sources)]
+    return with_component(document(lmi={"version": 16}), 0, adapters=adapters)
+
+
+@pytest.mark.parametrize("count", [1, 2, 3])
+def test_adapters_are_created_on_their_base_after_it_serves(count: int) -> None:
+    desired = desired_of(with_adapters(*(f"s3://lora-bucket/a{i}/" for i in range(count))))
+    plan = plan_components(desired, empty(desired))
+    steps = [(a.type, a.resource) for a in plan.actions]
+    base = steps.index(("WaitForInferenceComponent", "team-llms-qwen"))
+    for i in range(count):
+        name = f"team-llms-qwen-a{i}"
+        assert steps.index(("CreateInferenceComponent", name)) > base
+        create = next(a for a in plan.actions if a.resource == name)
+        assert create.request["Specification"] == {  # type: ignore[union-attr]
+            "BaseInferenceComponentName": "team-llms-qwen",
+            "Container": {"ArtifactUrl": f"s3://lora-bucket/a{i}/"},
+        }
+    assert plan_components(desired, serving(desired)).actions == ()
+
+
+def test_a_changed_adapter_source_replaces_that_adapter_only() -> None:
+    before = desired_of(with_adapters("s3://lora-bucket/a/", "s3://lora-bucket/b/"))
+    after = desired_of(with_adapters("s3://lora-bucket/a/", "s3://lora-bucket/b2/"))
+    plan = plan_components(after, replace(serving(before), endpoint=serving(after).endpoint))
+    assert [(a.type, a.resource) for a in plan.actions] == [
+        ("DeleteInferenceComponent", "team-llms-qwen-a1"),
+        ("WaitForInferenceComponentDeletion", "team-llms-qwen-a1"),
+        ("CreateInferenceComponent", "team-llms-qwen-a1"),
+        ("WaitForInferenceComponent", "team-llms-qwen-a1"),
+    ]
+
+
+def test_adapters_go_before_their_base_on_removal_and_destroy() -> None:
+    before = desired_of(with_adapters("s3://lora-bucket/a/", "s3://lora-bucket/b/"))
+    after = desired_of(document(lmi={"version": 16}, components=document()["components"][1:]))
+    plan = plan_components(after, replace(serving(before), endpoint=serving(after).endpoint))
+    deleted = [a.resource for a in plan.actions if a.type == "DeleteInferenceComponent"]
+    assert deleted == ["team-llms-qwen-a0", "team-llms-qwen-a1", "team-llms-qwen"]
+    destroyed = [a.resource for a in plan_component_destroy(serving(before)).actions if "InferenceComponent" in a.type]
+    assert destroyed.index("team-llms-qwen-a1") < destroyed.index("team-llms-qwen")
+    assert destroyed.index("team-llms-qwen") > max(i for i, r in enumerate(destroyed) if r.endswith(("-a0", "-a1")))
+    adapter = deployed_adapter(before.components[0].adapters[0])
+    assert adapter.model_name == "" and adapter.desired_copies is None

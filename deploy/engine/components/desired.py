@@ -39,8 +39,27 @@ if TYPE_CHECKING:
     from deploy.spec.model import DeploymentSpec
 
 TAG_COMPONENT = "lmi-deploy:component"
+TAG_ADAPTER = "lmi-deploy:adapter"
 ROUTING = {"least_outstanding_requests": "LEAST_OUTSTANDING_REQUESTS", "random": "RANDOM"}
 ROLLING_MIN_S, ROLLING_MAX_S = 600, 28800  # MaximumExecutionTimeoutInSeconds bounds of the API
+
+
+@dataclass(frozen=True)
+class AdapterDesired:
+    """A LoRA adapter as an adapter inference component on its base (no model, copies or requirements of its own)."""
+
+    name: str
+    ic_name: str
+    base: str
+    create_request: dict[str, Any]
+
+    @property
+    def specification(self) -> dict[str, Any]:
+        return dict(self.create_request["Specification"])
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return tags_from_list(self.create_request.get("Tags"))
 
 
 @dataclass(frozen=True)
@@ -55,6 +74,7 @@ class ComponentDesired:
     copies: int
     scaling: ComponentScalingDesired | None = None
     cold_start: str | None = None
+    adapters: tuple[AdapterDesired, ...] = ()
 
     @property
     def model_name(self) -> str:
@@ -141,6 +161,13 @@ class ComponentEndpointDesired:
 
     def component(self, ic_name: str) -> ComponentDesired | None:
         return next((c for c in self.components if c.ic_name == ic_name), None)
+
+    @property
+    def ic_names(self) -> frozenset[str]:
+        """Every inference component this endpoint should host: the components and their adapters."""
+        return frozenset(
+            [c.ic_name for c in self.components] + [a.ic_name for c in self.components for a in c.adapters]
+        )
 
 
 def component_spec_hash(spec: ComponentEndpointSpec) -> str:
@@ -280,7 +307,29 @@ def _component(
         "RuntimeConfig": {"CopyCount": component.copies},
         "Tags": tags_to_list(_ic_tags(spec, component)),
     }
-    return ComponentDesired(component.name, ic, model, body, requirements, component.copies, scaling, cold)
+    adapters = tuple(_adapter(spec, index, number, ic, adapter) for number, adapter in enumerate(component.adapters))
+    return ComponentDesired(component.name, ic, model, body, requirements, component.copies, scaling, cold, adapters)
+
+
+def _adapter(spec: ComponentEndpointSpec, index: int, number: int, base: str, adapter: Any) -> AdapterDesired:
+    """CreateInferenceComponent of an adapter: ``<base IC>-<adapter>``, its S3 weights, on the base's model."""
+    name = f"{base}-{adapter.name}"
+    if len(name) > MAX_NAME_LENGTH:
+        raise SpecError(
+            f"adapter inference component name {name!r} is {len(name)} characters; SageMaker allows {MAX_NAME_LENGTH}",
+            field=f"components[{index}].adapters[{number}].name",
+            value=adapter.name,
+            fix="shorten the adapter, component or endpoint name",
+        )
+    tags = {**_ic_tags(spec, spec.components[index]), TAG_ADAPTER: adapter.name}
+    body = {
+        "InferenceComponentName": name,
+        "EndpointName": spec.name,
+        "VariantName": VARIANT,
+        "Specification": {"BaseInferenceComponentName": base, "Container": {"ArtifactUrl": adapter.source}},
+        "Tags": tags_to_list(tags),
+    }
+    return AdapterDesired(adapter.name, name, base, body)
 
 
 def _ic_tags(spec: ComponentEndpointSpec, component: ComponentSpec) -> dict[str, str]:

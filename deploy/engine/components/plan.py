@@ -51,7 +51,7 @@ from deploy.engine.actions import (
     WaitForInferenceComponent,
     WaitForInferenceComponentDeletion,
 )
-from deploy.engine.components.desired import ComponentDesired, ComponentEndpointDesired
+from deploy.engine.components.desired import AdapterDesired, ComponentDesired, ComponentEndpointDesired
 from deploy.engine.components.snapshot import ComponentEndpointSnapshot, ComponentState
 from deploy.engine.plan import TRANSITIONAL, Plan, _subset, refuse_foreign
 from deploy.engine.snapshot import RemoteSnapshot
@@ -71,14 +71,17 @@ def plan_components(desired: ComponentEndpointDesired, snapshot: ComponentEndpoi
         why = "endpoint config content changed or new (capacity only: no model in the variant)"
         actions.append(CreateEndpointConfig(desired.config_name, why, request=desired.config_request))
     actions += endpoint_actions
-    wanted = {c.ic_name for c in desired.components}
-    for gone in current:
-        if gone.name not in wanted:
+    for gone in adapters_first(current):
+        if gone.name not in desired.ic_names:
             actions += remove_component(gone, desired.endpoint_name, "component no longer in the spec")
     for component in desired.components:
         state = next((s for s in current if s.name == component.ic_name), None)
         actions += _component_actions(component, state, desired)
         actions += scaling_actions(component, state)
+        base_fresh = state is None or state.status in ("Failed", "Deleting")
+        for adapter in component.adapters:
+            found = None if base_fresh else next((s for s in current if s.name == adapter.ic_name), None)
+            actions += _adapter_actions(adapter, found, desired.endpoint_name)
     actions += _cleanup(desired, snapshot)
     return Plan(endpoint_name=desired.endpoint_name, actions=tuple(actions))
 
@@ -219,6 +222,30 @@ def _component_actions(
     actions += _change_actions(component, state, wait)
     if not _subset(component.tags, state.tags):
         actions.append(TagInferenceComponent(ic, "tags changed", arn=state.arn, tags=component.tags))
+    return actions
+
+
+def adapters_first(states: tuple[ComponentState, ...]) -> list[ComponentState]:
+    """Adapter ICs before their bases: SageMaker serves an adapter only on its base, so it goes first."""
+    return sorted(states, key=lambda s: (not s.specification.get("BaseInferenceComponentName"), s.name))
+
+
+def _adapter_actions(adapter: AdapterDesired, state: ComponentState | None, endpoint: str) -> list[AnyAction]:
+    """Create an adapter IC; a changed source is a new adapter (delete, then create: adapters have no rollout)."""
+    ic = adapter.ic_name
+    create = CreateInferenceComponent(ic, f"adapter {adapter.name} on {adapter.base}", request=adapter.create_request)
+    wait = WaitForInferenceComponent(ic, "until InService", endpoint=endpoint)
+    gone = WaitForInferenceComponentDeletion(ic, "until deleted", endpoint=endpoint)
+    if state is None:
+        return [create, wait]
+    if state.status == "Deleting":
+        return [gone, create, wait]
+    if state.status == "Failed" or not _subset(adapter.specification, state.specification):
+        why = f"{ic} is Failed; recreate it" if state.status == "Failed" else "adapter source changed; replace it"
+        return [DeleteInferenceComponent(ic, why), gone, create, wait]
+    actions: list[AnyAction] = [wait] if state.status in IC_TRANSITIONAL else []
+    if not _subset(adapter.tags, state.tags):
+        actions.append(TagInferenceComponent(ic, "tags changed", arn=state.arn, tags=adapter.tags))
     return actions
 
 

@@ -41,8 +41,11 @@ def plan_component_destroy(snapshot: ComponentEndpointSnapshot, *, keep_artifact
     actions: list[AnyAction] = []
     for state in snapshot.components:
         actions += deregister(state, "destroy: scaling goes first")
-    actions += [DeleteInferenceComponent(s.name, "destroy") for s in snapshot.components if s.status != "Deleting"]
-    actions += [WaitForInferenceComponentDeletion(s.name, "until deleted", endpoint=name) for s in snapshot.components]
+    adapters = [s for s in snapshot.components if s.specification.get("BaseInferenceComponentName")]
+    bases = [s for s in snapshot.components if s not in adapters]
+    for group, why in ((adapters, "destroy: adapters before their base"), (bases, "destroy")):
+        actions += [DeleteInferenceComponent(s.name, why) for s in group if s.status != "Deleting"]
+        actions += [WaitForInferenceComponentDeletion(s.name, "until deleted", endpoint=name) for s in group]
     if snapshot.endpoint is not None:
         actions += [DeleteEndpoint(name, "destroy"), WaitForDeletion(name, "until deleted")]
     if snapshot.artifact_uri and not keep_artifacts:
