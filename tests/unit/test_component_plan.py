@@ -345,3 +345,16 @@ def test_adapters_go_before_their_base_on_removal_and_destroy() -> None:
     assert destroyed.index("team-llms-qwen") > max(i for i, r in enumerate(destroyed) if r.endswith(("-a0", "-a1")))
     adapter = deployed_adapter(before.components[0].adapters[0])
     assert adapter.model_name == "" and adapter.desired_copies is None
+
+
+@pytest.mark.parametrize("name", ["two-to-zero", "three-scaled"])
+def test_components_start_side_by_side_not_one_after_another(name: str) -> None:
+    """Each IC can take minutes to start: every create is sent before the first wait."""
+    desired = desired_of(SPECS[name])
+    steps = types(plan_components(desired, empty(desired)))
+    creates = [i for i, t in enumerate(steps) if t == "CreateInferenceComponent"]
+    first_wait = steps.index("WaitForInferenceComponent")
+    assert len(creates) == len(desired.components) and max(creates) < first_wait
+    assert steps.index("RegisterScalableTarget") > max(
+        i for i, t in enumerate(steps) if t == "WaitForInferenceComponent"
+    )

@@ -1,8 +1,10 @@
 """Plan a component endpoint: a pure diff of the desired state against a snapshot, as ordered typed actions.
 
 Order: uploads -> models -> endpoint config -> create/update endpoint -> wait -> remove components no longer in the
-spec (their alarm, policies and target first, so their capacity is free for what follows) -> per component:
-create, update or copy change, wait, then its scaling -> delete superseded configs and models. Deletions of
+spec (their alarm, policies and target first, so their capacity is free for what follows) -> every component's
+create, update or copy change -> every component's wait (so they start and roll side by side, not one after
+another: each can take minutes) -> their scaling -> adapters (created, then waited for) -> delete superseded
+configs and models. Deletions of
 models come last, so a failed IC update never removes what is still serving. Applying a plan and planning again
 gives no actions.
 
@@ -74,16 +76,27 @@ def plan_components(desired: ComponentEndpointDesired, snapshot: ComponentEndpoi
     for gone in adapters_first(current):
         if gone.name not in desired.ic_names:
             actions += remove_component(gone, desired.endpoint_name, "component no longer in the spec")
+    actions += _components_phase(desired, current)
+    actions += _cleanup(desired, snapshot)
+    return Plan(endpoint_name=desired.endpoint_name, actions=tuple(actions))
+
+
+def _components_phase(desired: ComponentEndpointDesired, current: tuple[ComponentState, ...]) -> list[AnyAction]:
+    """Every component's change, then every wait, then scaling, then the adapters (created, then waited for)."""
+    changes: list[AnyAction] = []
+    waits: list[AnyAction] = []
+    scaling: list[AnyAction] = []
+    adapter_changes: list[AnyAction] = []
+    adapter_waits: list[AnyAction] = []
     for component in desired.components:
         state = next((s for s in current if s.name == component.ic_name), None)
-        actions += _component_actions(component, state, desired)
-        actions += scaling_actions(component, state)
+        _split(_component_actions(component, state, desired), changes, waits)
+        scaling += scaling_actions(component, state)
         base_fresh = state is None or state.status in ("Failed", "Deleting")
         for adapter in component.adapters:
             found = None if base_fresh else next((s for s in current if s.name == adapter.ic_name), None)
-            actions += _adapter_actions(adapter, found, desired.endpoint_name)
-    actions += _cleanup(desired, snapshot)
-    return Plan(endpoint_name=desired.endpoint_name, actions=tuple(actions))
+            _split(_adapter_actions(adapter, found, desired.endpoint_name), adapter_changes, adapter_waits)
+    return [*changes, *waits, *scaling, *adapter_changes, *adapter_waits]
 
 
 def refuse_single_model(snapshot: ComponentEndpointSnapshot) -> None:
@@ -223,6 +236,16 @@ def _component_actions(
     if not _subset(component.tags, state.tags):
         actions.append(TagInferenceComponent(ic, "tags changed", arn=state.arn, tags=component.tags))
     return actions
+
+
+def _split(actions: list[AnyAction], changes: list[AnyAction], waits: list[AnyAction]) -> None:
+    """A component's final wait goes after every component's change, so the components start (and roll) side by
+    side instead of one after another; anything before it (a deletion to wait for) keeps its order."""
+    if actions and isinstance(actions[-1], WaitForInferenceComponent):
+        changes += actions[:-1]
+        waits.append(actions[-1])
+    else:
+        changes += actions
 
 
 def adapters_first(states: tuple[ComponentState, ...]) -> list[ComponentState]:
