@@ -167,3 +167,26 @@ def test_a_wait_times_out_with_the_field_to_raise(ctx: AwsContext) -> None:
     with pytest.raises(DeployError, match="still Creating") as info:
         run.until_settled(waiter, SageMakerGateway(ctx), IC, "team-llms", 100.0, lambda _e: None)
     assert info.value.field == "instance.startup_health_check_timeout_s"
+
+
+def test_ctrl_c_during_a_component_wait_stops_at_the_next_poll(ctx: AwsContext) -> None:
+    import threading
+
+    from deploy.engine.apply import Applier
+    from deploy.engine.plan import Plan
+    from deploy.errors import Interrupted
+
+    sm = stub(ctx, "sagemaker")
+    sm.add_response("describe_inference_component", described("Creating"), {"InferenceComponentName": IC})
+    cancel = threading.Event()
+    cancel.set()
+    wait = WaitForInferenceComponent(IC, "until InService", endpoint="team-llms", expected_model="m", timeout_s=60)
+    with pytest.raises(Interrupted) as info:
+        Applier(ctx, waiter=FAST, cancel=cancel)._step(wait, Plan("team-llms", (wait,)), _state(), 0)
+    assert "Creating" in info.value.message and info.value.remaining == (f"WaitForInferenceComponent {IC}",)
+
+
+def _state() -> Any:
+    from deploy.engine.apply import RunState
+
+    return RunState()
