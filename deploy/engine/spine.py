@@ -12,6 +12,7 @@ are called from here; no stage reaches AWS behind another's back. The CLI and th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from deploy.engine.components.desired import ComponentEndpointDesired
     from deploy.engine.components.snapshot import ComponentEndpointSnapshot
     from deploy.engine.resolve import ResolvedSpec
+    from deploy.render.properties import Rendered
     from deploy.sizing import ModelShape
     from deploy.spec.components import ComponentEndpointSpec
     from deploy.spec.model import DeploymentSpec
@@ -120,10 +122,13 @@ def desired_from(spec: DeploymentSpec, facts: Facts) -> DesiredState:
     return resolved_desired(spec, facts)[1]
 
 
-def resolved_desired(spec: DeploymentSpec, facts: Facts) -> tuple[ResolvedSpec, DesiredState]:
-    """:func:`desired_from` plus the resolved spec it was built from (component endpoints size each copy)."""
+def resolved_desired(
+    spec: DeploymentSpec, facts: Facts, rendering: Callable[[ResolvedSpec], Rendered] = render
+) -> tuple[ResolvedSpec, DesiredState]:
+    """:func:`desired_from` plus the resolved spec it was built from (component endpoints size each copy);
+    ``rendering``: a component's adds its LoRA switches (:func:`deploy.render.components.render_component`)."""
     resolved = resolve(spec, shape=facts.model_shape)
-    rendered = render(resolved)
+    rendered = rendering(resolved)
     known = {name: ref for name, ref in rendered.secret_env.items() if ref in facts.secrets}  # none for a teardown
     prints = secret_fingerprints(known, facts.secrets, endpoint=spec.name, environment=rendered.environment)
     desired = build_desired(resolved, rendered, region=facts.region, account=facts.account, secret_fingerprints=prints)
@@ -189,10 +194,17 @@ def gather_component_facts(
 def component_models(
     spec: ComponentEndpointSpec, facts: dict[str, Facts]
 ) -> dict[str, tuple[ResolvedSpec, DesiredState]]:
-    """Each component's view resolved, rendered and named by the single-model path (pure once facts are known)."""
-    from deploy.engine.components.desired import view_of
+    """Each component's view resolved, rendered (with its LoRA switches) and named by the single-model path (pure
+    once facts are known)."""
+    from functools import partial
 
-    return {c.name: resolved_desired(view_of(spec, c), facts[c.name]) for c in spec.components}
+    from deploy.engine.components.desired import view_of
+    from deploy.render.components import render_component
+
+    return {
+        c.name: resolved_desired(view_of(spec, c), facts[c.name], partial(render_component, component=c))
+        for c in spec.components
+    }
 
 
 def plan_components_deploy(spec: ComponentEndpointSpec, ctx: AwsContext) -> PlanResult:

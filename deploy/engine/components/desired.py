@@ -313,7 +313,9 @@ def _component(
 
 def _adapter(spec: ComponentEndpointSpec, index: int, number: int, base: str, adapter: Any) -> AdapterDesired:
     """CreateInferenceComponent of an adapter: ``<base IC>-<adapter>``, its S3 weights, on the base's model."""
-    name = f"{base}-{adapter.name}"
+    from deploy.spec.component_views import adapter_component_name
+
+    name = adapter_component_name(spec, spec.components[index], adapter.name)
     if len(name) > MAX_NAME_LENGTH:
         raise SpecError(
             f"adapter inference component name {name!r} is {len(name)} characters; SageMaker allows {MAX_NAME_LENGTH}",
