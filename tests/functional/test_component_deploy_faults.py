@@ -47,16 +47,20 @@ def desired(data: dict[str, Any]) -> ComponentEndpointDesired:
     return build_component_desired(spec, component_models(spec, facts), "us-east-1")
 
 
+TO_ZERO = {"min": 0, "max": 2, "metric": "concurrent_requests", "target": 4}
+
+
 def v1() -> ComponentEndpointDesired:
     data = plain()
-    data["components"].append(OLD)
-    return desired(data)  # qwen x2, small x1, old x1: the instance's 4 GPUs
+    data["components"].append({**OLD, "scaling": TO_ZERO})
+    return desired(data)  # qwen x2, small x1, old x1 (scaled to zero when idle): the instance's 4 GPUs
 
 
 def v2() -> ComponentEndpointDesired:
     data = with_component(with_component(plain(), 0, copies=1), 1, engine={"max_model_len": 4096})
+    data["components"][1]["scaling"] = TO_ZERO
     data["components"].append(NEW)
-    return desired(data)  # old removed, qwen 2 -> 1 copy, small on a new model, tiny added
+    return desired(data)  # old removed (with its scaling), qwen 2 -> 1 copy, small on a new model and scaled, tiny
 
 
 def apply_once(ctx: Any, want: ComponentEndpointDesired) -> None:
@@ -106,7 +110,7 @@ def fresh(lmi_emulator: Any) -> Any:
 @pytest.mark.parametrize("after", [False, True], ids=["rejected", "crash-after-accept"])
 def test_create_converges_after_a_failure_at_every_step(fresh: Any, after: bool) -> None:
     total = mutating(fresh(), lambda c: apply_once(c, v1()))
-    assert total >= 10  # bucket, 3 uploads, 3 models, config, endpoint, 3 components
+    assert total >= 14  # bucket, uploads, 3 models, config, endpoint, 3 components, target, 2 policies, alarm
     for n in range(1, total + 1):
         ctx = fresh()
         fail_then_rerun(ctx, lambda c: apply_once(c, v1()), n, after)
@@ -118,7 +122,7 @@ def test_update_converges_after_a_failure_at_every_step(fresh: Any, after: bool)
     probe = fresh()
     apply_once(probe, v1())
     total = mutating(probe, lambda c: apply_once(c, v2()))
-    assert total >= 8  # uploads, 2 models, tags, delete IC, runtime, update IC, create IC, 2 model deletes
+    assert total >= 14  # uploads, 2 models, tags, old's scaling and IC, runtime, update IC, create IC, scaling, deletes
     for n in range(1, total + 1):
         ctx = fresh()
         apply_once(ctx, v1())
@@ -131,7 +135,7 @@ def test_destroy_converges_after_a_failure_at_every_step(fresh: Any, after: bool
     probe = fresh()
     apply_once(probe, v1())
     total = mutating(probe, destroy)
-    assert total >= 9  # 3 components, endpoint, uploads, config, 3 models
+    assert total >= 13  # alarm, 2 policies, target, 3 components, endpoint, uploads, config, 3 models
     for n in range(1, total + 1):
         ctx = fresh()
         apply_once(ctx, v1())
