@@ -84,11 +84,24 @@ def test_create_then_replan_is_empty_and_a_second_apply_changes_nothing(lmi_emul
     assert mutating_calls(ctx, spec) == []
 
 
-def test_scale_to_zero_resources_are_created_once(lmi_emulator: Any, tmp_path: Path) -> None:
+def test_scale_to_zero_and_back_leaves_the_plan_empty(lmi_emulator: Any, tmp_path: Path) -> None:
+    """Autoscaling owns the copies: after it scales to zero (no traffic) and back out (a refused request fires the
+    NoCapacityInvocationFailures alarm, the step policy adds a copy), a deploy of the same spec changes nothing."""
     ctx = lmi_emulator.context()
     needs_ic_autoscaling(ctx)
     spec = deployed(ctx, tmp_path)
+    lmi_emulator.run_autoscaling()
+    assert ic(ctx, QWEN)["RuntimeConfig"]["DesiredCopyCount"] == 0
     assert client.plan(spec, context=ctx).is_empty
+    runtime = ctx.client("sagemaker-runtime")
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError, match=r"(?i)capacity"):
+        runtime.invoke_endpoint(EndpointName="team-llms", InferenceComponentName=QWEN, Body=b'{"inputs": "hi"}',
+                                ContentType="application/json")  # fmt: skip
+    lmi_emulator.run_autoscaling()
+    assert ic(ctx, QWEN)["RuntimeConfig"]["DesiredCopyCount"] == 1
+    assert mutating_calls(ctx, spec) == []
     scaling = ctx.client("application-autoscaling")
     targets = scaling.describe_scalable_targets(
         ServiceNamespace="sagemaker", ResourceIds=[f"inference-component/{QWEN}"]
