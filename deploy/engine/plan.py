@@ -356,6 +356,14 @@ def plan_scale(snapshot: RemoteSnapshot, minimum: int, maximum: int) -> Plan:
             fix="check the name and region (lmi list shows lmi-deploy endpoints)",
         )
     refuse_foreign(snapshot)  # endpoints lmi-deploy did not create are never touched
+    if snapshot.hosts_components:
+        raise UsageError(
+            f"{name} hosts inference components: its instances follow ManagedInstanceScaling and each component's "
+            "copies its own autoscaling, so there is no variant target to rescale",
+            field="name",
+            value=name,
+            fix="change scaling (instances) or components[].scaling (copies) in the spec and run lmi deploy",
+        )
     if minimum == 0 and not snapshot.is_async:
         raise UsageError(
             f"minimum 0 on {name}: only asynchronous endpoints can scale to zero instances",

@@ -268,3 +268,14 @@ def test_adapters_deploy_on_their_base_and_go_first_on_destroy(lmi_emulator: Any
     assert mutating_calls(ctx, fewer) == ["AddTags", "DeleteInferenceComponent"]
     client.destroy(fewer, context=ctx, **WAIT)
     assert_nothing_left(ctx)
+
+
+def test_lmi_scale_refuses_a_component_endpoint(lmi_emulator: Any, tmp_path: Path) -> None:
+    from deploy.errors import UsageError
+
+    ctx = lmi_emulator.context()
+    deployed(ctx, tmp_path, plain())
+    for low, high in ((1, 2), (0, 1)):
+        with pytest.raises(UsageError, match="hosts inference components") as info:
+            client.scale("team-llms", low, high, context=ctx)
+        assert info.value.exit_code == 2 and "components[].scaling" in str(info.value.fix)
