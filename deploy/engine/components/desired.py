@@ -278,14 +278,7 @@ def _component(
 ) -> ComponentDesired:
     from deploy.spec.components import inference_component_name
 
-    ic = inference_component_name(spec, component)
-    if len(ic) > MAX_NAME_LENGTH:
-        raise SpecError(
-            f"inference component name {ic!r} is {len(ic)} characters; SageMaker allows {MAX_NAME_LENGTH}",
-            field=f"components[{index}].name",
-            value=component.name,
-            fix="shorten the component name or the endpoint name",
-        )
+    ic = _checked_name(inference_component_name(spec, component), index, component.name)
     resolved, model = built
     model = _retagged(model, spec.name, component.name)
     requirements = requirements_of(resolved)
@@ -332,6 +325,17 @@ def _adapter(spec: ComponentEndpointSpec, index: int, number: int, base: str, ad
         "Tags": tags_to_list(tags),
     }
     return AdapterDesired(adapter.name, name, base, body)
+
+
+def _checked_name(ic: str, index: int, component: str) -> str:
+    if len(ic) > MAX_NAME_LENGTH:
+        raise SpecError(
+            f"inference component name {ic!r} is {len(ic)} characters; SageMaker allows {MAX_NAME_LENGTH}",
+            field=f"components[{index}].name",
+            value=component,
+            fix="shorten the component name or the endpoint name",
+        )
+    return ic
 
 
 def _ic_tags(spec: ComponentEndpointSpec, component: ComponentSpec) -> dict[str, str]:

@@ -168,6 +168,14 @@ def _endpoint_actions(
         return [*drop, DeleteEndpoint(name, why), WaitForDeletion(name, "until deleted"), create, wait], True
     if current.status == "Deleting":
         return [WaitForDeletion(name, "a deletion is in progress"), create, wait], True
+    return _live_endpoint_actions(desired, snapshot, current, wait), False
+
+
+def _live_endpoint_actions(
+    desired: ComponentEndpointDesired, snapshot: ComponentEndpointSnapshot, current: Any, wait: WaitForEndpoint
+) -> list[AnyAction]:
+    """An endpoint that exists and is not failing: wait for it, update its capacity, retag it, or refuse."""
+    name = desired.endpoint_name
     tags: list[AnyAction] = []
     if not _subset(desired.endpoint_tags, current.tags):
         tags = [TagEndpoint(name, "spec hash or tags changed", arn=current.arn, tags=desired.endpoint_tags)]
@@ -180,7 +188,7 @@ def _endpoint_actions(
                 value=name,
                 fix="wait for it to finish (lmi status NAME), then run again",
             )
-        return [wait, *tags], False
+        return [wait, *tags]
     if current.status != "InService":
         raise PlanError(
             f"endpoint {name} is {current.status}; lmi-deploy will not change it in that state",
@@ -189,12 +197,12 @@ def _endpoint_actions(
             fix="wait until it is InService or Failed (lmi status NAME), then run again",
         )
     if current.config_name == desired.config_name:
-        return tags, False
+        return tags
     update = UpdateEndpoint(name, _capacity_reason(desired, snapshot), request=desired.update_request,
                             previous_config=current.config_name)  # fmt: skip
     done = WaitForEndpoint(name, "until the update finishes", expected_config=desired.config_name,
                            timeout_s=desired.wait_timeout_s, previous_config=current.config_name)  # fmt: skip
-    return [update, done, *tags], False
+    return [update, done, *tags]
 
 
 def _capacity_reason(desired: ComponentEndpointDesired, snapshot: ComponentEndpointSnapshot) -> str:
