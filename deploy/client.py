@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from deploy.spec.model import DeploymentSpec
 
 SpecLike = Union["DeploymentSpec", str, Path]
+AnySpecLike = Union["DeploymentSpec", "ComponentEndpointSpec", str, Path]
 SPEC_SUFFIXES = (".yaml", ".yml", ".toml")
 
 __all__ = [
@@ -88,6 +89,21 @@ def load_any(spec: SpecLike | ComponentEndpointSpec) -> DeploymentSpec | Compone
     return spec
 
 
+def _component_in_region(spec: ComponentEndpointSpec, region: str) -> ComponentEndpointSpec:
+    """A component spec deployed to ``region``: the region must be known and the role of its partition."""
+    if spec.region == region:
+        return spec
+    from deploy.catalog import region_info
+    from deploy.spec.rules import check_role_partition
+
+    region_info(region)
+    try:
+        check_role_partition(spec.role, region)
+    except ValueError as exc:
+        raise SpecError(str(exc), field="role", value=spec.role, fix=f"use a role of {region}'s partition") from None
+    return spec.model_copy(update={"region": region})
+
+
 class Client:
     """Where lmi-deploy's AWS calls go: an optional boto3 session, region and endpoint URL (the emulator's, say).
 
@@ -120,7 +136,7 @@ class Client:
         return f"<deploy.Client {where}, region={self.region or 'from the spec / AWS settings'}>"
 
     # -- where ---------------------------------------------------------------------------------------------------
-    def _choose(self, spec: DeploymentSpec | None) -> RegionChoice:
+    def _choose(self, spec: DeploymentSpec | ComponentEndpointSpec | None) -> RegionChoice:
         from deploy.aws.region import DEFAULT_SPEC_REGION, choose_region, environment
 
         return choose_region(
@@ -144,7 +160,7 @@ class Client:
 
         return resolve(self.in_region(spec))
 
-    def context(self, spec: DeploymentSpec | None = None) -> AwsContext:
+    def context(self, spec: DeploymentSpec | ComponentEndpointSpec | None = None) -> AwsContext:
         """The AWS context for ``spec`` (its region first) or, without a spec, for the client's own region."""
         choice = self._choose(spec)
         if choice.region is None:
@@ -170,16 +186,26 @@ class Client:
         ctx = self.context(loaded)
         return loaded.in_region(ctx.region), ctx
 
+    def _any_spec_and_context(self, spec: AnySpecLike) -> tuple[DeploymentSpec | ComponentEndpointSpec, AwsContext]:
+        from deploy.spec.model import DeploymentSpec
+
+        loaded = load_any(spec)
+        ctx = self.context(loaded)
+        if isinstance(loaded, DeploymentSpec):
+            return loaded.in_region(ctx.region), ctx
+        return _component_in_region(loaded, ctx.region), ctx
+
     # -- deploy --------------------------------------------------------------------------------------------------
-    def plan(self, spec: SpecLike) -> PlanResult:
-        """What :meth:`apply` would change for ``spec`` (read-only AWS calls)."""
+    def plan(self, spec: AnySpecLike) -> PlanResult:
+        """What :meth:`apply` would change for ``spec`` (read-only AWS calls); a spec with ``components`` plans a
+        component endpoint."""
         from deploy.engine.spine import plan_deploy
 
-        return plan_deploy(*self._spec_and_context(spec))
+        return plan_deploy(*self._any_spec_and_context(spec))
 
     def apply(
         self,
-        spec_or_plan: SpecLike | PlanResult,
+        spec_or_plan: AnySpecLike | PlanResult,
         *,
         on_event: EventSink | None = None,
         create_bucket: bool = False,
@@ -202,7 +228,7 @@ class Client:
         )
         return applier.run(result.plan)
 
-    def destroy_plan(self, name_or_spec: SpecLike, *, keep_artifacts: bool = False) -> PlanResult:
+    def destroy_plan(self, name_or_spec: AnySpecLike, *, keep_artifacts: bool = False) -> PlanResult:
         """What :meth:`destroy` would delete: scaling, endpoint, configs, models, alarm and (unless kept) uploads."""
         from deploy.engine.spine import plan_teardown
 
@@ -210,12 +236,12 @@ class Client:
         if spec is None:
             name = _endpoint_name(str(name_or_spec))
             return plan_teardown(name, None, self.context(), keep_artifacts=keep_artifacts)
-        spec, ctx = self._spec_and_context(spec)
-        return plan_teardown(spec.name, spec, ctx, keep_artifacts=keep_artifacts)
+        loaded, ctx = self._any_spec_and_context(spec)
+        return plan_teardown(loaded.name, loaded, ctx, keep_artifacts=keep_artifacts)
 
     def destroy(
         self,
-        name_or_spec: SpecLike,
+        name_or_spec: AnySpecLike,
         *,
         keep_artifacts: bool = False,
         on_event: EventSink | None = None,
@@ -386,9 +412,9 @@ class Client:
         return recommend(model, max_model_len=max_model_len, concurrency=concurrency)
 
 
-def _spec_or_none(name_or_spec: SpecLike) -> DeploymentSpec | None:
+def _spec_or_none(name_or_spec: AnySpecLike) -> DeploymentSpec | ComponentEndpointSpec | None:
     if isinstance(name_or_spec, Path) or (isinstance(name_or_spec, str) and name_or_spec.endswith(SPEC_SUFFIXES)):
-        return load(name_or_spec)
+        return load_any(name_or_spec)
     return None if isinstance(name_or_spec, str) else name_or_spec
 
 
@@ -455,13 +481,13 @@ def _default(session: boto3.Session | None, context: AwsContext | None, region: 
     return Client(session, region=region)
 
 
-def plan(spec: SpecLike, session: boto3.Session | None = None, *, context: AwsContext | None = None) -> PlanResult:
+def plan(spec: AnySpecLike, session: boto3.Session | None = None, *, context: AwsContext | None = None) -> PlanResult:
     """What ``apply`` would change for ``spec`` (read-only AWS calls)."""
     return _default(session, context).plan(spec)
 
 
 def apply(
-    spec_or_plan: SpecLike | PlanResult,
+    spec_or_plan: AnySpecLike | PlanResult,
     session: boto3.Session | None = None,
     *,
     context: AwsContext | None = None,
@@ -476,7 +502,7 @@ def apply(
 
 
 def destroy_plan(
-    name_or_spec: SpecLike,
+    name_or_spec: AnySpecLike,
     session: boto3.Session | None = None,
     *,
     context: AwsContext | None = None,
@@ -488,7 +514,7 @@ def destroy_plan(
 
 
 def destroy(
-    name_or_spec: SpecLike,
+    name_or_spec: AnySpecLike,
     session: boto3.Session | None = None,
     *,
     context: AwsContext | None = None,
