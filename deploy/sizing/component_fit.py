@@ -120,7 +120,7 @@ def size_component(
             found = _with_adapters(spec, index, found)
         resolved = resolve(view, shape=found)
     except LmiError as exc:
-        raise _in_component(exc, index, component.name) from None
+        raise in_component(exc, index, component.name) from None
     if component.adapters and found is not None:
         lora_note = _lora_slots(component, found).note(found, resolved.tensor_parallel_degree)
         resolved = replace(resolved, notes=(*resolved.notes, lora_note))
@@ -161,7 +161,7 @@ def _component_note(note: str) -> str:
     return COPIES_PER_INSTANCE.sub("", note)
 
 
-def _in_component(exc: LmiError, index: int, name: str) -> LmiError:
+def in_component(exc: LmiError, index: int, name: str) -> LmiError:
     """The estimator names bare spec fields (engine.max_model_len); a component's are components.<i>.<field>."""
     if exc.field and not exc.field.startswith(("components", "instance", "scaling", "lmi")):
         exc.field = f"components.{index}.{exc.field}"
