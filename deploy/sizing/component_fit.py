@@ -125,6 +125,8 @@ def size_component(
         lora_note = _lora_slots(component, found).note(found, resolved.tensor_parallel_degree)
         resolved = replace(resolved, notes=(*resolved.notes, lora_note))
     resolved = replace(resolved, notes=tuple(_component_note(note) for note in resolved.notes))
+    if resolved.estimate is not None:  # one IC copy is one LMI engine on its own tp GPUs, not GPUs / tp engines
+        resolved = replace(resolved, estimate=replace(resolved.estimate, copies_per_instance=1))
     low, high = _bounds(component)
     return ComponentFit(
         name=component.name,
