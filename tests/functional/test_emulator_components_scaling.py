@@ -260,3 +260,25 @@ def test_target_tracking_owns_two_alarms_that_go_with_it(ctx: Any) -> None:
     ctx.client("sagemaker").delete_inference_component(InferenceComponentName="team-qwen")
     ctx.client("sagemaker").list_inference_components()
     assert names() == []  # so does deleting the component
+
+
+def test_an_alarm_also_acts_on_metrics_a_client_put(ctx: Any, lmi_emulator: Any) -> None:
+    import datetime as dt
+
+    _register(ctx, 0, 2)
+    _alarm(ctx, _step_from_zero(ctx))
+    ctx.client("sagemaker").update_inference_component_runtime_config(
+        InferenceComponentName="team-qwen", DesiredRuntimeConfig={"CopyCount": 0}
+    )
+    ctx.client("cloudwatch").put_metric_data(
+        Namespace="AWS/SageMaker",
+        MetricData=[
+            {
+                "MetricName": "NoCapacityInvocationFailures",
+                "Dimensions": [{"Name": "InferenceComponentName", "Value": "team-qwen"}],
+                "Timestamp": dt.datetime.now(dt.timezone.utc),
+                "Value": 2.0,
+            }
+        ],
+    )
+    assert [(c["from"], c["to"]) for c in lmi_emulator.run_autoscaling()] == [(0, 1)]
