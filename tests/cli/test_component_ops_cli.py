@@ -49,12 +49,14 @@ class TestInvoke:
     @pytest.mark.parametrize("component", ["qwen", "team-qwen", "llama", "team-llama"])
     def test_invoke_by_short_or_full_name(self, capsys: pytest.CaptureFixture[str], component: str) -> None:
         code, data = _json(capsys, "invoke", "team", "--component", component, "--prompt", "Hi", "-p",
-                           "max_new_tokens=3")  # fmt: skip
+                           "max_new_tokens=3", "-p", "details=true")  # fmt: skip
         assert code == 0 and data["completion_tokens"] == 3 and data["text"]
 
-    @pytest.mark.parametrize("extra", [[], ["--stream"], ["--chat", "-p", "max_tokens=2"]])
+    @pytest.mark.parametrize(
+        "extra", [["-p", "max_new_tokens=2"], ["--stream", "-p", "max_new_tokens=2"], ["--chat", "-p", "max_tokens=2"]]
+    )
     def test_the_only_component_needs_no_flag(self, capsys: pytest.CaptureFixture[str], extra: list[str]) -> None:
-        code, out, err = lmi(capsys, "invoke", "solo", "--prompt", "Hi", "-p", "max_new_tokens=2", *extra)
+        code, out, err = lmi(capsys, "invoke", "solo", "--prompt", "Hi", *extra)
         assert code == 0 and out.strip() and "error" not in err
 
     @pytest.mark.parametrize("command", [["invoke", "team", "--prompt", "Hi"], ["bench", "team", "--requests", "1"]])

@@ -65,7 +65,7 @@ class TestInvokeByComponent:
     )
     def test_short_and_full_names_send_the_full_ic_name(self, emulator: Any, requested: str, sent: str) -> None:
         endpoint, wire = _endpoint(emulator, "team", requested)
-        assert endpoint.generate("Hello", max_new_tokens=4).completion_tokens == 4
+        assert endpoint.generate("Hello", max_new_tokens=4, details=True).completion_tokens == 4
         assert "".join(endpoint.chat_stream("Hi", max_tokens=3))
         assert wire.components == [sent, sent]
         assert wire.operations.count("ListInferenceComponents") == 1  # resolved once, then reused
@@ -140,7 +140,7 @@ class TestNoCapacity:
         setup.scale_copies(emulator.context(), "cold-qwen", 1)
         try:
             endpoint, _ = _endpoint(emulator, "cold", "qwen")
-            assert endpoint.generate("Hi", max_new_tokens=2).completion_tokens == 2
+            assert endpoint.generate("Hi", max_new_tokens=2, details=True).completion_tokens == 2
         finally:
             setup.scale_copies(emulator.context(), "cold-qwen", 0)
 
@@ -157,18 +157,24 @@ class TestBenchByComponent:
 
 
 class TestLogsByComponent:
-    @pytest.mark.parametrize("component", ["qwen", "team-qwen"])
-    def test_a_components_lines_come_from_its_own_group(self, client: Client, component: str) -> None:
-        lines = client.logs("team", component=component, lines=200)
-        assert lines and any("team-qwen" in line.stream or "model" in line.message.lower() for line in lines)
+    @pytest.mark.parametrize(("component", "model", "other"), [("qwen", setup.QWEN, setup.LLAMA),
+                                                               ("team-llama", setup.LLAMA, setup.QWEN)])  # fmt: skip
+    def test_a_components_lines_come_from_its_own_group(
+        self, client: Client, component: str, model: str, other: str
+    ) -> None:
+        text = "\n".join(line.message for line in client.logs("team", component=component, lines=200))
+        assert model in text and other not in text  # its own container's start-up, not the other component's
         assert client.log_group("team", "team-qwen") == "/aws/sagemaker/InferenceComponents/team-qwen"
 
     def test_the_endpoint_group_of_a_component_endpoint_points_at_the_components(self, client: Client) -> None:
-        try:
-            client.logs("team")
-        except NotFoundError as exc:
-            assert exc.field == "component" and "qwen (team-qwen)" in (exc.fix or "")
-        # (when the endpoint's own group exists, its lines are returned and there is nothing to point at)
+        with pytest.raises(NotFoundError) as info:
+            client.logs("team")  # the containers of a component endpoint log to the components' groups only
+        assert info.value.field == "component" and "qwen (team-qwen), llama (team-llama)" in (info.value.fix or "")
+
+    def test_a_missing_endpoint_group_without_components_keeps_its_error(self, client: Client) -> None:
+        with pytest.raises(NotFoundError) as info:
+            client.logs("nowhere")
+        assert info.value.field == "endpoint"
 
     @pytest.mark.parametrize("component", ["gpt", "team-gpt"])
     def test_an_unknown_component_exit_2(self, client: Client, component: str) -> None:
