@@ -35,6 +35,9 @@ if TYPE_CHECKING:
     from deploy.engine.waiting import Waiter
     from deploy.invoke.endpoint import Endpoint
     from deploy.sizing import Estimate, Recommendation
+    from deploy.sizing.component_fit import EndpointFit
+    from deploy.sizing.component_recommend import ComponentRanking
+    from deploy.spec.components import ComponentEndpointSpec
     from deploy.spec.model import DeploymentSpec
 
 SpecLike = Union["DeploymentSpec", str, Path]
@@ -49,20 +52,39 @@ __all__ = [
     "leftovers",
     "list_endpoints",
     "load",
+    "load_any",
     "plan",
     "recommend",
+    "recommend_components",
     "scale",
     "size",
+    "size_components",
     "status",
 ]
 
 
 def load(spec: SpecLike) -> DeploymentSpec:
-    """A DeploymentSpec from a spec object or a path."""
-    if isinstance(spec, (str, Path)):
-        from deploy.spec.loader import load_spec
+    """A DeploymentSpec from a spec object or a path (a component-endpoint spec is refused: see :func:`load_any`)."""
+    from deploy.spec.model import DeploymentSpec
 
-        return load_spec(spec)
+    loaded = load_any(spec)
+    if isinstance(loaded, DeploymentSpec):
+        return loaded
+    raise UsageError(
+        f"{loaded.name}: component endpoints: not supported by this command yet",
+        field="components",
+        value=len(loaded.components),
+        fix="validate, render, size --spec and recommend --spec take component specs today; this command takes a "
+        "single-model spec (top-level model)",
+    )
+
+
+def load_any(spec: SpecLike | ComponentEndpointSpec) -> DeploymentSpec | ComponentEndpointSpec:
+    """A single-model or a component-endpoint spec from a spec object or a path (``model`` vs ``components``)."""
+    if isinstance(spec, (str, Path)):
+        from deploy.spec.loader import load_any_spec
+
+        return load_any_spec(spec)
     return spec
 
 
@@ -395,6 +417,35 @@ def recommend(model: str, *, max_model_len: int | None = None, concurrency: int 
     from deploy.sizing import recommend as rank
 
     return rank(load_shape(model), max_model_len=max_model_len, concurrency=concurrency)
+
+
+def size_components(spec: SpecLike | ComponentEndpointSpec) -> EndpointFit:
+    """Each component's estimate and the placement of its copies (no AWS call); SpecError (exit 2) if they do not
+    fit the endpoint's maximum instances."""
+    from deploy.sizing.placement import check_component_fit
+
+    return check_component_fit(_components_spec(spec))
+
+
+def recommend_components(spec: SpecLike | ComponentEndpointSpec, *, region: str = "us-east-1") -> ComponentRanking:
+    """Instance types and counts that hold every component's copies, cheapest first (no AWS call)."""
+    from deploy.sizing.component_recommend import recommend_components as rank
+
+    return rank(_components_spec(spec), region=region)
+
+
+def _components_spec(spec: SpecLike | ComponentEndpointSpec) -> ComponentEndpointSpec:
+    from deploy.spec.components import ComponentEndpointSpec
+
+    loaded = load_any(spec)
+    if not isinstance(loaded, ComponentEndpointSpec):
+        raise UsageError(
+            f"{loaded.name} is a single-model spec (top-level model), not a component endpoint",
+            field="components",
+            value=None,
+            fix="use size()/recommend() for a single-model spec",
+        )
+    return loaded
 
 
 def _default(session: boto3.Session | None, context: AwsContext | None, region: str | None = None) -> Client:

@@ -108,10 +108,9 @@ def iam_policy_cmd(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Print least-privilege IAM policies for SPEC: the deploying identity and the execution role."""
-    from deploy.client import Client
+    from deploy.client import Client, load
     from deploy.engine.iam import policies, policy_inputs
     from deploy.errors import UsageError
-    from deploy.spec.loader import load_spec
 
     if role not in ROLES:
         raise UsageError(f"unknown --role {role!r}", field="--role", value=role, fix="use deployer, execution or both")
@@ -122,7 +121,7 @@ def iam_policy_cmd(
             value=account,
             fix="pass a 12-digit account id",
         )
-    inputs = policy_inputs(Client().in_region(load_spec(spec_path)), account=account)
+    inputs = policy_inputs(Client().in_region(load(spec_path)), account=account)  # component specs: refused
     documents = policies(inputs, role)
     notes = _notes(inputs)
     if as_json:
