@@ -355,16 +355,29 @@ class Client:
             fix=f"pass --component (or component=...) with one of: {component_choices(name, names)}",
         )
 
-    def explain(self, name: str, *, lines: int = 50) -> tuple[str, Diagnosis]:
-        """Why endpoint ``name`` failed: its status and a diagnosis (FailureReason, log tail, hints)."""
+    def explain(self, name: str, *, lines: int = 50, component: str | None = None) -> tuple[str, Diagnosis]:
+        """Why endpoint ``name`` (or its inference component ``component``) failed: its status and a diagnosis
+        (FailureReason, log tail, hints)."""
         from deploy.aws.sagemaker import SageMakerGateway
         from deploy.engine.diagnose import explain_failure
 
         name = _endpoint_name(name)
         ctx = self.context()
+        if component is not None:
+            return self._explain_component(name, component, lines)
         description = SageMakerGateway(ctx).describe_endpoint(name) or {}
         status = str(description.get("EndpointStatus", "not found"))
         return status, explain_failure(ctx, name, description.get("FailureReason"), lines=lines)
+
+    def _explain_component(self, name: str, component: str, lines: int) -> tuple[str, Diagnosis]:
+        from deploy.aws.inference_components import InferenceComponentReader
+        from deploy.engine.diagnose import explain_failure
+
+        ctx = self.context()
+        ic = self.resolve_component(name, component) or component
+        described = InferenceComponentReader(ctx).describe(ic) or {}
+        status = str(described.get("InferenceComponentStatus", "not found"))
+        return status, explain_failure(ctx, name, described.get("FailureReason"), lines=lines, component=ic)
 
     @staticmethod
     def log_group(name: str, component: str | None = None) -> str:

@@ -130,6 +130,17 @@ class TestLogsStatusList:
         code, data = _json(capsys, "logs", "team", "--component", component)
         assert code == 2 and "qwen" in data["fix"]
 
+    @pytest.mark.parametrize("component", ["llama", "broken-llama"])
+    def test_logs_explain_a_failed_component(self, capsys: pytest.CaptureFixture[str], component: str) -> None:
+        code, data = _json(capsys, "logs", "broken", "--component", component, "--explain")
+        assert code == 0 and data["status"] == "Failed" and "ping health check" in data["failure_reason"]
+        code, out, _ = lmi(capsys, "logs", "broken", "--component", component, "--explain")
+        assert code == 0 and f"Inference component {component} of broken: Failed" in out and "out of memory" in out
+
+    def test_status_text_prints_a_components_failure_reason(self, capsys: pytest.CaptureFixture[str]) -> None:
+        code, out, _ = lmi(capsys, "status", "broken")
+        assert code == 0 and "llama FailureReason:" in out and "ping health check" in out
+
     def test_status_json_lists_each_component(self, capsys: pytest.CaptureFixture[str]) -> None:
         code, data = _json(capsys, "status", "team")
         assert code == 0 and data["component_count"] == 2

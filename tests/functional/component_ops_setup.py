@@ -3,7 +3,8 @@ the operations tests (invoke, logs, status, list, bench by component).
 
     team   two components: team-qwen (2 copies), team-llama (1 copy)
     solo   one component:  solo-chat
-    cold   one component:  cold-qwen, scaled to zero copies (``wake`` adds the scale-out-from-zero alarm)
+    cold   one component:  cold-qwen, scaled to zero copies (``wake_alarm`` adds the scale-out-from-zero alarm)
+    broken one component:  broken-llama, Failed (a 70B model on one 48 GB GPU runs out of memory)
     plain  a single-model endpoint (no components)
 """
 
@@ -16,6 +17,7 @@ from deploy.local.helpers import deploy
 
 QWEN = "Qwen/Qwen2.5-7B-Instruct"
 LLAMA = "meta-llama/Llama-3.1-8B-Instruct"
+TOO_BIG = "meta-llama/Llama-3.1-70B-Instruct"
 TEAM = ("team-qwen", "team-llama")
 
 
@@ -32,6 +34,9 @@ def build(ctx: Any) -> None:
     create_component_endpoint(ctx, "cold", count=1)
     create_lmi_model(ctx, "cold-qwen-model", QWEN)
     create_component(ctx, "cold-qwen", "cold", "cold-qwen-model")
+    create_component_endpoint(ctx, "broken", count=1)
+    create_lmi_model(ctx, "broken-llama-model", TOO_BIG)
+    create_component(ctx, "broken-llama", "broken", "broken-llama-model", gpus=1)
     deploy(ctx, "plain")
     settle(ctx)
     scale_copies(ctx, "cold-qwen", 0)

@@ -200,6 +200,17 @@ class TestStatusAndList:
         (cold,) = client.status("cold").components
         assert (cold.desired_copies, cold.current_copies) == (0, 0)
 
+    def test_a_failed_component_shows_its_failure_reason(self, client: Client) -> None:
+        (broken,) = client.status("broken").components
+        assert broken.status == "Failed" and "broken-llama" in (broken.failure_reason or "")
+
+    @pytest.mark.parametrize("component", ["llama", "broken-llama"])
+    def test_explain_reads_the_failed_components_own_logs(self, client: Client, component: str) -> None:
+        status, diagnosis = client.explain("broken", component=component)
+        assert status == "Failed" and "ping health check" in (diagnosis.failure_reason or "")
+        assert any("out of memory" in hint.title.lower() for hint in diagnosis.hints)
+        assert any(setup.TOO_BIG in line for line in diagnosis.log_tail)
+
     def test_a_single_model_endpoint_has_no_components(self, client: Client) -> None:
         status = client.status("plain")
         assert status.components == () and status.component_count == 0
