@@ -316,9 +316,16 @@ class Client:
         start_ms = logs.parse_since(since) if since else None
         name = _endpoint_name(name)
         ic = self.resolve_component(name, component) if component is not None else None
-        return logs.tail_then_follow(
-            self.context(), name, lines=lines, start_ms=start_ms, on_waiting=on_waiting, component=ic
-        )
+
+        def waiting(group: str) -> None:  # the endpoint's group is missing: on a component endpoint it stays so
+            hinted = None if ic is not None else self._components_hint(name, NotFoundError(f"no log group {group}"))
+            if hinted is not None:
+                raise hinted
+            if on_waiting is not None:
+                on_waiting(group)
+
+        return logs.tail_then_follow(self.context(), name, lines=lines, start_ms=start_ms, on_waiting=waiting,
+                                     component=ic)  # fmt: skip
 
     def inference_components(self, name: str) -> builtins.list[str]:
         """The inference components of endpoint ``name``, oldest first ([] when it serves one model directly)."""

@@ -125,6 +125,13 @@ class TestLogsStatusList:
         assert code == 0 and data["component"] == "team-qwen" and data["lines"]
         assert data["log_group"] == "/aws/sagemaker/InferenceComponents/team-qwen"
 
+    @pytest.mark.parametrize("extra", [[], ["--follow"]])
+    def test_logs_of_a_component_endpoint_without_component_name_them(
+        self, capsys: pytest.CaptureFixture[str], extra: list[str]
+    ) -> None:
+        code, data = _json(capsys, "logs", "team", *extra)
+        assert code == 1 and data["field"] == "component" and "qwen (team-qwen)" in data["fix"]
+
     @pytest.mark.parametrize("component", ["gpt", "solo-chat"])
     def test_logs_of_a_missing_component_exit_2(self, capsys: pytest.CaptureFixture[str], component: str) -> None:
         code, data = _json(capsys, "logs", "team", "--component", component)

@@ -171,6 +171,11 @@ class TestLogsByComponent:
             client.logs("team")  # the containers of a component endpoint log to the components' groups only
         assert info.value.field == "component" and "qwen (team-qwen), llama (team-llama)" in (info.value.fix or "")
 
+    def test_following_the_endpoint_group_of_a_component_endpoint_does_not_wait_forever(self, client: Client) -> None:
+        with pytest.raises(NotFoundError) as info:
+            next(client.follow_logs("team"))
+        assert info.value.field == "component" and "llama (team-llama)" in (info.value.fix or "")
+
     def test_a_missing_endpoint_group_without_components_keeps_its_error(self, client: Client) -> None:
         with pytest.raises(NotFoundError) as info:
             client.logs("nowhere")
