@@ -99,6 +99,14 @@ class TestInvokeByComponent:
             endpoint.generate("Hi")
         assert wire.sent == []
 
+    def test_an_adapter_is_invoked_by_its_own_name_and_counts_as_a_component(self, emulator: Any) -> None:
+        endpoint, wire = _endpoint(emulator, "lora", "base-sql")
+        assert endpoint.generate("Hello", max_new_tokens=2).text
+        assert wire.components == ["lora-base-sql"]
+        with pytest.raises(UsageError) as info:  # base and adapter: which one is a choice only the caller can make
+            _endpoint(emulator, "lora")[0].generate("Hello")
+        assert "base (lora-base), base-sql (lora-base-sql)" in (info.value.fix or "")
+
     def test_a_component_of_a_missing_endpoint_is_endpoint_not_found(self, emulator: Any) -> None:
         endpoint, _ = _endpoint(emulator, "nowhere", "qwen")
         with pytest.raises(EndpointNotFoundError):
@@ -215,6 +223,16 @@ class TestStatusAndList:
         assert status == "Failed" and "ping health check" in (diagnosis.failure_reason or "")
         assert any("out of memory" in hint.title.lower() for hint in diagnosis.hints)
         assert any(setup.TOO_BIG in line for line in diagnosis.log_tail)
+
+    def test_an_adapter_shows_its_base_and_its_weights(self, client: Client) -> None:
+        base, adapter = client.status("lora").components
+        assert (base.short_name, base.base_component, base.current_copies) == ("base", None, 1)
+        assert (adapter.short_name, adapter.base_component, adapter.model_id) == (
+            "base-sql",
+            "lora-base",
+            setup.ADAPTER,
+        )
+        assert adapter.desired_copies is None and adapter.to_dict()["base_component"] == "lora-base"
 
     def test_a_single_model_endpoint_has_no_components(self, client: Client) -> None:
         status = client.status("plain")
