@@ -342,9 +342,16 @@ class Client:
         start_ms = logs.parse_since(since) if since else None
         name = _endpoint_name(name)
         ic = self.resolve_component(name, component) if component is not None else None
-        return logs.tail_then_follow(
-            self.context(), name, lines=lines, start_ms=start_ms, on_waiting=on_waiting, component=ic
-        )
+
+        def waiting(group: str) -> None:  # the endpoint's group is missing: on a component endpoint it stays so
+            hinted = None if ic is not None else self._components_hint(name, NotFoundError(f"no log group {group}"))
+            if hinted is not None:
+                raise hinted
+            if on_waiting is not None:
+                on_waiting(group)
+
+        return logs.tail_then_follow(self.context(), name, lines=lines, start_ms=start_ms, on_waiting=waiting,
+                                     component=ic)  # fmt: skip
 
     def inference_components(self, name: str) -> builtins.list[str]:
         """The inference components of endpoint ``name``, oldest first ([] when it serves one model directly)."""
@@ -381,16 +388,29 @@ class Client:
             fix=f"pass --component (or component=...) with one of: {component_choices(name, names)}",
         )
 
-    def explain(self, name: str, *, lines: int = 50) -> tuple[str, Diagnosis]:
-        """Why endpoint ``name`` failed: its status and a diagnosis (FailureReason, log tail, hints)."""
+    def explain(self, name: str, *, lines: int = 50, component: str | None = None) -> tuple[str, Diagnosis]:
+        """Why endpoint ``name`` (or its inference component ``component``) failed: its status and a diagnosis
+        (FailureReason, log tail, hints)."""
         from deploy.aws.sagemaker import SageMakerGateway
         from deploy.engine.diagnose import explain_failure
 
         name = _endpoint_name(name)
         ctx = self.context()
+        if component is not None:
+            return self._explain_component(name, component, lines)
         description = SageMakerGateway(ctx).describe_endpoint(name) or {}
         status = str(description.get("EndpointStatus", "not found"))
         return status, explain_failure(ctx, name, description.get("FailureReason"), lines=lines)
+
+    def _explain_component(self, name: str, component: str, lines: int) -> tuple[str, Diagnosis]:
+        from deploy.aws.inference_components import InferenceComponentReader
+        from deploy.engine.diagnose import explain_failure
+
+        ctx = self.context()
+        ic = self.resolve_component(name, component) or component
+        described = InferenceComponentReader(ctx).describe(ic) or {}
+        status = str(described.get("InferenceComponentStatus", "not found"))
+        return status, explain_failure(ctx, name, described.get("FailureReason"), lines=lines, component=ic)
 
     @staticmethod
     def log_group(name: str, component: str | None = None) -> str:
