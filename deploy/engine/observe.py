@@ -27,7 +27,7 @@ def observe(ctx: AwsContext, endpoint_name: str, desired: DesiredState | None = 
     sm = SageMakerGateway(ctx)
     endpoint = read_endpoint(sm, endpoint_name)
     config = (sm.describe_endpoint_config(endpoint.config_name) or {}) if endpoint else {}
-    instance_type, is_async = _serving_config(config)
+    instance_type, is_async, components = _serving_config(config)
     models = _managed(sm, endpoint_name, sm.list_models(resource_prefix(endpoint_name)), "ModelName", "ModelArn")
     configs = _managed(
         sm,
@@ -56,6 +56,7 @@ def observe(ctx: AwsContext, endpoint_name: str, desired: DesiredState | None = 
         bucket_exists=bucket_exists,
         region=ctx.region,
         is_async=is_async,
+        hosts_components=components,
         serving=read_serving(sm, S3Gateway(ctx), endpoint, config, _secret_names(desired)) if endpoint else None,
     )
 
@@ -115,11 +116,13 @@ def read_endpoint(sm: SageMakerGateway, name: str) -> EndpointState | None:
     )
 
 
-def _serving_config(config: dict[str, Any]) -> tuple[str | None, bool]:
-    """(instance type, whether it is asynchronous) of the config an endpoint serves (its DescribeEndpointConfig)."""
+def _serving_config(config: dict[str, Any]) -> tuple[str | None, bool, bool]:
+    """(instance type, whether it is asynchronous, whether inference components share it) of the serving config
+    (its DescribeEndpointConfig; empty without an endpoint)."""
     variants = config.get("ProductionVariants") or []
     instance_type = str(variants[0].get("InstanceType")) if variants else None
-    return instance_type, bool(config.get("AsyncInferenceConfig"))
+    components = bool(variants) and not variants[0].get("ModelName")
+    return instance_type, bool(config.get("AsyncInferenceConfig")), components
 
 
 def _managed(

@@ -66,6 +66,7 @@ class RemoteSnapshot:
     bucket_exists: bool | None = None
     region: str = ""
     is_async: bool = False  # the serving config has an AsyncInferenceConfig
+    hosts_components: bool = False  # the serving config's variant names no model: inference components share it
     serving: ServingState | None = None  # what the endpoint serves (None without an endpoint)
 
     @property
