@@ -3,7 +3,7 @@
 Why: the Price List API is slow (several pages per region) and prices change rarely; a repeat ``lmi recommend``
 should not ask again. Entries older than the TTL (``LMI_PRICE_CACHE_TTL_HOURS``, default 168 = one week) are
 ignored. The directory is ``$LMI_CACHE_DIR`` or ``$XDG_CACHE_HOME/lmi-deploy`` or ``~/.cache/lmi-deploy``.
-A cache that cannot be read or written is skipped, never an error.
+A cache that cannot be read or written is skipped, never an error. No boto3 here (offline commands read it).
 """
 
 from __future__ import annotations
@@ -14,6 +14,9 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from deploy.catalog import get_instance, region_info
+from deploy.catalog.prices import SOURCE_CACHE, PriceLookup, PriceQuote, table_price
 
 DEFAULT_TTL_HOURS = 168.0
 
@@ -72,3 +75,27 @@ def write(
         tmp.replace(path)
     except OSError:
         return
+
+
+def cached_price(instance_type: str, region: str) -> PriceQuote:
+    """A fresh cached Price List figure for the type, else the bundled table's quote (no boto3, no AWS call).
+
+    The offline commands (``lmi size``, ``lmi recommend``) price with this: they never import boto3, but they
+    use what an earlier online command (``lmi plan``, ``--live-prices``) read from the Price List API.
+    """
+    name = get_instance(instance_type).name
+    cached = read(region)
+    row = cached["prices"].get(name) if cached is not None else None
+    if isinstance(row, dict) and isinstance(row.get("usd_per_hour"), (int, float)):
+        return PriceQuote(name, region, float(row["usd_per_hour"]), SOURCE_CACHE, str(row.get("published", "")))
+    return table_price(name, region)
+
+
+def cached_lookup(region: str) -> PriceLookup:
+    """:func:`cached_price` for one region."""
+    region_info(region)
+
+    def lookup(instance_type: str) -> PriceQuote:
+        return cached_price(instance_type, region)
+
+    return lookup

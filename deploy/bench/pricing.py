@@ -1,8 +1,8 @@
 """Which instances served the benchmark, and what they cost per hour (for cost per million tokens).
 
 Rule: flags win; otherwise ask the endpoint (DescribeEndpoint + DescribeEndpointConfig); the hourly price
-always comes from :mod:`deploy.catalog` (indicative on-demand, for the region the catalog prices: an endpoint in
-another region gets no price). When nothing is known the cost column stays empty rather than guessed.
+is the endpoint's region's own (:func:`deploy.aws.pricing.hourly_price`: Price List API, its cache, or the
+bundled table; never another region's figure). When nothing is known the cost column stays empty rather than guessed.
 """
 
 from __future__ import annotations
@@ -37,11 +37,13 @@ def capacity_and_price(
                 instance_count = capacity.instance_count or None  # an async endpoint may be scaled to zero
     price = None
     if instance_type:
-        from deploy.catalog import get_instance, price_in
+        from deploy.aws.pricing import hourly_price
+        from deploy.catalog import get_instance
 
         try:
             get_instance(instance_type)
-            price = price_in(instance_type, _region(endpoint))
+            context = endpoint.gateway.context
+            price = hourly_price(instance_type, context.region, context).usd_per_hour
         except SpecError as exc:
             if from_flag:
                 raise UsageError(
@@ -56,8 +58,3 @@ def capacity_and_price(
         instance_count=1 if instance_count is None else instance_count,
         price_per_hour=price,
     )
-
-
-def _region(endpoint: Endpoint) -> str:
-    """The region the endpoint is called in: its price is the catalog's for that region."""
-    return endpoint.gateway.context.region

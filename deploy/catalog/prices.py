@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from functools import cache
 from typing import Any
 
-from deploy.catalog import _load, get_instance, instances, region_info
+from deploy.catalog import _load, get_instance, price_info, region_info, region_price_rows
 
 SOURCE_TABLE = "table"  # the bundled table (prices.toml / instances.toml)
 SOURCE_API = "price-list-api"  # the AWS Price List API, asked now
@@ -72,11 +72,10 @@ def _table() -> dict[str, RegionPrices]:
 
 
 def _region_from_row(name: str, row: dict[str, Any]) -> RegionPrices:
+    prices = region_price_rows()[name]
     if row.get("from_instances_toml"):
-        meta = _load("instances.toml")["meta"]
-        prices = {i.name: i.price_per_hour for i in instances() if i.price_per_hour is not None}
-        return RegionPrices(name, prices, str(meta["price_source"]), str(meta["price_date"]), str(row.get("note", "")))
-    prices = {str(k): float(v) for k, v in dict(row.get("prices", {})).items()}
+        meta = price_info()
+        return RegionPrices(name, prices, meta["price_source"], meta["price_date"], str(row.get("note", "")))
     return RegionPrices(name, prices, str(row["source"]), str(row["as_of"]), str(row.get("note", "")))
 
 
@@ -99,7 +98,7 @@ def table_price(instance_type: str, region: str) -> PriceQuote:
     entry = region_prices(region)
     price = entry.prices.get(name)
     if price is not None:
-        note = get_instance(name).price_note if entry.source == _load("instances.toml")["meta"]["price_source"] else ""
+        note = get_instance(name).price_note if entry.source == price_info()["price_source"] else ""
         return PriceQuote(name, region, price, SOURCE_TABLE, entry.as_of, note or entry.note)
     why = entry.note or f"no public {region} price for {name} was found"
     return PriceQuote(name, region, None, SOURCE_TABLE, entry.as_of, why)
