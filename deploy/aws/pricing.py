@@ -16,20 +16,21 @@ from __future__ import annotations
 
 import os
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from deploy.aws import pricing_cache
-from deploy.aws.pricing_parse import SERVICE_CODE, hosting_filters, parse_price_list
+from deploy.aws.pricing_parse import SERVICE_CODE, hosting_filters, listed_types, parse_price_list
 from deploy.aws.session import AwsContext, make_context
 from deploy.catalog import get_instance, region_info
 from deploy.catalog.prices import SOURCE_API, SOURCE_CACHE, PriceLookup, PriceQuote, table_price
 
 API_REGION = {"aws": "us-east-1", "aws-cn": "cn-northwest-1"}
 _FAILED: dict[str, str] = {}  # API endpoint -> why it did not answer (asked once per process, not per type)
-_MEMO: dict[tuple[str, str], dict[str, Any]] = {}  # (endpoint, region) -> the region's prices, this process
+_MEMO: dict[tuple[str, str], Listing] = {}  # (endpoint, region) -> the region's prices, this process
 _LOCK = threading.Lock()
 
 
@@ -44,10 +45,10 @@ def hourly_price(
     name = get_instance(instance_type).name
     if offline or os.environ.get("LMI_PRICES", "").strip().lower() == "table":
         return table_price(name, region)
-    listed, source, why = _region_listing(region, ctx)
-    if listed is not None and name in listed:
-        row = listed[name]
-        return PriceQuote(name, region, float(row["usd_per_hour"]), source, str(row.get("published", "")))
+    listing, why = _region_listing(region, ctx)
+    if listing is not None and name in listing.prices:
+        row = listing.prices[name]
+        return PriceQuote(name, region, float(row["usd_per_hour"]), listing.source, str(row.get("published", "")))
     fallback = table_price(name, region)
     reason = why or f"the Price List lists no {region} hosting price for {name}"
     note = f"{reason}; {fallback.note}" if fallback.note else reason
@@ -64,44 +65,54 @@ def price_lookup(region: str, ctx: AwsContext | None = None, *, offline: bool = 
     return lookup
 
 
-def _region_listing(region: str, ctx: AwsContext | None) -> tuple[dict[str, Any] | None, str, str]:
-    """(type -> {usd_per_hour, published}, source, why not) for ``region``: memo, disk cache, then the API."""
+@dataclass(frozen=True)
+class Listing:
+    """A region's Price List hosting listing: type -> {usd_per_hour, published}, and every type it lists."""
+
+    prices: dict[str, dict[str, Any]]
+    offered: frozenset[str]
+    source: str
+
+
+def _region_listing(region: str, ctx: AwsContext | None) -> tuple[Listing | None, str]:
+    """(the region's listing, why none) from this process's memory, the disk cache, then the API."""
     partition = region_info(region).partition
     if partition not in API_REGION:
-        return None, "", f"the Price List API does not serve the {partition} partition"
+        return None, f"the Price List API does not serve the {partition} partition"
     context = ctx if ctx is not None else make_context(region=region)
     endpoint = f"{context.endpoint_url or 'aws'}|{partition}"
     with _LOCK:
         if (endpoint, region) in _MEMO:
-            return _MEMO[(endpoint, region)], SOURCE_API, ""
+            return _MEMO[(endpoint, region)], ""
         if endpoint in _FAILED:
-            return None, "", _FAILED[endpoint]
+            return None, _FAILED[endpoint]
     if context.endpoint_url is None:  # the disk cache holds real AWS answers only, never an emulator's
         cached = pricing_cache.read(region)
         if cached is not None:
-            return cached["prices"], SOURCE_CACHE, ""
+            offered = frozenset(cached.get("offered") or cached["prices"])
+            return Listing(cached["prices"], offered, SOURCE_CACHE), ""
     return _ask(context, endpoint, region, partition)
 
 
-def _ask(context: AwsContext, endpoint: str, region: str, partition: str) -> tuple[dict[str, Any] | None, str, str]:
+def _ask(context: AwsContext, endpoint: str, region: str, partition: str) -> tuple[Listing | None, str]:
     if context.session.get_credentials() is None:
-        return None, "", "no AWS credentials for the Price List API"
+        return None, "no AWS credentials for the Price List API"
     try:
-        prices = fetch_region(context, region, API_REGION[partition])
+        listing = fetch_region(context, region, API_REGION[partition])
     except (BotoCoreError, ClientError) as exc:
         why = f"the Price List API did not answer ({_short(exc)})"
         with _LOCK:
             _FAILED[endpoint] = why
-        return None, "", why
+        return None, why
     with _LOCK:
-        _MEMO[(endpoint, region)] = prices
+        _MEMO[(endpoint, region)] = listing
     if context.endpoint_url is None:
-        pricing_cache.write(region, prices)
-    return prices, SOURCE_API, ""
+        pricing_cache.write(region, listing.prices, offered=sorted(listing.offered))
+    return listing, ""
 
 
-def fetch_region(context: AwsContext, region: str, api_region: str = "us-east-1") -> dict[str, dict[str, Any]]:
-    """Every hosting instance-hour price of ``region`` from ``pricing:GetProducts`` (all pages)."""
+def fetch_region(context: AwsContext, region: str, api_region: str = "us-east-1") -> Listing:
+    """Every hosting instance-hour product of ``region`` from ``pricing:GetProducts`` (all pages)."""
     client = context.session.client(
         "pricing",
         region_name=api_region,
@@ -120,7 +131,8 @@ def fetch_region(context: AwsContext, region: str, api_region: str = "us-east-1"
         if not token:
             break
     listed = parse_price_list(items, region)
-    return {name: {"usd_per_hour": row.usd_per_hour, "published": row.published} for name, row in listed.items()}
+    prices = {name: {"usd_per_hour": row.usd_per_hour, "published": row.published} for name, row in listed.items()}
+    return Listing(prices, frozenset(listed_types(items, region)), SOURCE_API)
 
 
 def _short(exc: Exception) -> str:
@@ -134,3 +146,15 @@ def forget() -> None:
     with _LOCK:
         _FAILED.clear()
         _MEMO.clear()
+
+
+def hosting_listing(region: str, ctx: AwsContext | None = None) -> tuple[set[str] | None, str]:
+    """(the instance types the Price List prices for real-time hosting in ``region``, why unknown).
+
+    Pre-flight reads availability from it: a type the region's listing does not price is not offered for
+    endpoints there. None when no listing could be read (no credentials, no network, another partition).
+    """
+    listing, why = _region_listing(region, ctx)
+    if listing is None:
+        return None, why
+    return set(listing.offered), ""

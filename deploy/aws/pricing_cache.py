@@ -63,11 +63,21 @@ def read(region: str, *, now: float | None = None, env: Mapping[str, str] | None
 
 
 def write(
-    region: str, prices: dict[str, dict[str, Any]], *, now: float | None = None, env: Mapping[str, str] | None = None
+    region: str,
+    prices: dict[str, dict[str, Any]],
+    *,
+    offered: list[str] | None = None,
+    now: float | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> None:
-    """Store ``prices`` for ``region`` (atomically: a reader never sees half a file)."""
+    """Store ``prices`` (and the ``offered`` types, priced or not) for ``region``, atomically."""
     path = _path(region, env)
-    doc = {"region": region, "fetched_at": time.time() if now is None else now, "prices": prices}
+    doc = {
+        "region": region,
+        "fetched_at": time.time() if now is None else now,
+        "prices": prices,
+        "offered": sorted(offered if offered is not None else prices),
+    }
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")

@@ -77,3 +77,15 @@ def parse_price_list(items: list[str] | list[dict[str, Any]], region: str) -> di
             conflicting.add(listed.instance_type)
         found[listed.instance_type] = listed
     return {name: listed for name, listed in found.items() if name not in conflicting}
+
+
+def listed_types(items: list[str] | list[dict[str, Any]], region: str) -> set[str]:
+    """Every instance type with a real-time hosting product in ``region``, priced or not (availability)."""
+    found = set()
+    for item in items:
+        doc = json.loads(item) if isinstance(item, str) else item
+        attrs = doc.get("product", {}).get("attributes", {})
+        name = str(attrs.get("instanceName", ""))
+        if attrs.get("component") == HOSTING_COMPONENT and attrs.get("regionCode") == region and name.startswith("ml."):
+            found.add(name)
+    return found
