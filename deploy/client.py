@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Union
 
-from deploy.errors import SpecError, UsageError
+from deploy.errors import LmiError, NotFoundError, SpecError, UsageError
 
 if TYPE_CHECKING:
     import boto3
@@ -36,6 +36,9 @@ if TYPE_CHECKING:
     from deploy.engine.waiting import Waiter
     from deploy.invoke.endpoint import Endpoint
     from deploy.sizing import Estimate, Recommendation
+    from deploy.sizing.component_fit import EndpointFit
+    from deploy.sizing.component_recommend import ComponentRanking
+    from deploy.spec.components import ComponentEndpointSpec
     from deploy.spec.model import DeploymentSpec
 
 SpecLike = Union["DeploymentSpec", str, Path]
@@ -50,21 +53,40 @@ __all__ = [
     "leftovers",
     "list_endpoints",
     "load",
+    "load_any",
     "plan",
     "price_lookup",
     "recommend",
+    "recommend_components",
     "scale",
     "size",
+    "size_components",
     "status",
 ]
 
 
 def load(spec: SpecLike) -> DeploymentSpec:
-    """A DeploymentSpec from a spec object or a path."""
-    if isinstance(spec, (str, Path)):
-        from deploy.spec.loader import load_spec
+    """A DeploymentSpec from a spec object or a path (a component-endpoint spec is refused: see :func:`load_any`)."""
+    from deploy.spec.model import DeploymentSpec
 
-        return load_spec(spec)
+    loaded = load_any(spec)
+    if isinstance(loaded, DeploymentSpec):
+        return loaded
+    raise UsageError(
+        f"{loaded.name}: component endpoints: not supported by this command yet",
+        field="components",
+        value=len(loaded.components),
+        fix="validate, render, size --spec and recommend --spec take component specs today; this command takes a "
+        "single-model spec (top-level model)",
+    )
+
+
+def load_any(spec: SpecLike | ComponentEndpointSpec) -> DeploymentSpec | ComponentEndpointSpec:
+    """A single-model or a component-endpoint spec from a spec object or a path (``model`` vs ``components``)."""
+    if isinstance(spec, (str, Path)):
+        from deploy.spec.loader import load_any_spec
+
+        return load_any_spec(spec)
     return spec
 
 
@@ -260,12 +282,26 @@ class Client:
             component=component,
         )
 
-    def logs(self, name: str, *, lines: int = 50, since: str | None = None) -> builtins.list[LogLine]:
-        """The last ``lines`` container log lines of endpoint ``name`` (``since``: ``10m``, ``1h`` or ISO time)."""
+    def logs(
+        self, name: str, *, lines: int = 50, since: str | None = None, component: str | None = None
+    ) -> builtins.list[LogLine]:
+        """The last ``lines`` container log lines of endpoint ``name`` (``since``: ``10m``, ``1h`` or ISO time).
+
+        ``component``: one inference component's lines (short or full name), from its own log group.
+        """
         from deploy.aws import logs
 
         name = _endpoint_name(name)
-        return logs.tail(self.context(), name, lines=lines, start_ms=logs.parse_since(since) if since else None)
+        ctx = self.context()
+        ic = self.resolve_component(name, component) if component is not None else None
+        start_ms = logs.parse_since(since) if since else None
+        try:
+            return logs.tail(ctx, name, lines=lines, start_ms=start_ms, component=ic)
+        except NotFoundError as exc:
+            hinted = None if ic is not None else self._components_hint(name, exc)
+            if hinted is None:
+                raise
+            raise hinted from exc
 
     def follow_logs(
         self,
@@ -274,13 +310,52 @@ class Client:
         lines: int = 50,
         since: str | None = None,
         on_waiting: Callable[[str], None] | None = None,
+        component: str | None = None,
     ) -> Iterator[LogLine]:
         """The last ``lines`` lines, then new ones as they arrive (until the caller stops iterating)."""
         from deploy.aws import logs
 
         start_ms = logs.parse_since(since) if since else None
         name = _endpoint_name(name)
-        return logs.tail_then_follow(self.context(), name, lines=lines, start_ms=start_ms, on_waiting=on_waiting)
+        ic = self.resolve_component(name, component) if component is not None else None
+        return logs.tail_then_follow(
+            self.context(), name, lines=lines, start_ms=start_ms, on_waiting=on_waiting, component=ic
+        )
+
+    def inference_components(self, name: str) -> builtins.list[str]:
+        """The inference components of endpoint ``name``, oldest first ([] when it serves one model directly)."""
+        from deploy.aws.inference_components import InferenceComponentReader
+
+        return InferenceComponentReader(self.context()).names(_endpoint_name(name))
+
+    def resolve_component(self, name: str, component: str | None) -> str | None:
+        """The full IC name for ``component`` (short or full) on endpoint ``name``; the only one when None.
+
+        :class:`UsageError` (exit 2) lists the components when the name matches none, or when ``component`` is
+        None and there are several.
+        """
+        from deploy.invoke.components import resolve_component
+
+        return resolve_component(_endpoint_name(name), component, self.inference_components(name))
+
+    def _components_hint(self, name: str, exc: NotFoundError) -> NotFoundError | None:
+        """A missing endpoint log group on an endpoint with components: its lines are in the components' groups."""
+        from deploy.invoke.components import component_choices
+
+        try:
+            names = self.inference_components(name)
+        except LmiError:
+            return None
+        if not names:
+            return None
+        return NotFoundError(
+            f"{exc.message}; endpoint {name!r} hosts inference components, whose containers log to groups of their own",
+            code=exc.code,
+            operation=exc.operation,
+            field="component",
+            value=None,
+            fix=f"pass --component (or component=...) with one of: {component_choices(name, names)}",
+        )
 
     def explain(self, name: str, *, lines: int = 50) -> tuple[str, Diagnosis]:
         """Why endpoint ``name`` failed: its status and a diagnosis (FailureReason, log tail, hints)."""
@@ -294,11 +369,12 @@ class Client:
         return status, explain_failure(ctx, name, description.get("FailureReason"), lines=lines)
 
     @staticmethod
-    def log_group(name: str) -> str:
-        """The CloudWatch log group of endpoint ``name``'s containers."""
+    def log_group(name: str, component: str | None = None) -> str:
+        """The CloudWatch log group of endpoint ``name``'s containers (of inference component ``component``'s,
+        given its full IC name)."""
         from deploy.aws.logs import log_group_name
 
-        return log_group_name(name)
+        return log_group_name(name, component)
 
     # -- offline -------------------------------------------------------------------------------------------------
     def size(self, spec: SpecLike) -> Estimate:
@@ -351,6 +427,35 @@ def recommend(
 
     shape = load_shape(model)
     return rank(shape, max_model_len=max_model_len, concurrency=concurrency, region=region, prices=price_lookup(region))
+
+
+def size_components(spec: SpecLike | ComponentEndpointSpec) -> EndpointFit:
+    """Each component's estimate and the placement of its copies (no AWS call); SpecError (exit 2) if they do not
+    fit the endpoint's maximum instances."""
+    from deploy.sizing.placement import check_component_fit
+
+    return check_component_fit(_components_spec(spec))
+
+
+def recommend_components(spec: SpecLike | ComponentEndpointSpec, *, region: str = "us-east-1") -> ComponentRanking:
+    """Instance types and counts that hold every component's copies, cheapest first (no AWS call)."""
+    from deploy.sizing.component_recommend import recommend_components as rank
+
+    return rank(_components_spec(spec), region=region)
+
+
+def _components_spec(spec: SpecLike | ComponentEndpointSpec) -> ComponentEndpointSpec:
+    from deploy.spec.components import ComponentEndpointSpec
+
+    loaded = load_any(spec)
+    if not isinstance(loaded, ComponentEndpointSpec):
+        raise UsageError(
+            f"{loaded.name} is a single-model spec (top-level model), not a component endpoint",
+            field="components",
+            value=None,
+            fix="use size()/recommend() for a single-model spec",
+        )
+    return loaded
 
 
 def _default(session: boto3.Session | None, context: AwsContext | None, region: str | None = None) -> Client:

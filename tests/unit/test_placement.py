@@ -202,3 +202,12 @@ def test_placement_never_overfills_an_instance(copies: list[tuple[CopyRequiremen
         assert sum(len(n) for n in placed.per_instance) == sum(n for _, _, n in named)
     else:
         assert placed.problem
+
+
+def test_scale_out_beyond_the_maximum_instances_is_a_note_not_a_refusal() -> None:
+    """qwen may scale to 8 tp=1 copies (8 GPUs) but the endpoint has at most one 4-GPU instance."""
+    data = endpoint(component("qwen", copies=1, scaling={"min": 1, "max": 8}))
+    fit = check_component_fit(parsed(data))
+    assert fit.fits and len(fit.notes) == 1 and "8 copies" in fit.notes[0]
+    roomy = check_component_fit(parsed(endpoint(component("qwen", copies=1, scaling={"min": 1, "max": 4}))))
+    assert roomy.notes == ()

@@ -11,6 +11,7 @@ import deploy
 
 PUBLIC = [
     "Client",
+    "ComponentEndpointSpec",
     "DeploymentSpec",
     "Endpoint",
     "EndpointNotFoundError",
@@ -23,12 +24,16 @@ PUBLIC = [
     "apply",
     "destroy",
     "list_endpoints",
+    "load_any_spec",
     "load_spec",
+    "parse_any_spec",
     "parse_spec",
     "plan",
     "recommend",
+    "recommend_components",
     "scale",
     "size",
+    "size_components",
     "status",
 ]
 CLIENT_METHODS = ["apply", "destroy", "endpoint", "list", "plan", "recommend", "scale", "size", "status"]
