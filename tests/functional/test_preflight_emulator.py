@@ -209,3 +209,13 @@ def test_the_price_list_path_end_to_end(emu: Emulator) -> None:
         assert hourly_price("ml.g5.xlarge", "us-east-1", emu2.context()).usd_per_hour == 1.408  # never eu-west-1's
     finally:
         emu2.stop()
+
+
+@pytest.mark.parametrize("region", ["eu-west-1", "ap-northeast-1", "us-west-2"])
+def test_plan_json_checks_the_region_of_the_plan(emu: Emulator, tmp_path: Path, region: str) -> None:
+    emu.set_quota(TYPE, 1, region="us-east-1")  # another region's quota must not be used
+    emu.set_quota(TYPE, 5, region=region)
+    spec = spec_file(tmp_path, region=region, instance={"type": TYPE, "count": 3})
+    found = checks(client.plan(spec, context=emu.context(region)))
+    assert found["endpoint-quota"]["status"] == "ok" and f"is 5 in {region}" in found["endpoint-quota"]["message"]
+    assert found["instance-availability"]["message"].endswith(f"in {region}")
