@@ -109,11 +109,18 @@ def judge_quota(quota: QuotaReading, usage: Usage, needed: int, region: str, sca
             value=scaling_max,
             fix=f"request {name!r} >= {usage.others + scaling_max}, or lower scaling.max",
         )
-    unread = f" (use not fully read: {usage.problem})" if usage.problem else ""
+    if usage.problem:  # the count is a lower bound: enough to refuse, not to pass
+        return Check(
+            "endpoint-quota",
+            "warning",
+            f"{name!r} is {limit} in {region}, but other endpoints' instances could not all be counted "
+            f"({usage.problem}); {usage.others} found",
+            fix="allow sagemaker:ListEndpoints, DescribeEndpoint and DescribeEndpointConfig on every endpoint",
+        )
     return Check(
         "endpoint-quota",
         "ok",
-        f"{name!r} is {limit} in {region}; {usage.others} in use elsewhere, {needed} needed{unread}",
+        f"{name!r} is {limit} in {region}; {usage.others} in use elsewhere, {needed} needed",
     )
 
 

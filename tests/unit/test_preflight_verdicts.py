@@ -120,3 +120,12 @@ def test_bundled_quota_codes_name_catalog_types_with_the_aws_code_shape() -> Non
         assert get_instance(name).name == name
         assert code.startswith("L-") and len(code) == 10
     assert quota_name("ml.g5.2xlarge") == "ml.g5.2xlarge for endpoint usage"
+
+
+@pytest.mark.parametrize(("others", "needed", "status"), [(0, 1, "warning"), (2, 3, "warning"), (5, 2, "refused")])
+def test_a_partial_count_of_other_endpoints_can_refuse_but_not_pass(others: int, needed: int, status: str) -> None:
+    usage = Usage(others, 0, ("a",) * bool(others), "DescribeEndpoint other failed: AccessDeniedException")
+    check = judge_quota(reading(6), usage, needed, "us-east-1")
+    assert check.status == status
+    if status == "warning":
+        assert "could not all be counted" in check.message and "DescribeEndpoint" in (check.fix or "")
