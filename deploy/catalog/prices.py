@@ -62,7 +62,8 @@ class RegionPrices:
     prices: dict[str, float]
     source: str
     as_of: str
-    note: str
+    note: str  # about the region's figures (e.g. their age)
+    unknown_note: str = ""  # why a type without a figure here is unknown
 
 
 @cache
@@ -76,7 +77,8 @@ def _region_from_row(name: str, row: dict[str, Any]) -> RegionPrices:
     if row.get("from_instances_toml"):
         meta = price_info()
         return RegionPrices(name, prices, meta["price_source"], meta["price_date"], str(row.get("note", "")))
-    return RegionPrices(name, prices, str(row["source"]), str(row["as_of"]), str(row.get("note", "")))
+    unknown = str(row.get("unknown_note", ""))
+    return RegionPrices(name, prices, str(row["source"]), str(row["as_of"]), str(row.get("note", "")), unknown)
 
 
 def region_prices(region: str) -> RegionPrices:
@@ -100,7 +102,7 @@ def table_price(instance_type: str, region: str) -> PriceQuote:
     if price is not None:
         note = get_instance(name).price_note if entry.source == price_info()["price_source"] else ""
         return PriceQuote(name, region, price, SOURCE_TABLE, entry.as_of, note or entry.note)
-    why = entry.note or f"no public {region} price for {name} was found"
+    why = entry.unknown_note or f"no public {region} price for {name} was found"
     return PriceQuote(name, region, None, SOURCE_TABLE, entry.as_of, why)
 
 

@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from deploy.aws import pricing_cache
+from deploy.catalog import region_price_rows as catalog_rows
 from deploy.catalog.prices import table_price
 from deploy.cli import build_app
 
@@ -40,9 +41,9 @@ def test_size_json_prices_in_the_asked_region(region: str, instance: str) -> Non
 
 @pytest.mark.parametrize("region", ["eu-west-1", "ap-south-1", "ca-central-1"])
 def test_size_text_says_unknown_with_the_reason(region: str) -> None:
-    code, out = run("size", CONFIG, "--instance", "ml.g5.12xlarge", "--region", region, *WORK)
+    code, out = run("size", CONFIG, "--instance", "ml.g6e.12xlarge", "--region", region, *WORK)
     assert code == 0, out
-    assert f"price: unknown (ml.g5.12xlarge, {region}; table" in out
+    assert f"price: unknown (ml.g6e.12xlarge, {region}; table" in out
     assert "unknown (no price for this region)" in out  # the performance table's $/M rows
 
 
@@ -72,16 +73,33 @@ def test_recommend_text_says_why_unknown_prices_rank_last() -> None:
 
 
 def test_a_cached_price_list_answer_is_used_offline_commands_and_skipped_with_offline() -> None:
-    pricing_cache.write("eu-west-1", {"ml.g5.12xlarge": {"usd_per_hour": 7.5, "published": "2026-11-20"}})
-    code, out = run("size", CONFIG, "--instance", "ml.g5.12xlarge", "--region", "eu-west-1", "--json")
+    pricing_cache.write("ap-south-1", {"ml.g5.12xlarge": {"usd_per_hour": 7.5, "published": "2026-11-20"}})
+    code, out = run("size", CONFIG, "--instance", "ml.g5.12xlarge", "--region", "ap-south-1", "--json")
     assert code == 0, out
     price = json.loads(out)["price"]
     assert (price["usd_per_hour"], price["source"], price["as_of"]) == (7.5, "price-list-cache", "2026-11-20")
-    code, out = run("size", CONFIG, "--instance", "ml.g5.12xlarge", "--region", "eu-west-1", "--offline", "--json")
+    code, out = run("size", CONFIG, "--instance", "ml.g5.12xlarge", "--region", "ap-south-1", "--offline", "--json")
     assert json.loads(out)["price"]["usd_per_hour"] is None
-    code, out = run("recommend", CONFIG, "--region", "eu-west-1", "--json")
+    code, out = run("recommend", CONFIG, "--region", "ap-south-1", "--json")
     first = json.loads(out)["recommendations"][0]
     assert first["instance_type"] == "ml.g5.12xlarge" and first["price"]["source"] == "price-list-cache"
+
+
+@pytest.mark.parametrize(
+    ("region", "instance", "usd", "as_of"),
+    [
+        ("eu-west-1", "ml.g5.12xlarge", 7.91, "2023-12"),
+        ("eu-west-1", "ml.g4dn.xlarge", 0.821, "2023-12"),
+        ("us-east-2", "ml.g6.xlarge", 1.1267, "2026-09-25"),
+        ("us-east-2", "ml.g6.4xlarge", 1.654, "2026-09-25"),
+    ],
+)
+def test_bundled_regional_figures_are_the_regions_own(region: str, instance: str, usd: float, as_of: str) -> None:
+    code, out = run("size", CONFIG, "--instance", instance, "--region", region, "--offline", "--json")
+    assert code in (0, 2), out  # 2: the 8B model at its full length does not fit a small type; priced all the same
+    price = json.loads(out)["price"]
+    assert (price["usd_per_hour"], price["source"], price["as_of"]) == (usd, "table", as_of)
+    assert catalog_rows()[region][instance] == usd  # the region's own row (us-east-2 often equals us-east-1)
 
 
 @pytest.mark.parametrize("command", ["size", "recommend"])

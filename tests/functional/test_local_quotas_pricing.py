@@ -72,7 +72,11 @@ def test_products_parse_back_to_the_bundled_table(size: int) -> None:
     parsed = parse_price_list(items, "us-east-1")
     assert parsed["ml.g5.xlarge"].usd_per_hour == table_price("ml.g5.xlarge", "us-east-1").usd_per_hour
     assert all(table_price(n, "us-east-1").usd_per_hour == p.usd_per_hour for n, p in parsed.items())
-    assert not parse_price_list(_all_products(pricing.PriceStore(), "eu-west-1"), "eu-west-1")  # none bundled
+    assert not parse_price_list(_all_products(pricing.PriceStore(), "ap-south-1"), "ap-south-1")  # none bundled
+    west = parse_price_list(_all_products(pricing.PriceStore(), "eu-west-1"), "eu-west-1")
+    assert {name: p.usd_per_hour for name, p in west.items()} == {
+        name: table_price(name, "eu-west-1").usd_per_hour for name in west
+    } and west["ml.g5.12xlarge"].usd_per_hour == 7.91
 
 
 def test_set_price_unprice_and_withdraw() -> None:
