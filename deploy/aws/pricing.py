@@ -58,9 +58,10 @@ def hourly_price(
 def price_lookup(region: str, ctx: AwsContext | None = None, *, offline: bool = False) -> PriceLookup:
     """A lookup for one region (``lookup("ml.g5.xlarge") -> PriceQuote``): one Price List read per region."""
     region_info(region)
+    context = ctx if ctx is not None or offline else make_context(region=region)  # one session for every type
 
     def lookup(instance_type: str) -> PriceQuote:
-        return hourly_price(instance_type, region, ctx, offline=offline)
+        return hourly_price(instance_type, region, context, offline=offline)
 
     return lookup
 

@@ -219,3 +219,39 @@ def test_plan_json_checks_the_region_of_the_plan(emu: Emulator, tmp_path: Path, 
     found = checks(client.plan(spec, context=emu.context(region)))
     assert found["endpoint-quota"]["status"] == "ok" and f"is 5 in {region}" in found["endpoint-quota"]["message"]
     assert found["instance-availability"]["message"].endswith(f"in {region}")
+
+
+@pytest.mark.parametrize("command", ["plan", "deploy"])
+def test_the_cli_refuses_with_exit_2_and_the_checks_in_json(
+    emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    import json
+
+    from deploy.cli import main
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", emu.endpoint_url)
+    emu.set_quota(TYPE, 0)
+    with pytest.raises(SystemExit) as exited:
+        main([command, str(spec_file(tmp_path)), "--json", *(["--yes"] if command == "deploy" else [])])
+    assert exited.value.code == 2
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    error = next(line for line in lines if line.get("error") == "preflight_refused")
+    assert error["field"] == "instance.count" and error["exit_code"] == 2
+    assert [c["check"] for c in error["preflight"]][:2] == ["endpoint-quota", "instance-availability"]
+    assert nothing_created(emu.context())
+
+
+def test_the_text_plan_shows_a_line_per_check(
+    emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from deploy.cli import main
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", emu.endpoint_url)
+    monkeypatch.setenv("COLUMNS", "200")
+    role = "arn:aws:iam::999999999999:role/SageMakerExecutionRole"
+    with pytest.raises(SystemExit) as exited:
+        main(["plan", str(spec_file(tmp_path, role=role))])
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    assert "pre-flight endpoint-quota: ok" in out and "pre-flight role-account: warning" in out
+    assert "fix: use a role of the deploying account" in out
