@@ -242,7 +242,7 @@ def fit_constants(rows: list[dict[str, Any]], configs: dict[str, Any]) -> dict[s
     - the warm-up bytes per logit from vLLM 0.17: above every bound a failed warm-up implies, below every bound a
       start with vLLM's default max_num_seqs implies (free memory after the KV cache / rows x vocabulary).
     """
-    from deploy.sizing.budget import _compute_budget  # vLLM's own defaults, no max_num_seqs lowering
+    from deploy.sizing.budget import budget_as_given  # vLLM's own defaults, no max_num_seqs lowering
     from deploy.sizing.engine_memory import WARMUP_STRICTER_FROM
     from deploy.sizing.versions import NON_TORCH_BASE
 
@@ -253,7 +253,7 @@ def fit_constants(rows: list[dict[str, Any]], configs: dict[str, Any]) -> dict[s
         if obs.get("split") != "calibration":
             raise ValueError(f"{obs.get('id')}: only calibration rows may be fitted on (split {obs.get('split')!r})")
         shape = _shape(obs["model_id"], configs, obs.get("quantization"), obs.get("config_file"))
-        budget = _compute_budget(shape, _hardware(obs), _params(obs))
+        budget = budget_as_given(shape, _hardware(obs), _params(obs))
         observed = _observed_tokens(obs)
         if observed and budget.tp > 1 and obs.get("status", "ok") == "ok":
             implied = budget.non_torch_bytes + budget.kv_available_bytes - observed * budget.kv_bytes_per_token

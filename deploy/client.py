@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from deploy.spec.model import DeploymentSpec
 
 SpecLike = Union["DeploymentSpec", str, Path]
+AnySpecLike = Union["DeploymentSpec", "ComponentEndpointSpec", str, Path]
 SPEC_SUFFIXES = (".yaml", ".yml", ".toml")
 
 __all__ = [
@@ -90,6 +91,21 @@ def load_any(spec: SpecLike | ComponentEndpointSpec) -> DeploymentSpec | Compone
     return spec
 
 
+def _component_in_region(spec: ComponentEndpointSpec, region: str) -> ComponentEndpointSpec:
+    """A component spec deployed to ``region``: the region must be known and the role of its partition."""
+    if spec.region == region:
+        return spec
+    from deploy.catalog import region_info
+    from deploy.spec.rules import check_role_partition
+
+    region_info(region)
+    try:
+        check_role_partition(spec.role, region)
+    except ValueError as exc:
+        raise SpecError(str(exc), field="role", value=spec.role, fix=f"use a role of {region}'s partition") from None
+    return spec.model_copy(update={"region": region})
+
+
 class Client:
     """Where lmi-deploy's AWS calls go: an optional boto3 session, region and endpoint URL (the emulator's, say).
 
@@ -122,7 +138,7 @@ class Client:
         return f"<deploy.Client {where}, region={self.region or 'from the spec / AWS settings'}>"
 
     # -- where ---------------------------------------------------------------------------------------------------
-    def _choose(self, spec: DeploymentSpec | None) -> RegionChoice:
+    def _choose(self, spec: DeploymentSpec | ComponentEndpointSpec | None) -> RegionChoice:
         from deploy.aws.region import DEFAULT_SPEC_REGION, choose_region, environment
 
         return choose_region(
@@ -146,7 +162,7 @@ class Client:
 
         return resolve(self.in_region(spec))
 
-    def context(self, spec: DeploymentSpec | None = None) -> AwsContext:
+    def context(self, spec: DeploymentSpec | ComponentEndpointSpec | None = None) -> AwsContext:
         """The AWS context for ``spec`` (its region first) or, without a spec, for the client's own region."""
         choice = self._choose(spec)
         if choice.region is None:
@@ -172,16 +188,26 @@ class Client:
         ctx = self.context(loaded)
         return loaded.in_region(ctx.region), ctx
 
+    def _any_spec_and_context(self, spec: AnySpecLike) -> tuple[DeploymentSpec | ComponentEndpointSpec, AwsContext]:
+        from deploy.spec.model import DeploymentSpec
+
+        loaded = load_any(spec)
+        ctx = self.context(loaded)
+        if isinstance(loaded, DeploymentSpec):
+            return loaded.in_region(ctx.region), ctx
+        return _component_in_region(loaded, ctx.region), ctx
+
     # -- deploy --------------------------------------------------------------------------------------------------
-    def plan(self, spec: SpecLike) -> PlanResult:
-        """What :meth:`apply` would change for ``spec`` (read-only AWS calls)."""
+    def plan(self, spec: AnySpecLike) -> PlanResult:
+        """What :meth:`apply` would change for ``spec`` (read-only AWS calls); a spec with ``components`` plans a
+        component endpoint."""
         from deploy.engine.spine import plan_deploy
 
-        return plan_deploy(*self._spec_and_context(spec))
+        return plan_deploy(*self._any_spec_and_context(spec))
 
     def apply(
         self,
-        spec_or_plan: SpecLike | PlanResult,
+        spec_or_plan: AnySpecLike | PlanResult,
         *,
         on_event: EventSink | None = None,
         create_bucket: bool = False,
@@ -204,7 +230,7 @@ class Client:
         )
         return applier.run(result.plan)
 
-    def destroy_plan(self, name_or_spec: SpecLike, *, keep_artifacts: bool = False) -> PlanResult:
+    def destroy_plan(self, name_or_spec: AnySpecLike, *, keep_artifacts: bool = False) -> PlanResult:
         """What :meth:`destroy` would delete: scaling, endpoint, configs, models, alarm and (unless kept) uploads."""
         from deploy.engine.spine import plan_teardown
 
@@ -212,12 +238,12 @@ class Client:
         if spec is None:
             name = _endpoint_name(str(name_or_spec))
             return plan_teardown(name, None, self.context(), keep_artifacts=keep_artifacts)
-        spec, ctx = self._spec_and_context(spec)
-        return plan_teardown(spec.name, spec, ctx, keep_artifacts=keep_artifacts)
+        loaded, ctx = self._any_spec_and_context(spec)
+        return plan_teardown(loaded.name, loaded, ctx, keep_artifacts=keep_artifacts)
 
     def destroy(
         self,
-        name_or_spec: SpecLike,
+        name_or_spec: AnySpecLike,
         *,
         keep_artifacts: bool = False,
         on_event: EventSink | None = None,
@@ -318,9 +344,16 @@ class Client:
         start_ms = logs.parse_since(since) if since else None
         name = _endpoint_name(name)
         ic = self.resolve_component(name, component) if component is not None else None
-        return logs.tail_then_follow(
-            self.context(), name, lines=lines, start_ms=start_ms, on_waiting=on_waiting, component=ic
-        )
+
+        def waiting(group: str) -> None:  # the endpoint's group is missing: on a component endpoint it stays so
+            hinted = None if ic is not None else self._components_hint(name, NotFoundError(f"no log group {group}"))
+            if hinted is not None:
+                raise hinted
+            if on_waiting is not None:
+                on_waiting(group)
+
+        return logs.tail_then_follow(self.context(), name, lines=lines, start_ms=start_ms, on_waiting=waiting,
+                                     component=ic)  # fmt: skip
 
     def inference_components(self, name: str) -> builtins.list[str]:
         """The inference components of endpoint ``name``, oldest first ([] when it serves one model directly)."""
@@ -357,16 +390,29 @@ class Client:
             fix=f"pass --component (or component=...) with one of: {component_choices(name, names)}",
         )
 
-    def explain(self, name: str, *, lines: int = 50) -> tuple[str, Diagnosis]:
-        """Why endpoint ``name`` failed: its status and a diagnosis (FailureReason, log tail, hints)."""
+    def explain(self, name: str, *, lines: int = 50, component: str | None = None) -> tuple[str, Diagnosis]:
+        """Why endpoint ``name`` (or its inference component ``component``) failed: its status and a diagnosis
+        (FailureReason, log tail, hints)."""
         from deploy.aws.sagemaker import SageMakerGateway
         from deploy.engine.diagnose import explain_failure
 
         name = _endpoint_name(name)
         ctx = self.context()
+        if component is not None:
+            return self._explain_component(name, component, lines)
         description = SageMakerGateway(ctx).describe_endpoint(name) or {}
         status = str(description.get("EndpointStatus", "not found"))
         return status, explain_failure(ctx, name, description.get("FailureReason"), lines=lines)
+
+    def _explain_component(self, name: str, component: str, lines: int) -> tuple[str, Diagnosis]:
+        from deploy.aws.inference_components import InferenceComponentReader
+        from deploy.engine.diagnose import explain_failure
+
+        ctx = self.context()
+        ic = self.resolve_component(name, component) or component
+        described = InferenceComponentReader(ctx).describe(ic) or {}
+        status = str(described.get("InferenceComponentStatus", "not found"))
+        return status, explain_failure(ctx, name, described.get("FailureReason"), lines=lines, component=ic)
 
     @staticmethod
     def log_group(name: str, component: str | None = None) -> str:
@@ -392,9 +438,9 @@ class Client:
         return recommend(model, max_model_len=max_model_len, concurrency=concurrency, region=region)
 
 
-def _spec_or_none(name_or_spec: SpecLike) -> DeploymentSpec | None:
+def _spec_or_none(name_or_spec: AnySpecLike) -> DeploymentSpec | ComponentEndpointSpec | None:
     if isinstance(name_or_spec, Path) or (isinstance(name_or_spec, str) and name_or_spec.endswith(SPEC_SUFFIXES)):
-        return load(name_or_spec)
+        return load_any(name_or_spec)
     return None if isinstance(name_or_spec, str) else name_or_spec
 
 
@@ -465,13 +511,13 @@ def _default(session: boto3.Session | None, context: AwsContext | None, region: 
     return Client(session, region=region)
 
 
-def plan(spec: SpecLike, session: boto3.Session | None = None, *, context: AwsContext | None = None) -> PlanResult:
+def plan(spec: AnySpecLike, session: boto3.Session | None = None, *, context: AwsContext | None = None) -> PlanResult:
     """What ``apply`` would change for ``spec`` (read-only AWS calls)."""
     return _default(session, context).plan(spec)
 
 
 def apply(
-    spec_or_plan: SpecLike | PlanResult,
+    spec_or_plan: AnySpecLike | PlanResult,
     session: boto3.Session | None = None,
     *,
     context: AwsContext | None = None,
@@ -486,7 +532,7 @@ def apply(
 
 
 def destroy_plan(
-    name_or_spec: SpecLike,
+    name_or_spec: AnySpecLike,
     session: boto3.Session | None = None,
     *,
     context: AwsContext | None = None,
@@ -498,7 +544,7 @@ def destroy_plan(
 
 
 def destroy(
-    name_or_spec: SpecLike,
+    name_or_spec: AnySpecLike,
     session: boto3.Session | None = None,
     *,
     context: AwsContext | None = None,

@@ -93,6 +93,7 @@ def main() -> int:
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     os.environ.setdefault("HF_TOKEN", "demo-token-for-the-emulator")  # the llama component's env:HF_TOKEN
     os.environ.pop("AWS_PROFILE", None)
+    os.environ.setdefault("COLUMNS", "140")  # tables stay readable when the output goes to a file or CI log
     from deploy.local import Emulator
     from deploy.spec.loader import load_any_spec
 

@@ -38,8 +38,9 @@ def show_components(endpoint: Any) -> None:
 def component_row(component: Any) -> tuple[str, ...]:
     """The cells of one component's row (plain text)."""
     name = component.short_name
-    if component.base_component:
+    if component.base_component:  # a LoRA adapter: it runs in its base's copies, with none of its own
         name += f" (adapter on {component.base_component})"
+        return name, component.status, "base's", "-", "-", _model(component), "base's"
     return (
         name,
         component.status,

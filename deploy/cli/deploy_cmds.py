@@ -316,7 +316,8 @@ def _event_printer(name: str, as_json: bool) -> Any:
             return
         with _print_lock:
             if event.get("event") == "wait":
-                line = f"  [dim]{escape(name)}[/dim] {escape(str(event['status']))} ({event['elapsed_s']:.0f}s)"
+                status = f"{event['component']} {event['status']}" if event.get("component") else str(event["status"])
+                line = f"  [dim]{escape(name)}[/dim] {escape(status)} ({event['elapsed_s']:.0f}s)"
             elif event.get("event") == "action" and event.get("phase") == "done":
                 line = f"  [dim]{escape(name)}[/dim] [green]done[/green] {event['type']} {escape(event['resource'])}"
             elif event.get("event") == "upload":

@@ -49,7 +49,7 @@ def logs_cmd(
     client = make_client(region, profile, local)
     client.context()  # exit 2 when no region is set (never a botocore traceback)
     if explain:
-        _explain(client, name, lines, as_json)
+        _explain(client, name, lines, as_json, component)
         return
     if not follow:
         recent = client.logs(name, lines=lines, since=since, component=component)
@@ -58,13 +58,14 @@ def logs_cmd(
     _follow(client, name, lines, since, as_json, component)
 
 
-def _explain(client: Any, name: str, lines: int, as_json: bool) -> None:
-    """The endpoint's status and FailureReason (if it still exists) plus the diagnosis of its logs."""
-    status, diagnosis = client.explain(name, lines=lines)
+def _explain(client: Any, name: str, lines: int, as_json: bool, component: str | None = None) -> None:
+    """The endpoint's (or component's) status and FailureReason (if it still exists) plus the diagnosis of its
+    logs."""
+    status, diagnosis = client.explain(name, lines=lines, component=component)
     if as_json:
-        print_json({"endpoint": name, "status": status, **diagnosis.to_dict()})
+        print_json({"endpoint": name, "component": component, "status": status, **diagnosis.to_dict()})
         return
-    typer.echo(f"Endpoint {name}: {status}")
+    typer.echo(f"Inference component {component} of {name}: {status}" if component else f"Endpoint {name}: {status}")
     typer.echo(diagnosis.render())
 
 

@@ -109,6 +109,7 @@ def _one(reader: InferenceComponentReader, endpoint: str, summary: dict[str, Any
     tags = (_read(reader.tags, arn) or {}) if arn else {}
     model_name = spec.get("ModelName")
     model_id, model_sha = _model_facts(reader, model_name, tags)
+    model_id = model_id or (spec.get("Container") or {}).get("ArtifactUrl")  # an adapter: its weights' prefix
     return ComponentStatus(
         name=name,
         short_name=tags.get(TAG_COMPONENT) or short_name(endpoint, name),

@@ -198,7 +198,8 @@ def run_preflight(spec: Any, ctx: AwsContext) -> tuple[Check, ...]:
         quota = quotas.endpoint_quota(ctx, instance.type)
         usage = quotas.instances_in_use(ctx, instance.type, spec.name)
         scaling = getattr(spec, "scaling", None)
-        top = int(scaling.max) if scaling is not None else None
+        top = getattr(scaling, "max", None)  # an endpoint's scaling, or a component endpoint's instance bounds
+        top = int(top) if isinstance(top, int) else None
         checks.append(judge_quota(quota, usage, instance.count, region, top))
         checks.append(judge_availability(instance.type, region, *pricing.hosting_listing(region, ctx)))
     checks.append(judge_role(spec.role, *quotas.caller_account(ctx)))

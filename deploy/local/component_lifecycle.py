@@ -169,6 +169,7 @@ def _forget_scaling(region: str, name: str) -> None:
         targets.pop(resource_id, None)
     for key, policy in list(aas.policies.items()):
         if policy.resource_id == resource_id:
+            policy.delete_alarms(backends.account_id(), region)
             del aas.policies[key]
 
 

@@ -4,12 +4,14 @@ Rule: only requests about an ``inference-component/`` resource are taken over; e
 autoscaling.py and moto unchanged. A target needs dimension ``sagemaker:inference-component:DesiredCopyCount``
 and an existing, non-adapter component; ``MinCapacity`` 0 is allowed (scale to zero) and min <= max. A policy
 needs a registered target (``ObjectNotFoundException``) and, for target tracking, one of the inference-component
-predefined metrics. Targets are stored in moto's own backend (so Describe/Deregister/policies work there);
-DescribeScalingActivities, which moto lacks, answers from the activities the emulator's scaler records.
+predefined metrics; a target-tracking policy gets the two CloudWatch alarms AWS creates for it (AlarmHigh,
+AlarmLow), which go when the policy goes. Targets are stored in moto's own backend (so Describe, Deregister and
+policies work there); DescribeScalingActivities, which moto lacks, answers from what the emulator's scaler did.
 """
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from deploy.local import backends
@@ -113,7 +115,54 @@ def put_scaling_policy(registry: EndpointRegistry, region: str, body: dict[str, 
             f"The predefined metric type {metric} is not supported for resource {resource_id}; use one of "
             f"{', '.join(COMPONENT_METRICS)}."
         )
-    return None  # valid: moto stores it (its PutScalingPolicy does not check the dimension enum)
+    if body.get("PolicyType") != "TargetTrackingScaling":
+        return None  # valid: moto stores it (its PutScalingPolicy does not check the dimension enum)
+    return _put_target_tracking(region, body, metric)
+
+
+_METRIC_OF = {  # predefined metric -> (CloudWatch metric the alarms watch, period in seconds)
+    "SageMakerInferenceComponentInvocationsPerCopy": ("InvocationsPerCopy", 60),
+    "SageMakerInferenceComponentConcurrentRequestsPerCopyHighResolution": ("ConcurrentRequestsPerCopy", 10),
+}
+
+
+def _put_target_tracking(region: str, body: dict[str, Any], metric: str | None) -> dict[str, Any]:
+    """Store the policy and, as AWS does for target tracking, the two alarms it owns (deleted with it)."""
+    from moto.applicationautoscaling.models import FakeApplicationAutoscalingPolicy
+
+    aas, config = backends.autoscaling(region), dict(body["TargetTrackingScalingPolicyConfiguration"])
+    key = FakeApplicationAutoscalingPolicy.formulate_key("sagemaker", body["ResourceId"], DIMENSION, body["PolicyName"])
+    if key in aas.policies:
+        aas.policies[key].delete_alarms(backends.account_id(), region)
+    policy = aas.put_scaling_policy(
+        body["PolicyName"], "sagemaker", body["ResourceId"], DIMENSION, config, "TargetTrackingScaling"
+    )
+    metric_name, period = _METRIC_OF.get(metric or "", ("InvocationsPerCopy", 60))
+    component = str(body["ResourceId"])[len(PREFIX) :]
+    target = float(config.get("TargetValue", 1.0))
+    action = f"{policy.policy_arn}:createdBy/{uuid.uuid4()}"
+    cloudwatch = backends.cloudwatch(region)
+    for side, operator, periods, threshold in (
+        ("AlarmHigh", "GreaterThanThreshold", 3, target),
+        ("AlarmLow", "LessThanThreshold", 15, target * 0.9),
+    ):
+        policy.alarms.append(
+            cloudwatch.put_metric_alarm(
+                name=f"TargetTracking-{body['ResourceId']}-{side}-{uuid.uuid4()}",
+                namespace="AWS/SageMaker",
+                metric_name=metric_name,
+                comparison_operator=operator,
+                evaluation_periods=periods,
+                period=period,
+                threshold=threshold,
+                statistic="Average",
+                description=f"DO NOT EDIT OR DELETE. For TargetTrackingScaling policy {action}.",
+                dimensions=[{"Name": "InferenceComponentName", "Value": component}],
+                alarm_actions=[action],
+            )
+        )
+    alarms = [{"AlarmName": a.name, "AlarmARN": a.alarm_arn} for a in policy.alarms]
+    return {"PolicyARN": policy.policy_arn, "Alarms": alarms}
 
 
 def describe_scaling_activities(registry: EndpointRegistry, region: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -39,7 +39,10 @@ def _datapoints(region: str, alarm: Any, now: dt.datetime) -> list[float]:
     for datum in backends.cloudwatch(region).get_all_metrics():
         if datum.namespace != alarm.namespace or datum.name != alarm.metric_name:
             continue
-        if {(d.name, d.value) for d in datum.dimensions} != wanted or datum.timestamp < start:
+        stamp = datum.timestamp
+        if stamp.tzinfo is not None:  # a client's PutMetricData may carry an aware timestamp; moto's own are naive UTC
+            stamp = stamp.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        if {(d.name, d.value) for d in datum.dimensions} != wanted or stamp < start:
             continue
         values.append(float(getattr(datum, "value", 0.0)))
     return values

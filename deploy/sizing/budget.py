@@ -190,13 +190,13 @@ def compute_budget(shape: ModelShape, hardware: Hardware, params: EngineParams) 
     default is lowered until it does and the budget says so; an explicit ``max_num_seqs`` is kept (the verdict
     then refuses it with vLLM's warm-up error).
     """
-    budget = _compute_budget(shape, hardware, params)
+    budget = budget_as_given(shape, hardware, params)
     if params.max_num_seqs is not None or budget.warmup_fits:
         return budget
     seqs = _largest_warmup_seqs(shape, hardware, params, budget.max_num_seqs)
     if seqs is None:
         return budget
-    lowered = _compute_budget(shape, hardware, replace(params, max_num_seqs=seqs))
+    lowered = budget_as_given(shape, hardware, replace(params, max_num_seqs=seqs))
     note = (
         f"max_num_seqs lowered from vLLM's default {budget.max_num_seqs} to {seqs}: with the default, vLLM sizes "
         f'its KV cache and then fails "CUDA out of memory occurred when warming up sampler with '
@@ -210,12 +210,13 @@ def compute_budget(shape: ModelShape, hardware: Hardware, params: EngineParams) 
 def _largest_warmup_seqs(shape: ModelShape, hardware: Hardware, params: EngineParams, start: int) -> int | None:
     """The largest multiple of 8 below ``start`` whose warm-up fits, or None when even 8 does not."""
     for seqs in range(start - start % 8 - (8 if start % 8 == 0 else 0), 7, -8):
-        if _compute_budget(shape, hardware, replace(params, max_num_seqs=seqs)).warmup_fits:
+        if budget_as_given(shape, hardware, replace(params, max_num_seqs=seqs)).warmup_fits:
             return seqs
     return None
 
 
-def _compute_budget(shape: ModelShape, hardware: Hardware, params: EngineParams) -> Budget:
+def budget_as_given(shape: ModelShape, hardware: Hardware, params: EngineParams) -> Budget:
+    """The budget exactly at ``params`` (vLLM's own defaults where None; never lowers ``max_num_seqs``)."""
     fallback = v1_fallback(params, hardware.compute_capability)
     if fallback:
         params = replace(params, engine="v0")

@@ -120,11 +120,13 @@ def size_component(
             found = _with_adapters(spec, index, found)
         resolved = resolve(view, shape=found)
     except LmiError as exc:
-        raise _in_component(exc, index, component.name) from None
+        raise in_component(exc, index, component.name) from None
     if component.adapters and found is not None:
         lora_note = _lora_slots(component, found).note(found, resolved.tensor_parallel_degree)
         resolved = replace(resolved, notes=(*resolved.notes, lora_note))
     resolved = replace(resolved, notes=tuple(_component_note(note) for note in resolved.notes))
+    if resolved.estimate is not None:  # one IC copy is one LMI engine on its own tp GPUs, not GPUs / tp engines
+        resolved = replace(resolved, estimate=replace(resolved.estimate, copies_per_instance=1))
     low, high = _bounds(component)
     return ComponentFit(
         name=component.name,
@@ -161,7 +163,7 @@ def _component_note(note: str) -> str:
     return COPIES_PER_INSTANCE.sub("", note)
 
 
-def _in_component(exc: LmiError, index: int, name: str) -> LmiError:
+def in_component(exc: LmiError, index: int, name: str) -> LmiError:
     """The estimator names bare spec fields (engine.max_model_len); a component's are components.<i>.<field>."""
     if exc.field and not exc.field.startswith(("components", "instance", "scaling", "lmi")):
         exc.field = f"components.{index}.{exc.field}"
@@ -218,15 +220,26 @@ def fit_of(
 
 
 def _scale_out_notes(components: tuple[ComponentFit, ...], instance_type: str, max_instances: int) -> tuple[str, ...]:
-    """Every component at its scaling maximum at once: allowed not to fit, but worth saying where it stops."""
-    peak = place(instance_type, max_instances, [(c.name, c.requirements, c.max_copies) for c in components])
-    if peak.fits:
-        return ()
-    total = sum(c.max_copies for c in components)
-    return (
-        f"all components at their scaling maximum ({total} copies) do not fit {max_instances} x {instance_type}; "
-        "scale-out stops when the instances are full (raise scaling.max of the endpoint to allow more)",
+    """Not refusals: the initial copies created in spec order (plain first-fit) not fitting, and every component at
+    its scaling maximum at once not fitting (scale-out stops there)."""
+    notes: list[str] = []
+    in_order = place(
+        instance_type, max_instances, [(c.name, c.requirements, c.copies) for c in components], decreasing=False
     )
+    if not in_order.fits:
+        notes.append(
+            "created in spec order (one component after the other) the initial copies may not all fit "
+            f"{max_instances} x {instance_type}, though they fit largest-first; list the components with the most "
+            "GPUs per copy first, or allow one more instance"
+        )
+    peak = place(instance_type, max_instances, [(c.name, c.requirements, c.max_copies) for c in components])
+    if not peak.fits:
+        total = sum(c.max_copies for c in components)
+        notes.append(
+            f"all components at their scaling maximum ({total} copies) do not fit {max_instances} x {instance_type}; "
+            "scale-out stops when the instances are full (raise scaling.max of the endpoint to allow more)"
+        )
+    return tuple(notes)
 
 
 def _needed(components: tuple[ComponentFit, ...], instance_type: str) -> int:

@@ -71,9 +71,16 @@ class ComponentRanking:
 def shapes_of(spec: ComponentEndpointSpec) -> dict[str, ModelShape | None]:
     """Each component's model shape, read once (None: an S3 model without model.config, unknown offline)."""
     from deploy.engine.resolve import find_shape
+    from deploy.sizing.component_fit import in_component
     from deploy.spec.components import component_view
 
-    return {c.name: find_shape(component_view(spec, c)) for c in spec.components}
+    shapes: dict[str, ModelShape | None] = {}
+    for index, component in enumerate(spec.components):
+        try:
+            shapes[component.name] = find_shape(component_view(spec, component))
+        except LmiError as exc:  # a gated model without hf_token, an unreadable model.config, ...
+            raise in_component(exc, index, component.name) from None
+    return shapes
 
 
 def recommend_components(

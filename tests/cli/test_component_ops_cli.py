@@ -49,12 +49,14 @@ class TestInvoke:
     @pytest.mark.parametrize("component", ["qwen", "team-qwen", "llama", "team-llama"])
     def test_invoke_by_short_or_full_name(self, capsys: pytest.CaptureFixture[str], component: str) -> None:
         code, data = _json(capsys, "invoke", "team", "--component", component, "--prompt", "Hi", "-p",
-                           "max_new_tokens=3")  # fmt: skip
+                           "max_new_tokens=3", "-p", "details=true")  # fmt: skip
         assert code == 0 and data["completion_tokens"] == 3 and data["text"]
 
-    @pytest.mark.parametrize("extra", [[], ["--stream"], ["--chat", "-p", "max_tokens=2"]])
+    @pytest.mark.parametrize(
+        "extra", [["-p", "max_new_tokens=2"], ["--stream", "-p", "max_new_tokens=2"], ["--chat", "-p", "max_tokens=2"]]
+    )
     def test_the_only_component_needs_no_flag(self, capsys: pytest.CaptureFixture[str], extra: list[str]) -> None:
-        code, out, err = lmi(capsys, "invoke", "solo", "--prompt", "Hi", "-p", "max_new_tokens=2", *extra)
+        code, out, err = lmi(capsys, "invoke", "solo", "--prompt", "Hi", *extra)
         assert code == 0 and out.strip() and "error" not in err
 
     @pytest.mark.parametrize("command", [["invoke", "team", "--prompt", "Hi"], ["bench", "team", "--requests", "1"]])
@@ -123,10 +125,28 @@ class TestLogsStatusList:
         assert code == 0 and data["component"] == "team-qwen" and data["lines"]
         assert data["log_group"] == "/aws/sagemaker/InferenceComponents/team-qwen"
 
+    @pytest.mark.parametrize("extra", [[], ["--follow"]])
+    def test_logs_of_a_component_endpoint_without_component_name_them(
+        self, capsys: pytest.CaptureFixture[str], extra: list[str]
+    ) -> None:
+        code, data = _json(capsys, "logs", "team", *extra)
+        assert code == 1 and data["field"] == "component" and "qwen (team-qwen)" in data["fix"]
+
     @pytest.mark.parametrize("component", ["gpt", "solo-chat"])
     def test_logs_of_a_missing_component_exit_2(self, capsys: pytest.CaptureFixture[str], component: str) -> None:
         code, data = _json(capsys, "logs", "team", "--component", component)
         assert code == 2 and "qwen" in data["fix"]
+
+    @pytest.mark.parametrize("component", ["llama", "broken-llama"])
+    def test_logs_explain_a_failed_component(self, capsys: pytest.CaptureFixture[str], component: str) -> None:
+        code, data = _json(capsys, "logs", "broken", "--component", component, "--explain")
+        assert code == 0 and data["status"] == "Failed" and "ping health check" in data["failure_reason"]
+        code, out, _ = lmi(capsys, "logs", "broken", "--component", component, "--explain")
+        assert code == 0 and f"Inference component {component} of broken: Failed" in out and "out of memory" in out
+
+    def test_status_text_prints_a_components_failure_reason(self, capsys: pytest.CaptureFixture[str]) -> None:
+        code, out, _ = lmi(capsys, "status", "broken")
+        assert code == 0 and "llama FailureReason:" in out and "ping health check" in out
 
     def test_status_json_lists_each_component(self, capsys: pytest.CaptureFixture[str]) -> None:
         code, data = _json(capsys, "status", "team")

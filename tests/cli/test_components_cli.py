@@ -255,11 +255,10 @@ def test_recommend_spec_of_a_single_model_spec_points_at_recommend_model(
 @pytest.mark.parametrize(
     "args",
     [
-        ["plan", "SPEC", "--region", "us-east-1"],
-        ["deploy", "SPEC", "--region", "us-east-1", "--yes"],
-        ["apply", "SPEC", "--region", "us-east-1", "--yes"],
-        ["destroy", "SPEC", "--region", "us-east-1", "--yes"],
-        ["iam-policy", "SPEC"],
+        [
+            "iam-policy",
+            "SPEC",
+        ],  # plan/deploy/apply/destroy take component specs: tests/functional/test_component_deploy.py
     ],
 )
 def test_commands_without_component_support_say_so(capsys: pytest.CaptureFixture[str], args: list[str]) -> None:

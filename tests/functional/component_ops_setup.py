@@ -3,7 +3,9 @@ the operations tests (invoke, logs, status, list, bench by component).
 
     team   two components: team-qwen (2 copies), team-llama (1 copy)
     solo   one component:  solo-chat
-    cold   one component:  cold-qwen, scaled to zero copies (``wake`` adds the scale-out-from-zero alarm)
+    cold   one component:  cold-qwen, scaled to zero copies (``wake_alarm`` adds the scale-out-from-zero alarm)
+    broken one component:  broken-llama, Failed (a 70B model on one 48 GB GPU runs out of memory)
+    lora   a base component lora-base (LoRA enabled) and its adapter lora-base-sql
     plain  a single-model endpoint (no components)
 """
 
@@ -11,11 +13,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from deploy.local.component_helpers import create_component, create_component_endpoint, create_lmi_model
+from deploy.local.component_helpers import create_adapter, create_component, create_component_endpoint, create_lmi_model
 from deploy.local.helpers import deploy
 
 QWEN = "Qwen/Qwen2.5-7B-Instruct"
 LLAMA = "meta-llama/Llama-3.1-8B-Instruct"
+TOO_BIG = "meta-llama/Llama-3.1-70B-Instruct"
+ADAPTER = "s3://adapters/sql/"
 TEAM = ("team-qwen", "team-llama")
 
 
@@ -32,6 +36,14 @@ def build(ctx: Any) -> None:
     create_component_endpoint(ctx, "cold", count=1)
     create_lmi_model(ctx, "cold-qwen-model", QWEN)
     create_component(ctx, "cold-qwen", "cold", "cold-qwen-model")
+    create_component_endpoint(ctx, "broken", count=1)
+    create_lmi_model(ctx, "broken-llama-model", TOO_BIG)
+    create_component(ctx, "broken-llama", "broken", "broken-llama-model", gpus=1)
+    create_component_endpoint(ctx, "lora", count=1)
+    create_lmi_model(ctx, "lora-base-model", QWEN, OPTION_ENABLE_LORA="true", OPTION_MAX_LORAS="4")
+    create_component(ctx, "lora-base", "lora", "lora-base-model")
+    settle(ctx)
+    create_adapter(ctx, "lora-base-sql", "lora", "lora-base", ADAPTER)
     deploy(ctx, "plain")
     settle(ctx)
     scale_copies(ctx, "cold-qwen", 0)

@@ -58,3 +58,12 @@ def test_a_gated_component_with_a_token_validates(
     assert exit_info.value.code in (0, None), err
     assert TOKEN not in out + err
     assert json.loads(out)["components"][0]["resolved"]["model_sha"]
+
+
+def test_recommend_spec_names_the_component_of_a_gated_model(hub: FakeHub) -> None:
+    from deploy.errors import SpecError
+    from deploy.sizing.component_recommend import recommend_components
+
+    with pytest.raises(SpecError) as info:
+        recommend_components(parsed(endpoint(component("base"), component("gated", GATED))))
+    assert info.value.field == "components.1.model.hf_token"

@@ -65,7 +65,7 @@ class TestInvokeByComponent:
     )
     def test_short_and_full_names_send_the_full_ic_name(self, emulator: Any, requested: str, sent: str) -> None:
         endpoint, wire = _endpoint(emulator, "team", requested)
-        assert endpoint.generate("Hello", max_new_tokens=4).completion_tokens == 4
+        assert endpoint.generate("Hello", max_new_tokens=4, details=True).completion_tokens == 4
         assert "".join(endpoint.chat_stream("Hi", max_tokens=3))
         assert wire.components == [sent, sent]
         assert wire.operations.count("ListInferenceComponents") == 1  # resolved once, then reused
@@ -98,6 +98,14 @@ class TestInvokeByComponent:
         with pytest.raises(UsageError):
             endpoint.generate("Hi")
         assert wire.sent == []
+
+    def test_an_adapter_is_invoked_by_its_own_name_and_counts_as_a_component(self, emulator: Any) -> None:
+        endpoint, wire = _endpoint(emulator, "lora", "base-sql")
+        assert endpoint.generate("Hello", max_new_tokens=2).text
+        assert wire.components == ["lora-base-sql"]
+        with pytest.raises(UsageError) as info:  # base and adapter: which one is a choice only the caller can make
+            _endpoint(emulator, "lora")[0].generate("Hello")
+        assert "base (lora-base), base-sql (lora-base-sql)" in (info.value.fix or "")
 
     def test_a_component_of_a_missing_endpoint_is_endpoint_not_found(self, emulator: Any) -> None:
         endpoint, _ = _endpoint(emulator, "nowhere", "qwen")
@@ -140,7 +148,7 @@ class TestNoCapacity:
         setup.scale_copies(emulator.context(), "cold-qwen", 1)
         try:
             endpoint, _ = _endpoint(emulator, "cold", "qwen")
-            assert endpoint.generate("Hi", max_new_tokens=2).completion_tokens == 2
+            assert endpoint.generate("Hi", max_new_tokens=2, details=True).completion_tokens == 2
         finally:
             setup.scale_copies(emulator.context(), "cold-qwen", 0)
 
@@ -157,18 +165,29 @@ class TestBenchByComponent:
 
 
 class TestLogsByComponent:
-    @pytest.mark.parametrize("component", ["qwen", "team-qwen"])
-    def test_a_components_lines_come_from_its_own_group(self, client: Client, component: str) -> None:
-        lines = client.logs("team", component=component, lines=200)
-        assert lines and any("team-qwen" in line.stream or "model" in line.message.lower() for line in lines)
+    @pytest.mark.parametrize(("component", "model", "other"), [("qwen", setup.QWEN, setup.LLAMA),
+                                                               ("team-llama", setup.LLAMA, setup.QWEN)])  # fmt: skip
+    def test_a_components_lines_come_from_its_own_group(
+        self, client: Client, component: str, model: str, other: str
+    ) -> None:
+        text = "\n".join(line.message for line in client.logs("team", component=component, lines=200))
+        assert model in text and other not in text  # its own container's start-up, not the other component's
         assert client.log_group("team", "team-qwen") == "/aws/sagemaker/InferenceComponents/team-qwen"
 
     def test_the_endpoint_group_of_a_component_endpoint_points_at_the_components(self, client: Client) -> None:
-        try:
-            client.logs("team")
-        except NotFoundError as exc:
-            assert exc.field == "component" and "qwen (team-qwen)" in (exc.fix or "")
-        # (when the endpoint's own group exists, its lines are returned and there is nothing to point at)
+        with pytest.raises(NotFoundError) as info:
+            client.logs("team")  # the containers of a component endpoint log to the components' groups only
+        assert info.value.field == "component" and "qwen (team-qwen), llama (team-llama)" in (info.value.fix or "")
+
+    def test_following_the_endpoint_group_of_a_component_endpoint_does_not_wait_forever(self, client: Client) -> None:
+        with pytest.raises(NotFoundError) as info:
+            next(client.follow_logs("team"))
+        assert info.value.field == "component" and "llama (team-llama)" in (info.value.fix or "")
+
+    def test_a_missing_endpoint_group_without_components_keeps_its_error(self, client: Client) -> None:
+        with pytest.raises(NotFoundError) as info:
+            client.logs("nowhere")
+        assert info.value.field == "endpoint"
 
     @pytest.mark.parametrize("component", ["gpt", "team-gpt"])
     def test_an_unknown_component_exit_2(self, client: Client, component: str) -> None:
@@ -193,6 +212,27 @@ class TestStatusAndList:
     def test_a_component_at_zero_copies_shows_zero(self, client: Client) -> None:
         (cold,) = client.status("cold").components
         assert (cold.desired_copies, cold.current_copies) == (0, 0)
+
+    def test_a_failed_component_shows_its_failure_reason(self, client: Client) -> None:
+        (broken,) = client.status("broken").components
+        assert broken.status == "Failed" and "broken-llama" in (broken.failure_reason or "")
+
+    @pytest.mark.parametrize("component", ["llama", "broken-llama"])
+    def test_explain_reads_the_failed_components_own_logs(self, client: Client, component: str) -> None:
+        status, diagnosis = client.explain("broken", component=component)
+        assert status == "Failed" and "ping health check" in (diagnosis.failure_reason or "")
+        assert any("out of memory" in hint.title.lower() for hint in diagnosis.hints)
+        assert any(setup.TOO_BIG in line for line in diagnosis.log_tail)
+
+    def test_an_adapter_shows_its_base_and_its_weights(self, client: Client) -> None:
+        base, adapter = client.status("lora").components
+        assert (base.short_name, base.base_component, base.current_copies) == ("base", None, 1)
+        assert (adapter.short_name, adapter.base_component, adapter.model_id) == (
+            "base-sql",
+            "lora-base",
+            setup.ADAPTER,
+        )
+        assert adapter.desired_copies is None and adapter.to_dict()["base_component"] == "lora-base"
 
     def test_a_single_model_endpoint_has_no_components(self, client: Client) -> None:
         status = client.status("plain")

@@ -232,3 +232,53 @@ def test_a_scaling_round_over_http(ctx: Any, lmi_emulator: Any) -> None:
         changes = json.loads(response.read())["changes"]
     assert [(c["component"], c["from"], c["to"]) for c in changes] == [("team-qwen", 1, 0)]
     assert _copies(ctx) == (0, 0)
+
+
+def test_target_tracking_owns_two_alarms_that_go_with_it(ctx: Any) -> None:
+    _register(ctx)
+    first = _target_tracking(ctx)
+    prefixes = sorted(a["AlarmName"].rsplit("-", 5)[0] for a in first["Alarms"])  # minus the "-<uuid>" tail
+    assert prefixes == [f"TargetTracking-{RID}-AlarmHigh", f"TargetTracking-{RID}-AlarmLow"]
+    cloudwatch = ctx.client("cloudwatch")
+    names = lambda: sorted(a["AlarmName"] for a in cloudwatch.describe_alarms()["MetricAlarms"])  # noqa: E731
+    assert names() == sorted(a["AlarmName"] for a in first["Alarms"])
+    high = cloudwatch.describe_alarms(AlarmNames=[first["Alarms"][0]["AlarmName"]])["MetricAlarms"][0]
+    assert high["Dimensions"] == [{"Name": "InferenceComponentName", "Value": "team-qwen"}]
+    assert high["AlarmActions"][0].startswith(first["PolicyARN"])
+    second = _target_tracking(ctx, target=8.0)  # putting the policy again replaces its alarms
+    assert names() == sorted(a["AlarmName"] for a in second["Alarms"])
+    aas = ctx.client("application-autoscaling")
+    aas.delete_scaling_policy(
+        PolicyName="team-qwen-target", ServiceNamespace="sagemaker", ResourceId=RID, ScalableDimension=DIM
+    )
+    assert names() == []
+    _target_tracking(ctx)
+    aas.deregister_scalable_target(ServiceNamespace="sagemaker", ResourceId=RID, ScalableDimension=DIM)
+    assert names() == []  # deregistering deletes the policy and its alarms
+    _register(ctx)
+    _target_tracking(ctx)
+    ctx.client("sagemaker").delete_inference_component(InferenceComponentName="team-qwen")
+    ctx.client("sagemaker").list_inference_components()
+    assert names() == []  # so does deleting the component
+
+
+def test_an_alarm_also_acts_on_metrics_a_client_put(ctx: Any, lmi_emulator: Any) -> None:
+    import datetime as dt
+
+    _register(ctx, 0, 2)
+    _alarm(ctx, _step_from_zero(ctx))
+    ctx.client("sagemaker").update_inference_component_runtime_config(
+        InferenceComponentName="team-qwen", DesiredRuntimeConfig={"CopyCount": 0}
+    )
+    ctx.client("cloudwatch").put_metric_data(
+        Namespace="AWS/SageMaker",
+        MetricData=[
+            {
+                "MetricName": "NoCapacityInvocationFailures",
+                "Dimensions": [{"Name": "InferenceComponentName", "Value": "team-qwen"}],
+                "Timestamp": dt.datetime.now(dt.timezone.utc),
+                "Value": 2.0,
+            }
+        ],
+    )
+    assert [(c["from"], c["to"]) for c in lmi_emulator.run_autoscaling()] == [(0, 1)]

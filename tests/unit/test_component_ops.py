@@ -292,7 +292,7 @@ class TestComponentRows:
             (
                 {"base_component": "team-qwen", "desired_copies": 0, "current_copies": 0,
                  "scaling": ComponentScalingView(1, 2)},
-                ("qwen (adapter on team-qwen)", "InService", "0/0", "?", "-", "?", "1-2"),
+                ("qwen (adapter on team-qwen)", "InService", "base's", "-", "-", "?", "base's"),
             ),
         ],
     )  # fmt: skip

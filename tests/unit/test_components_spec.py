@@ -255,3 +255,28 @@ def test_bounds_are_accepted_exactly_when_they_agree(
         assert exc.field is not None and exc.field.startswith(("components.0", "instance.count"))
     else:
         assert agree
+
+
+@pytest.mark.parametrize(
+    "engine", [{}, {"max_model_len": 8192}, {"tensor_parallel_degree": 2, "kv_cache_dtype": "fp8"}, {"dtype": "fp16"}]
+)
+def test_a_component_renders_exactly_like_the_single_model_spec_of_its_model(engine: dict[str, Any]) -> None:
+    """The component path shares sizing and rendering with the single-model path: same properties, same numbers."""
+    from deploy.engine.resolve import resolve
+    from deploy.render.components import render_component
+    from deploy.render.properties import render
+    from deploy.sizing.component_fit import size_component
+
+    spec = parsed(endpoint(component("qwen", engine=engine)))
+    single = parse_any_spec(
+        {
+            "name": "team-llms-qwen",
+            "role": ROLE,
+            "model": {"id": QWEN_7B},
+            "engine": engine,
+            "instance": {"type": "ml.g6e.12xlarge"},
+        }
+    )
+    assert isinstance(single, DeploymentSpec)
+    sized = size_component(spec, 0)
+    assert render_component(sized.resolved, spec.components[0]).properties == render(resolve(single)).properties

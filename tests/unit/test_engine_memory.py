@@ -100,6 +100,11 @@ def test_gpt_oss_h100_explicit_1024_seqs_is_refused_with_vllms_words(gpt_oss, tp
     est = estimate(gpt_oss, H100, params, with_fixes=False)
     assert not est.fits
     assert est.reasons[0].startswith("CUDA out of memory occurred when warming up sampler with 1024 dummy requests")
+    fixed = estimate(gpt_oss, H100, params)
+    assert fixed.fixes[0].startswith("set max_rolling_batch_size <= ")
+    seqs = int(fixed.fixes[0].split("<= ")[1].split()[0])
+    assert estimate(gpt_oss, H100, replace(params, max_num_seqs=seqs), with_fixes=False).fits  # the fix is checked
+    assert not estimate(gpt_oss, H100, replace(params, max_num_seqs=seqs + 8), with_fixes=False).fits
 
 
 def test_gpt_oss_h100_at_utilization_090_keeps_1024(gpt_oss) -> None:  # type: ignore[no-untyped-def]

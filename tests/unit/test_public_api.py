@@ -90,6 +90,7 @@ def _type_namespace() -> dict[str, object]:
         "Estimate": ("deploy.sizing", "Estimate"),
         "Recommendation": ("deploy.sizing", "Recommendation"),
         "DeploymentSpec": ("deploy.spec.model", "DeploymentSpec"),
+        "ComponentEndpointSpec": ("deploy.spec.components", "ComponentEndpointSpec"),
     }
     out: dict[str, object] = {}
     for name, (module, attr) in where.items():
