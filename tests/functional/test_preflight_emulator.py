@@ -255,3 +255,21 @@ def test_the_text_plan_shows_a_line_per_check(
     out = capsys.readouterr().out
     assert "pre-flight endpoint-quota: ok" in out and "pre-flight role-account: warning" in out
     assert "fix: use a role of the deploying account" in out
+
+
+@pytest.mark.parametrize(("quota", "status"), [(0, "refused"), (1, "warning"), (4, "ok")])
+def test_a_component_endpoint_plan_runs_the_same_checks(emu: Emulator, tmp_path: Path, quota: int, status: str) -> None:
+    import sys
+
+    sys.path.insert(0, str(REPO / "tests" / "unit"))
+    from component_plan_helpers import document  # the component tests' own endpoint (ml.g6e.12xlarge, max 2)
+
+    path = tmp_path / "team.yaml"
+    path.write_text(yaml.safe_dump(document()))
+    emu.set_quota("ml.g6e.12xlarge", quota)
+    if status == "refused":
+        with pytest.raises(PreflightRefused):
+            client.plan(path, context=emu.context())
+        return
+    found = checks(client.plan(path, context=emu.context()))["endpoint-quota"]
+    assert found["status"] == status  # 1: instance bounds max 2 exceed the quota
