@@ -15,19 +15,20 @@ from typing import Any
 from deploy.cli._output import console, echo, print_json
 
 
-def _load_and_resolve(spec_path: Path) -> tuple[Any, Any, Any]:
+def _resolve(spec_path: Path) -> Any:
     from deploy.client import Client
-    from deploy.render.properties import render as render_spec
 
-    resolved = Client().resolve(spec_path)  # the region follows the same order as lmi deploy (no AWS call)
-    return resolved.spec, resolved, render_spec(resolved)
+    return Client().resolve(spec_path)  # the region follows the same order as lmi deploy (no AWS call)
 
 
 def validate(spec_path: Path, as_json: bool) -> None:
     """``lmi validate``: schema, LMI rules, and whether the model fits the instance (exit 2 if not)."""
-    spec, resolved, rendered = _load_and_resolve(spec_path)
+    from deploy.render.properties import render_warnings
+
+    resolved = _resolve(spec_path)
+    spec, warnings = resolved.spec, render_warnings(resolved)  # the template is not needed to validate
     if as_json:
-        print_json({"valid": True, **resolved.to_dict(), "warnings": list(rendered.warnings)})
+        print_json({"valid": True, **resolved.to_dict(), "warnings": list(warnings)})
         return
     out = console()
     out.print(f"[green]ok[/green] {spec_path}: {spec.name} on {spec.instance.count} x {spec.instance.type}")
@@ -43,13 +44,16 @@ def validate(spec_path: Path, as_json: bool) -> None:
         )
     for note in resolved.notes:
         out.print(f"  [dim]note:[/dim] {note}")
-    for warning in rendered.warnings:
+    for warning in warnings:
         out.print(f"  [yellow]warning:[/yellow] {warning}")
 
 
 def render(spec_path: Path, out_dir: Path | None, as_json: bool) -> None:
     """``lmi render``: serving.properties on stdout, every file with ``out_dir``, or one JSON object."""
-    _, resolved, rendered = _load_and_resolve(spec_path)
+    from deploy.render.properties import render as render_spec
+
+    resolved = _resolve(spec_path)
+    rendered = render_spec(resolved)
     if out_dir is not None:
         written = write_render(out_dir, resolved, rendered)
         if not as_json:
