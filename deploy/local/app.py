@@ -21,7 +21,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from deploy._version import __version__
-from deploy.local import autoscaling, control, openai_route, runtime
+from deploy.local import autoscaling, component_api, control, openai_route, runtime
 from deploy.local.endpoints import EndpointRegistry
 from deploy.local.errors import ApiError
 
@@ -33,6 +33,10 @@ _RUNTIME_OPS = {
     "invocations": "InvokeEndpoint",
     "invocations-response-stream": "InvokeEndpointWithResponseStream",
     "async-invocations": "InvokeEndpointAsync",
+}
+HANDLER_TABLES: dict[str, tuple[dict[str, Any], ...]] = {
+    "SageMaker": (component_api.HANDLERS, control.HANDLERS),
+    "AnyScaleFrontendService": (autoscaling.HANDLERS,),
 }
 _SCOPE = re.compile(r"Credential=[^/]+/\d+/(?P<region>[^/]+)/")
 
@@ -147,13 +151,17 @@ class EmulatorApp:
             return self._runtime(request, op, fault)
         if service == "SageMakerRuntimeOpenAI":
             return openai_route.handle(self.state.registry, self.state.timing, request)
-        handlers = {"SageMaker": control.HANDLERS, "AnyScaleFrontendService": autoscaling.HANDLERS}.get(service, {})
-        if op not in handlers:
+        chain = [table[op] for table in HANDLER_TABLES.get(service, ()) if op in table]
+        if not chain:
             return None
         body = request.get_data()
         environ["wsgi.input"] = io.BytesIO(body)
+        result = None
         with self.state.registry.lock:
-            result = handlers[op](self.state.registry, region_of(request), json.loads(body or b"{}"))
+            for handler in chain:  # the first handler that answers wins; None from all: moto answers
+                result = handler(self.state.registry, region_of(request), json.loads(body or b"{}"))
+                if result is not None:
+                    break
         if result is None:
             return None
         return Response(json.dumps(result), status=200, headers={"Content-Type": "application/x-amz-json-1.1"})

@@ -16,8 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from deploy.local import backends
+from deploy.local import backends, component_lifecycle
 from deploy.local.container import Container, start_variant
+from deploy.local.ic_model import ComponentStore
 
 PHASE_SECONDS = {"create": 6.0, "update": 6.0, "delete": 2.0}
 OpKind = Literal["create", "update", "delete"]
@@ -57,6 +58,7 @@ class EndpointRegistry:
         self.lock = threading.RLock()
         self.frozen = False
         self.records: dict[tuple[str, str], EndpointRecord] = {}
+        self.components = ComponentStore(lambda: self.time_scale)  # inference components and their fleets
 
     def _due(self, kind: OpKind) -> float:
         return self.clock() + PHASE_SECONDS[kind] * self.time_scale
@@ -73,7 +75,8 @@ class EndpointRegistry:
 
     def _start_containers(self, region: str, name: str, config_name: str) -> list[Container]:
         config = backends.sagemaker(region).describe_endpoint_config(config_name)
-        return [start_variant(region, name, config_name, v) for v in config["ProductionVariants"]]
+        variants = [v for v in config["ProductionVariants"] if v.get("ModelName")]  # none: components host models
+        return [start_variant(region, name, config_name, v) for v in variants]
 
     def tick(self) -> None:
         """Finish every operation whose time has come (no-op while frozen)."""
@@ -84,6 +87,7 @@ class EndpointRegistry:
             for key, record in list(self.records.items()):
                 if record.pending is not None and record.pending.due <= now:
                     self._finish(key, record, record.pending)
+            component_lifecycle.tick(self.components, now, self.records.keys())
 
     def _finish(self, key: tuple[str, str], record: EndpointRecord, op: Operation) -> None:
         record.pending = None
@@ -120,6 +124,7 @@ class EndpointRegistry:
     def reset(self) -> None:
         with self.lock:
             self.records.clear()
+            self.components.reset()
             self.frozen = False
 
 

@@ -16,9 +16,10 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from deploy.secrets.masking import mask_input
+from deploy.spec.component_views import inference_component_name, view_data, view_error
 from deploy.spec.model import (
     ENDPOINT_NAME,
     INT32_MAX,
@@ -43,6 +44,7 @@ __all__ = [
     "EndpointCapacity",
     "component_view",
     "inference_component_name",
+    "view_data",
 ]
 
 COMPONENT_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")  # same alphabet as SageMaker resource names
@@ -152,10 +154,12 @@ class ComponentEndpointSpec(_Model, metaclass=_RaisesSpecError):
             seen.add(component.name)
         return self
 
+    @model_validator(mode="after")
+    def _component_rules(self) -> ComponentEndpointSpec:
+        from deploy.spec.component_rules import check_endpoint
 
-def inference_component_name(spec: ComponentEndpointSpec, component: ComponentSpec) -> str:
-    """The IC's SageMaker name: ``<endpoint>-<component>`` (the documented convention)."""
-    return f"{spec.name}-{component.name}"
+        check_endpoint(self)
+        return self
 
 
 def component_view(spec: ComponentEndpointSpec, component: ComponentSpec) -> DeploymentSpec:
@@ -164,18 +168,8 @@ def component_view(spec: ComponentEndpointSpec, component: ComponentSpec) -> Dep
     The view is named after the IC; it carries no endpoint scaling (components scale by copies) and no update
     policy (ICs roll on their own).
     """
-    return DeploymentSpec.model_validate(
-        {
-            "name": inference_component_name(spec, component),
-            "region": spec.region,
-            "role": spec.role,
-            "lmi": spec.lmi.model_dump(),
-            "model": component.model.model_dump(),
-            "engine": component.engine.model_dump(),
-            "instance": spec.instance.model_dump(),
-            "security": spec.security.model_dump(),
-            "delivery": spec.delivery,
-            "artifacts": spec.artifacts.model_dump(),
-            "tags": dict(spec.tags),
-        }
-    )
+    try:
+        return DeploymentSpec.model_validate(view_data(spec, component))
+    except ValidationError as exc:
+        index = next((i for i, c in enumerate(spec.components) if c is component), None)
+        raise view_error(exc, index if index is not None else component.name) from None

@@ -83,7 +83,7 @@ def _locate(err: Any, root: Any) -> Any:
     found = _NAMED_FIELD.match(str(err["msg"]).removeprefix("Value error, "))
     if found is None or found.group(1).split(".")[0] not in getattr(root, "model_fields", {}):
         return err
-    return {**err, "loc": tuple(found.group(1).split("."))}
+    return {**err, "loc": tuple(int(p) if p.isdigit() else p for p in found.group(1).split("."))}  # components.0
 
 
 def _describe(err: Any, source: str, lines: Lines, root: Any) -> str:

@@ -1,0 +1,144 @@
+"""The life of inference components on the emulator's clock: phases that finish, copies that get placed, fleets
+that grow and shrink, and the endpoint's instance counts kept in step.
+
+Rule: like endpoints, state advances lazily. :func:`tick` runs before every request (from the endpoint registry):
+it finishes each component phase whose time has passed (Creating -> InService | Failed, Updating -> InService,
+Deleting -> gone), re-places copies on every fleet and writes the fleet's instance counts into moto's endpoint
+record, so DescribeEndpoint shows what managed instance scaling did. A fleet whose endpoint is gone (deleted, or
+moto reset) is forgotten with its components.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from deploy.local import backends
+from deploy.local.ic_model import Component, ComponentStore, Fleet, Resources, wall_clock
+from deploy.local.ic_placement import drop, launch, oversize_reason, reconcile
+
+UNKNOWN_CAPACITY = Resources(0, 1e9, 1 << 40)  # a type outside the GPU catalog: no accelerators, CPU/memory unchecked
+
+
+def capacity_of(instance_type: str) -> Resources:
+    from deploy.catalog import get_instance
+    from deploy.errors import SpecError
+
+    try:
+        info = get_instance(instance_type)
+    except SpecError:
+        return UNKNOWN_CAPACITY
+    return Resources(info.gpu_count, float(info.vcpu), info.host_memory_gib * 1024)
+
+
+def is_component_variant(variant: dict[str, Any]) -> bool:
+    """A variant without a model hosts inference components."""
+    return not variant.get("ModelName")
+
+
+def build_fleet(region: str, endpoint: str, variant: dict[str, Any], now: float) -> Fleet:
+    """The fleet of a component endpoint as it comes up: ``InitialInstanceCount`` instances, ready."""
+    scaling = variant.get("ManagedInstanceScaling") or {}
+    initial = int(variant.get("InitialInstanceCount", 1))
+    fleet = Fleet(
+        region=region,
+        endpoint=endpoint,
+        variant=str(variant["VariantName"]),
+        instance_type=str(variant.get("InstanceType", "")),
+        capacity=capacity_of(str(variant.get("InstanceType", ""))),
+        managed=scaling.get("Status") == "ENABLED",
+        min_count=int(scaling.get("MinInstanceCount", initial)),
+        max_count=int(scaling.get("MaxInstanceCount", initial)),
+    )
+    for _ in range(initial):
+        launch(fleet, now)
+    return fleet
+
+
+def fleet_for(store: ComponentStore, region: str, endpoint_name: str, now: float) -> Fleet | None:
+    """The endpoint's fleet, built from its configuration on first use; None for a model endpoint."""
+    key = (region, endpoint_name)
+    if key in store.fleets:
+        return store.fleets[key]
+    endpoint = backends.sagemaker(region).endpoints.get(endpoint_name)
+    if endpoint is None:
+        return None
+    config = backends.sagemaker(region).endpoint_configs.get(endpoint.endpoint_config_name)
+    variants = list(getattr(config, "production_variants", []) or [])
+    if not variants or not all(is_component_variant(v) for v in variants):
+        return None
+    store.fleets[key] = build_fleet(region, endpoint_name, variants[0], now)
+    for summary in endpoint.production_variants:  # what DescribeEndpoint's variant summary echoes from the config
+        summary.update({k: variants[0][k] for k in ("ManagedInstanceScaling", "RoutingConfig") if k in variants[0]})
+    return store.fleets[key]
+
+
+def tick(store: ComponentStore, now: float, endpoints: Iterable[tuple[str, str]] = ()) -> None:
+    """Finish due phases, re-place copies and publish instance counts (the registry holds its lock).
+
+    ``endpoints``: the (region, name) of every emulated endpoint; a component endpoint among them gets its fleet
+    the moment it exists, so DescribeEndpoint shows its instances and scaling before any component is created.
+    """
+    for region, name in list(endpoints):
+        if (region, name) not in store.fleets:
+            fleet_for(store, region, name, now)
+    for key, fleet in list(store.fleets.items()):
+        if fleet.endpoint not in backends.sagemaker(fleet.region).endpoints:
+            _forget_endpoint(store, key)
+    for component in list(store.components.values()):
+        if component.pending is not None and component.pending[1] <= now:
+            _finish(store, component, now)
+    for fleet in store.fleets.values():
+        members = store.on_endpoint(fleet.region, fleet.endpoint)
+        reconcile(fleet, members, now, store.seconds("launch"), store.seconds("load"))
+        _publish_counts(fleet, now)
+
+
+def _forget_endpoint(store: ComponentStore, key: tuple[str, str]) -> None:
+    store.fleets.pop(key, None)
+    region, endpoint = key
+    for component in store.on_endpoint(region, endpoint):
+        store.components.pop((region, component.name), None)
+
+
+def _finish(store: ComponentStore, component: Component, now: float) -> None:
+    kind, _ = component.pending or ("create", 0.0)
+    component.pending = None
+    component.modified = wall_clock()
+    fleet = store.fleets.get((component.region, component.endpoint))
+    if kind == "delete":
+        if fleet is not None:
+            drop(fleet, component.name)
+        store.components.pop((component.region, component.name), None)
+        store.invocations.pop((component.region, component.name), None)
+        return
+    reason = _never_fits(component, fleet)
+    if reason is None:
+        component.status, component.failure_reason = "InService", None
+        component.serving_model = component.specification.get("ModelName")
+        component.previous_specification = None
+    elif kind == "create":
+        component.status, component.failure_reason = "Failed", reason
+        if fleet is not None:
+            drop(fleet, component.name)
+    else:  # an update that cannot be placed rolls back: the old specification keeps serving
+        component.specification = component.previous_specification or component.specification
+        component.previous_specification = None
+        component.status, component.failure_reason = "InService", reason
+
+
+def _never_fits(component: Component, fleet: Fleet | None) -> str | None:
+    need = component.need
+    if need is None or fleet is None:
+        return None
+    return oversize_reason(need, fleet)
+
+
+def _publish_counts(fleet: Fleet, now: float) -> None:
+    endpoint = backends.sagemaker(fleet.region).endpoints.get(fleet.endpoint)
+    if endpoint is None:
+        return
+    for variant in endpoint.production_variants:
+        if variant.get("VariantName") == fleet.variant:
+            variant["CurrentInstanceCount"] = fleet.ready_instances(now)
+            variant["DesiredInstanceCount"] = len(fleet.instances)
