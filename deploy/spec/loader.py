@@ -302,10 +302,10 @@ def parse_any_spec(
     base_dir: Path | None = None,
 ) -> DeploymentSpec | ComponentEndpointSpec:
     """Dispatch on the document's shape: ``model`` (one model per endpoint) or ``components`` (never both)."""
-    from deploy.spec.components import ComponentEndpointSpec
-
     if not isinstance(data, dict) or "components" not in data:
         return parse_spec(data, source=source, lines=lines, base_dir=base_dir)
+    from deploy.spec.components import ComponentEndpointSpec  # only here: a one-model spec never builds its schema
+
     if "model" in data:
         raise SpecError(
             f"{source}: the spec has both `model` and `components`",
