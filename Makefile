@@ -1,5 +1,6 @@
-# Two entry points, each doing its own set-up on a fresh machine (only python3 and make needed):
+# Entry points, each doing its own set-up on a fresh machine (only python3 and make needed):
 #   make demo   - the whole main job on the embedded SageMaker + LMI emulator
+#   make demo-components - two models on one endpoint (inference components), scale to zero and back
 #   make test   - the test suite (plus lint: ruff and mypy)
 PYTHON ?= python3
 VENV ?= .venv
@@ -7,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP_DEV := $(VENV)/.installed-dev
 STAMP_LOCAL := $(VENV)/.installed-local
 
-.PHONY: demo test lint unit check-fresh clean
+.PHONY: demo demo-components test lint unit check-fresh clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +24,9 @@ $(STAMP_DEV): pyproject.toml | $(PY)
 
 demo: $(STAMP_LOCAL)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash scripts/quickstart.sh
+
+demo-components: $(STAMP_LOCAL)
+	$(PY) examples/demo_components.py
 
 test: $(STAMP_DEV)
 	sh tests/tools/fetch_sdk_wheel.sh

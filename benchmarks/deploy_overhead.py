@@ -1,9 +1,11 @@
 """How much work does lmi-deploy do, and how quickly does it notice InService? Run on the embedded emulator.
 
 For create / no-op re-apply / update / destroy it counts mutating and read API calls (botocore ``before-call``
-events). Then it measures detection lag: the time between the endpoint turning InService (seen by a 50 ms observer
-thread) and lmi-deploy's waiter noticing it, side by side with botocore's ``endpoint_in_service`` waiter (30 s
-delay) on the same emulator. Targets: no-op re-apply = 0 mutating calls; lag < 5 s (the botocore waiter: up to 30 s).
+events), for a single-model endpoint and for a component endpoint (two inference components: create, no-op,
+copy change, destroy). Then it measures detection lag: the time between the endpoint turning InService (seen by a
+50 ms observer thread) and lmi-deploy's waiter noticing it, side by side with botocore's ``endpoint_in_service``
+waiter (30 s delay) on the same emulator. Targets: no-op re-apply = 0 mutating calls; lag < 5 s (the botocore
+waiter: up to 30 s).
 
     PYTHONPATH=. .venv/bin/python benchmarks/deploy_overhead.py [--time-scale 1.0] [--trials 2]
 """
@@ -80,6 +82,46 @@ def phases(emu: Any) -> list[tuple[str, int, int, float]]:
     return rows
 
 
+COMPONENTS = {
+    "name": "bench-components",
+    "region": "us-east-1",
+    "role": "arn:aws:iam::123456789012:role/SageMakerExecutionRole",
+    "instance": {"type": "ml.g6e.12xlarge", "count": 1},
+    "scaling": {"min": 1, "max": 2},
+    "components": [
+        {"name": "qwen", "model": {"id": "Qwen/Qwen2.5-7B-Instruct"}, "engine": {"max_model_len": 8192}, "copies": 2},
+        {"name": "small", "model": {"id": "Qwen/Qwen2.5-1.5B-Instruct"}, "copies": 1},
+    ],
+}
+
+
+def component_phases(emu: Any) -> list[tuple[str, int, int, float]]:
+    """The same counts for a component endpoint (per-component autoscaling left out: see the note printed)."""
+    import copy
+
+    from deploy import client
+    from deploy.spec.loader import parse_any_spec
+
+    ctx = emu.context()
+    counter = CallCounter(ctx)
+    spec = parse_any_spec(COMPONENTS)
+    more = copy.deepcopy(COMPONENTS)
+    more["components"][1]["copies"] = 2
+    changed = parse_any_spec(more)
+    rows = []
+    for label, run in (
+        ("create", lambda: client.apply(spec, context=ctx, create_bucket=True)),
+        ("no-op re-apply", lambda: client.apply(spec, context=ctx)),
+        ("copy change", lambda: client.apply(changed, context=ctx)),
+        ("destroy", lambda: client.destroy(changed, context=ctx)),
+    ):
+        start = time.monotonic()
+        run()
+        mutating, reads, _ = counter.take()
+        rows.append((f"components: {label}", mutating, reads, time.monotonic() - start))
+    return rows
+
+
 def lag_lmi(emu: Any, name: str) -> float:
     from deploy import client
     from deploy.spec.loader import load_spec
@@ -133,9 +175,10 @@ def main() -> None:
 
     with Emulator(time_scale=args.time_scale) as emu:
         print(f"emulator time_scale={args.time_scale} (create/update phases {6 * args.time_scale:.1f} s)")
-        print(f"{'phase':<24}{'mutating':>10}{'reads':>8}{'wall s':>9}")
-        for label, mutating, reads, wall in phases(emu):
-            print(f"{label:<24}{mutating:>10}{reads:>8}{wall:>9.2f}")
+        print(f"{'phase':<32}{'mutating':>10}{'reads':>8}{'wall s':>9}")
+        for label, mutating, reads, wall in phases(emu) + component_phases(emu):
+            print(f"{label:<32}{mutating:>10}{reads:>8}{wall:>9.2f}")
+        print("(components: two ICs, no per-component autoscaling; the copy change also moves the spec-hash tag)")
         ours = [lag_lmi(emu, f"lag-lmi-{i}") for i in range(args.trials)]
         theirs = [lag_botocore(emu, f"lag-boto-{i}") for i in range(args.trials)]
     print(f"\ndetection lag after InService over {args.trials} trial(s) (seconds):")

@@ -20,15 +20,29 @@ from typing import TYPE_CHECKING, Any
 from deploy._version import __version__
 
 if TYPE_CHECKING:  # what type checkers and editors see; at run time each name is imported on first use
-    from deploy.client import Client, apply, destroy, list_endpoints, plan, recommend, scale, size, status
+    from deploy.client import (
+        Client,
+        apply,
+        destroy,
+        list_endpoints,
+        plan,
+        recommend,
+        recommend_components,
+        scale,
+        size,
+        size_components,
+        status,
+    )
     from deploy.engine.resolve import ResolvedSpec
     from deploy.errors import EndpointNotFoundError, FitError, LmiError, SpecError, UsageError
     from deploy.invoke.endpoint import Endpoint
-    from deploy.spec.loader import load_spec, parse_spec
+    from deploy.spec.components import ComponentEndpointSpec
+    from deploy.spec.loader import load_any_spec, load_spec, parse_any_spec, parse_spec
     from deploy.spec.model import DeploymentSpec
 
 _EXPORTS = {
     "Client": "deploy.client",
+    "ComponentEndpointSpec": "deploy.spec.components",
     "DeploymentSpec": "deploy.spec.model",
     "Endpoint": "deploy.invoke.endpoint",
     "EndpointNotFoundError": "deploy.errors",
@@ -40,17 +54,22 @@ _EXPORTS = {
     "apply": "deploy.client",
     "destroy": "deploy.client",
     "list_endpoints": "deploy.client",
+    "load_any_spec": "deploy.spec.loader",
     "load_spec": "deploy.spec.loader",
+    "parse_any_spec": "deploy.spec.loader",
     "parse_spec": "deploy.spec.loader",
     "plan": "deploy.client",
     "recommend": "deploy.client",
+    "recommend_components": "deploy.client",
     "scale": "deploy.client",
     "size": "deploy.client",
+    "size_components": "deploy.client",
     "status": "deploy.client",
 }
 
 __all__ = [
     "Client",
+    "ComponentEndpointSpec",
     "DeploymentSpec",
     "Endpoint",
     "EndpointNotFoundError",
@@ -63,12 +82,16 @@ __all__ = [
     "apply",
     "destroy",
     "list_endpoints",
+    "load_any_spec",
     "load_spec",
+    "parse_any_spec",
     "parse_spec",
     "plan",
     "recommend",
+    "recommend_components",
     "scale",
     "size",
+    "size_components",
     "status",
 ]
 

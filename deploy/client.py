@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Union
 
-from deploy.errors import SpecError, UsageError
+from deploy.errors import LmiError, NotFoundError, SpecError, UsageError
 
 if TYPE_CHECKING:
     import boto3
@@ -35,9 +35,13 @@ if TYPE_CHECKING:
     from deploy.engine.waiting import Waiter
     from deploy.invoke.endpoint import Endpoint
     from deploy.sizing import Estimate, Recommendation
+    from deploy.sizing.component_fit import EndpointFit
+    from deploy.sizing.component_recommend import ComponentRanking
+    from deploy.spec.components import ComponentEndpointSpec
     from deploy.spec.model import DeploymentSpec
 
 SpecLike = Union["DeploymentSpec", str, Path]
+AnySpecLike = Union["DeploymentSpec", "ComponentEndpointSpec", str, Path]
 SPEC_SUFFIXES = (".yaml", ".yml", ".toml")
 
 __all__ = [
@@ -49,21 +53,55 @@ __all__ = [
     "leftovers",
     "list_endpoints",
     "load",
+    "load_any",
     "plan",
     "recommend",
+    "recommend_components",
     "scale",
     "size",
+    "size_components",
     "status",
 ]
 
 
 def load(spec: SpecLike) -> DeploymentSpec:
-    """A DeploymentSpec from a spec object or a path."""
-    if isinstance(spec, (str, Path)):
-        from deploy.spec.loader import load_spec
+    """A DeploymentSpec from a spec object or a path (a component-endpoint spec is refused: see :func:`load_any`)."""
+    from deploy.spec.model import DeploymentSpec
 
-        return load_spec(spec)
+    loaded = load_any(spec)
+    if isinstance(loaded, DeploymentSpec):
+        return loaded
+    raise UsageError(
+        f"{loaded.name}: component endpoints: not supported by this command yet",
+        field="components",
+        value=len(loaded.components),
+        fix="validate, render, size --spec and recommend --spec take component specs today; this command takes a "
+        "single-model spec (top-level model)",
+    )
+
+
+def load_any(spec: SpecLike | ComponentEndpointSpec) -> DeploymentSpec | ComponentEndpointSpec:
+    """A single-model or a component-endpoint spec from a spec object or a path (``model`` vs ``components``)."""
+    if isinstance(spec, (str, Path)):
+        from deploy.spec.loader import load_any_spec
+
+        return load_any_spec(spec)
     return spec
+
+
+def _component_in_region(spec: ComponentEndpointSpec, region: str) -> ComponentEndpointSpec:
+    """A component spec deployed to ``region``: the region must be known and the role of its partition."""
+    if spec.region == region:
+        return spec
+    from deploy.catalog import region_info
+    from deploy.spec.rules import check_role_partition
+
+    region_info(region)
+    try:
+        check_role_partition(spec.role, region)
+    except ValueError as exc:
+        raise SpecError(str(exc), field="role", value=spec.role, fix=f"use a role of {region}'s partition") from None
+    return spec.model_copy(update={"region": region})
 
 
 class Client:
@@ -98,7 +136,7 @@ class Client:
         return f"<deploy.Client {where}, region={self.region or 'from the spec / AWS settings'}>"
 
     # -- where ---------------------------------------------------------------------------------------------------
-    def _choose(self, spec: DeploymentSpec | None) -> RegionChoice:
+    def _choose(self, spec: DeploymentSpec | ComponentEndpointSpec | None) -> RegionChoice:
         from deploy.aws.region import DEFAULT_SPEC_REGION, choose_region, environment
 
         return choose_region(
@@ -122,7 +160,7 @@ class Client:
 
         return resolve(self.in_region(spec))
 
-    def context(self, spec: DeploymentSpec | None = None) -> AwsContext:
+    def context(self, spec: DeploymentSpec | ComponentEndpointSpec | None = None) -> AwsContext:
         """The AWS context for ``spec`` (its region first) or, without a spec, for the client's own region."""
         choice = self._choose(spec)
         if choice.region is None:
@@ -148,16 +186,26 @@ class Client:
         ctx = self.context(loaded)
         return loaded.in_region(ctx.region), ctx
 
+    def _any_spec_and_context(self, spec: AnySpecLike) -> tuple[DeploymentSpec | ComponentEndpointSpec, AwsContext]:
+        from deploy.spec.model import DeploymentSpec
+
+        loaded = load_any(spec)
+        ctx = self.context(loaded)
+        if isinstance(loaded, DeploymentSpec):
+            return loaded.in_region(ctx.region), ctx
+        return _component_in_region(loaded, ctx.region), ctx
+
     # -- deploy --------------------------------------------------------------------------------------------------
-    def plan(self, spec: SpecLike) -> PlanResult:
-        """What :meth:`apply` would change for ``spec`` (read-only AWS calls)."""
+    def plan(self, spec: AnySpecLike) -> PlanResult:
+        """What :meth:`apply` would change for ``spec`` (read-only AWS calls); a spec with ``components`` plans a
+        component endpoint."""
         from deploy.engine.spine import plan_deploy
 
-        return plan_deploy(*self._spec_and_context(spec))
+        return plan_deploy(*self._any_spec_and_context(spec))
 
     def apply(
         self,
-        spec_or_plan: SpecLike | PlanResult,
+        spec_or_plan: AnySpecLike | PlanResult,
         *,
         on_event: EventSink | None = None,
         create_bucket: bool = False,
@@ -180,7 +228,7 @@ class Client:
         )
         return applier.run(result.plan)
 
-    def destroy_plan(self, name_or_spec: SpecLike, *, keep_artifacts: bool = False) -> PlanResult:
+    def destroy_plan(self, name_or_spec: AnySpecLike, *, keep_artifacts: bool = False) -> PlanResult:
         """What :meth:`destroy` would delete: scaling, endpoint, configs, models, alarm and (unless kept) uploads."""
         from deploy.engine.spine import plan_teardown
 
@@ -188,12 +236,12 @@ class Client:
         if spec is None:
             name = _endpoint_name(str(name_or_spec))
             return plan_teardown(name, None, self.context(), keep_artifacts=keep_artifacts)
-        spec, ctx = self._spec_and_context(spec)
-        return plan_teardown(spec.name, spec, ctx, keep_artifacts=keep_artifacts)
+        loaded, ctx = self._any_spec_and_context(spec)
+        return plan_teardown(loaded.name, loaded, ctx, keep_artifacts=keep_artifacts)
 
     def destroy(
         self,
-        name_or_spec: SpecLike,
+        name_or_spec: AnySpecLike,
         *,
         keep_artifacts: bool = False,
         on_event: EventSink | None = None,
@@ -258,12 +306,26 @@ class Client:
             component=component,
         )
 
-    def logs(self, name: str, *, lines: int = 50, since: str | None = None) -> builtins.list[LogLine]:
-        """The last ``lines`` container log lines of endpoint ``name`` (``since``: ``10m``, ``1h`` or ISO time)."""
+    def logs(
+        self, name: str, *, lines: int = 50, since: str | None = None, component: str | None = None
+    ) -> builtins.list[LogLine]:
+        """The last ``lines`` container log lines of endpoint ``name`` (``since``: ``10m``, ``1h`` or ISO time).
+
+        ``component``: one inference component's lines (short or full name), from its own log group.
+        """
         from deploy.aws import logs
 
         name = _endpoint_name(name)
-        return logs.tail(self.context(), name, lines=lines, start_ms=logs.parse_since(since) if since else None)
+        ctx = self.context()
+        ic = self.resolve_component(name, component) if component is not None else None
+        start_ms = logs.parse_since(since) if since else None
+        try:
+            return logs.tail(ctx, name, lines=lines, start_ms=start_ms, component=ic)
+        except NotFoundError as exc:
+            hinted = None if ic is not None else self._components_hint(name, exc)
+            if hinted is None:
+                raise
+            raise hinted from exc
 
     def follow_logs(
         self,
@@ -272,31 +334,91 @@ class Client:
         lines: int = 50,
         since: str | None = None,
         on_waiting: Callable[[str], None] | None = None,
+        component: str | None = None,
     ) -> Iterator[LogLine]:
         """The last ``lines`` lines, then new ones as they arrive (until the caller stops iterating)."""
         from deploy.aws import logs
 
         start_ms = logs.parse_since(since) if since else None
         name = _endpoint_name(name)
-        return logs.tail_then_follow(self.context(), name, lines=lines, start_ms=start_ms, on_waiting=on_waiting)
+        ic = self.resolve_component(name, component) if component is not None else None
 
-    def explain(self, name: str, *, lines: int = 50) -> tuple[str, Diagnosis]:
-        """Why endpoint ``name`` failed: its status and a diagnosis (FailureReason, log tail, hints)."""
+        def waiting(group: str) -> None:  # the endpoint's group is missing: on a component endpoint it stays so
+            hinted = None if ic is not None else self._components_hint(name, NotFoundError(f"no log group {group}"))
+            if hinted is not None:
+                raise hinted
+            if on_waiting is not None:
+                on_waiting(group)
+
+        return logs.tail_then_follow(self.context(), name, lines=lines, start_ms=start_ms, on_waiting=waiting,
+                                     component=ic)  # fmt: skip
+
+    def inference_components(self, name: str) -> builtins.list[str]:
+        """The inference components of endpoint ``name``, oldest first ([] when it serves one model directly)."""
+        from deploy.aws.inference_components import InferenceComponentReader
+
+        return InferenceComponentReader(self.context()).names(_endpoint_name(name))
+
+    def resolve_component(self, name: str, component: str | None) -> str | None:
+        """The full IC name for ``component`` (short or full) on endpoint ``name``; the only one when None.
+
+        :class:`UsageError` (exit 2) lists the components when the name matches none, or when ``component`` is
+        None and there are several.
+        """
+        from deploy.invoke.components import resolve_component
+
+        return resolve_component(_endpoint_name(name), component, self.inference_components(name))
+
+    def _components_hint(self, name: str, exc: NotFoundError) -> NotFoundError | None:
+        """A missing endpoint log group on an endpoint with components: its lines are in the components' groups."""
+        from deploy.invoke.components import component_choices
+
+        try:
+            names = self.inference_components(name)
+        except LmiError:
+            return None
+        if not names:
+            return None
+        return NotFoundError(
+            f"{exc.message}; endpoint {name!r} hosts inference components, whose containers log to groups of their own",
+            code=exc.code,
+            operation=exc.operation,
+            field="component",
+            value=None,
+            fix=f"pass --component (or component=...) with one of: {component_choices(name, names)}",
+        )
+
+    def explain(self, name: str, *, lines: int = 50, component: str | None = None) -> tuple[str, Diagnosis]:
+        """Why endpoint ``name`` (or its inference component ``component``) failed: its status and a diagnosis
+        (FailureReason, log tail, hints)."""
         from deploy.aws.sagemaker import SageMakerGateway
         from deploy.engine.diagnose import explain_failure
 
         name = _endpoint_name(name)
         ctx = self.context()
+        if component is not None:
+            return self._explain_component(name, component, lines)
         description = SageMakerGateway(ctx).describe_endpoint(name) or {}
         status = str(description.get("EndpointStatus", "not found"))
         return status, explain_failure(ctx, name, description.get("FailureReason"), lines=lines)
 
+    def _explain_component(self, name: str, component: str, lines: int) -> tuple[str, Diagnosis]:
+        from deploy.aws.inference_components import InferenceComponentReader
+        from deploy.engine.diagnose import explain_failure
+
+        ctx = self.context()
+        ic = self.resolve_component(name, component) or component
+        described = InferenceComponentReader(ctx).describe(ic) or {}
+        status = str(described.get("InferenceComponentStatus", "not found"))
+        return status, explain_failure(ctx, name, described.get("FailureReason"), lines=lines, component=ic)
+
     @staticmethod
-    def log_group(name: str) -> str:
-        """The CloudWatch log group of endpoint ``name``'s containers."""
+    def log_group(name: str, component: str | None = None) -> str:
+        """The CloudWatch log group of endpoint ``name``'s containers (of inference component ``component``'s,
+        given its full IC name)."""
         from deploy.aws.logs import log_group_name
 
-        return log_group_name(name)
+        return log_group_name(name, component)
 
     # -- offline -------------------------------------------------------------------------------------------------
     def size(self, spec: SpecLike) -> Estimate:
@@ -310,9 +432,9 @@ class Client:
         return recommend(model, max_model_len=max_model_len, concurrency=concurrency)
 
 
-def _spec_or_none(name_or_spec: SpecLike) -> DeploymentSpec | None:
+def _spec_or_none(name_or_spec: AnySpecLike) -> DeploymentSpec | ComponentEndpointSpec | None:
     if isinstance(name_or_spec, Path) or (isinstance(name_or_spec, str) and name_or_spec.endswith(SPEC_SUFFIXES)):
-        return load(name_or_spec)
+        return load_any(name_or_spec)
     return None if isinstance(name_or_spec, str) else name_or_spec
 
 
@@ -343,6 +465,35 @@ def recommend(model: str, *, max_model_len: int | None = None, concurrency: int 
     return rank(load_shape(model), max_model_len=max_model_len, concurrency=concurrency)
 
 
+def size_components(spec: SpecLike | ComponentEndpointSpec) -> EndpointFit:
+    """Each component's estimate and the placement of its copies (no AWS call); SpecError (exit 2) if they do not
+    fit the endpoint's maximum instances."""
+    from deploy.sizing.placement import check_component_fit
+
+    return check_component_fit(_components_spec(spec))
+
+
+def recommend_components(spec: SpecLike | ComponentEndpointSpec, *, region: str = "us-east-1") -> ComponentRanking:
+    """Instance types and counts that hold every component's copies, cheapest first (no AWS call)."""
+    from deploy.sizing.component_recommend import recommend_components as rank
+
+    return rank(_components_spec(spec), region=region)
+
+
+def _components_spec(spec: SpecLike | ComponentEndpointSpec) -> ComponentEndpointSpec:
+    from deploy.spec.components import ComponentEndpointSpec
+
+    loaded = load_any(spec)
+    if not isinstance(loaded, ComponentEndpointSpec):
+        raise UsageError(
+            f"{loaded.name} is a single-model spec (top-level model), not a component endpoint",
+            field="components",
+            value=None,
+            fix="use size()/recommend() for a single-model spec",
+        )
+    return loaded
+
+
 def _default(session: boto3.Session | None, context: AwsContext | None, region: str | None = None) -> Client:
     """The client behind the module-level helpers: from an explicit context, or a session and region."""
     if context is not None:
@@ -350,13 +501,13 @@ def _default(session: boto3.Session | None, context: AwsContext | None, region: 
     return Client(session, region=region)
 
 
-def plan(spec: SpecLike, session: boto3.Session | None = None, *, context: AwsContext | None = None) -> PlanResult:
+def plan(spec: AnySpecLike, session: boto3.Session | None = None, *, context: AwsContext | None = None) -> PlanResult:
     """What ``apply`` would change for ``spec`` (read-only AWS calls)."""
     return _default(session, context).plan(spec)
 
 
 def apply(
-    spec_or_plan: SpecLike | PlanResult,
+    spec_or_plan: AnySpecLike | PlanResult,
     session: boto3.Session | None = None,
     *,
     context: AwsContext | None = None,
@@ -371,7 +522,7 @@ def apply(
 
 
 def destroy_plan(
-    name_or_spec: SpecLike,
+    name_or_spec: AnySpecLike,
     session: boto3.Session | None = None,
     *,
     context: AwsContext | None = None,
@@ -383,7 +534,7 @@ def destroy_plan(
 
 
 def destroy(
-    name_or_spec: SpecLike,
+    name_or_spec: AnySpecLike,
     session: boto3.Session | None = None,
     *,
     context: AwsContext | None = None,

@@ -15,6 +15,12 @@ from deploy.errors import AwsError
 
 NAMESPACE = SCALING_NAMESPACE
 VARIANT_DIMENSION = SCALABLE_DIMENSION
+COPY_DIMENSION = "sagemaker:inference-component:DesiredCopyCount"
+
+
+def dimension_of(resource_id: str) -> str:
+    """The scalable dimension of a SageMaker resource id: an inference component's copies or a variant's instances."""
+    return COPY_DIMENSION if resource_id.startswith("inference-component/") else VARIANT_DIMENSION
 
 
 class AutoScalingGateway:
@@ -63,7 +69,7 @@ class AutoScalingGateway:
     def put_policy(self, request: dict[str, Any]) -> None:
         call(self._client, "put_scaling_policy", "PutScalingPolicy", request["PolicyName"], **request)
 
-    def delete_policy(self, resource_id: str, policy_name: str, dimension: str = VARIANT_DIMENSION) -> bool:
+    def delete_policy(self, resource_id: str, policy_name: str, dimension: str | None = None) -> bool:
         return self._ignore_missing(
             "delete_scaling_policy",
             "DeleteScalingPolicy",
@@ -71,17 +77,17 @@ class AutoScalingGateway:
             PolicyName=policy_name,
             ServiceNamespace=NAMESPACE,
             ResourceId=resource_id,
-            ScalableDimension=dimension,
+            ScalableDimension=dimension or dimension_of(resource_id),
         )
 
-    def deregister_target(self, resource_id: str, dimension: str = VARIANT_DIMENSION) -> bool:
+    def deregister_target(self, resource_id: str, dimension: str | None = None) -> bool:
         return self._ignore_missing(
             "deregister_scalable_target",
             "DeregisterScalableTarget",
             resource_id,
             ServiceNamespace=NAMESPACE,
             ResourceId=resource_id,
-            ScalableDimension=dimension,
+            ScalableDimension=dimension or dimension_of(resource_id),
         )
 
     def _ignore_missing(self, method: str, operation: str, resource: str, **kwargs: Any) -> bool:

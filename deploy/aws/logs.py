@@ -7,6 +7,10 @@ and message. SageMaker writes a container's stdout/stderr to the log group
 ``FilterLogEvents`` returns events oldest first and paging to the end of a long-lived group costs many
 calls. Following uses ``FilterLogEvents`` from a moving start time, de-duplicated by event id (events
 sharing the boundary millisecond come back twice), polling with backoff so an idle endpoint costs few calls.
+
+An inference component's containers log to a group of their own, ``/aws/sagemaker/InferenceComponents/<ic-name>``
+(the endpoint's group keeps the endpoint's own lines); every function here takes ``component=`` (the full IC
+name) to read that group instead.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from deploy.aws.session import AwsContext, call
 from deploy.errors import NotFoundError, UsageError
 
 LOG_GROUP_PREFIX = "/aws/sagemaker/Endpoints/"
+COMPONENT_LOG_GROUP_PREFIX = "/aws/sagemaker/InferenceComponents/"
 MAX_STREAMS = 10
 FOLLOW_MIN_DELAY_S = 1.0
 FOLLOW_MAX_DELAY_S = 10.0
@@ -68,8 +73,10 @@ class LogLine:
         return out
 
 
-def log_group_name(endpoint_name: str) -> str:
-    """The log group SageMaker writes an endpoint's container logs to."""
+def log_group_name(endpoint_name: str, component: str | None = None) -> str:
+    """The log group SageMaker writes an endpoint's (or one of its inference components') container logs to."""
+    if component:
+        return f"{COMPONENT_LOG_GROUP_PREFIX}{component}"
     return f"{LOG_GROUP_PREFIX}{endpoint_name}"
 
 
@@ -102,12 +109,14 @@ def parse_since(text: str, *, now: datetime | None = None) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def list_streams(ctx: AwsContext, endpoint_name: str, *, limit: int = MAX_STREAMS) -> list[str]:
-    """Stream names of the endpoint's log group, most recently written first (at most ``limit``).
+def list_streams(
+    ctx: AwsContext, endpoint_name: str, *, limit: int = MAX_STREAMS, component: str | None = None
+) -> list[str]:
+    """Stream names of the endpoint's (or component's) log group, most recently written first (at most ``limit``).
 
     Raises :class:`NotFoundError` (with a fix) when the log group does not exist yet.
     """
-    group = log_group_name(endpoint_name)
+    group = log_group_name(endpoint_name, component)
     try:
         response = call(
             ctx.client("logs"),
@@ -120,11 +129,22 @@ def list_streams(ctx: AwsContext, endpoint_name: str, *, limit: int = MAX_STREAM
             limit=min(max(limit, 1), 50),
         )
     except NotFoundError as exc:
-        raise _missing_group(endpoint_name, exc) from exc
+        raise _missing_group(endpoint_name, exc, component) from exc
     return [str(s["logStreamName"]) for s in response.get("logStreams", [])][:limit]
 
 
-def _missing_group(endpoint_name: str, exc: NotFoundError) -> NotFoundError:
+def _missing_group(endpoint_name: str, exc: NotFoundError, component: str | None = None) -> NotFoundError:
+    if component:
+        return NotFoundError(
+            f"no logs for inference component {component!r} of endpoint {endpoint_name!r}: log group "
+            f"{log_group_name(endpoint_name, component)} does not exist",
+            code=exc.code,
+            operation=exc.operation,
+            field="component",
+            value=component,
+            fix=f"check the component (`lmi status {endpoint_name}` lists them); the group appears once a copy "
+            "has started, so a component that never had a copy has none",
+        )
     return NotFoundError(
         f"no logs for endpoint {endpoint_name!r}: log group {log_group_name(endpoint_name)} does not exist",
         code=exc.code,
@@ -142,21 +162,22 @@ def tail(
     lines: int = 50,
     start_ms: int | None = None,
     end_ms: int | None = None,
+    component: str | None = None,
 ) -> list[LogLine]:
-    """The last ``lines`` log lines across the endpoint's streams, oldest first (merged by timestamp)."""
+    """The last ``lines`` log lines across the endpoint's (or component's) streams, oldest first (by timestamp)."""
     if lines <= 0:
         return []
+    group = log_group_name(endpoint_name, component)
     merged: list[LogLine] = []
-    for stream in list_streams(ctx, endpoint_name):
-        merged.extend(_stream_tail(ctx, endpoint_name, stream, lines, start_ms, end_ms))
+    for stream in list_streams(ctx, endpoint_name, component=component):
+        merged.extend(_stream_tail(ctx, group, stream, lines, start_ms, end_ms))
     merged.sort(key=lambda line: (line.timestamp_ms, line.stream))
     return merged[-lines:]
 
 
 def _stream_tail(
-    ctx: AwsContext, endpoint_name: str, stream: str, lines: int, start_ms: int | None, end_ms: int | None
+    ctx: AwsContext, group: str, stream: str, lines: int, start_ms: int | None, end_ms: int | None
 ) -> list[LogLine]:
-    group = log_group_name(endpoint_name)
     kwargs: dict[str, Any] = {
         "logGroupName": group,
         "logStreamName": stream,
@@ -182,9 +203,9 @@ def _line(event: dict[str, Any], stream: str) -> LogLine:
     return LogLine(int(event.get("timestamp", 0)), stream, message, str(event.get("eventId") or ""))
 
 
-def fetch_since(ctx: AwsContext, endpoint_name: str, start_ms: int) -> list[LogLine]:
+def fetch_since(ctx: AwsContext, endpoint_name: str, start_ms: int, *, component: str | None = None) -> list[LogLine]:
     """Every event from ``start_ms`` on, all streams interleaved, oldest first (follows ``nextToken``)."""
-    group = log_group_name(endpoint_name)
+    group = log_group_name(endpoint_name, component)
     kwargs: dict[str, Any] = {"logGroupName": group, "startTime": start_ms}
     out: list[LogLine] = []
     while True:
@@ -225,6 +246,7 @@ def follow(
     min_delay_s: float = FOLLOW_MIN_DELAY_S,
     max_delay_s: float = FOLLOW_MAX_DELAY_S,
     already_seen: tuple[str, ...] = (),
+    component: str | None = None,
 ) -> Iterator[LogLine]:
     """Yield new lines as they arrive, until ``should_stop()``; waits for the log group if it is missing.
 
@@ -238,7 +260,7 @@ def follow(
     delay = min_delay_s
     while not should_stop():
         try:
-            batch = fetch_since(ctx, endpoint_name, cursor)
+            batch = fetch_since(ctx, endpoint_name, cursor, component=component)
         except NotFoundError:
             batch = []
         fresh = [line for line in batch if seen.add(line.event_id or line.content_key)]
@@ -259,15 +281,16 @@ def tail_then_follow(
     lines: int,
     start_ms: int | None,
     on_waiting: Callable[[str], None] | None = None,
+    component: str | None = None,
 ) -> Iterator[LogLine]:
     """The last ``lines`` lines (if the group exists yet), then new lines as they arrive, without repeats."""
     try:
-        recent = tail(ctx, endpoint_name, lines=lines, start_ms=start_ms)
+        recent = tail(ctx, endpoint_name, lines=lines, start_ms=start_ms, component=component)
     except NotFoundError:
         recent = []
         if on_waiting is not None:
-            on_waiting(log_group_name(endpoint_name))
+            on_waiting(log_group_name(endpoint_name, component))
     yield from recent
     cursor = max([line.timestamp_ms for line in recent] or [start_ms or int(time.time() * 1000)])
     seen = tuple(line.content_key for line in recent)
-    yield from follow(ctx, endpoint_name, start_ms=cursor, already_seen=seen)
+    yield from follow(ctx, endpoint_name, start_ms=cursor, already_seen=seen, component=component)

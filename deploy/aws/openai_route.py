@@ -139,7 +139,8 @@ class OpenAIRoute:
         if response.status >= 400:
             text = response.data.decode("utf-8", "replace")
             response.release_conn()
-            raise route_error(endpoint, response.status, response.headers.get("x-amzn-ErrorType"), text)
+            error_type = response.headers.get("x-amzn-ErrorType")
+            raise route_error(endpoint, response.status, error_type, text, component=component)
         return response
 
     def _signed_headers(self, url: str, body: bytes, *, stream: bool) -> dict[str, str]:
@@ -169,12 +170,16 @@ def sign_request(
     return {key: str(value) for key, value in request.headers.items()}
 
 
-def route_error(endpoint: str, status: int, error_type: str | None, text: str) -> InvokeError:
+def route_error(
+    endpoint: str, status: int, error_type: str | None, text: str, *, component: str | None = None
+) -> InvokeError:
     """Map an HTTP error of the route to the typed invoke error (AWS's own errors first, then the container's)."""
     code = (error_type or "").split(":")[0]
     message = _message(text)
     if status == 404 or (code in {"ValidationError", "ValidationException"} and "not found" in message.lower()):
-        return classify_runtime_error("ValidationError", message or "not found", endpoint=endpoint, status=status)
+        return classify_runtime_error(
+            "ValidationError", message or "not found", endpoint=endpoint, status=status, component=component
+        )
     if status in {401, 403} or code.endswith(("SignatureException", "ClientException", "TokenException")):
         return InvokeError(
             f"endpoint {endpoint!r}: the OpenAI-compatible route refused the credentials (HTTP {status}): {message}",
@@ -185,7 +190,7 @@ def route_error(endpoint: str, status: int, error_type: str | None, text: str) -
             "build a fresh token with `lmi openai NAME`",
         )
     if code and code != "ModelError" and not text.lstrip().startswith('{"object"'):
-        return classify_runtime_error(code, message, endpoint=endpoint, status=status)
+        return classify_runtime_error(code, message, endpoint=endpoint, status=status, component=component)
     return classify_container_error(status, container_text(text), endpoint=endpoint)
 
 

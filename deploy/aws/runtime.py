@@ -182,7 +182,7 @@ class RuntimeGateway:
         try:
             return call(self.client, method, operation, endpoint, **kwargs)
         except AwsError as exc:
-            raise _invoke_error(exc, endpoint, self.read_timeout_s) from exc
+            raise _invoke_error(exc, endpoint, self.read_timeout_s, kwargs.get("InferenceComponentName")) from exc
 
     # -- S3, for async inputs and outputs -----------------------------------------------------------------
 
@@ -238,24 +238,58 @@ class RuntimeGateway:
         count = live.get("CurrentInstanceCount", variants[0].get("InitialInstanceCount"))
         return EndpointCapacity(variants[0].get("InstanceType"), count)
 
-    def model_id(self, endpoint: str) -> str | None:
-        """The Hub id the endpoint's model serves (``HF_MODEL_ID``/``OPTION_MODEL_ID``), None when not in its env.
+    def model_id(self, endpoint: str, component: str | None = None) -> str | None:
+        """The Hub id the endpoint's model (or inference component's) serves (``HF_MODEL_ID``/``OPTION_MODEL_ID``),
+        None when not in its env.
 
         With ``delivery: properties`` the id sits in serving.properties on S3, which we do not read here.
         """
         sagemaker = self.context.client("sagemaker")
-        described = call(sagemaker, "describe_endpoint", "DescribeEndpoint", endpoint, EndpointName=endpoint)
-        config_name = described.get("EndpointConfigName")
-        config = call(
-            sagemaker, "describe_endpoint_config", "DescribeEndpointConfig", config_name, EndpointConfigName=config_name
-        )
-        model_name = (config.get("ProductionVariants") or [{}])[0].get("ModelName")
+        model_name = self._component_model(component) if component else self._variant_model(endpoint)
         if not model_name:
             return None
         model = call(sagemaker, "describe_model", "DescribeModel", model_name, ModelName=model_name)
         env = (model.get("PrimaryContainer") or {}).get("Environment") or {}
         value = env.get("HF_MODEL_ID") or env.get("OPTION_MODEL_ID")
         return str(value) if value and not str(value).startswith(("s3://", "/")) else None
+
+    def _variant_model(self, endpoint: str) -> str | None:
+        sagemaker = self.context.client("sagemaker")
+        described = call(sagemaker, "describe_endpoint", "DescribeEndpoint", endpoint, EndpointName=endpoint)
+        config_name = described.get("EndpointConfigName")
+        config = call(
+            sagemaker, "describe_endpoint_config", "DescribeEndpointConfig", config_name, EndpointConfigName=config_name
+        )
+        name = (config.get("ProductionVariants") or [{}])[0].get("ModelName")
+        return str(name) if name else None
+
+    def component_gpus(self, component: str) -> float | None:
+        """Accelerators the component's copies hold now (per copy x current copies), from
+        DescribeInferenceComponent; None when it does not say."""
+        sagemaker = self.context.client("sagemaker")
+        described = call(
+            sagemaker,
+            "describe_inference_component",
+            "DescribeInferenceComponent",
+            component,
+            InferenceComponentName=component,
+        )
+        needs = (described.get("Specification") or {}).get("ComputeResourceRequirements") or {}
+        per_copy = needs.get("NumberOfAcceleratorDevicesRequired")
+        copies = (described.get("RuntimeConfig") or {}).get("CurrentCopyCount")
+        return float(per_copy) * int(copies) if per_copy is not None and copies is not None else None
+
+    def _component_model(self, component: str) -> str | None:
+        sagemaker = self.context.client("sagemaker")
+        described = call(
+            sagemaker,
+            "describe_inference_component",
+            "DescribeInferenceComponent",
+            component,
+            InferenceComponentName=component,
+        )
+        name = (described.get("Specification") or {}).get("ModelName")
+        return str(name) if name else None
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
@@ -268,7 +302,7 @@ def split_s3_uri(uri: str) -> tuple[str, str]:
     return bucket, key
 
 
-def _invoke_error(exc: AwsError, endpoint: str, read_timeout_s: float) -> InvokeError:
+def _invoke_error(exc: AwsError, endpoint: str, read_timeout_s: float, component: str | None = None) -> InvokeError:
     """Map a translated AWS failure to the typed invoke error, using the botocore exception kept as cause."""
     cause = exc.__cause__
     if isinstance(cause, (ReadTimeoutError, ConnectTimeoutError)):
@@ -282,7 +316,7 @@ def _invoke_error(exc: AwsError, endpoint: str, read_timeout_s: float) -> Invoke
         )
     if isinstance(cause, ClientError) and exc.code:
         message = str(cause.response.get("Error", {}).get("Message", exc.message))
-        return classify_runtime_error(exc.code, message, endpoint=endpoint, status=exc.status)
+        return classify_runtime_error(exc.code, message, endpoint=endpoint, status=exc.status, component=component)
     return InvokeError(str(exc.message), field="endpoint", value=endpoint, fix=exc.fix or "retry")
 
 

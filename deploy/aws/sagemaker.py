@@ -55,6 +55,22 @@ class SageMakerGateway:
         kwargs: dict[str, Any] = {"NameContains": name_contains} if name_contains else {}
         return list(self._pages("list_endpoint_configs", "ListEndpointConfigs", "EndpointConfigs", **kwargs))
 
+    def describe_inference_component(self, name: str) -> dict[str, Any] | None:
+        return self._optional(
+            "describe_inference_component", "DescribeInferenceComponent", name, InferenceComponentName=name
+        )
+
+    def list_inference_components(self, endpoint_name: str) -> list[dict[str, Any]]:
+        """The inference components on ``endpoint_name`` (any status)."""
+        return list(
+            self._pages(
+                "list_inference_components",
+                "ListInferenceComponents",
+                "InferenceComponents",
+                EndpointNameEquals=endpoint_name,
+            )
+        )
+
     # -- writes ----------------------------------------------------------------------------------------------
     def create_model(self, request: dict[str, Any]) -> bool:
         return self._create("create_model", "CreateModel", request["ModelName"], request)
@@ -76,6 +92,27 @@ class SageMakerGateway:
 
     def delete_model(self, name: str) -> bool:
         return self._delete("delete_model", "DeleteModel", name, ModelName=name)
+
+    def create_inference_component(self, request: dict[str, Any]) -> bool:
+        name = request["InferenceComponentName"]
+        return self._create("create_inference_component", "CreateInferenceComponent", name, request)
+
+    def update_inference_component(self, request: dict[str, Any]) -> None:
+        name = request["InferenceComponentName"]
+        call(self._client, "update_inference_component", "UpdateInferenceComponent", name, **request)
+
+    def update_inference_component_runtime_config(self, request: dict[str, Any]) -> None:
+        name = request["InferenceComponentName"]
+        call(
+            self._client,
+            "update_inference_component_runtime_config",
+            "UpdateInferenceComponentRuntimeConfig",
+            name,
+            **request,
+        )
+
+    def delete_inference_component(self, name: str) -> bool:
+        return self._delete("delete_inference_component", "DeleteInferenceComponent", name, InferenceComponentName=name)
 
     def add_tags(self, arn: str, tags: list[dict[str, str]]) -> None:
         call(self._client, "add_tags", "AddTags", arn, ResourceArn=arn, Tags=tags)

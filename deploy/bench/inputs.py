@@ -25,7 +25,7 @@ def bench_inputs(
     explicit = tokenizer is not None
     if tokenizer is None:
         try:
-            tokenizer = endpoint.gateway.model_id(endpoint.name)
+            tokenizer = endpoint.gateway.model_id(endpoint.name, endpoint.inference_component)
         except LmiError:
             tokenizer = None
     try:

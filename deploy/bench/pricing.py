@@ -3,6 +3,10 @@
 Rule: flags win; otherwise ask the endpoint (DescribeEndpoint + DescribeEndpointConfig); the hourly price
 always comes from :mod:`deploy.catalog` (indicative on-demand, for the region the catalog prices: an endpoint in
 another region gets no price). When nothing is known the cost column stays empty rather than guessed.
+
+An inference component pays for the GPUs its copies hold, not for the whole endpoint: its cost is the instances'
+price times its share of their GPUs (accelerators per copy x current copies / GPUs of the instances, from
+DescribeInferenceComponent and the catalog), so two components benchmarked apart add up to the endpoint.
 """
 
 from __future__ import annotations
@@ -50,12 +54,27 @@ def capacity_and_price(
                     value=instance_type,
                     fix=exc.fix or "see `lmi catalog instances`",
                 ) from exc
+    count = 1 if instance_count is None else instance_count
+    share = _component_share(endpoint, config.component, instance_type, count) if config.component else None
     return dataclasses.replace(
-        config,
-        instance_type=instance_type,
-        instance_count=1 if instance_count is None else instance_count,
-        price_per_hour=price,
+        config, instance_type=instance_type, instance_count=count, price_per_hour=price, capacity_share=share
     )
+
+
+def _component_share(endpoint: Endpoint, component: str, instance_type: str | None, count: int) -> float | None:
+    """The component's GPUs over the instances' GPUs (None when either is unknown: then the whole price counts)."""
+    from deploy.catalog import get_instance
+
+    if not instance_type:
+        return None
+    try:
+        gpus = get_instance(instance_type).gpu_count * count
+        held = endpoint.gateway.component_gpus(component)
+    except LmiError:
+        return None
+    if not gpus or not held:
+        return None
+    return min(1.0, round(held / gpus, 4))
 
 
 def _region(endpoint: Endpoint) -> str:

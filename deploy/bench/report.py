@@ -62,11 +62,13 @@ def render_tables(report: BenchReport) -> list[Any]:
 
     config = report.config
     where = f", {config.instance_count} x {config.instance_type}" if config.instance_type else ""
+    if config.capacity_share is not None:
+        where += f", component's share {config.capacity_share:.0%}"
     about = "" if report.token_counting.get("exact") else "~"
     sent = (
         "ShareGPT replay" if config.dataset else f"{about}{config.input_tokens} in / {config.output_tokens} out tokens"
     )
-    title = f"lmi bench {report.endpoint}: {sent}{where}"
+    title = f"lmi bench {report.target}: {sent}{where}"
     tables = []
     for caption, headers, rows in (
         (title, THROUGHPUT_HEADERS, throughput_rows(report)),
@@ -147,7 +149,7 @@ def figure(report: BenchReport) -> Any:
             axis.set_xticks(levels, [f"{lv:g}" for lv in levels])
         axis.grid(True, alpha=0.3)
         axis.legend(fontsize="small")
-    drawn.suptitle(f"lmi bench {report.endpoint}")
+    drawn.suptitle(f"lmi bench {report.target}")
     drawn.tight_layout()
     return drawn
 

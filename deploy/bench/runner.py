@@ -43,6 +43,8 @@ class BenchConfig:
     price_per_hour: float | None = None
     api: str = "invoke"
     dataset: tuple[str, str] | None = None
+    component: str | None = None  # the inference component benchmarked (its full IC name), None: the endpoint
+    capacity_share: float | None = None  # the component's share of the endpoint's GPUs, which its cost counts
 
     def __post_init__(self) -> None:
         checks = [
@@ -79,7 +81,7 @@ class BenchConfig:
     def dollars_per_hour(self) -> float | None:
         if self.price_per_hour is None:
             return None
-        return self.price_per_hour * (self.instance_count or 1)
+        return self.price_per_hour * (self.instance_count or 1) * (self.capacity_share or 1.0)
 
     def requests_for(self, level: float) -> int:
         """Requests per level: the given number; else unbounded with a duration; else 4 per stream / 64."""
@@ -99,11 +101,16 @@ class BenchReport:
     levels: tuple[LevelResult, ...]
     token_counting: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def target(self) -> str:
+        """What was benchmarked, as titles show it: ``endpoint`` or ``endpoint component IC``."""
+        return f"{self.endpoint} component {self.config.component}" if self.config.component else self.endpoint
+
     def records(self) -> list[dict[str, Any]]:
         """One flat row per load level (latencies in ms; error counts are in ``failed``, details in ``to_dict``)."""
         rows = []
         for level in self.levels:
-            row = {"endpoint": self.endpoint}
+            row: dict[str, Any] = {"endpoint": self.endpoint, "component": self.config.component}
             for key, value in level.to_dict().items():
                 if isinstance(value, dict) and key.endswith("_ms"):
                     name = key.removesuffix("_ms")
@@ -130,7 +137,7 @@ class BenchReport:
         columns = ["level", "completed", "failed", "ttft_p50_ms", "tpot_p50_ms", "e2e_p99_ms", "output_tokens_per_s"]
         head = "".join(f"<th>{escape(c)}</th>" for c in columns)
         body = "".join("<tr>" + "".join(f"<td>{escape(str(r.get(c)))}</td>" for c in columns) + "</tr>" for r in rows)
-        return f"<table><caption>lmi bench {escape(self.endpoint)}</caption><tr>{head}</tr>{body}</table>"
+        return f"<table><caption>lmi bench {escape(self.target)}</caption><tr>{head}</tr>{body}</table>"
 
     def to_dict(self) -> dict[str, Any]:
         config = asdict(self.config)
@@ -139,6 +146,7 @@ class BenchReport:
         config["slo"] = {"ttft_ms": _ms(self.config.slo.ttft_s), "tpot_ms": _ms(self.config.slo.tpot_s)}
         return {
             "endpoint": self.endpoint,
+            "component": self.config.component,
             "mode": self.config.mode,
             "config": config,
             "token_counting": self.token_counting,

@@ -91,6 +91,7 @@ def _ours(report: BenchReport, level: LevelResult, records: Sequence[RequestReco
     config = report.config
     return {
         "endpoint": report.endpoint,
+        "component": config.component,
         "api": config.api,
         "schema": "chat" if config.chat or config.api == "openai" else "lmi",
         "mode": level.mode,
@@ -98,6 +99,7 @@ def _ours(report: BenchReport, level: LevelResult, records: Sequence[RequestReco
         "output_tokens_from_server": sum(1 for r in records if r.ok and r.server_counted),
         "instance_type": config.instance_type,
         "instance_count": config.instance_count,
+        "capacity_share": config.capacity_share,
         "dataset": list(config.dataset) if config.dataset else None,
         "level": level.to_dict(),
     }

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 
@@ -40,3 +43,20 @@ def console(stderr: bool = False) -> Any:
     from rich.console import Console
 
     return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+@contextmanager
+def output_errors(flag: str, path: Path) -> Iterator[None]:
+    """A path that cannot be written (a file where a directory is wanted, no permission) is a usage error."""
+    from deploy.errors import UsageError
+
+    try:
+        yield
+    except OSError as exc:
+        where = exc.filename if exc.filename is not None else path
+        raise UsageError(
+            f"cannot write {where}: {exc.strerror or exc}",
+            field=flag,
+            value=str(path),
+            fix=f"pass a {flag} path you can write to",
+        ) from None

@@ -103,7 +103,10 @@ def status_cmd(
     if as_json:
         print_json(endpoint.to_dict())
     else:
+        from deploy.cli.component_views import show_components
+
         _show_endpoints([endpoint], title=f"endpoint {name}")
+        show_components(endpoint)
         if endpoint.metrics is not None:
             console().print(_metrics_line(endpoint.metrics))
         if endpoint.failure_reason:
@@ -313,7 +316,8 @@ def _event_printer(name: str, as_json: bool) -> Any:
             return
         with _print_lock:
             if event.get("event") == "wait":
-                line = f"  [dim]{escape(name)}[/dim] {escape(str(event['status']))} ({event['elapsed_s']:.0f}s)"
+                status = f"{event['component']} {event['status']}" if event.get("component") else str(event["status"])
+                line = f"  [dim]{escape(name)}[/dim] {escape(status)} ({event['elapsed_s']:.0f}s)"
             elif event.get("event") == "action" and event.get("phase") == "done":
                 line = f"  [dim]{escape(name)}[/dim] [green]done[/green] {event['type']} {escape(event['resource'])}"
             elif event.get("event") == "upload":
@@ -366,14 +370,18 @@ def _show_summary(rows: list[dict[str, Any]]) -> None:
 def _show_endpoints(endpoints: list[Any], title: str) -> None:
     from rich.table import Table
 
+    from deploy.cli.component_views import components_cell
+
     table = Table(title=title, title_justify="left")
+    with_components = any(e.component_count for e in endpoints)  # the column only where components exist
     for column in ("name", "status", "instance", "count", "spec hash", "age", "$/hour"):
         table.add_column(column)
+    if with_components:
+        table.add_column("components")
     for e in endpoints:
         cost = f"{e.hourly_cost:.2f}" if e.hourly_cost is not None else "?"
-        table.add_row(
-            e.name, e.status, e.instance_type or "?", str(e.instance_count), e.spec_hash or "-", _age(e.age_s), cost
-        )
+        cells = [e.name, e.status, e.instance_type or "?", str(e.instance_count), e.spec_hash or "-", _age(e.age_s)]
+        table.add_row(*cells, cost, *([components_cell(e)] if with_components else []))
     console().print(table)
 
 

@@ -34,6 +34,11 @@ CHAT_FLAG = typer.Option(False, "--chat", help="Use the OpenAI chat schema (mess
 API_OPTION = typer.Option(
     "invoke", "--api", help="invoke (InvokeEndpoint) or openai (the OpenAI-compatible route; implies --chat)."
 )
+COMPONENT_OPTION = typer.Option(
+    None,
+    "--component",
+    help="Inference component (short name or full IC name); default: the endpoint's only component, if it has one.",
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -63,13 +68,14 @@ def invoke_cmd(
     chat: bool = CHAT_FLAG,
     system: str | None = typer.Option(None, "--system", help="System message (implies --chat)."),
     api: str = API_OPTION,
+    component: str | None = COMPONENT_OPTION,
     as_json: bool = JSON_OPTION,
     local: bool = LOCAL_OPTION,
     region: str | None = REGION_OPTION,
     profile: str | None = PROFILE_OPTION,
 ) -> None:
     """Send one request; print the generated text (or, with --json, the parsed response)."""
-    endpoint = _endpoint(name, region, profile, local)
+    endpoint = _endpoint(name, region, profile, local, component=component)
     params = _params(param)
     use_chat = chat or system is not None or _api(api) == "openai"
     request: Any = prompt
@@ -114,21 +120,23 @@ def chat_cmd(
     system: str | None = typer.Option(None, "--system", help="System message that starts the conversation."),
     param: list[str] | None = PARAM_OPTION,
     api: str = API_OPTION,
+    component: str | None = COMPONENT_OPTION,
     local: bool = LOCAL_OPTION,
     region: str | None = REGION_OPTION,
     profile: str | None = PROFILE_OPTION,
 ) -> None:
     """Interactive chat (streaming, keeps history). Type /reset to start over, /exit or Ctrl-D to leave."""
-    from deploy.errors import LmiError
+    from deploy.errors import LmiError, UsageError
     from deploy.invoke.errors import EndpointNotFoundError
     from deploy.invoke.requests import check_parameters
 
-    endpoint = _endpoint(name, region, profile, local)
+    endpoint = _endpoint(name, region, profile, local, component=component)
     params = check_parameters(_params(param), schema="chat")  # a bad flag ends the session before it starts
     route = _api(api)
     start = [{"role": "system", "content": system}] if system else []
     history = list(start)
-    sys.stderr.write(f"chatting with {name}; /reset clears the history, /exit leaves\n")
+    target = f"{name} component {component}" if component else name
+    sys.stderr.write(f"chatting with {target}; /reset clears the history, /exit leaves\n")
     while True:
         sys.stderr.write("you> ")
         sys.stderr.flush()
@@ -146,7 +154,7 @@ def chat_cmd(
             result = _print_stream(
                 endpoint.chat_stream([*history, {"role": "user", "content": text}], route=route, **params), echo=True
             )
-        except EndpointNotFoundError:
+        except (EndpointNotFoundError, UsageError):  # no such endpoint, or which component is unclear: stop
             raise
         except LmiError as exc:
             sys.stderr.write(f"error: {exc}\n")
@@ -226,12 +234,15 @@ def bench_cmd(
     save_result: str | None = SAVE_RESULT_OPTION,
     seed: int = SEED_OPTION,
     plot: str | None = PLOT_OPTION,
+    component: str | None = COMPONENT_OPTION,
     as_json: bool = JSON_OPTION,
     local: bool = LOCAL_OPTION,
     region: str | None = REGION_OPTION,
     profile: str | None = PROFILE_OPTION,
 ) -> None:
-    """Load-test an endpoint with streaming requests: TTFT, TPOT, ITL, E2E, tokens/s, goodput and cost."""
+    """Load-test an endpoint (or one inference component) with streaming requests: TTFT, TPOT, ITL, E2E,
+    tokens/s, goodput and cost."""
+    import dataclasses
     import functools
 
     from deploy.bench import BenchConfig, Slo, pool_size, run_bench
@@ -248,7 +259,8 @@ def bench_cmd(
     if plot:
         require_matplotlib(plot)
     options = {"max_pool_connections": pool_size(config), "max_attempts": 1, "read_timeout_s": 300.0}
-    endpoint = _endpoint(name, region, profile, local, **options)
+    endpoint = _endpoint(name, region, profile, local, component=component, **options)
+    config = dataclasses.replace(config, component=endpoint.resolve_component())  # exit 2 here if it is unclear
     config = capacity_and_price(endpoint, config, instance_type, instance_count)
     counter, replay = bench_inputs(endpoint, tokenizer, dataset, seed=seed)
     if not counter.exact and not as_json:

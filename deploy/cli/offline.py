@@ -7,25 +7,40 @@ these functions; :mod:`deploy.cli.fast` calls them directly when the argument li
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from deploy.cli._output import console, echo, print_json
+from deploy.cli._output import console, echo, output_errors, print_json
 
 
-def _resolve(spec_path: Path) -> Any:
+def _resolve(loaded: Any) -> Any:
     from deploy.client import Client
 
-    return Client().resolve(spec_path)  # the region follows the same order as lmi deploy (no AWS call)
+    return Client().resolve(loaded)  # the region follows the same order as lmi deploy (no AWS call)
+
+
+def _load(spec_path: Path) -> Any:
+    """The spec file as a single-model or a component-endpoint spec (``components``: see component_offline)."""
+    from deploy.spec.loader import load_any_spec
+
+    return load_any_spec(spec_path)
+
+
+def _components(loaded: Any) -> bool:
+    return hasattr(loaded, "components")
 
 
 def validate(spec_path: Path, as_json: bool) -> None:
     """``lmi validate``: schema, LMI rules, and whether the model fits the instance (exit 2 if not)."""
     from deploy.render.properties import render_warnings
 
-    resolved = _resolve(spec_path)
+    loaded = _load(spec_path)
+    if _components(loaded):
+        from deploy.cli import component_offline
+
+        component_offline.validate(loaded, spec_path, as_json)
+        return
+    resolved = _resolve(loaded)
     spec, warnings = resolved.spec, render_warnings(resolved)  # the template is not needed to validate
     if as_json:
         print_json({"valid": True, **resolved.to_dict(), "warnings": list(warnings)})
@@ -52,7 +67,13 @@ def render(spec_path: Path, out_dir: Path | None, as_json: bool) -> None:
     """``lmi render``: serving.properties on stdout, every file with ``out_dir``, or one JSON object."""
     from deploy.render.properties import render as render_spec
 
-    resolved = _resolve(spec_path)
+    loaded = _load(spec_path)
+    if _components(loaded):
+        from deploy.cli import component_offline
+
+        component_offline.render(loaded, out_dir, as_json)
+        return
+    resolved = _resolve(loaded)
     rendered = render_spec(resolved)
     if out_dir is not None:
         written = write_render(out_dir, resolved, rendered)
@@ -100,20 +121,3 @@ def write_render(out_dir: Path, resolved: Any, rendered: Any) -> list[Path]:
             path.write_text(text, encoding="utf-8")
             written.append(path)
     return written
-
-
-@contextmanager
-def output_errors(flag: str, path: Path) -> Iterator[None]:
-    """A path that cannot be written (a file where a directory is wanted, no permission) is a usage error."""
-    from deploy.errors import UsageError
-
-    try:
-        yield
-    except OSError as exc:
-        where = exc.filename if exc.filename is not None else path
-        raise UsageError(
-            f"cannot write {where}: {exc.strerror or exc}",
-            field=flag,
-            value=str(path),
-            fix=f"pass a {flag} path you can write to",
-        ) from None

@@ -1,7 +1,8 @@
 """``lmi openai NAME``: what an OpenAI client needs to call an endpoint's OpenAI-compatible route.
 
 Rule: print the base URL, a short-lived bearer token built locally from the caller's AWS credentials (no AWS
-call, no SageMaker SDK), its expiry and the ``model`` value to send. Printing the token is this command's
+call, no SageMaker SDK; ``--component`` costs one ListInferenceComponents to turn a short name into the IC's),
+its expiry and the ``model`` value to send. Printing the token is this command's
 purpose: it goes to stdout only, as ``export`` lines for a shell or as JSON, and nowhere else.
 """
 
@@ -21,7 +22,9 @@ def register(app: typer.Typer) -> None:
 
 def openai_cmd(
     name: str = typer.Argument(..., help="Endpoint name."),
-    component: str | None = typer.Option(None, "--component", help="Inference component on that endpoint."),
+    component: str | None = typer.Option(
+        None, "--component", help="Inference component on that endpoint (short name or full IC name)."
+    ),
     hours: float = typer.Option(12.0, "--hours", help="Token lifetime in hours (at most 12, AWS's limit)."),
     model: str = typer.Option("", "--model", help="Value for the requests' model field (default: empty)."),
     as_json: bool = JSON_OPTION,

@@ -1,4 +1,5 @@
-"""Operations commands: ``lmi logs`` (container logs of an endpoint) and ``lmi iam-policy`` (least privilege).
+"""Operations commands: ``lmi logs`` (container logs of an endpoint or one of its inference components) and
+``lmi iam-policy`` (least privilege).
 
 Rule: thin. Parse flags, call :mod:`deploy.aws.logs` or :mod:`deploy.engine.iam`, print. Only typer and the
 standard library are imported at module level (``lmi --help`` must stay fast); boto3, pydantic and rich are
@@ -33,52 +34,59 @@ def logs_cmd(
     explain: bool = typer.Option(
         False, "--explain", help="Explain a failed endpoint: FailureReason, log tail, hints for known errors."
     ),
+    component: str | None = typer.Option(
+        None, "--component", help="An inference component (short or full name): read its own log group."
+    ),
     region: str | None = REGION_OPTION,
     profile: str | None = PROFILE_OPTION,
     local: bool = LOCAL_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Print the container logs of endpoint NAME (CloudWatch group /aws/sagemaker/Endpoints/NAME)."""
+    """Print the container logs of endpoint NAME (CloudWatch group /aws/sagemaker/Endpoints/NAME), or of one of
+    its inference components (--component C: /aws/sagemaker/InferenceComponents/<ic-name>)."""
     from deploy.cli._common import make_client
 
     client = make_client(region, profile, local)
     client.context()  # exit 2 when no region is set (never a botocore traceback)
     if explain:
-        _explain(client, name, lines, as_json)
+        _explain(client, name, lines, as_json, component)
         return
     if not follow:
-        _print_lines(client, name, client.logs(name, lines=lines, since=since), as_json)
+        recent = client.logs(name, lines=lines, since=since, component=component)
+        _print_lines(client, name, recent, as_json, component)
         return
-    _follow(client, name, lines, since, as_json)
+    _follow(client, name, lines, since, as_json, component)
 
 
-def _explain(client: Any, name: str, lines: int, as_json: bool) -> None:
-    """The endpoint's status and FailureReason (if it still exists) plus the diagnosis of its logs."""
-    status, diagnosis = client.explain(name, lines=lines)
+def _explain(client: Any, name: str, lines: int, as_json: bool, component: str | None = None) -> None:
+    """The endpoint's (or component's) status and FailureReason (if it still exists) plus the diagnosis of its
+    logs."""
+    status, diagnosis = client.explain(name, lines=lines, component=component)
     if as_json:
-        print_json({"endpoint": name, "status": status, **diagnosis.to_dict()})
+        print_json({"endpoint": name, "component": component, "status": status, **diagnosis.to_dict()})
         return
-    typer.echo(f"Endpoint {name}: {status}")
+    typer.echo(f"Inference component {component} of {name}: {status}" if component else f"Endpoint {name}: {status}")
     typer.echo(diagnosis.render())
 
 
-def _print_lines(client: Any, name: str, recent: list[Any], as_json: bool) -> None:
+def _print_lines(client: Any, name: str, recent: list[Any], as_json: bool, component: str | None = None) -> None:
     if as_json:
-        print_json({"endpoint": name, "log_group": client.log_group(name), "lines": recent})
+        ic = client.resolve_component(name, component) if component is not None else None
+        print_json({"endpoint": name, "component": ic, "log_group": client.log_group(name, ic), "lines": recent})
         return
     with_stream = len({line.stream for line in recent}) > 1
     for line in recent:
         typer.echo(line.render(with_stream=with_stream))
 
 
-def _follow(client: Any, name: str, lines: int, since: str | None, as_json: bool) -> None:
+def _follow(client: Any, name: str, lines: int, since: str | None, as_json: bool, component: str | None) -> None:
     """Print the last ``lines`` lines (if the group exists yet), then new lines until Ctrl-C."""
 
     def waiting(group: str) -> None:
         sys.stderr.write(f"waiting for log group {group} to appear...\n")
 
     try:
-        for line in client.follow_logs(name, lines=lines, since=since, on_waiting=waiting):
+        for line in client.follow_logs(name, lines=lines, since=since, on_waiting=waiting, component=component):
             _emit(line, as_json)
     except KeyboardInterrupt:
         return
@@ -101,10 +109,9 @@ def iam_policy_cmd(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Print least-privilege IAM policies for SPEC: the deploying identity and the execution role."""
-    from deploy.client import Client
+    from deploy.client import Client, load
     from deploy.engine.iam import policies, policy_inputs
     from deploy.errors import UsageError
-    from deploy.spec.loader import load_spec
 
     if role not in ROLES:
         raise UsageError(f"unknown --role {role!r}", field="--role", value=role, fix="use deployer, execution or both")
@@ -115,7 +122,7 @@ def iam_policy_cmd(
             value=account,
             fix="pass a 12-digit account id",
         )
-    inputs = policy_inputs(Client().in_region(load_spec(spec_path)), account=account)
+    inputs = policy_inputs(Client().in_region(load(spec_path)), account=account)  # component specs: refused
     documents = policies(inputs, role)
     notes = _notes(inputs)
     if as_json:

@@ -63,7 +63,8 @@ def board_printer(board: ProgressBoard, name: str) -> Any:
     def show(event: dict[str, Any]) -> None:
         kind = event.get("event")
         if kind == "wait":
-            board.waiting(name, str(event["status"]), float(event["elapsed_s"]))
+            status = f"{event['component']} {event['status']}" if event.get("component") else str(event["status"])
+            board.waiting(name, status, float(event["elapsed_s"]))
         elif kind == "action" and event.get("phase") == "done":
             board.finished(name, f"  [dim]{name}[/dim] [green]done[/green] {event['type']} {escape(event['resource'])}")
         elif kind == "upload":

@@ -35,11 +35,18 @@ from deploy.cli.perf_flags import (
 )
 
 MODEL_ARG = typer.Argument(
-    ...,
-    metavar="MODEL",
+    None,
+    metavar="[MODEL]",
     help="Hugging Face model id (read from the Hub, its cache, or the bundled library), a config.json path or a "
-    "model directory.",
+    "model directory (or --spec SPEC).",
     show_default=False,
+)
+SPEC_OPTION = typer.Option(
+    None,
+    "--spec",
+    metavar="SPEC",
+    help="Size a spec file instead of MODEL: a single-model spec, or a component endpoint (each component and the "
+    "placement of its copies).",
 )
 REVISION_OPTION = typer.Option(None, "--revision", help="Hub revision to read (branch, tag or commit sha).")
 TOKEN_OPTION = typer.Option(
@@ -138,9 +145,24 @@ def _vllm_version(lmi_version: int | None, vllm_version: str | None) -> str:
     return catalog.lmi_version(lmi_version or catalog.DEFAULT_LMI_VERSION).vllm_version
 
 
-def _hardware(instance: str | None, gpu_memory_mib: int | None, gpus: int) -> Any:
+INTERCONNECT_OPTION = typer.Option(
+    None, "--interconnect", help="GPU link with --gpu-memory-mib: nvlink or pcie (default: sized as NVLink)."
+)
+
+
+def _hardware(instance: str | None, gpu_memory_mib: int | None, gpus: int, interconnect: str | None = None) -> Any:
     from deploy.errors import UsageError
     from deploy.sizing import Hardware
+    from deploy.sizing.interconnect import parse_interconnect
+
+    nvlink = parse_interconnect(interconnect)
+    if instance and interconnect:
+        raise UsageError(
+            "--interconnect applies to --gpu-memory-mib only",
+            field="--interconnect",
+            value=interconnect,
+            fix="drop --interconnect: the catalog knows the instance's interconnect",
+        )
 
     if instance and gpu_memory_mib:
         raise UsageError(
@@ -152,7 +174,7 @@ def _hardware(instance: str | None, gpu_memory_mib: int | None, gpus: int) -> An
     if instance:
         return Hardware.from_instance(instance)
     if gpu_memory_mib:
-        return Hardware(gpu_memory_mib=gpu_memory_mib, gpu_count=gpus)
+        return Hardware(gpu_memory_mib=gpu_memory_mib, gpu_count=gpus, nvlink=nvlink)
     raise UsageError(
         "size needs hardware",
         field="--instance",
@@ -177,11 +199,58 @@ def _first_fitting(shape: Any, hardware: Any, params: Any, tp: int | None) -> An
     return estimate(shape, hardware, replace(params, tensor_parallel_degree=degrees[-1]))
 
 
+def _model_or_spec(model: str | None, spec: str | None, others: dict[str, Any]) -> str | None:
+    """MODEL, or None when --spec is given; the flags a spec sets itself are refused next to it."""
+    from deploy.errors import UsageError
+
+    if spec is None:
+        if model is None:
+            raise UsageError("MODEL is missing", field="MODEL", value=None, fix="pass a model id, or --spec SPEC")
+        return model
+    clash = next((flag for flag, value in others.items() if value is not None), None)
+    if model is not None or clash is not None:
+        flag = "MODEL" if model is not None else clash
+        raise UsageError(
+            f"--spec and {flag} are exclusive: the spec sets the model, the instance and the engine",
+            field=flag,
+            value=model if model is not None else others.get(str(clash)),
+            fix="pass MODEL with flags, or --spec SPEC alone (edit the spec to change its settings)",
+        )
+    return None
+
+
+def _size_spec(spec_path: str, as_json: bool) -> None:
+    """``lmi size --spec``: a component endpoint per component and placement; a single-model spec's estimate."""
+    from pathlib import Path
+
+    from deploy.client import load_any
+    from deploy.client import size as size_spec
+    from deploy.spec.components import ComponentEndpointSpec
+
+    loaded = load_any(Path(spec_path))
+    if isinstance(loaded, ComponentEndpointSpec):
+        from deploy.cli import component_offline
+
+        component_offline.size(loaded, as_json)
+        return
+    est = size_spec(loaded)
+    if as_json:
+        print_json(est.to_dict())
+    else:
+        from deploy.sizing.report import estimate_table
+
+        console().print(estimate_table(est))
+    if not est.fits:
+        raise typer.Exit(code=2)
+
+
 def size(
-    model: str = MODEL_ARG,
+    model: str | None = MODEL_ARG,
+    spec: str | None = SPEC_OPTION,
     instance: str | None = INSTANCE_OPTION,
     gpu_memory_mib: int | None = GPU_MIB_OPTION,
     gpus: int = GPUS_OPTION,
+    interconnect: str | None = INTERCONNECT_OPTION,
     tp: int | None = TP_OPTION,
     max_model_len: int | None = LEN_OPTION,
     gpu_memory_utilization: float = UTIL_OPTION,
@@ -204,8 +273,13 @@ def size(
     """Estimate GPU memory, KV-cache tokens and max concurrency as vLLM will print them (exit 2 if it does not fit)."""
     from deploy.sizing import EngineParams
 
+    flags = {"--instance": instance, "--gpu-memory-mib": gpu_memory_mib, "--tp": tp, "--max-model-len": max_model_len}
+    model = _model_or_spec(model, spec, {**flags, "--config": config, "--lmi-version": lmi_version})
+    if model is None:
+        _size_spec(str(spec), as_json)
+        return
     shape = _load(model, config, revision, hf_token)
-    hardware = _hardware(instance, gpu_memory_mib, gpus)
+    hardware = _hardware(instance, gpu_memory_mib, gpus, interconnect)
     params = EngineParams(
         max_model_len=max_model_len,
         max_num_seqs=max_rolling_batch_size,
@@ -233,7 +307,8 @@ def size(
 
 
 def recommend(
-    model: str = MODEL_ARG,
+    model: str | None = MODEL_ARG,
+    spec: str | None = SPEC_OPTION,
     max_model_len: int | None = LEN_OPTION,
     concurrency: int | None = CONCURRENCY_OPTION,
     region: str = REGION_OPT,
@@ -254,6 +329,11 @@ def recommend(
     from deploy.errors import FitError
     from deploy.sizing import recommend as rank
 
+    others = {"--max-model-len": max_model_len, "--concurrency": concurrency, "--config": config}
+    model = _model_or_spec(model, spec, {**others, "--lmi-version": lmi_version, "--input-tokens": input_tokens})
+    if model is None:
+        _recommend_spec(str(spec), region, as_json)
+        return
     work = rank_workload(rank_by, concurrency, input_tokens, output_tokens, slo_ttft_ms, slo_itl_ms)
     shape = _load(model, config, revision, hf_token)
     recs = rank(
@@ -306,3 +386,23 @@ def recommend(
         )
     for source in shape.sources:
         console().print(f"source: {source}", highlight=False)
+
+
+def _recommend_spec(spec_path: str, region: str, as_json: bool) -> None:
+    """``lmi recommend --spec``: a component endpoint's cheapest type and count (single-model: use MODEL)."""
+    from pathlib import Path
+
+    from deploy.cli import component_offline
+    from deploy.client import load_any
+    from deploy.errors import UsageError
+    from deploy.spec.components import ComponentEndpointSpec
+
+    loaded = load_any(Path(spec_path))
+    if not isinstance(loaded, ComponentEndpointSpec):
+        raise UsageError(
+            f"{spec_path} is a single-model spec; recommend --spec ranks instance types for component endpoints",
+            field="--spec",
+            value=spec_path,
+            fix=f"run `lmi recommend {loaded.model.id}` for one model",
+        )
+    component_offline.recommend(loaded, region, as_json)

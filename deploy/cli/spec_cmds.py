@@ -12,8 +12,9 @@ import typer
 
 from deploy.cli import offline
 from deploy.cli._common import JSON_OPTION
+from deploy.cli._output import output_errors
 from deploy.cli.flags import callback, check_instance, check_output_path, check_region, checked_option
-from deploy.cli.offline import output_errors, write_render
+from deploy.cli.offline import write_render
 
 SPEC_ARG = typer.Argument(..., metavar="SPEC", help="Deployment spec (YAML or TOML).", show_default=False)
 
@@ -45,11 +46,14 @@ def schema(
     out_text: str | None = checked_option(
         None, "--out", check_output_path, "Write the JSON Schema to a file instead of stdout."
     ),
+    components: bool = typer.Option(
+        False, "--components", help="The schema of a component-endpoint spec (top-level components)."
+    ),
 ) -> None:
     """Print the JSON Schema of the deployment spec (for editor completion and validation)."""
     from deploy.spec.schema import spec_json_schema
 
-    text = spec_json_schema()
+    text = spec_json_schema(components)
     out = None if out_text is None else Path(out_text)
     if out is None:
         typer.echo(text, nl=False)
@@ -68,19 +72,30 @@ def init(
     ),
     name: str = typer.Option("my-llm", "--name", help="Endpoint name."),
     model: str = typer.Option("Qwen/Qwen2.5-7B-Instruct", "--model", help="Hugging Face id, s3:// or ./dir."),
-    instance: str = checked_option("ml.g6e.2xlarge", "--instance", check_instance, "SageMaker instance type."),
+    instance: str | None = checked_option(
+        None,
+        "--instance",
+        check_instance,
+        "SageMaker instance type [default: ml.g6e.2xlarge; ml.g6e.12xlarge with --components].",
+    ),
     region: str = checked_option("us-east-1", "--region", check_region, "AWS region."),
     ci: str | None = typer.Option(None, "--ci", help="Also write a CI workflow: github."),
     force: bool = typer.Option(False, "--force", help="Overwrite existing files."),
+    components: bool = typer.Option(
+        False, "--components", help="A component-endpoint starter (models as inference components)."
+    ),
 ) -> None:
     """Write a commented starter spec (and, with --ci github, a GitHub Actions workflow)."""
+    from deploy.spec.component_starter import write_components_starter
     from deploy.spec.starter import ci_template, write_ci_workflow, write_starter_spec
 
     path = Path(path_text)
 
     if ci is not None:
         ci_template(ci)  # refuse an unknown CI system before writing anything
-    written = [write_starter_spec(path, name=name, model=model, instance=instance, region=region, force=force)]
+    writer = write_components_starter if components else write_starter_spec
+    instance = instance or ("ml.g6e.12xlarge" if components else "ml.g6e.2xlarge")  # 4 GPUs to share, or 1
+    written = [writer(path, name=name, model=model, instance=instance, region=region, force=force)]
     if ci is not None:
         written.append(write_ci_workflow(ci, spec_path=path, region=region, force=force))
     for item in written:

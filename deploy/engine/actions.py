@@ -19,23 +19,31 @@ __all__ = [
     "CreateBucket",
     "CreateEndpoint",
     "CreateEndpointConfig",
+    "CreateInferenceComponent",
     "CreateModel",
     "DeleteAlarm",
     "DeleteArtifacts",
     "DeleteEndpoint",
     "DeleteEndpointConfig",
+    "DeleteInferenceComponent",
     "DeleteModel",
     "DeleteScalingPolicy",
     "DeregisterScalableTarget",
     "PutAlarm",
+    "PutScaleOutAlarm",
     "PutScalingPolicy",
     "RegisterScalableTarget",
     "RequestAction",
     "TagEndpoint",
+    "TagInferenceComponent",
     "UpdateEndpoint",
+    "UpdateInferenceComponent",
+    "UpdateInferenceComponentRuntimeConfig",
     "UploadArtifacts",
     "WaitForDeletion",
     "WaitForEndpoint",
+    "WaitForInferenceComponent",
+    "WaitForInferenceComponentDeletion",
 ]
 
 
@@ -173,6 +181,64 @@ class DeleteArtifacts(Action):
     prefix: str = ""
 
 
+# -- inference components (component endpoints) ------------------------------------------------------------------
+@dataclass(frozen=True)
+class CreateInferenceComponent(RequestAction):
+    """CreateInferenceComponent: one model on the endpoint's shared capacity, with its copies."""
+
+
+@dataclass(frozen=True)
+class UpdateInferenceComponent(RequestAction):
+    """UpdateInferenceComponent to a new specification (model, requirements), rolled one copy at a time."""
+
+    previous_model: str = ""
+
+
+@dataclass(frozen=True)
+class UpdateInferenceComponentRuntimeConfig(RequestAction):
+    """A copy-count change only: no new model, no rolling update."""
+
+
+@dataclass(frozen=True)
+class DeleteInferenceComponent(Action):
+    pass
+
+
+@dataclass(frozen=True)
+class WaitForInferenceComponent(Action):
+    """Until the IC is InService (pointing at ``expected_model`` when given); ``endpoint`` names its endpoint."""
+
+    endpoint: str = ""
+    expected_model: str = ""
+    timeout_s: float = 3600.0
+    previous_model: str | None = None
+    mutating: ClassVar[bool] = False
+
+
+@dataclass(frozen=True)
+class WaitForInferenceComponentDeletion(Action):
+    endpoint: str = ""
+    timeout_s: float = 1800.0
+    mutating: ClassVar[bool] = False
+
+
+@dataclass(frozen=True)
+class TagInferenceComponent(Action):
+    arn: str = ""
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PutScaleOutAlarm(RequestAction):
+    """PutMetricAlarm whose action is the ARN of step-scaling policy ``policy_name`` on ``resource_id``.
+
+    AWS assigns that ARN when the policy is put, so the plan cannot carry it: apply looks it up just before.
+    """
+
+    policy_name: str = ""
+    resource_id: str = ""
+
+
 AnyAction: TypeAlias = (
     CreateBucket
     | UploadArtifacts
@@ -193,4 +259,12 @@ AnyAction: TypeAlias = (
     | DeleteModel
     | DeleteEndpointConfig
     | DeleteArtifacts
+    | CreateInferenceComponent
+    | UpdateInferenceComponent
+    | UpdateInferenceComponentRuntimeConfig
+    | DeleteInferenceComponent
+    | WaitForInferenceComponent
+    | WaitForInferenceComponentDeletion
+    | TagInferenceComponent
+    | PutScaleOutAlarm
 )  # every action type; apply matches on it exhaustively (mypy checks that no type is left out)

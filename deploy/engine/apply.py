@@ -30,24 +30,33 @@ from deploy.engine.actions import (
     CreateBucket,
     CreateEndpoint,
     CreateEndpointConfig,
+    CreateInferenceComponent,
     CreateModel,
     DeleteAlarm,
     DeleteArtifacts,
     DeleteEndpoint,
     DeleteEndpointConfig,
+    DeleteInferenceComponent,
     DeleteModel,
     DeleteScalingPolicy,
     DeregisterScalableTarget,
     PutAlarm,
+    PutScaleOutAlarm,
     PutScalingPolicy,
     RegisterScalableTarget,
     TagEndpoint,
+    TagInferenceComponent,
     UpdateEndpoint,
+    UpdateInferenceComponent,
+    UpdateInferenceComponentRuntimeConfig,
     UploadArtifacts,
     WaitForDeletion,
     WaitForEndpoint,
+    WaitForInferenceComponent,
+    WaitForInferenceComponentDeletion,
 )
 from deploy.engine.artifacts import UploadReport, delete_prefix, upload
+from deploy.engine.components import run as ic
 from deploy.engine.naming import tags_to_list
 from deploy.engine.plan import Plan
 from deploy.engine.races import (
@@ -269,7 +278,24 @@ class Applier:
                 self.scaling.delete_policy(action.resource_id, action.resource)
             case DeregisterScalableTarget():
                 self.scaling.deregister_target(action.resource)
-                state.scaling_off = action.resource
+                state.scaling_off = action.resource if action.resource.startswith("endpoint/") else None
+            case CreateInferenceComponent():
+                self.sm.create_inference_component(action.request)  # False: a crashed run's call went through
+            case UpdateInferenceComponent():
+                ic.update_component(self.sm, action)
+            case UpdateInferenceComponentRuntimeConfig():
+                self.sm.update_inference_component_runtime_config(action.request)
+            case DeleteInferenceComponent():
+                self.sm.delete_inference_component(action.resource)
+            case WaitForInferenceComponent():
+                ic.wait_for_component(self.waiter, self.sm, action, self._wait_event)
+            case WaitForInferenceComponentDeletion():
+                ic.until_deleted(self.waiter, self.sm, action.resource, action.endpoint, action.timeout_s,
+                                 self._wait_event)  # fmt: skip
+            case TagInferenceComponent():
+                self.sm.add_tags(action.arn, tags_to_list(action.tags))
+            case PutScaleOutAlarm():
+                ic.put_scale_out_alarm(self.scaling, self.cw, action)
             case _:
                 assert_never(action)
 

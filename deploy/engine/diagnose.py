@@ -287,8 +287,11 @@ def explain_failure(
     *,
     lines: int = 50,
     start_ms: int | None = None,
+    component: str | None = None,
 ) -> Diagnosis:
     """FailureReason + the last ``lines`` container log lines + hints; missing logs never raise.
+
+    ``component``: a failed inference component (full IC name): its own log group is read.
 
     ``start_ms``: when the failed create or update began. The log group keeps the lines of every earlier fleet
     (the one still serving after a rollback, too), so only newer lines are read; when there are none (e.g. the
@@ -301,9 +304,10 @@ def explain_failure(
     wanted = max(lines, RECOGNITION_LINES)
     try:
         if start_ms is not None:
-            recent = [line.message for line in tail(ctx, endpoint_name, lines=wanted, start_ms=start_ms)]
+            found = tail(ctx, endpoint_name, lines=wanted, start_ms=start_ms, component=component)
+            recent = [line.message for line in found]
         if not recent:
-            recent = [line.message for line in tail(ctx, endpoint_name, lines=wanted)]
+            recent = [line.message for line in tail(ctx, endpoint_name, lines=wanted, component=component)]
     except AwsError as exc:
         log_error = exc.message
     text = "\n".join([failure_reason or "", *recent])

@@ -25,7 +25,9 @@ def observe(ctx: AwsContext, endpoint_name: str, desired: DesiredState | None = 
     """Read everything plan compares for ``endpoint_name`` (and the desired artifacts, when given)."""
     sm = SageMakerGateway(ctx)
     endpoint = read_endpoint(sm, endpoint_name)
-    instance_type, is_async = _serving_config(sm, endpoint.config_name) if endpoint else (None, False)
+    instance_type, is_async, components = (
+        _serving_config(sm, endpoint.config_name) if endpoint else (None, False, False)
+    )
     models = _managed(sm, endpoint_name, sm.list_models(resource_prefix(endpoint_name)), "ModelName", "ModelArn")
     configs = _managed(
         sm,
@@ -54,6 +56,7 @@ def observe(ctx: AwsContext, endpoint_name: str, desired: DesiredState | None = 
         bucket_exists=bucket_exists,
         region=ctx.region,
         is_async=is_async,
+        hosts_components=components,
     )
 
 
@@ -107,12 +110,13 @@ def read_endpoint(sm: SageMakerGateway, name: str) -> EndpointState | None:
     )
 
 
-def _serving_config(sm: SageMakerGateway, config_name: str) -> tuple[str | None, bool]:
-    """(instance type, whether it is asynchronous) of the config an endpoint serves."""
+def _serving_config(sm: SageMakerGateway, config_name: str) -> tuple[str | None, bool, bool]:
+    """(instance type, whether it is asynchronous, whether inference components share it) of the serving config."""
     config = sm.describe_endpoint_config(config_name) or {}
     variants = config.get("ProductionVariants") or []
     instance_type = str(variants[0].get("InstanceType")) if variants else None
-    return instance_type, bool(config.get("AsyncInferenceConfig"))
+    components = bool(variants) and not variants[0].get("ModelName")
+    return instance_type, bool(config.get("AsyncInferenceConfig")), components
 
 
 def _managed(

@@ -155,6 +155,14 @@ def _endpoint_actions(desired: DesiredState, snapshot: RemoteSnapshot) -> list[A
     if current is None:
         return [CreateEndpoint(name, "endpoint does not exist", request=desired.endpoint_request), wait]
     refuse_foreign(snapshot)
+    if snapshot.hosts_components:
+        raise PlanError(
+            f"endpoint {name} hosts inference components (a component spec made it); a single-model spec cannot "
+            "take it over in place",
+            field="name",
+            value=name,
+            fix=f"pick another endpoint name, or remove it first (lmi destroy {name})",
+        )
     if current.status == "Failed":
         why = f"endpoint is Failed ({current.failure_reason or 'no reason given'}); recreate it"
         return [
@@ -348,6 +356,14 @@ def plan_scale(snapshot: RemoteSnapshot, minimum: int, maximum: int) -> Plan:
             fix="check the name and region (lmi list shows lmi-deploy endpoints)",
         )
     refuse_foreign(snapshot)  # endpoints lmi-deploy did not create are never touched
+    if snapshot.hosts_components:
+        raise UsageError(
+            f"{name} hosts inference components: its instances follow ManagedInstanceScaling and each component's "
+            "copies its own autoscaling, so there is no variant target to rescale",
+            field="name",
+            value=name,
+            fix="change scaling (instances) or components[].scaling (copies) in the spec and run lmi deploy",
+        )
     if minimum == 0 and not snapshot.is_async:
         raise UsageError(
             f"minimum 0 on {name}: only asynchronous endpoints can scale to zero instances",

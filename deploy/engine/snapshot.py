@@ -44,6 +44,7 @@ class RemoteSnapshot:
     bucket_exists: bool | None = None
     region: str = ""
     is_async: bool = False  # the serving config has an AsyncInferenceConfig
+    hosts_components: bool = False  # the serving config's variant names no model: inference components share it
 
     @property
     def is_empty(self) -> bool:

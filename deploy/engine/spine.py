@@ -12,6 +12,7 @@ are called from here; no stage reaches AWS behind another's back. The CLI and th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +30,12 @@ from deploy.secrets.references import resolve_references, secret_fingerprints
 
 if TYPE_CHECKING:
     from deploy.aws.session import AwsContext
+    from deploy.engine.components.desired import ComponentEndpointDesired
+    from deploy.engine.components.snapshot import ComponentEndpointSnapshot
+    from deploy.engine.resolve import ResolvedSpec
+    from deploy.render.properties import Rendered
     from deploy.sizing import ModelShape
+    from deploy.spec.components import ComponentEndpointSpec
     from deploy.spec.model import DeploymentSpec
 
 UNKNOWN_ACCOUNT = "unknown"  # the account id is read only when a name needs it (the default bucket)
@@ -50,8 +56,8 @@ class PlanResult:
     """A plan plus what it was computed from; ``apply`` accepts it as is."""
 
     plan: Plan
-    desired: DesiredState
-    snapshot: RemoteSnapshot
+    desired: DesiredState | ComponentEndpointDesired
+    snapshot: RemoteSnapshot | ComponentEndpointSnapshot
     context: AwsContext
 
     @property
@@ -113,24 +119,42 @@ def desired_from(spec: DeploymentSpec, facts: Facts) -> DesiredState:
 
     A rotated token changes the model's name through its keyed fingerprint, never through its value.
     """
+    return resolved_desired(spec, facts)[1]
+
+
+def resolved_desired(
+    spec: DeploymentSpec, facts: Facts, rendering: Callable[[ResolvedSpec], Rendered] = render
+) -> tuple[ResolvedSpec, DesiredState]:
+    """:func:`desired_from` plus the resolved spec it was built from (component endpoints size each copy);
+    ``rendering``: a component's adds its LoRA switches (:func:`deploy.render.components.render_component`)."""
     resolved = resolve(spec, shape=facts.model_shape)
-    rendered = render(resolved)
+    rendered = rendering(resolved)
     known = {name: ref for name, ref in rendered.secret_env.items() if ref in facts.secrets}  # none for a teardown
     prints = secret_fingerprints(known, facts.secrets, endpoint=spec.name, environment=rendered.environment)
-    return build_desired(resolved, rendered, region=facts.region, account=facts.account, secret_fingerprints=prints)
+    desired = build_desired(resolved, rendered, region=facts.region, account=facts.account, secret_fingerprints=prints)
+    return resolved, desired
 
 
-def plan_deploy(spec: DeploymentSpec, ctx: AwsContext) -> PlanResult:
+def plan_deploy(spec: DeploymentSpec | ComponentEndpointSpec, ctx: AwsContext) -> PlanResult:
     """What apply would change for ``spec`` in ``ctx`` (read-only AWS calls)."""
+    from deploy.spec.components import ComponentEndpointSpec
+
+    if isinstance(spec, ComponentEndpointSpec):
+        return plan_components_deploy(spec, ctx)
     desired = desired_from(spec, gather_facts(spec, ctx))
     snapshot = observe(ctx, desired.endpoint_name, desired)
     return PlanResult(diff(desired, snapshot), desired, snapshot, ctx)
 
 
 def plan_teardown(
-    name: str, spec: DeploymentSpec | None, ctx: AwsContext, *, keep_artifacts: bool = False
+    name: str, spec: DeploymentSpec | ComponentEndpointSpec | None, ctx: AwsContext, *, keep_artifacts: bool = False
 ) -> PlanResult:
     """What destroy would delete: scaling, endpoint, configs, models, alarm and (unless kept) uploads."""
+    from deploy.engine.components.observe import is_component_endpoint
+    from deploy.spec.components import ComponentEndpointSpec
+
+    if isinstance(spec, ComponentEndpointSpec) or (spec is None and is_component_endpoint(ctx, name)):
+        return plan_components_teardown(name, spec, ctx, keep_artifacts=keep_artifacts)
     # Tearing down needs no token: the spec only says where the uploads are, so secrets are not resolved here.
     desired = desired_from(spec, gather_facts(spec, ctx, with_secrets=False)) if spec is not None else None
     snapshot = observe(ctx, name, desired)
@@ -143,3 +167,70 @@ def plan_scaling(name: str, minimum: int, maximum: int, ctx: AwsContext) -> Plan
     snapshot = observe(ctx, name)
     empty = DesiredState(name, "", {"ModelName": ""}, {"EndpointConfigName": ""}, {})
     return PlanResult(plan_scale(snapshot, minimum, maximum), empty, snapshot, ctx)
+
+
+# -- component endpoints (inference components) ------------------------------------------------------------------
+def gather_component_facts(
+    spec: ComponentEndpointSpec, ctx: AwsContext, *, with_secrets: bool = True
+) -> dict[str, Facts]:
+    """:func:`gather_facts` for each component's view; the account id is read once, only when a name needs it."""
+    from deploy.engine.components.desired import view_of
+
+    views = {c.name: view_of(spec, c) for c in spec.components}
+    account = UNKNOWN_ACCOUNT
+    uploads = ("upload_weights", "upload_properties")
+    if spec.artifacts.bucket is None and any(artifact_layout(v) in uploads for v in views.values()):
+        from deploy.aws.cloudwatch import account_id
+
+        account = account_id(ctx)
+    refs = [v.model.hf_token for v in views.values()] if with_secrets else []
+    secrets = resolve_references(refs)  # every token is checked before any model is sized or read
+    return {
+        name: Facts(region=ctx.region, account=account, model_shape=s3_model_shape(v, ctx), secrets=secrets)
+        for name, v in views.items()
+    }
+
+
+def component_models(
+    spec: ComponentEndpointSpec, facts: dict[str, Facts]
+) -> dict[str, tuple[ResolvedSpec, DesiredState]]:
+    """Each component's view resolved, rendered (with its LoRA switches) and named by the single-model path (pure
+    once facts are known)."""
+    from functools import partial
+
+    from deploy.engine.components.desired import view_of
+    from deploy.render.components import render_component
+
+    return {
+        c.name: resolved_desired(view_of(spec, c), facts[c.name], partial(render_component, component=c))
+        for c in spec.components
+    }
+
+
+def plan_components_deploy(spec: ComponentEndpointSpec, ctx: AwsContext) -> PlanResult:
+    """What apply would change for a component endpoint (read-only AWS calls)."""
+    from deploy.engine.components.desired import build_component_desired
+    from deploy.engine.components.observe import observe_components
+    from deploy.engine.components.plan import plan_components
+
+    desired = build_component_desired(spec, component_models(spec, gather_component_facts(spec, ctx)), ctx.region)
+    snapshot = observe_components(ctx, desired.endpoint_name, desired)
+    return PlanResult(plan_components(desired, snapshot), desired, snapshot, ctx)
+
+
+def plan_components_teardown(
+    name: str, spec: ComponentEndpointSpec | None, ctx: AwsContext, *, keep_artifacts: bool = False
+) -> PlanResult:
+    """What destroy would delete for a component endpoint: scaling, alarms, components, endpoint, configs, models,
+    uploads (found by name alone when no spec is given)."""
+    from deploy.engine.components.desired import build_component_desired
+    from deploy.engine.components.observe import observe_components
+    from deploy.engine.components.teardown import plan_component_destroy
+
+    desired = None
+    if spec is not None:
+        facts = gather_component_facts(spec, ctx, with_secrets=False)
+        desired = build_component_desired(spec, component_models(spec, facts), ctx.region)
+    snapshot = observe_components(ctx, name, desired)
+    empty = DesiredState(name, "", {"ModelName": ""}, {"EndpointConfigName": ""}, {})
+    return PlanResult(plan_component_destroy(snapshot, keep_artifacts=keep_artifacts), desired or empty, snapshot, ctx)

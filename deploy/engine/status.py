@@ -16,6 +16,7 @@ from deploy.aws.cloudwatch import CloudWatchGateway
 from deploy.aws.sagemaker import SageMakerGateway
 from deploy.aws.session import AwsContext
 from deploy.catalog import price_in
+from deploy.engine.component_status import ComponentStatus, component_statuses
 from deploy.engine.naming import TAG_MANAGED, TAG_SPEC_HASH, VARIANT, scaling_resource_id
 from deploy.errors import AwsError
 
@@ -35,6 +36,8 @@ class EndpointStatus:
     hourly_cost: float | None
     scaling: tuple[int, int] | None = None
     metrics: dict[str, float | None] | None = None  # last hour of AWS/SageMaker invocation metrics (status only)
+    components: tuple[ComponentStatus, ...] = ()  # inference components, in detail (status only)
+    component_count: int | None = None  # how many inference components it hosts (None: not read)
 
     @property
     def age_s(self) -> float | None:
@@ -54,6 +57,8 @@ class EndpointStatus:
             "hourly_cost_usd": self.hourly_cost,
             "scaling": {"min": self.scaling[0], "max": self.scaling[1]} if self.scaling else None,
             "metrics_last_hour": self.metrics,
+            "component_count": self.component_count,
+            "components": [component.to_dict() for component in self.components],
         }
 
     def _repr_html_(self) -> str:
@@ -74,7 +79,31 @@ def endpoint_status(ctx: AwsContext, name: str) -> EndpointStatus:
 
         raise not_found(ctx, name)  # names what a run that did not finish left behind, if anything
     target = AutoScalingGateway(ctx).describe_target(scaling_resource_id(name))
-    return replace(_status_from(sm, described, target), metrics=_last_hour_metrics(ctx, name))
+    components = _components(ctx, name)
+    return replace(
+        _status_from(sm, described, target),
+        metrics=_last_hour_metrics(ctx, name),
+        components=components or (),
+        component_count=None if components is None else len(components),
+    )
+
+
+def _components(ctx: AwsContext, name: str) -> tuple[ComponentStatus, ...] | None:
+    """The endpoint's inference components; None when they cannot be listed (status still works)."""
+    try:
+        return component_statuses(ctx, name)
+    except AwsError:
+        return None
+
+
+def _component_count(ctx: AwsContext, name: str) -> int | None:
+    """How many inference components an endpoint hosts (one list call); None when it cannot be read."""
+    from deploy.aws.inference_components import InferenceComponentReader
+
+    try:
+        return len(InferenceComponentReader(ctx).names(name))
+    except AwsError:
+        return None
 
 
 def _last_hour_metrics(ctx: AwsContext, name: str) -> dict[str, float | None] | None:
@@ -94,7 +123,8 @@ def managed_endpoints(ctx: AwsContext) -> list[EndpointStatus]:
             continue
         described = sm.describe_endpoint(str(summary["EndpointName"]))
         if described is not None:
-            found.append(_status_from(sm, described, None))
+            count = _component_count(ctx, str(summary["EndpointName"]))
+            found.append(replace(_status_from(sm, described, None), component_count=count))
     return sorted(found, key=lambda e: e.name)
 
 
@@ -117,8 +147,17 @@ def _status_from(sm: SageMakerGateway, described: dict[str, Any], target: dict[s
         created=described.get("CreationTime"),
         failure_reason=described.get("FailureReason"),
         hourly_cost=_hourly_cost(instance_type, count, sm.ctx.region),
-        scaling=(int(target["MinCapacity"]), int(target["MaxCapacity"])) if target else None,
+        scaling=_bounds(target, variants[0].get("ManagedInstanceScaling")),
     )
+
+
+def _bounds(target: dict[str, Any] | None, managed: dict[str, Any] | None) -> tuple[int, int] | None:
+    """Instance bounds: the variant's scalable target, or (endpoints with components) its managed scaling."""
+    if target:
+        return int(target["MinCapacity"]), int(target["MaxCapacity"])
+    if managed and managed.get("Status") == "ENABLED":
+        return int(managed.get("MinInstanceCount", 0)), int(managed.get("MaxInstanceCount", 0))
+    return None
 
 
 def _hourly_cost(instance_type: str | None, count: int, region: str) -> float | None:

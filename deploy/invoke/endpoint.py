@@ -9,6 +9,11 @@ makes no session, client or call, so it is cheap to create one per request in us
     for text in (s := ep.chat_stream([{"role": "user", "content": "hi"}])):
         print(text, end="")
     s.result.completion_tokens
+
+    deploy.Endpoint("team-llms", component="qwen")   # an inference component: short name or full IC name
+
+Requests to an endpoint with inference components carry ``InferenceComponentName``; which one is decided by
+:class:`deploy.invoke.components.ComponentChoice` (the only component, or the one named).
 """
 
 from __future__ import annotations
@@ -17,11 +22,12 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from deploy.invoke.errors import InvokeTimeoutError, classify_failure_body
+from deploy.invoke.components import ComponentChoice, async_not_supported
+from deploy.invoke.errors import ComponentRequiredError, InvokeTimeoutError, NoCapacityError, classify_failure_body
 from deploy.invoke.requests import chat_body, lmi_body
 from deploy.invoke.results import ChatResult, Generation, StreamResult, parse_chat, parse_generation
 from deploy.invoke.streaming import StreamEvent, iter_events
@@ -36,6 +42,7 @@ if TYPE_CHECKING:
 Messages = Sequence[Mapping[str, Any]]
 ROUTES = ("invoke", "openai")
 _GATEWAY_LOCK = threading.Lock()
+T = TypeVar("T")
 
 __all__ = ["AsyncJob", "ChatResult", "Endpoint", "Generation", "StreamResult"]
 
@@ -57,6 +64,7 @@ class Endpoint:
     ) -> None:
         self.name = name
         self.component = component
+        self._choice = ComponentChoice(name, component)
         self._session = session
         self._context = context
         self._region = region
@@ -69,7 +77,8 @@ class Endpoint:
         self._openai_route: OpenAIRoute | None = None
 
     def __repr__(self) -> str:
-        return f"Endpoint({self.name!r})"
+        component = f", component={self.component!r}" if self.component else ""
+        return f"Endpoint({self.name!r}{component})"
 
     @property
     def gateway(self) -> RuntimeGateway:
@@ -89,9 +98,9 @@ class Endpoint:
 
     def generate(self, prompt: str, **params: Any) -> Generation:
         """Complete ``prompt`` with the LMI schema (``max_new_tokens``, ``temperature``, ``stop`` ...)."""
-        body = lmi_body(prompt, params)
+        body = _encode(lmi_body(prompt, params))
         started = time.perf_counter()
-        response = self.gateway.invoke(self.name, _encode(body))
+        response = self._send(lambda extra: self.gateway.invoke(self.name, body, **extra))
         return parse_generation(response.body, latency_s=time.perf_counter() - started, endpoint=self.name)
 
     def chat(self, messages: Messages | str, *, route: str = "invoke", **params: Any) -> ChatResult:
@@ -102,9 +111,9 @@ class Endpoint:
         body = _encode(chat_body(messages, params))
         started = time.perf_counter()
         if _route(route) == "openai":
-            answer = self.openai_route.chat(self.name, body, self.component)
+            answer = self._send(lambda extra: self.openai_route.chat(self.name, body, _ic(extra)))
         else:
-            answer = self.gateway.invoke(self.name, body).body
+            answer = self._send(lambda extra: self.gateway.invoke(self.name, body, **extra)).body
         return parse_chat(answer, latency_s=time.perf_counter() - started, endpoint=self.name)
 
     def stream(self, prompt: str, **params: Any) -> StreamResult[Generation]:
@@ -124,15 +133,87 @@ class Endpoint:
         if _route(route) == "openai":
             body.setdefault("stream_options", {"include_usage": True})
             started = time.perf_counter()
-            chunks = self.openai_route.chat_stream(self.name, _encode(body), self.component)
+            data = _encode(body)
+            chunks = self._send(lambda extra: self.openai_route.chat_stream(self.name, data, _ic(extra)))
             return StreamResult(iter_events(chunks, endpoint=self.name), ChatResult, started=started)
         events, started = self._open_stream(body)
         return StreamResult(events, ChatResult, started=started)
 
     def _open_stream(self, body: dict[str, Any]) -> tuple[Iterator[StreamEvent], float]:
         started = time.perf_counter()
-        parts = self.gateway.invoke_stream(self.name, _encode(body))
+        data = _encode(body)
+        parts = self._send(lambda extra: self.gateway.invoke_stream(self.name, data, **extra))
         return iter_events(parts, endpoint=self.name), started
+
+    # -- inference components ------------------------------------------------------------------------------
+
+    @property
+    def inference_component(self) -> str | None:
+        """The full IC name requests carry; None for an endpoint that serves one model directly.
+
+        A named component is resolved on first use (one ListInferenceComponents call: short names become
+        ``<endpoint>-<name>``); without a name, the only component is found when AWS asks for one.
+        """
+        return self._choice.current(self._component_names)
+
+    def resolve_component(self) -> str | None:
+        """Look the endpoint's components up now and pick the one requests go to (None: no components).
+
+        Raises :class:`deploy.errors.UsageError` (exit 2) naming the components when the endpoint has several
+        and none was named, or the named one is not there.
+        """
+        return self._choice.resolve(self._component_names)
+
+    def component_names(self) -> list[str]:
+        """The endpoint's inference components, oldest first (one read call; [] for a single-model endpoint)."""
+        from deploy.aws.inference_components import InferenceComponentReader
+
+        return InferenceComponentReader(self.gateway.context).names(self.name)
+
+    def _component_names(self) -> list[str]:
+        names = self.component_names()
+        if not names and self.component is not None:
+            from deploy.aws.sagemaker import SageMakerGateway
+            from deploy.errors import EndpointNotFoundError
+
+            context = self.gateway.context
+            if SageMakerGateway(context).describe_endpoint(self.name) is None:
+                raise EndpointNotFoundError(
+                    f"endpoint {self.name} does not exist in {context.region}", field="name", value=self.name,
+                    fix="check the name and region (`lmi list` shows lmi-deploy endpoints)",
+                )  # fmt: skip
+        return names
+
+    def _send(self, request: Callable[[dict[str, str]], T]) -> T:
+        """Run one runtime call with the component's InferenceComponentName (if any).
+
+        When AWS says the endpoint needs a component and none was named, the components are looked up and the
+        request is sent again to the only one (nothing was processed: AWS refused it before the model saw it).
+        "No capacity" (a component scaled to zero) is explained with what wakes it and when to retry.
+        """
+        try:
+            return request(self._component_args())
+        except ComponentRequiredError:
+            if self._choice.settled:
+                raise
+            self.resolve_component()
+            return self._send(request)
+        except NoCapacityError as exc:
+            raise self._no_capacity(exc) from exc
+
+    def _component_args(self) -> dict[str, str]:
+        component = self.inference_component
+        return {"InferenceComponentName": component} if component else {}
+
+    def _no_capacity(self, exc: NoCapacityError) -> NoCapacityError:
+        from deploy.invoke.cold_start import explain_no_capacity, read_wake_facts
+
+        component = self.inference_component or str(exc.value)
+        what, fix = explain_no_capacity(read_wake_facts(self.gateway.context, self.name, component))
+        return NoCapacityError(
+            f"endpoint {self.name!r}: {what}", status=exc.status, field="component", value=component, fix=fix,
+            hint=f"AWS said: {exc.message}",
+        )  # fmt: skip
 
     # -- the OpenAI-compatible route ----------------------------------------------------------------------
 
@@ -152,7 +233,7 @@ class Endpoint:
         """``base_url``, a bearer ``api_key`` valid ``hours`` (at most 12), its expiry and the ``model`` to send."""
         from deploy.aws.bearer import hours_to_seconds
 
-        return self.openai_route.credentials(self.name, self.component, hours_to_seconds(hours), model)
+        return self.openai_route.credentials(self.name, self.inference_component, hours_to_seconds(hours), model)
 
     def openai_client(self, *, hours: float = 12.0, sigv4: bool = False, **options: Any) -> Any:
         """An ``openai.OpenAI`` pointed at this endpoint's route (needs ``pip install 'lmi-deploy[openai]'``).
@@ -177,6 +258,8 @@ class Endpoint:
         goes to ``s3://sagemaker-<region>-<account>/lmi-deploy/async-inputs/<uuid>.json``, and that bucket is
         created if it does not exist yet (as the SageMaker SDK does).
         """
+        if self.component is not None:
+            raise async_not_supported(self.name, self.component)
         is_chat = not isinstance(request, str)
         body = chat_body(request, params) if not isinstance(request, str) else lmi_body(request, params)
         gateway = self.gateway
@@ -249,6 +332,11 @@ class AsyncJob:
     def result(self, timeout_s: float = 900.0) -> Generation | ChatResult:
         """Alias of :meth:`wait` with the default poll interval."""
         return self.wait(timeout_s=timeout_s)
+
+
+def _ic(extra: Mapping[str, str]) -> str | None:
+    """The component of a runtime call's extra arguments, for the OpenAI route (which takes it in its URL)."""
+    return extra.get("InferenceComponentName")
 
 
 def _route(route: str) -> str:

@@ -16,11 +16,14 @@ from deploy.errors import EndpointNotFoundError, InvokeError
 
 # EndpointNotFoundError is defined in deploy.errors (one error for status, scale and invoke) and kept importable here.
 __all__ = [
+    "ComponentError",
+    "ComponentRequiredError",
     "EndpointNotFoundError",
     "InputRejectedError",
     "InvokeTimeoutError",
     "ModelNotReadyError",
     "ModelOutOfMemoryError",
+    "NoCapacityError",
     "OverloadedError",
     "PromptTooLongError",
     "Rule",
@@ -39,6 +42,24 @@ class ModelNotReadyError(InvokeError):
     """The endpoint exists but the model cannot take requests yet (starting, or scaled to zero)."""
 
     kind = "model_not_ready"
+
+
+class NoCapacityError(ModelNotReadyError):
+    """The inference component has no copy to serve the request (scaled to zero, or still scaling out)."""
+
+    kind = "no_capacity"
+
+
+class ComponentError(InvokeError):
+    """The request's InferenceComponentName does not match the endpoint (unknown, or not allowed there)."""
+
+    kind = "component_error"
+
+
+class ComponentRequiredError(ComponentError):
+    """The endpoint hosts inference components, and the request named none."""
+
+    kind = "component_required"
 
 
 class ModelOutOfMemoryError(InvokeError):
@@ -149,6 +170,23 @@ ASYNC_MISMATCH = Rule(
     "submit() needs an endpoint deployed with `async_inference:` in its spec; generate/chat/stream and "
     "`lmi invoke` need a real-time endpoint (no async_inference)",
 )  # fmt: skip
+NO_CAPACITY = Rule(
+    NoCapacityError, "the inference component has no copy to serve the request", "component",
+    "the component is scaled to zero (or still scaling out): if its scale-out alarm is configured, this request "
+    "has triggered it; retry in a few minutes, or add copies now with UpdateInferenceComponentRuntimeConfig",
+)  # fmt: skip
+COMPONENT_REQUIRED = Rule(
+    ComponentRequiredError, "the endpoint hosts inference components and the request named none", "component",
+    "pass --component (or Endpoint(name, component=...)); `lmi status NAME` lists the components",
+)  # fmt: skip
+COMPONENT_NOT_ALLOWED = Rule(
+    ComponentError, "the endpoint has no inference components, so a request cannot name one", "component",
+    "drop --component (or component=...): the endpoint serves one model directly",
+)  # fmt: skip
+COMPONENT_NOT_FOUND = Rule(
+    ComponentError, "no such inference component on the endpoint", "component",
+    "check the component name (`lmi status NAME` lists the endpoint's components)",
+)  # fmt: skip
 CALL_FAILED = Rule(InvokeError, "the call failed", "endpoint", "retry; check the endpoint status with `lmi status`")
 
 
@@ -203,24 +241,45 @@ def classify_failure_body(body: bytes, *, endpoint: str) -> InvokeError:
     return classify_container_error(status, container_text(text), endpoint=endpoint)
 
 
-def classify_runtime_error(code: str, message: str, *, endpoint: str, status: int | None = None) -> InvokeError:
-    """The typed error for a SageMaker runtime error code other than ``ModelError``."""
+def classify_runtime_error(
+    code: str, message: str, *, endpoint: str, status: int | None = None, component: str | None = None
+) -> InvokeError:
+    """The typed error for a SageMaker runtime error code other than ``ModelError``.
+
+    ``component``: the InferenceComponentName the request carried, named in the message when given.
+    """
+    rule = _runtime_rule(code, message.lower())
+    value: object = code if rule.field in {"concurrency", "stream"} else endpoint
+    if rule.field == "component" and component:
+        value = component
+    where = f"endpoint {endpoint!r}" + (f", component {component!r}" if component else "")
+    return rule.cls(f"{where}: {rule.what} ({code}): {message}", status=status, field=rule.field, value=value,
+                    fix=rule.fix)  # fmt: skip
+
+
+def _runtime_rule(code: str, lowered: str) -> Rule:
     validation = code in {"ValidationError", "ValidationException"}
-    lowered = message.lower()
+    component_rule = _component_rule(lowered) if validation else None
+    if component_rule is not None:
+        return component_rule
     if validation and "not found" in lowered:
-        rule = ENDPOINT_NOT_FOUND
-    elif validation and "asynchronous" in lowered:
-        rule = ASYNC_MISMATCH
-    else:
-        rule = RUNTIME_RULES.get(code, CALL_FAILED)
-    value = code if rule.field in {"concurrency", "stream"} else endpoint
-    return rule.cls(
-        f"endpoint {endpoint!r}: {rule.what} ({code}): {message}",
-        status=status,
-        field=rule.field,
-        value=value,
-        fix=rule.fix,
-    )
+        return ENDPOINT_NOT_FOUND
+    if validation and "asynchronous" in lowered:
+        return ASYNC_MISMATCH
+    return RUNTIME_RULES.get(code, CALL_FAILED)
+
+
+def _component_rule(lowered: str) -> Rule | None:
+    """The inference-component diagnoses of a ValidationError (AWS's wording, lower-cased), None for others."""
+    if "no capacity" in lowered:
+        return NO_CAPACITY
+    if "inference component name header is required" in lowered:
+        return COMPONENT_REQUIRED
+    if "inference component name header is not allowed" in lowered:
+        return COMPONENT_NOT_ALLOWED
+    if "inference component" in lowered and ("not found" in lowered or "does not exist" in lowered):
+        return COMPONENT_NOT_FOUND
+    return None
 
 
 def timeout_error(endpoint: str, seconds: float, *, stream: bool = False) -> InvokeTimeoutError:

@@ -75,7 +75,7 @@ def make_client(endpoint: Endpoint, *, hours: float, sigv4: bool, is_async: bool
     auth = sigv4_auth(context.session, context.region, http_module(openai))
     http_cls = openai.DefaultAsyncHttpxClient if is_async else openai.DefaultHttpxClient
     options.setdefault("http_client", http_cls(auth=auth))
-    base_url = route.base_url(endpoint.name, endpoint.component)
+    base_url = route.base_url(endpoint.name, endpoint.inference_component)
     return cls(base_url=base_url, api_key=SIGV4_PLACEHOLDER_KEY, **options)
 
 

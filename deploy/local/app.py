@@ -21,7 +21,16 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from deploy._version import __version__
-from deploy.local import autoscaling, component_api, control, openai_route, runtime
+from deploy.local import (
+    autoscaling,
+    component_api,
+    component_runtime,
+    control,
+    ic_autoscaling,
+    ic_scaler,
+    openai_route,
+    runtime,
+)
 from deploy.local.endpoints import EndpointRegistry
 from deploy.local.errors import ApiError
 
@@ -36,7 +45,7 @@ _RUNTIME_OPS = {
 }
 HANDLER_TABLES: dict[str, tuple[dict[str, Any], ...]] = {
     "SageMaker": (component_api.HANDLERS, control.HANDLERS),
-    "AnyScaleFrontendService": (autoscaling.HANDLERS,),
+    "AnyScaleFrontendService": (ic_autoscaling.HANDLERS, autoscaling.HANDLERS),
 }
 _SCOPE = re.compile(r"Credential=[^/]+/\d+/(?P<region>[^/]+)/")
 
@@ -169,7 +178,9 @@ class EmulatorApp:
     def _runtime(self, request: Request, op: str, fault: Any) -> Response:
         match = _RUNTIME_PATH.fullmatch(request.path)
         assert match is not None
-        invocation = runtime.resolve(self.state.registry, region_of(request), match["name"], request)
+        registry, region = self.state.registry, region_of(request)
+        invocation = component_runtime.resolve(registry, region, match["name"], request)
+        invocation = invocation or runtime.resolve(registry, region, match["name"], request)
         timing = self.state.timing
         if op == "InvokeEndpoint":
             return runtime.invoke(invocation, timing)
@@ -207,6 +218,10 @@ class EmulatorApp:
             return Response(json.dumps(self._health()), status=200, content_type="application/json")
         if request.path == "/_lmi/identity":
             return self._identity(request)
+        if request.path == "/_lmi/autoscaling/run" and request.method == "POST":
+            region = request.args.get("region", "us-east-1")
+            changes = ic_scaler.run(self.state.registry, region)
+            return Response(json.dumps({"changes": changes}), status=200, content_type="application/json")
         if request.path == "/_lmi/faults" and request.method == "POST":
             spec = json.loads(request.get_data() or b"{}")
             self.state.faults.add(

@@ -86,6 +86,7 @@ def deregister_scalable_target(registry: EndpointRegistry, region: str, body: di
         raise from_moto(exc) from exc
     for key, policy in list(backend.policies.items()):
         if policy.resource_id == resource_id and policy.scalable_dimension == dimension:
+            policy.delete_alarms(backends.account_id(), region)  # the alarms a target-tracking policy owns
             del backend.policies[key]
     return {}
 

@@ -33,6 +33,10 @@ def autoscaling(region: str) -> Any:
     return applicationautoscaling_backends[account_id()][region]
 
 
+def cloudwatch(region: str) -> Any:
+    return cloudwatch_backends[account_id()][region]
+
+
 def _s3() -> Any:
     return s3_backends[account_id()]["aws"]
 

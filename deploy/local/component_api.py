@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from deploy.local import backends
+from deploy.local import backends, component_runtime
 from deploy.local.components import (
     Handler,
     add_tags,
@@ -101,6 +101,11 @@ def create_inference_component(registry: EndpointRegistry, region: str, body: di
         tags=list(body.get("Tags") or []),
     )
     store.components[(region, name)] = component
+    if component.base is None:
+        component_runtime.start(registry, component)
+    else:
+        base = store.get(region, component.base)
+        component.start_failure = component_runtime.adapter_problem(registry, base) if base else None
     begin(component, store, "create", "Creating", now)
     return {"InferenceComponentArn": component_arn}
 
@@ -185,6 +190,8 @@ def update_inference_component(registry: EndpointRegistry, region: str, body: di
         component.previous_specification = component.specification
         component.specification = spec
         _restart_copies(registry, component)
+        if component.base is None:
+            component_runtime.start(registry, component)
     if body.get("RuntimeConfig"):
         _set_copies(component, int(body["RuntimeConfig"]["CopyCount"]))
     if body.get("DeploymentConfig"):

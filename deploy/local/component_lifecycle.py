@@ -68,9 +68,35 @@ def fleet_for(store: ComponentStore, region: str, endpoint_name: str, now: float
     if not variants or not all(is_component_variant(v) for v in variants):
         return None
     store.fleets[key] = build_fleet(region, endpoint_name, variants[0], now)
-    for summary in endpoint.production_variants:  # what DescribeEndpoint's variant summary echoes from the config
-        summary.update({k: variants[0][k] for k in ("ManagedInstanceScaling", "RoutingConfig") if k in variants[0]})
+    store.fleets[key].config_name = endpoint.endpoint_config_name
+    _echo_variant(endpoint, variants[0])
     return store.fleets[key]
+
+
+def _echo_variant(endpoint: Any, variant: dict[str, Any]) -> None:
+    """What DescribeEndpoint's variant summary echoes from the config (moto keeps only the counts)."""
+    for summary in endpoint.production_variants:
+        summary.update({k: variant[k] for k in ("ManagedInstanceScaling", "RoutingConfig") if k in variant})
+
+
+def follow_config(fleet: Fleet, now: float) -> None:
+    """After UpdateEndpoint: take the new config's scaling bounds; a new instance type replaces every instance
+    (the copies are placed again on new instances, with a cold start)."""
+    endpoint = backends.sagemaker(fleet.region).endpoints.get(fleet.endpoint)
+    if endpoint is None or endpoint.endpoint_config_name == fleet.config_name:
+        return
+    config = backends.sagemaker(fleet.region).endpoint_configs.get(endpoint.endpoint_config_name)
+    variants = list(getattr(config, "production_variants", []) or [])
+    if not variants or not is_component_variant(variants[0]):
+        return
+    fresh = build_fleet(fleet.region, fleet.endpoint, variants[0], now)
+    fleet.config_name = endpoint.endpoint_config_name
+    fleet.managed, fleet.min_count, fleet.max_count = fresh.managed, fresh.min_count, fresh.max_count
+    if fresh.instance_type != fleet.instance_type:
+        fleet.instance_type, fleet.capacity, fleet.instances = fresh.instance_type, fresh.capacity, []
+        for _ in range(len(fresh.instances)):
+            launch(fleet, now)
+    _echo_variant(endpoint, variants[0])
 
 
 def tick(store: ComponentStore, now: float, endpoints: Iterable[tuple[str, str]] = ()) -> None:
@@ -89,6 +115,7 @@ def tick(store: ComponentStore, now: float, endpoints: Iterable[tuple[str, str]]
         if component.pending is not None and component.pending[1] <= now:
             _finish(store, component, now)
     for fleet in store.fleets.values():
+        follow_config(fleet, now)
         members = store.on_endpoint(fleet.region, fleet.endpoint)
         reconcile(fleet, members, now, store.seconds("launch"), store.seconds("load"))
         _publish_counts(fleet, now)
@@ -106,17 +133,25 @@ def _finish(store: ComponentStore, component: Component, now: float) -> None:
     component.pending = None
     component.modified = wall_clock()
     fleet = store.fleets.get((component.region, component.endpoint))
+    key = (component.region, component.name)
     if kind == "delete":
         if fleet is not None:
             drop(fleet, component.name)
-        store.components.pop((component.region, component.name), None)
-        store.invocations.pop((component.region, component.name), None)
+        for table in (store.components, store.invocations, store.containers, store.starting):
+            table.pop(key, None)
+        _forget_scaling(component.region, component.name)
         return
-    reason = _never_fits(component, fleet)
+    started = store.starting.pop(key, None)
+    reason = (
+        _never_fits(component, fleet)
+        or (started.failure_reason if started is not None else None)
+        or (component.start_failure if kind == "create" else None)
+    )
     if reason is None:
         component.status, component.failure_reason = "InService", None
-        component.serving_model = component.specification.get("ModelName")
         component.previous_specification = None
+        if started is not None:
+            store.containers[key] = started
     elif kind == "create":
         component.status, component.failure_reason = "Failed", reason
         if fleet is not None:
@@ -125,6 +160,17 @@ def _finish(store: ComponentStore, component: Component, now: float) -> None:
         component.specification = component.previous_specification or component.specification
         component.previous_specification = None
         component.status, component.failure_reason = "InService", reason
+
+
+def _forget_scaling(region: str, name: str) -> None:
+    """A deleted component takes its scalable target and policies with it (as a deleted endpoint does)."""
+    aas, resource_id = backends.autoscaling(region), f"inference-component/{name}"
+    for targets in aas.targets.values():
+        targets.pop(resource_id, None)
+    for key, policy in list(aas.policies.items()):
+        if policy.resource_id == resource_id:
+            policy.delete_alarms(backends.account_id(), region)
+            del aas.policies[key]
 
 
 def _never_fits(component: Component, fleet: Fleet | None) -> str | None:

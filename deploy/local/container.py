@@ -74,6 +74,21 @@ def start_variant(region: str, endpoint: str, config_name: str, variant: dict[st
     """Start the container of one production variant and write its log to CloudWatch Logs."""
     model = backends.sagemaker(region).describe_model(variant["ModelName"])
     primary = model.primary_container or (model.containers[0] if model.containers else {})
+    stream = log_stream_name(endpoint, config_name, variant["VariantName"])
+    return start_container(region, primary, variant, f"/aws/sagemaker/Endpoints/{endpoint}", stream)
+
+
+def start_container(
+    region: str,
+    primary: dict[str, Any],
+    variant: dict[str, Any],
+    log_group: str,
+    stream: str,
+    gpu_count: int | None = None,
+) -> Container:
+    """Start one container from what SageMaker hands it (``primary``: image, environment, artifacts) on the
+    variant's instance type; ``gpu_count`` limits it to fewer accelerators than the instance has (an inference
+    component's share). Writes its log to ``log_group``/``stream``."""
     instance_type = str(variant.get("InstanceType", "ml.g5.2xlarge"))
     files = backends.read_model_files(primary, ("serving.properties", "config.json"))
     # DJL reads the file through an InputStream: ISO-8859-1, one byte per character (non-ASCII must be \uXXXX).
@@ -86,7 +101,7 @@ def start_variant(region: str, endpoint: str, config_name: str, variant: dict[st
     max_model_len = 4096
     try:
         settings = merge_settings(environment, properties)
-        engine = engine_settings(settings, _gpu_count(instance_type))
+        engine = engine_settings(settings, gpu_count or _gpu_count(instance_type))
         with tempfile.TemporaryDirectory() as workdir:
             config_path = _model_config_path(files, Path(workdir))
             outcome = assess(engine.model_id, config_path, instance_type, engine, environment)
@@ -102,11 +117,10 @@ def start_variant(region: str, endpoint: str, config_name: str, variant: dict[st
             "INFO  ModelServer Model server stopped.",
         ]
         failure = PING_FAILURE.format(variant=variant["VariantName"])
-    stream = log_stream_name(endpoint, config_name, variant["VariantName"])
-    backends.write_log(region, f"/aws/sagemaker/Endpoints/{endpoint}", stream, lines)
+    backends.write_log(region, log_group, stream, lines)
     return Container(
         variant_name=variant["VariantName"],
-        model_name=variant["ModelName"],
+        model_name=str(variant.get("ModelName", "")),
         instance_type=instance_type,
         instance_count=int(variant.get("InitialInstanceCount", 1)),
         image=image,

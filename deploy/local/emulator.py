@@ -160,6 +160,15 @@ class Emulator:
         finally:
             self.state.registry.frozen = False
 
+    def run_autoscaling(self, region: str | None = None) -> list[dict[str, Any]]:
+        """One round of automatic scaling for inference components: evaluate CloudWatch alarms (an alarm entering
+        ALARM runs its step-scaling actions, e.g. scale-out from zero on ``NoCapacityInvocationFailures``), then
+        target tracking on the invocations since the last round (no traffic scales in to ``MinCapacity``).
+        Returns the copy-count changes made (``component``, ``policy``, ``from``, ``to``, ``cause``)."""
+        from deploy.local import ic_scaler
+
+        return ic_scaler.run(self.state.registry, region or self.region)
+
     def set_latency(self, *, ttft_s: float | None = None, itl_s: float | None = None) -> None:
         if ttft_s is not None:
             self.state.timing.ttft_s = ttft_s

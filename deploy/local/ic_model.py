@@ -74,6 +74,7 @@ class Fleet:
     managed: bool
     min_count: int
     max_count: int
+    config_name: str = ""  # the endpoint config the fleet follows (an UpdateEndpoint changes it)
     instances: list[Instance] = field(default_factory=list)
     launched: int = 0  # how many instances this fleet has ever launched (names the next one)
 
@@ -99,10 +100,10 @@ class Component:
     status: str
     created: dt.datetime
     modified: dt.datetime
-    serving_model: str | None = None  # the model answering now (the old one while an update rolls)
     failure_reason: str | None = None
     pending: tuple[PhaseKind, float] | None = None
     previous_specification: dict[str, Any] | None = None  # restored when an update fails
+    start_failure: str | None = None  # why the component cannot start (an adapter on a base without LoRA)
     last_deployment: dict[str, Any] | None = None
     tags: list[dict[str, str]] = field(default_factory=list)
 
@@ -133,6 +134,9 @@ class ComponentStore:
         self.components: dict[tuple[str, str], Component] = {}
         self.fleets: dict[tuple[str, str], Fleet] = {}
         self.invocations: dict[tuple[str, str], int] = {}  # per component, since the last autoscaling run
+        self.containers: dict[tuple[str, str], Any] = {}  # the emulated container serving each component
+        self.starting: dict[tuple[str, str], Any] = {}  # the container a create or update is starting
+        self.activities: list[dict[str, Any]] = []  # what the emulator's scaler did (DescribeScalingActivities)
 
     def seconds(self, kind: str) -> float:
         return IC_SECONDS[kind] * self.time_scale()
@@ -161,3 +165,6 @@ class ComponentStore:
         self.components.clear()
         self.fleets.clear()
         self.invocations.clear()
+        self.containers.clear()
+        self.starting.clear()
+        self.activities.clear()

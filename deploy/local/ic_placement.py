@@ -96,14 +96,14 @@ def release_empty(fleet: Fleet) -> None:
 
 
 def reconcile(fleet: Fleet, components: list[Component], now: float, launch_s: float, load_s: float) -> None:
-    """Bring each component's placed copies to its desired count, then release empty instances."""
-    for component in components:
-        if component.need is None or component.status in ("Failed", "Deleting"):
-            continue
-        placed = len(fleet.copies_of(component.name))
-        while placed > component.desired:
+    """Bring each component's placed copies to its desired count, then release empty instances. Surplus copies
+    of every component go first, so the room they free serves the pending copies of the others in the same pass."""
+    active = [c for c in components if c.need is not None and c.status not in ("Failed", "Deleting")]
+    for component in active:
+        for _ in range(len(fleet.copies_of(component.name)) - component.desired):
             remove_one(fleet, component.name)
-            placed -= 1
+    for component in active:
+        placed = len(fleet.copies_of(component.name))
         while placed < component.desired and place_one(fleet, component, now, launch_s, load_s):
             placed += 1
     release_empty(fleet)

@@ -1,8 +1,10 @@
 """Helpers for testing a deployment pipeline offline against the emulator, and its pytest fixture.
 
 The helpers (``deploy``, ``create_model``, ``create_config``, ``invoke_json``, ``container_log``) live in
-:mod:`deploy.local.helpers` and need no test tools; the ``lmi_emulator`` fixture lives in
-:mod:`deploy.local.fixtures` and is loaded (with pytest) only when it is asked for::
+:mod:`deploy.local.helpers`, the inference-component ones (``create_component_endpoint``, ``create_lmi_model``,
+``create_component``, ``create_adapter``) in :mod:`deploy.local.component_helpers`; none needs test tools. The
+``lmi_emulator`` fixture lives in :mod:`deploy.local.fixtures` and is loaded (with pytest) only when it is asked
+for::
 
     from deploy.local.testing import lmi_emulator  # noqa: F401 - a pytest fixture
 
@@ -15,6 +17,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from deploy.local.component_helpers import (
+    create_adapter,
+    create_component,
+    create_component_endpoint,
+    create_lmi_model,
+)
 from deploy.local.helpers import (
     ASYNC_ENV,
     LMI_IMAGE,
@@ -40,7 +48,11 @@ __all__ = [
     "LMI_IMAGE",
     "ROLE_ARN",
     "container_log",
+    "create_adapter",
+    "create_component",
+    "create_component_endpoint",
     "create_config",
+    "create_lmi_model",
     "create_model",
     "deploy",
     "invoke_json",

@@ -25,7 +25,7 @@ def _gib(value: float) -> str:
 
 def failure_reasons(budget: Budget) -> list[str]:
     """Why vLLM would refuse to start, in its own terms (empty when it starts); first failing check wins."""
-    for check in (_config_reasons, _load_reasons, _kv_reasons, _graph_reasons):
+    for check in (_config_reasons, _load_reasons, _kv_reasons, _graph_reasons, _warmup_reasons):
         reasons = check(budget)
         if reasons:
             return reasons
@@ -93,6 +93,18 @@ def _graph_reasons(budget: Budget) -> list[str]:
         f"CUDA graphs (~{_gib(budget.cuda_graph_bytes)}) are captured after the KV cache is allocated in "
         f"{budget.behaviour.label} and must fit in the (1 - gpu_memory_utilization) headroom of "
         f"{_gib(budget.headroom_bytes)}: CUDA out of memory during graph capture"
+    ]
+
+
+def _warmup_reasons(budget: Budget) -> list[str]:
+    """The V1 sampler warm-up runs after the KV cache (and, before 0.21, the graphs) took their memory."""
+    if budget.warmup_fits:
+        return []
+    return [
+        f"CUDA out of memory occurred when warming up sampler with {budget.warmup_rows} dummy requests. Please try "
+        "lowering `max_num_seqs` or `gpu_memory_utilization` when initializing the engine. (The warm-up needs "
+        f"~{_gib(budget.warmup_sampler_bytes)} after the KV cache is allocated; ~{_gib(budget.warmup_free_bytes)} "
+        "is left.)"
     ]
 
 

@@ -9,8 +9,9 @@ instance, or it could never scale out from zero. Refusals are SpecErrors (exit 2
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from deploy.errors import LmiError, SpecError
@@ -19,9 +20,11 @@ from deploy.sizing.packing import Placement, place
 
 if TYPE_CHECKING:
     from deploy.engine.resolve import ResolvedSpec
+    from deploy.sizing.lora import LoraSlots
     from deploy.sizing.shape import ModelShape
     from deploy.spec.components import ComponentEndpointSpec, ComponentSpec
 
+COPIES_PER_INSTANCE = re.compile(r" \(\d+ cop(?:y|ies) per instance\)")
 PLACEMENT_FIX = "raise the endpoint's maximum instances, lower copies, or run `lmi recommend --spec SPEC`"
 
 
@@ -61,6 +64,7 @@ class EndpointFit:
     initial: Placement
     problems: tuple[str, ...]
     instances_needed: int  # for the minimum and the initial copies, whichever needs more (0 = none placeable)
+    notes: tuple[str, ...] = ()  # not refusals: e.g. copy scale-out that the maximum instances cannot hold
 
     @property
     def fits(self) -> bool:
@@ -76,6 +80,7 @@ class EndpointFit:
             "minimum": self.minimum.to_dict(),
             "initial": self.initial.to_dict(),
             "problems": list(self.problems),
+            "notes": list(self.notes),
         }
 
     def raise_if_refused(self) -> None:
@@ -101,7 +106,7 @@ def _bounds(component: ComponentSpec) -> tuple[int, int]:
 def size_component(
     spec: ComponentEndpointSpec, index: int, shape: ModelShape | None = None, instance_type: str | None = None
 ) -> ComponentFit:
-    """Resolve one component (on ``instance_type``, default the spec's); errors name ``components[index]``."""
+    """Resolve one component (on ``instance_type``, default the spec's); errors name ``components.<index>``."""
     from deploy.engine.resolve import find_shape, resolve
     from deploy.spec.components import component_view, inference_component_name
 
@@ -110,9 +115,18 @@ def size_component(
     if instance_type is not None:
         view = view.model_copy(update={"instance": view.instance.model_copy(update={"type": instance_type})})
     try:
-        resolved = resolve(view, shape=shape if shape is not None else find_shape(view))
+        found = shape if shape is not None else find_shape(view)
+        if component.adapters and found is not None:
+            found = _with_adapters(spec, index, found)
+        resolved = resolve(view, shape=found)
     except LmiError as exc:
-        raise _in_component(exc, index, component.name) from None
+        raise in_component(exc, index, component.name) from None
+    if component.adapters and found is not None:
+        lora_note = _lora_slots(component, found).note(found, resolved.tensor_parallel_degree)
+        resolved = replace(resolved, notes=(*resolved.notes, lora_note))
+    resolved = replace(resolved, notes=tuple(_component_note(note) for note in resolved.notes))
+    if resolved.estimate is not None:  # one IC copy is one LMI engine on its own tp GPUs, not GPUs / tp engines
+        resolved = replace(resolved, estimate=replace(resolved.estimate, copies_per_instance=1))
     low, high = _bounds(component)
     return ComponentFit(
         name=component.name,
@@ -125,10 +139,34 @@ def size_component(
     )
 
 
-def _in_component(exc: LmiError, index: int, name: str) -> LmiError:
-    """The estimator names bare spec fields (engine.max_model_len); a component's are components[i].<field>."""
+def _lora_slots(component: ComponentSpec, shape: ModelShape) -> LoraSlots:
+    from deploy.sizing.lora import LoraSlots
+
+    dtype_bytes = 4.0 if shape.torch_dtype in {"float32", "fp32"} and shape.quantization is None else 2.0
+    return LoraSlots(component.lora.max_loras, component.lora.max_lora_rank, dtype_bytes)
+
+
+def _with_adapters(spec: ComponentEndpointSpec, index: int, shape: ModelShape) -> ModelShape:
+    """The shape with the component's LoRA slots in its weights; a MoE base needs the LMI version that serves it."""
+    from deploy.sizing.lora import with_lora
+    from deploy.spec.adapter_rules import moe_problem
+
+    component = spec.components[index]
+    problem = moe_problem(spec.lmi.version, index, component.model.id) if shape.moe is not None else None
+    if problem is not None:
+        raise SpecError(problem, field=f"components.{index}.adapters", value=spec.lmi.version, fix="raise lmi.version")
+    return with_lora(shape, _lora_slots(component, shape))
+
+
+def _component_note(note: str) -> str:
+    """A single-model note counts LMI's copies per instance (GPUs / tp); a component's copies are its own ICs."""
+    return COPIES_PER_INSTANCE.sub("", note)
+
+
+def in_component(exc: LmiError, index: int, name: str) -> LmiError:
+    """The estimator names bare spec fields (engine.max_model_len); a component's are components.<i>.<field>."""
     if exc.field and not exc.field.startswith(("components", "instance", "scaling", "lmi")):
-        exc.field = f"components[{index}].{exc.field}"
+        exc.field = f"components.{index}.{exc.field}"
     if not exc.message.startswith("component "):
         exc.message = f"component {name!r}: {exc.message}"
         exc.args = (exc.message,)
@@ -177,7 +215,31 @@ def fit_of(
         initial=initial,
         problems=tuple(problems),
         instances_needed=_needed(components, instance_type),
+        notes=_scale_out_notes(components, instance_type, max_instances) if not problems else (),
     )
+
+
+def _scale_out_notes(components: tuple[ComponentFit, ...], instance_type: str, max_instances: int) -> tuple[str, ...]:
+    """Not refusals: the initial copies created in spec order (plain first-fit) not fitting, and every component at
+    its scaling maximum at once not fitting (scale-out stops there)."""
+    notes: list[str] = []
+    in_order = place(
+        instance_type, max_instances, [(c.name, c.requirements, c.copies) for c in components], decreasing=False
+    )
+    if not in_order.fits:
+        notes.append(
+            "created in spec order (one component after the other) the initial copies may not all fit "
+            f"{max_instances} x {instance_type}, though they fit largest-first; list the components with the most "
+            "GPUs per copy first, or allow one more instance"
+        )
+    peak = place(instance_type, max_instances, [(c.name, c.requirements, c.max_copies) for c in components])
+    if not peak.fits:
+        total = sum(c.max_copies for c in components)
+        notes.append(
+            f"all components at their scaling maximum ({total} copies) do not fit {max_instances} x {instance_type}; "
+            "scale-out stops when the instances are full (raise scaling.max of the endpoint to allow more)"
+        )
+    return tuple(notes)
 
 
 def _needed(components: tuple[ComponentFit, ...], instance_type: str) -> int:

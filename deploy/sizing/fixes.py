@@ -1,8 +1,9 @@
 """Concrete fixes for a configuration that does not fit; every suggestion is re-estimated and does fit.
 
 Rule: never suggest something we have not checked. Fixes are tried in the order a user would prefer them:
-shorter max_model_len (free), fp8 KV cache (small quality cost), more tensor parallelism on the same instance,
-a higher gpu_memory_utilization, runtime fp8 weights, then another instance type from the catalog.
+a smaller max_num_seqs when only the sampler warm-up fails, shorter max_model_len (free), fp8 KV cache (small
+quality cost), more tensor parallelism on the same instance, a higher gpu_memory_utilization, runtime fp8
+weights, then another instance type from the catalog.
 """
 
 from __future__ import annotations
@@ -45,6 +46,16 @@ def _len_fix(shape: ModelShape, hardware: Hardware, params: EngineParams, budget
     length = max_len_that_fits(shape, hardware, params, upper=budget.max_model_len)
     if length >= MIN_USEFUL_LEN:
         return [f"set max_model_len <= {length:,} (option.max_model_len={length})"]
+    return []
+
+
+def _seqs_fix(shape: ModelShape, hardware: Hardware, params: EngineParams, budget: Budget) -> list[str]:
+    """When only the sampler warm-up fails: the largest max_num_seqs (multiple of 8) whose warm-up fits."""
+    if budget.warmup_fits:
+        return []
+    for seqs in range(budget.max_num_seqs - budget.max_num_seqs % 8 - 8, 7, -8):
+        if _fits(shape, hardware, replace(params, max_num_seqs=seqs)):
+            return [f"set max_rolling_batch_size <= {seqs} (max_num_seqs; the sampler warm-up then fits)"]
     return []
 
 
@@ -112,7 +123,7 @@ def estimate(shape: ModelShape, hardware: Hardware, params: EngineParams, *, wit
 
 def suggest_fixes(shape: ModelShape, hardware: Hardware, params: EngineParams, budget: Budget) -> list[str]:
     """Checked alternatives that fit, best first."""
-    fixes = _len_fix(shape, hardware, params, budget)
+    fixes = _seqs_fix(shape, hardware, params, budget) + _len_fix(shape, hardware, params, budget)
     fixes += _same_hardware_fixes(shape, hardware, params)
     fixes += _instance_fix(shape, hardware, params, budget.max_model_len)
     if not fixes:

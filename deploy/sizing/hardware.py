@@ -17,7 +17,6 @@ from deploy.errors import UsageError
 MIB = 1024**2
 GIB = 1024**3
 DRIVER_RESERVED_BYTES = int(0.47 * GIB)
-NVLINK_GPUS = frozenset({"A100", "H100", "H200", "V100"})  # SXM parts of ml.p3/p4d/p4de/p5*: NVLink/NVSwitch
 
 
 @dataclass(frozen=True)
@@ -80,5 +79,5 @@ class Hardware:
             fp8=bool(gpu.fp8),
             bf16=bool(gpu.bf16),
             price_per_hour=inst.price_per_hour,
-            nvlink=gpu.name.split("-")[0] in NVLINK_GPUS,
+            nvlink=str(gpu.interconnect).lower() == "nvlink",  # the catalog says per GPU: nvlink or pcie
         )

@@ -116,14 +116,21 @@ def _order(copies: Sequence[tuple[str, CopyRequirements, int]]) -> list[tuple[st
     )
 
 
-def place(instance_type: str, instances: int, copies: Sequence[tuple[str, CopyRequirements, int]]) -> Placement:
+def place(
+    instance_type: str,
+    instances: int,
+    copies: Sequence[tuple[str, CopyRequirements, int]],
+    *,
+    decreasing: bool = True,
+) -> Placement:
     """Place ``count`` copies of each ``(name, requirements, count)`` on ``instances`` instances, first-fit-decreasing.
 
-    The result lists, per instance used, the component name of every copy on it; ``problem`` says which copy did
-    not fit and why (with the numbers) when ``fits`` is false.
+    ``decreasing=False`` keeps the given order (plain first-fit: copies placed as they are created, component by
+    component). The result lists, per instance used, the component name of every copy on it; ``problem`` says
+    which copy did not fit and why (with the numbers) when ``fits`` is false.
     """
     cap = InstanceCapacity.of(instance_type)
-    ordered = _order(copies)
+    ordered = _order(copies) if decreasing else [(n, r) for n, r, count in copies for _ in range(max(0, count))]
     free: list[_Free] = []
     for name, req in ordered:
         oversized = _too_big(name, req, cap)

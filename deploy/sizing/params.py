@@ -8,7 +8,10 @@ own EngineParams, and the container's forgot the prefill-token limit and the V0/
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
 
+from deploy.sizing.engine_options import feature_params
 from deploy.sizing.versions import DEFAULT_VLLM_VERSION, Engine, EngineParams
 
 __all__ = ["engine_params", "vllm_engine"]
@@ -31,9 +34,11 @@ def engine_params(
     kv_cache_dtype: str = "auto",
     vllm_version: str = DEFAULT_VLLM_VERSION,
     env: Mapping[str, str] | None = None,
+    options: Mapping[str, Any] | None = None,
 ) -> EngineParams:
-    """EngineParams for settings named as LMI names them (``max_num_seqs`` is LMI's ``max_rolling_batch_size``)."""
-    return EngineParams(
+    """EngineParams for settings named as LMI names them (``max_num_seqs`` is LMI's ``max_rolling_batch_size``);
+    ``options`` (engine options) add speculative decoding, LoRA slots and expert parallelism."""
+    params = EngineParams(
         tensor_parallel_degree=tensor_parallel_degree,
         max_model_len=max_model_len,
         max_num_seqs=max_num_seqs,
@@ -45,3 +50,4 @@ def engine_params(
         vllm_version=vllm_version,
         engine=vllm_engine(env),
     )
+    return replace(params, **feature_params(options).as_kwargs()) if options else params

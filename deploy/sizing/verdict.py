@@ -60,6 +60,7 @@ class Estimate:
     price_per_hour: float | None = None
     sources: list[str] = field(default_factory=list)  # where the shape came from (Hub sha, headers, bundled, file)
     model_sha: str | None = None  # the Hub commit sized, when the shape came from the Hub
+    default_max_num_seqs_fails: bool = False  # vLLM's default max_num_seqs dies in the sampler warm-up (lowered)
 
     @property
     def kv_cache_gib(self) -> float:
@@ -95,6 +96,8 @@ def _gib(value: float) -> str:
 
 def _warnings(budget: Budget, shape: ModelShape) -> list[str]:
     out = list(shape.warnings) + list(budget.load_notes)
+    if budget.seqs_note:
+        out.append(budget.seqs_note)
     if not budget.behaviour.cuda_graphs_in_budget and budget.cuda_graph_bytes > 0.6 * budget.headroom_bytes:
         out.append(
             f"CUDA graphs (~{_gib(budget.cuda_graph_bytes)}) use most of the {_gib(budget.headroom_bytes)} "
@@ -162,6 +165,7 @@ def _to_estimate(shape: ModelShape, hardware: Hardware, budget: Budget) -> Estim
         notes=_notes(budget, shape),
         price_per_hour=hardware.price_per_hour,
         sources=list(shape.sources),
+        default_max_num_seqs_fails=budget.default_seqs_fail,
         model_sha=shape.hub.sha if shape.hub is not None else None,
     )
 

@@ -15,15 +15,18 @@ from dataclasses import dataclass
 from typing import Literal
 
 from deploy.errors import UsageError
+from deploy.sizing.engine_memory import SpeculativeParams, falls_back_to_v0
 
 Engine = Literal["v0", "v1"]
 GIB = 1024**3
 DEFAULT_VLLM_VERSION = "0.8.4"
 LONG_CONTEXT_TOKENS = 32 * 1024  # V0 turns chunked prefill on above this max_model_len
 LARGE_GPU_BYTES = 70 * GIB
+# V1 profiles a cheaper sampler (~15.4 bytes per logit) from 0.17: vLLM 0.15 and 0.16 logs (Qwen3-14B, H100) measure
+# 5.64 GiB at 1024 seqs (40 bytes), 0.17-0.19 logs 2.2 GiB; 0.10-0.14 have no public log here, so they keep the
+# larger figure (a false "fits" costs a failed deployment, the larger figure costs some KV cache).
+SAMPLER_CHEAP_FROM = (0, 17, 0)
 NON_TORCH_BASE = 0.3 * GIB  # 0.24-0.27 GiB in 0.19 logs, ~0.3 implied by a 0.8.4 log (Qwen2.5-7B, 24 GB GPU)
-NVLINK_COMM_BYTES = 1.85 * GIB
-PCIE_COMM_BYTES = 0.6 * GIB  # newer vLLM raises the scheduler budgets on >= 70 GiB GPUs other than A100
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,10 @@ class EngineParams:
     enforce_eager: bool = False
     enable_chunked_prefill: bool | None = None
     trust_remote_code: bool | None = None  # None: unknown (lmi size); the spec's model.trust_remote_code otherwise
+    speculative: SpeculativeParams | None = None  # speculative_config (draft weights + draft KV)
+    max_loras: int = 0  # enable_lora with max_loras adapter slots (0: LoRA off)
+    max_lora_rank: int = 16
+    enable_expert_parallel: bool = False
 
 
 def parse_version(text: str) -> tuple[int, int, int]:
@@ -98,23 +105,19 @@ class VllmBehaviour:
 
         V0 from 0.7 and V1 before 0.10 profile a top-k/top-p sampler that sorts the fp32 logits (values + int64
         indices + softmax/cumsum copies; V1 0.8.x also builds an int64 prompt_token_ids of the same shape).
-        V0 before 0.7 did not profile the sampler (only the bf16 logits); V1 from 0.10 samples without the sort.
+        V0 before 0.7 did not profile the sampler (only the bf16 logits); V1 from 0.17 profiles without the sort.
         Calibrated: V0 0.7.2 9.65 x 4 bytes, V1 0.19 3.86 x 4 bytes, V0 0.6.4 below 0.06 GiB in total.
         """
         if self.engine == "v0":
             return 38.6 if self.version >= (0, 7, 0) else 4.0
-        return 40.0 if self.version < (0, 10, 0) else 15.4
+        return 40.0 if self.version < SAMPLER_CHEAP_FROM else 15.4
 
     def non_torch_bytes(self, tp: int, nvlink: bool | None) -> float:
-        """cuBLAS workspaces etc. (0.3 GiB), plus communication buffers per GPU at tp > 1.
+        """cuBLAS workspaces etc. (0.3 GiB), plus communication buffers per GPU at tp > 1 (see
+        :func:`deploy.sizing.interconnect.comm_buffer_bytes`: NVLink vs PCIe, custom all-reduce on or off)."""
+        from deploy.sizing.interconnect import comm_buffer_bytes
 
-        NVLink/NVSwitch machines (p4d/p5: NCCL + custom all-reduce) measure ~1.8 GiB extra at tp 2-4 (vLLM 0.6.5
-        and 0.19 logs on H100); PCIe-only GPUs (g5/g6/g6e), where custom all-reduce is off beyond two GPUs, ~0.4 GiB
-        (a vLLM 0.8.4 log at tp=2). Unknown interconnects get the NVLink figure.
-        """
-        if tp <= 1:
-            return NON_TORCH_BASE
-        return NON_TORCH_BASE + (PCIE_COMM_BYTES if nvlink is False else NVLINK_COMM_BYTES)
+        return NON_TORCH_BASE + comm_buffer_bytes(tp, nvlink)
 
     def default_max_num_seqs(self, gpu_bytes: float, gpu_name: str) -> int:
         if self.large_gpu_defaults and gpu_bytes >= LARGE_GPU_BYTES and "A100" not in gpu_name.upper():
@@ -187,6 +190,11 @@ def v1_fallback(params: EngineParams, compute_capability: float | None) -> str |
     version = parse_version(params.vllm_version)
     if version < (0, 11, 0) and compute_capability < 8.0:
         return f"compute capability {compute_capability} < 8.0: vLLM {params.vllm_version} falls back to the V0 engine"
+    if falls_back_to_v0(params.speculative, version):
+        return (
+            f"speculative_config (method {params.speculative.method if params.speculative else ''}) is not supported "
+            f"by the V1 engine of vLLM {params.vllm_version}: it falls back to the V0 engine"
+        )
     fp8_kv = params.kv_cache_dtype.lower().startswith("fp8")
     if version < (0, 10, 0) and fp8_kv and compute_capability < 9.0:
         return (

@@ -11,8 +11,14 @@ import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from deploy.spec.components import ComponentEndpointSpec
+    from deploy.spec.components import ComponentEndpointSpec, ComponentSpec
 
+# From deepjavalibrary/djl-serving: the async vLLM handler (djl_python/lmi_vllm/vllm_async_service.py) has no LoRA
+# code in 0.33.0 (LMI v15; LoRA there only in rolling-batch mode, option.rolling_batch=vllm); 0.34.0 (LMI v16)
+# adds register_adapter/add_lora and reads X-Amzn-SageMaker-Adapter-Identifier (release notes: "Async vLLM handler
+# now supports multi-adapter (LoRA) serving"); 0.35.0 (LMI v17) adds LoRA in async mode for MoE models.
+ADAPTERS_SINCE = 16
+MOE_ADAPTERS_SINCE = 17
 ADAPTER_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
 S3_PREFIX = re.compile(r"s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/.*)?")
 
@@ -20,6 +26,8 @@ S3_PREFIX = re.compile(r"s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/.*)?")
 def check_adapters(spec: ComponentEndpointSpec) -> None:
     """Raise ValueError (message starting with the field) for the first adapter rule broken."""
     for index, component in enumerate(spec.components):
+        if component.adapters and spec.lmi.version < ADAPTERS_SINCE:
+            raise ValueError(version_problem(spec.lmi.version, index))
         seen: set[str] = set()
         for number, adapter in enumerate(component.adapters):
             where = f"components.{index}.adapters.{number}"
@@ -34,8 +42,51 @@ def check_adapters(spec: ComponentEndpointSpec) -> None:
                     "adapter names must be unique per component"
                 )
             seen.add(adapter.name)
+            _check_adapter_ic_name(spec, index, number, component)
             if not S3_PREFIX.fullmatch(adapter.source):
                 raise ValueError(
                     f"{where}.source={adapter.source!r} is not an s3:// URI; an adapter inference component's "
                     "weights come from S3: upload the adapter and give s3://bucket/prefix/"
                 )
+
+
+def _check_adapter_ic_name(spec: ComponentEndpointSpec, index: int, number: int, component: ComponentSpec) -> None:
+    from deploy.spec.component_views import MAX_IC_NAME, adapter_component_name
+
+    adapter = component.adapters[number]
+    name = adapter_component_name(spec, component, adapter.name)
+    if len(name) > MAX_IC_NAME:
+        room = MAX_IC_NAME - len(name) + len(adapter.name)
+        raise ValueError(
+            f"components.{index}.adapters.{number}.name={adapter.name!r}: the adapter inference component name "
+            f"{name!r} is {len(name)} characters; SageMaker allows at most {MAX_IC_NAME}; "
+            + (f"shorten the adapter name to at most {room} characters" if room > 0 else "shorten the component name")
+        )
+
+
+def version_problem(version: int, index: int) -> str:
+    """Why LMI ``version`` cannot serve adapters in async mode, and the version that can."""
+    from deploy.catalog import lmi_version
+
+    djl = lmi_version(version).djl_version
+    since = lmi_version(ADAPTERS_SINCE).djl_version
+    return (
+        f"components.{index}.adapters: LMI v{version} (DJL Serving {djl}) cannot serve LoRA adapters in async mode, "
+        "the mode lmi-deploy renders (its async vLLM handler has no adapter support; LoRA there needs rolling-batch "
+        f"mode, option.rolling_batch=vllm); set lmi.version: {ADAPTERS_SINCE} or later (DJL Serving {since}: its "
+        "async handler serves adapters)"
+    )
+
+
+def moe_problem(version: int, index: int, model_id: str) -> str | None:
+    """LoRA on a mixture-of-experts base in async mode arrived one release later (None when ``version`` has it)."""
+    if version >= MOE_ADAPTERS_SINCE:
+        return None
+    from deploy.catalog import lmi_version
+
+    since = lmi_version(MOE_ADAPTERS_SINCE).djl_version
+    return (
+        f"components.{index}.adapters: {model_id} is a mixture-of-experts model; LMI v{version} serves LoRA adapters "
+        f"in async mode for dense models only; set lmi.version: {MOE_ADAPTERS_SINCE} or later (DJL Serving {since} "
+        "adds LoRA for MoE models in async mode)"
+    )

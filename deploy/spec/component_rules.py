@@ -15,7 +15,7 @@ from pydantic import ValidationError
 if TYPE_CHECKING:
     from deploy.spec.components import ComponentEndpointSpec, ComponentSpec
 
-MAX_IC_NAME = 63  # SageMaker InferenceComponentName: ^[a-zA-Z0-9]([\-a-zA-Z0-9]*[a-zA-Z0-9])?$, at most 63
+from deploy.spec.component_views import MAX_IC_NAME
 
 
 def check_endpoint(spec: ComponentEndpointSpec) -> None:

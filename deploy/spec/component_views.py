@@ -18,6 +18,8 @@ from deploy.errors import SpecError
 if TYPE_CHECKING:
     from deploy.spec.components import ComponentEndpointSpec, ComponentSpec
 
+MAX_IC_NAME = 63  # SageMaker InferenceComponentName: ^[a-zA-Z0-9]([\-a-zA-Z0-9]*[a-zA-Z0-9])?$, at most 63
+
 COMPONENT_FIELDS = frozenset({"model", "engine"})
 
 
@@ -53,6 +55,11 @@ def view_error(exc: ValidationError, index: int | str) -> SpecError:
 def inference_component_name(spec: ComponentEndpointSpec, component: ComponentSpec) -> str:
     """The IC's SageMaker name: ``<endpoint>-<component>`` (the documented convention)."""
     return f"{spec.name}-{component.name}"
+
+
+def adapter_component_name(spec: ComponentEndpointSpec, component: ComponentSpec, adapter_name: str) -> str:
+    """The adapter IC's SageMaker name: ``<endpoint>-<component>-<adapter>`` (unique per account and region)."""
+    return f"{inference_component_name(spec, component)}-{adapter_name}"
 
 
 def view_data(spec: ComponentEndpointSpec, component: ComponentSpec) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from deploy.secrets.masking import mask_input
-from deploy.spec.component_views import inference_component_name, view_data, view_error
+from deploy.spec.component_views import adapter_component_name, inference_component_name, view_data, view_error
 from deploy.spec.model import (
     ENDPOINT_NAME,
     INT32_MAX,
@@ -42,6 +42,8 @@ __all__ = [
     "ComponentScaling",
     "ComponentSpec",
     "EndpointCapacity",
+    "LoraSettings",
+    "adapter_component_name",
     "component_view",
     "inference_component_name",
     "view_data",
@@ -78,6 +80,27 @@ class AdapterSpec(_Model):
     source: str = Field(description="s3:// prefix holding the adapter weights.", examples=["s3://bucket/lora/sql/"])
 
 
+LORA_RANKS = (8, 16, 32, 64, 128, 256)  # vLLM's accepted max_lora_rank values (0.10 and later; 0.8.4 the same)
+
+
+class LoraSettings(_Model):
+    """vLLM's LoRA slots on a component with adapters (``option.max_loras``/``max_lora_rank``); counted in the fit."""
+
+    max_loras: Count = Field(
+        4, ge=1, le=256, description="Adapters one batch can use at once (GPU slots; LMI's default 4)."
+    )
+    max_lora_rank: Count = Field(16, description="Largest adapter rank accepted: 8, 16, 32, 64, 128 or 256.")
+
+    @field_validator("max_lora_rank")
+    @classmethod
+    def _known_rank(cls, value: int) -> int:
+        if value not in LORA_RANKS:
+            raise ValueError(
+                f"max_lora_rank={value} is not one vLLM accepts; use one of {', '.join(map(str, LORA_RANKS))}"
+            )
+        return value
+
+
 class ComponentSpec(_Model):
     """One model hosted on the endpoint as an inference component, with its own copies and scaling."""
 
@@ -87,6 +110,9 @@ class ComponentSpec(_Model):
     copies: Count = Field(1, ge=1, le=INT32_MAX, description="Copies to start with (RuntimeConfig.CopyCount).")
     scaling: ComponentScaling | None = Field(None, description="Copy autoscaling; omit for a fixed copy count.")
     adapters: list[AdapterSpec] = Field(default_factory=lambda: [], description="LoRA adapters on this component.")
+    lora: LoraSettings = Field(
+        default_factory=lambda: LoraSettings(), description="LoRA slots (used only when adapters are given)."
+    )
 
     @field_validator("name")
     @classmethod

@@ -122,7 +122,9 @@ def _close_keys(loc: tuple[Any, ...], root: Any) -> list[str]:
     """Valid keys next to an unknown one that look like it (``tensor_paralel_degree`` -> ``tensor_parallel_degree``)."""
     model: Any = root
     for part in loc[:-1]:
-        field = model.model_fields.get(part) if isinstance(part, str) else None
+        if isinstance(part, int):  # an item of a list of models (components.0.copys): the item's own model
+            continue
+        field = model.model_fields.get(part)
         if field is None:
             return []
         candidates = [t for t in (field.annotation, *get_args(field.annotation)) if isinstance(t, type)]

@@ -9,12 +9,17 @@ from __future__ import annotations
 import json
 
 SCHEMA_ID = "https://lmi-deploy.dev/schema/lmi-deploy.schema.json"
+COMPONENTS_SCHEMA_ID = "https://lmi-deploy.dev/schema/lmi-deploy-components.schema.json"
 
 
-def spec_json_schema() -> str:
-    """The schema as stable, pretty JSON text ending in a newline."""
+def spec_json_schema(components: bool = False) -> str:
+    """The schema as stable, pretty JSON text ending in a newline (``components``: the component-endpoint one,
+    checked in at ``schema/lmi-deploy-components.schema.json``)."""
+    from deploy.spec.components import ComponentEndpointSpec
     from deploy.spec.model import DeploymentSpec
 
-    schema = DeploymentSpec.model_json_schema(mode="validation")
-    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID, **schema}
+    root = ComponentEndpointSpec if components else DeploymentSpec
+    schema = root.model_json_schema(mode="validation")
+    schema_id = COMPONENTS_SCHEMA_ID if components else SCHEMA_ID
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": schema_id, **schema}
     return json.dumps(schema, indent=2, sort_keys=True) + "\n"

@@ -28,6 +28,9 @@ SPECS = {
     "does-not-fit": f"name: ep\nrole: {ROLE}\nmodel: {{id: meta-llama/Llama-3.1-70B-Instruct}}\n"
     "instance: {type: ml.g5.xlarge}\n",
     "not-yaml": "name: [unclosed\n",
+    "components": (ROOT / "examples" / "components.yaml").read_text(),
+    "components-refused": f"name: ep\nrole: {ROLE}\ninstance: {{type: ml.g6e.12xlarge}}\ncomponents:\n"
+    "  - {name: q, model: {id: Qwen/Qwen2.5-7B-Instruct}, engine: {tensor_parallel_degree: 2}, copies: 4}\n",
 }
 
 
@@ -74,7 +77,7 @@ def test_fast_path_answers_as_typer_does(
     slow = same_names(_outcome(capsys, _run_typer, argv("typer")), "typer")
     assert fast == slow
     if "OUT" in " ".join(extra) and fast[0] == 0:
-        written = {side: sorted(p.read_text() for p in Path(outs[side]).iterdir()) for side in outs}
+        written = {side: sorted(p.read_text() for p in Path(outs[side]).rglob("*") if p.is_file()) for side in outs}
         assert written["fast"] == written["typer"]
 
 

@@ -181,3 +181,60 @@ def test_tags_on_component_arns(ctx: Any) -> None:
     endpoint_arn = sm.describe_endpoint(EndpointName="team")["EndpointArn"]
     sm.add_tags(ResourceArn=endpoint_arn, Tags=[{"Key": "k", "Value": "v"}])  # other ARNs still reach moto
     assert sm.list_tags(ResourceArn=endpoint_arn)["Tags"] == [{"Key": "k", "Value": "v"}]
+
+
+def test_update_endpoint_moves_the_fleet_to_the_new_config(ctx: Any) -> None:
+    from deploy.local.helpers import ROLE_ARN
+
+    create_component(ctx, "team-a", "team", "qwen-model", copies=2, gpus=4)  # 2 instances of 4 GPUs
+    sm = ctx.client("sagemaker")
+    assert sm.describe_endpoint(EndpointName="team")["ProductionVariants"][0]["CurrentInstanceCount"] == 2
+    sm.create_endpoint_config(
+        EndpointConfigName="team-config-2",
+        ExecutionRoleArn=ROLE_ARN,
+        ProductionVariants=[
+            {
+                "VariantName": "AllTraffic",
+                "InstanceType": "ml.g6e.48xlarge",  # 8 GPUs: both copies fit on one instance
+                "InitialInstanceCount": 1,
+                "ManagedInstanceScaling": {"Status": "ENABLED", "MinInstanceCount": 1, "MaxInstanceCount": 1},
+            }
+        ],
+    )
+    sm.update_endpoint(EndpointName="team", EndpointConfigName="team-config-2")
+    described = sm.describe_endpoint(EndpointName="team")
+    assert described["EndpointConfigName"] == "team-config-2"
+    variant = sm.describe_endpoint(EndpointName="team")["ProductionVariants"][0]
+    assert (variant["CurrentInstanceCount"], variant["ManagedInstanceScaling"]["MaxInstanceCount"]) == (1, 1)
+    runtime = sm.describe_inference_component(InferenceComponentName="team-a")["RuntimeConfig"]
+    assert runtime == {"DesiredCopyCount": 2, "CurrentCopyCount": 2}
+
+
+@pytest.mark.parametrize(
+    "operation", ["CreateInferenceComponent", "UpdateInferenceComponentRuntimeConfig", "DeleteInferenceComponent"]
+)
+def test_injected_faults_reach_component_calls_and_change_nothing(ctx: Any, lmi_emulator: Any, operation: str) -> None:
+    if operation != "CreateInferenceComponent":
+        create_component(ctx, "team-a", "team", "qwen-model")
+        ctx.client("sagemaker").list_inference_components()
+    lmi_emulator.inject_fault(operation, code="InternalFailure", times=10)
+    sm = ctx.client("sagemaker")
+    calls = {
+        "CreateInferenceComponent": lambda: create_component(ctx, "team-a", "team", "qwen-model"),
+        "UpdateInferenceComponentRuntimeConfig": lambda: sm.update_inference_component_runtime_config(
+            InferenceComponentName="team-a", DesiredRuntimeConfig={"CopyCount": 3}
+        ),
+        "DeleteInferenceComponent": lambda: sm.delete_inference_component(InferenceComponentName="team-a"),
+    }
+    with pytest.raises(ClientError) as info:
+        calls[operation]()
+    assert info.value.response["Error"]["Code"] == "InternalFailure"
+    listed = sm.list_inference_components()["InferenceComponents"]
+    if operation == "CreateInferenceComponent":
+        assert listed == []
+    else:
+        described = sm.describe_inference_component(InferenceComponentName="team-a")
+        assert (described["InferenceComponentStatus"], described["RuntimeConfig"]["DesiredCopyCount"]) == (
+            "InService",
+            1,
+        )

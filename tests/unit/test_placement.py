@@ -202,3 +202,35 @@ def test_placement_never_overfills_an_instance(copies: list[tuple[CopyRequiremen
         assert sum(len(n) for n in placed.per_instance) == sum(n for _, _, n in named)
     else:
         assert placed.problem
+
+
+def test_scale_out_beyond_the_maximum_instances_is_a_note_not_a_refusal() -> None:
+    """qwen may scale to 8 tp=1 copies (8 GPUs) but the endpoint has at most one 4-GPU instance."""
+    data = endpoint(component("qwen", copies=1, scaling={"min": 1, "max": 8}))
+    fit = check_component_fit(parsed(data))
+    assert fit.fits and len(fit.notes) == 1 and "8 copies" in fit.notes[0]
+    roomy = check_component_fit(parsed(endpoint(component("qwen", copies=1, scaling={"min": 1, "max": 4}))))
+    assert roomy.notes == ()
+
+
+def test_plain_first_fit_in_creation_order_can_need_more_room_than_decreasing() -> None:
+    copies = [("small", req(1), 2), ("large", req(3), 2)]
+    assert place("ml.g6e.12xlarge", 2, copies).fits
+    in_order = place("ml.g6e.12xlarge", 2, copies, decreasing=False)
+    # small, small share instance 1 (2 GPUs left), large takes instance 2, the second large finds no room
+    assert not in_order.fits and in_order.per_instance == (("small", "small"), ("large",))
+
+
+def test_a_spec_whose_creation_order_fragments_gets_a_note() -> None:
+    """Largest-first fits; SageMaker creating the components in spec order might not: said, not refused."""
+    from deploy.sizing.component_fit import fit_of, size_component
+
+    spec = parsed(endpoint(component("small", copies=2), component("large", copies=2), scaling={"min": 1, "max": 2}))
+    small, large = (size_component(spec, i) for i in range(2))
+    large = replace(large, requirements=replace(large.requirements, accelerators=3), min_copies=2, copies=2)
+    small = replace(small, min_copies=2)
+    fit = fit_of(spec, (small, large), "ml.g6e.12xlarge", 2)
+    assert fit.fits and fit.initial.instances_used == 2
+    assert any("spec order" in note for note in fit.notes)
+    reordered = fit_of(spec, (large, small), "ml.g6e.12xlarge", 2)
+    assert not any("spec order" in note for note in reordered.notes)

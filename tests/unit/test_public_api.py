@@ -11,6 +11,7 @@ import deploy
 
 PUBLIC = [
     "Client",
+    "ComponentEndpointSpec",
     "DeploymentSpec",
     "Endpoint",
     "EndpointNotFoundError",
@@ -23,12 +24,16 @@ PUBLIC = [
     "apply",
     "destroy",
     "list_endpoints",
+    "load_any_spec",
     "load_spec",
+    "parse_any_spec",
     "parse_spec",
     "plan",
     "recommend",
+    "recommend_components",
     "scale",
     "size",
+    "size_components",
     "status",
 ]
 CLIENT_METHODS = ["apply", "destroy", "endpoint", "list", "plan", "recommend", "scale", "size", "status"]
@@ -85,6 +90,7 @@ def _type_namespace() -> dict[str, object]:
         "Estimate": ("deploy.sizing", "Estimate"),
         "Recommendation": ("deploy.sizing", "Recommendation"),
         "DeploymentSpec": ("deploy.spec.model", "DeploymentSpec"),
+        "ComponentEndpointSpec": ("deploy.spec.components", "ComponentEndpointSpec"),
     }
     out: dict[str, object] = {}
     for name, (module, attr) in where.items():

@@ -1,0 +1,117 @@
+"""benchmarks/fit_accuracy.py: every KV row declares its split, the calibration path never reads a held-out row,
+and the report groups by split, vLLM version and GPU with false fits and false refusals."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SCRIPT = REPO / "benchmarks" / "fit_accuracy.py"
+DATA = REPO / "benchmarks" / "data" / "kv_observations.jsonl"
+
+
+def _load() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("fit_accuracy", SCRIPT)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+FIT = _load()
+ROWS = [json.loads(line) for line in DATA.read_text().splitlines() if line.strip()]
+
+
+class HeldOutRow(dict[str, Any]):
+    """A held-out row that fails the test on any read but its split (the one field the filter may look at)."""
+
+    def __getitem__(self, key: str) -> Any:
+        if key != "split":
+            raise AssertionError(f"held-out field {key!r} was read by the calibration path")
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if key != "split":
+            raise AssertionError(f"held-out field {key!r} was read by the calibration path")
+        return super().get(key, default)
+
+
+def test_every_row_declares_a_known_split_and_a_source() -> None:
+    assert {row["split"] for row in ROWS} == {"calibration", "held_out"}
+    for row in ROWS:
+        assert row.get("split_basis"), row["id"]
+        assert row.get("source_url") or row.get("source_context"), row["id"]
+
+
+def test_row_ids_are_unique() -> None:
+    ids = [row["id"] for row in ROWS]
+    assert len(ids) == len(set(ids))
+
+
+def test_calibration_path_never_reads_held_out_rows() -> None:
+    poisoned = [HeldOutRow(row) if row["split"] == "held_out" else row for row in ROWS]
+    chosen = FIT.calibration_rows(poisoned)
+    assert all(row["split"] == "calibration" for row in chosen)
+    assert len(chosen) == sum(1 for row in ROWS if row["split"] == "calibration")
+    FIT.fit_constants(chosen, FIT._load_configs(DATA.parent))  # would raise on any held-out read
+
+
+def test_fit_constants_refuses_a_held_out_row() -> None:
+    held_out = next(row for row in ROWS if row["split"] == "held_out")
+    with pytest.raises(ValueError, match="only calibration rows"):
+        FIT.fit_constants([held_out], {})
+
+
+def test_fit_output_does_not_depend_on_held_out_values(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # scrambling every held-out number must leave the fitted constants unchanged
+    scrambled = []
+    for row in ROWS:
+        if row["split"] == "held_out":
+            row = {**row, "gpu_total_memory_gib_reported": 1.0, "gpu_memory_utilization": 0.1,
+                   "reported": {"kv_cache_tokens": 1}, "model_id": "no/such-model", "config_file": None}  # fmt: skip
+        scrambled.append(row)
+    data = tmp_path / "kv_observations.jsonl"
+    data.write_text("".join(json.dumps(row) + "\n" for row in scrambled))
+    (tmp_path / "model_configs.json").write_text((DATA.parent / "model_configs.json").read_text())
+    assert FIT.main(["--fit", "--data", str(DATA)]) == 0
+    original = json.loads(capsys.readouterr().out)
+    assert FIT.main(["--fit", "--data", str(data)]) == 0
+    assert json.loads(capsys.readouterr().out) == original
+
+
+def test_fit_recovers_the_constants_in_use() -> None:
+    from deploy.sizing.engine_memory import WARMUP_BYTES_PER_LOGIT_V1
+
+    fitted = FIT.fit_constants(FIT.calibration_rows(ROWS), FIT._load_configs(DATA.parent))
+    assert fitted["comm_buffer_gib"]["nvlink"] == pytest.approx(1.85, abs=0.1)
+    # the warm-up constant sits above the bound the calibration failure implies
+    assert fitted["warmup_bytes_per_logit_above"] < WARMUP_BYTES_PER_LOGIT_V1
+
+
+def test_unknown_split_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "rows.jsonl"
+    data.write_text(json.dumps({**ROWS[0], "split": "held-out"}) + "\n")
+    assert FIT.main(["--data", str(data)]) == 2
+    assert "split must be one of calibration, held_out" in capsys.readouterr().out
+
+
+def test_report_groups_and_counts() -> None:
+    configs = FIT._load_configs(DATA.parent)
+    rows = [FIT.evaluate(obs, configs) for obs in ROWS]
+    summary = FIT.grouped(rows)
+    assert set(summary["by_split"]) == {"calibration", "held_out"}
+    for group in summary["by_split_version_gpu"]:
+        assert {"split", "vllm", "gpu", "median_abs_error_pct", "worst_case", "false_fits", "false_refusals"} <= set(
+            group
+        )
+    goss = {r["id"]: r for r in rows if r["model"] == "openai/gpt-oss-20b"}
+    died = [r for r in goss.values() if not r["vllm_started"]]
+    started = [r for r in goss.values() if r["vllm_started"]]
+    assert len(died) == 2 and all(not r["predicted_fits"] and not r["false_fit"] for r in died)
+    assert started and all(r["predicted_fits"] for r in started)  # the same start at utilization 0.9
