@@ -251,6 +251,8 @@ def main() -> int:
         return _rerun_under(args.sdk_python)
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    # No network: the emulator sizes the model from the bundled library (the SDK's venv may lack huggingface_hub)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     print(machine_line())
     print(f"server: {args.server} (child process); sagemaker SDK LineIterator: {_sdk_note()}")
     for itl_s in (0.0, args.itl_ms / 1000.0) if args.requests else (0.0,):

@@ -6,11 +6,13 @@ round, warm-up rounds dropped, ratios within a round, wall and CPU time, machine
 import. Three comparisons:
 
 1. start-up: ``lmi --help`` / ``render`` / ``validate`` against ``python -c "import boto3"`` (target <= 1.0x) and
-   the SDK's import;
+   the SDK's import, and against the floor under them: their third-party imports alone (pydantic with one
+   validated model, PyYAML, and jinja2 for render / rich for validate's console output);
 2. the artefact job: ``lmi render`` against SDK v2 doing the same work (``DJLModel`` + ``prepare_container_def``
    + ``production_variant``), and ``lmi plan`` against SDK v3's ``ModelBuilder.build()``, with AWS calls counted,
    both against the embedded emulator;
-3. a no-op re-deploy: ``deploy.apply`` twice against SDK v2's ``deploy()`` twice: calls made, resources left.
+3. a no-op re-deploy: ``deploy.apply`` twice against SDK v2's ``deploy()`` twice and SDK v3's
+   ``ModelBuilder.build()`` + ``deploy()`` twice: calls made, resources left.
 
     python benchmarks/cli_startup.py [SPEC] [--rounds 10] [--sdk-v2 PYTHON] [--sdk-v3 PYTHON] [--no-redeploy]
 
@@ -136,11 +138,20 @@ def _calls_line(facts: dict[str, Any]) -> str:
     return f"{sum(calls.values())} AWS calls ({mutating} mutating)" + (f" + {hub} Hub request(s)" if hub else "")
 
 
+# The floor under each command: its third-party imports alone, with one validated pydantic model (so pydantic's
+# schema machinery and plugin lookup run, as they must for any spec), before any lmi-deploy code.
+_MODEL = "from pydantic import BaseModel, Field\nclass M(BaseModel):\n    a: int = Field(1, ge=1)\nM(a=2)\n"
+RENDER_FLOOR = _MODEL + "import yaml, jinja2"
+VALIDATE_FLOOR = _MODEL + "import yaml, rich.console"
+
+
 def startup(args: argparse.Namespace, sdk: dict[str, str], emulator_url: str | None) -> None:
     py, spec = sys.executable, args.spec
     cases: dict[str, Callable[[], Sample]] = {
         "python -c pass": command([py, "-c", "pass"]),
         "python -c 'import boto3'": command([py, "-c", "import boto3"]),
+        "floor: pydantic+yaml+jinja2": command([py, "-c", RENDER_FLOOR]),
+        "floor: pydantic+yaml+rich": command([py, "-c", VALIDATE_FLOOR]),
         "lmi --help": command([py, "-m", "deploy.cli", "--help"]),
         "lmi render": command([py, "-m", "deploy.cli", "render", spec]),
         "lmi validate": command([py, "-m", "deploy.cli", "validate", spec]),
@@ -158,8 +169,10 @@ def startup(args: argparse.Namespace, sdk: dict[str, str], emulator_url: str | N
     print(f"\n1-2a. start-up and the artefact job: {args.rounds} interleaved rounds ({args.warmup} warm-up dropped)")
     print_table(results)
     print("per-round ratios, median (min-max): wall | CPU")
-    pairs = [("lmi render", "python -c 'import boto3'"), ("lmi validate", "python -c 'import boto3'"),
-             ("lmi --help", "python -c 'import boto3'")]  # fmt: skip
+    boto3 = "python -c 'import boto3'"
+    pairs = [("lmi render", boto3), ("lmi validate", boto3), ("lmi --help", boto3),
+             ("floor: pydantic+yaml+jinja2", boto3), ("floor: pydantic+yaml+rich", boto3),
+             ("lmi render", "floor: pydantic+yaml+jinja2"), ("lmi validate", "floor: pydantic+yaml+rich")]  # fmt: skip
     pairs += [("lmi render", name) for name in results if name.startswith("SDK")]
     for a, b in pairs:
         wall, cpu = ratios(results, a, b), ratios(results, a, b, cpu=True)
@@ -189,14 +202,18 @@ def build_job(args: argparse.Namespace, sdk_v3: str, emulator: EmulatorServer) -
     print(f"  build() calls: {builder.facts[-1].get('calls')}")
 
 
-def redeploy(sdk_v2: str | None) -> None:
+def redeploy(sdk: dict[str, str]) -> None:
     print("\n3. deploy twice with unchanged inputs (fresh emulator each side)")
     sides = [("lmi-deploy apply", sys.executable, "lmi_deploy_twice.py")]
-    if sdk_v2:
-        sides.append(("SDK v2 deploy()", sdk_v2, "sdk_v2_deploy_twice.py"))
+    if "v2" in sdk:
+        sides.append(("SDK v2 deploy()", sdk["v2"], "sdk_v2_deploy_twice.py"))
+    if "v3" in sdk:
+        sides.append(("SDK v3 build()+deploy()", sdk["v3"], "sdk_v3_deploy_twice.py"))
     for label, python, script in sides:
         emulator = EmulatorServer()
         try:
+            if script.startswith("sdk_v3"):
+                emulator.seed_for_sdk_v3()
             probe = Probe(python, script, [], emulator.url)
             sample = probe()
             facts = probe.facts[-1]
@@ -235,7 +252,7 @@ def main() -> int:
         if emulator:
             emulator.stop()
     if not args.no_redeploy:
-        redeploy(sdk.get("v2"))
+        redeploy(sdk)
     print(f"\nload average after: {machine_line().rsplit('load average ', 1)[1]}")
     return 0
 

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from deploy.aws.logs import LogLine
     from deploy.aws.region import RegionChoice
     from deploy.aws.session import AwsContext
+    from deploy.catalog.prices import PriceLookup
     from deploy.engine.apply import ApplyResult, EventSink
     from deploy.engine.diagnose import Diagnosis
     from deploy.engine.leftovers import Leftover
@@ -55,6 +56,7 @@ __all__ = [
     "load",
     "load_any",
     "plan",
+    "price_lookup",
     "recommend",
     "recommend_components",
     "scale",
@@ -428,8 +430,12 @@ class Client:
     def recommend(
         self, model: str, *, max_model_len: int | None = None, concurrency: int | None = None
     ) -> builtins.list[Recommendation]:
-        """Instance types that fit ``model`` (a Hub id, config.json or directory), cheapest first (no AWS call)."""
-        return recommend(model, max_model_len=max_model_len, concurrency=concurrency)
+        """Instance types that fit ``model`` (a Hub id, config.json or directory), cheapest first in the client's
+        region (prices: a cached Price List answer, else the bundled table; no AWS call)."""
+        from deploy.catalog import DEFAULT_SPEC_REGION
+
+        region = self.region or DEFAULT_SPEC_REGION
+        return recommend(model, max_model_len=max_model_len, concurrency=concurrency, region=region)
 
 
 def _spec_or_none(name_or_spec: AnySpecLike) -> DeploymentSpec | ComponentEndpointSpec | None:
@@ -457,12 +463,16 @@ def size(spec: SpecLike) -> Estimate:
     return estimate
 
 
-def recommend(model: str, *, max_model_len: int | None = None, concurrency: int | None = None) -> list[Recommendation]:
-    """Instance types that fit ``model`` (a Hub id from the bundled library, a config.json or a directory)."""
+def recommend(
+    model: str, *, max_model_len: int | None = None, concurrency: int | None = None, region: str = "us-east-1"
+) -> list[Recommendation]:
+    """Instance types that fit ``model`` (a Hub id from the bundled library, a config.json or a directory),
+    cheapest first at ``region``'s prices (unknown prices rank last)."""
     from deploy.sizing import load_shape
     from deploy.sizing import recommend as rank
 
-    return rank(load_shape(model), max_model_len=max_model_len, concurrency=concurrency)
+    shape = load_shape(model)
+    return rank(shape, max_model_len=max_model_len, concurrency=concurrency, region=region, prices=price_lookup(region))
 
 
 def size_components(spec: SpecLike | ComponentEndpointSpec) -> EndpointFit:
@@ -588,3 +598,25 @@ def _endpoint_name(name: str) -> str:
     from deploy.engine.naming import check_endpoint_name
 
     return check_endpoint_name(name)
+
+
+def price_lookup(
+    region: str, *, live: bool = False, offline: bool = False, context: AwsContext | None = None
+) -> PriceLookup:
+    """Hourly prices in ``region`` as :class:`~deploy.catalog.prices.PriceQuote` (``lookup("ml.g5.xlarge")``).
+
+    ``offline``: the bundled table only. Default: a fresh cached Price List answer, else the table (no boto3 is
+    imported, so offline commands stay fast). ``live`` (or a ``context``): ask the AWS Price List API when
+    credentials allow it, caching the answer; any failure falls back to the table, the quote says which.
+    """
+    if offline:
+        from deploy.catalog.prices import table_lookup
+
+        return table_lookup(region)
+    if live or context is not None:
+        from deploy.aws.pricing import price_lookup as ask
+
+        return ask(region, context)
+    from deploy.aws.pricing_cache import cached_lookup
+
+    return cached_lookup(region)

@@ -52,6 +52,14 @@ def _offline_aws(
     monkeypatch.setenv("LMI_LOCAL_DIR", str(fake_home / "lmi-local"))  # never the developer's background emulator
     monkeypatch.setenv("LMI_CONFIG_DIR", str(fake_home / "lmi-config"))  # the secret-fingerprint key of the tests
     monkeypatch.delenv("LMI_SECRET_KEY", raising=False)
+    # The Price List API meets a closed local port (the bundled table answers) unless a test points it elsewhere;
+    # its on-disk cache is per test.
+    monkeypatch.setenv("AWS_ENDPOINT_URL_PRICING", DEAD_HUB)
+    monkeypatch.setenv("LMI_CACHE_DIR", str(fake_home / "lmi-cache"))
+    monkeypatch.delenv("LMI_PRICES", raising=False)
+    pricing = sys.modules.get("deploy.aws.pricing")
+    if pricing is not None:
+        pricing.forget()
     for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "LMI_LOCAL", "AWS_REGION"):
         monkeypatch.delenv(name, raising=False)
 

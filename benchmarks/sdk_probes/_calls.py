@@ -30,6 +30,7 @@ def _simulated_allow(params: Any) -> dict[str, Any]:
 
 # Operations the emulator cannot answer, answered here instead (still counted as calls the SDK made).
 ANSWERED_HERE = {"SimulatePrincipalPolicy": _simulated_allow}
+EMPTY_WHERE_AWS_OMITS = {"DescribeModel": ("VpcConfig",), "DescribeEndpoint": ("DataCaptureConfig",)}
 
 
 def _counting(self: Any, operation_name: str, api_params: Any) -> Any:
@@ -37,8 +38,10 @@ def _counting(self: Any, operation_name: str, api_params: Any) -> Any:
     if os.environ.get("PROBE_ENDPOINT_URL") and operation_name in ANSWERED_HERE:
         return ANSWERED_HERE[operation_name](api_params)
     response = _original(self, operation_name, api_params)
-    if operation_name == "DescribeModel" and response.get("VpcConfig") == {}:
-        del response["VpcConfig"]  # moto answers an empty VpcConfig where AWS leaves the field out
+    # moto answers an empty structure where AWS leaves an unset field out; SDK v3 refuses the empty one
+    for field in EMPTY_WHERE_AWS_OMITS.get(operation_name, ()):
+        if response.get(field) == {}:
+            del response[field]
     return response
 
 

@@ -1,8 +1,8 @@
 """Which instances served the benchmark, and what they cost per hour (for cost per million tokens).
 
 Rule: flags win; otherwise ask the endpoint (DescribeEndpoint + DescribeEndpointConfig); the hourly price
-always comes from :mod:`deploy.catalog` (indicative on-demand, for the region the catalog prices: an endpoint in
-another region gets no price). When nothing is known the cost column stays empty rather than guessed.
+is the endpoint's region's own (:func:`deploy.aws.pricing.hourly_price`: Price List API, its cache, or the
+bundled table; never another region's figure). When nothing is known the cost column stays empty rather than guessed.
 
 An inference component pays for the GPUs its copies hold, not for the whole endpoint: its cost is the instances'
 price times its share of their GPUs (accelerators per copy x current copies / GPUs of the instances, from
@@ -41,11 +41,13 @@ def capacity_and_price(
                 instance_count = capacity.instance_count or None  # an async endpoint may be scaled to zero
     price = None
     if instance_type:
-        from deploy.catalog import get_instance, price_in
+        from deploy.aws.pricing import hourly_price
+        from deploy.catalog import get_instance
 
         try:
             get_instance(instance_type)
-            price = price_in(instance_type, _region(endpoint))
+            context = endpoint.gateway.context
+            price = hourly_price(instance_type, context.region, context).usd_per_hour
         except SpecError as exc:
             if from_flag:
                 raise UsageError(
@@ -75,8 +77,3 @@ def _component_share(endpoint: Endpoint, component: str, instance_type: str | No
     if not gpus or not held:
         return None
     return min(1.0, round(held / gpus, 4))
-
-
-def _region(endpoint: Endpoint) -> str:
-    """The region the endpoint is called in: its price is the catalog's for that region."""
-    return endpoint.gateway.context.region

@@ -174,14 +174,26 @@ def price_info() -> dict[str, str]:
 
 
 def price_in(instance_type: str, region: str) -> float | None:
-    """The indicative hourly price of ``instance_type`` in ``region``; None when unknown (the catalog prices one
-    region, ``price_info()["price_region"]``, and other regions' prices differ)."""
-    if region != _price_meta().get("price_region"):
-        return None
+    """The bundled hourly price of ``instance_type`` in ``region``; None when unknown (never another region's
+    figure: :func:`deploy.catalog.prices.table_price` says why)."""
     try:
-        return get_instance(instance_type).price_per_hour
+        name = get_instance(instance_type).name
     except SpecError:
         return None
+    return region_price_rows().get(region, {}).get(name)
+
+
+@cache
+def region_price_rows() -> dict[str, dict[str, float]]:
+    """Region -> instance type -> USD/h from ``prices.toml`` (a region marked ``from_instances_toml`` takes the
+    ``price_per_hour`` figures of ``instances.toml``); :mod:`deploy.catalog.prices` adds sources and dates."""
+    rows: dict[str, dict[str, float]] = {}
+    for region, row in _load("prices.toml")["regions"].items():
+        if row.get("from_instances_toml"):
+            rows[region] = {i.name: i.price_per_hour for i in _instances().values() if i.price_per_hour is not None}
+        else:
+            rows[region] = {str(k): float(v) for k, v in dict(row.get("prices", {})).items()}
+    return rows
 
 
 @cache

@@ -24,16 +24,25 @@ def register(app: typer.Typer) -> None:
     app.add_typer(group, name="catalog")
 
 
-def instances_cmd(family: str | None = FAMILY_OPTION, as_json: bool = JSON_OPTION) -> None:
-    """GPU instance types: GPU, memory as the driver reports it, FP8, vCPU, host memory, indicative $/h."""
-    from deploy import catalog
+REGION_OPTION = typer.Option("us-east-1", "--region", help="Region whose prices are shown (unknown where none).")
 
-    rows = catalog.instances(family)
-    prices = catalog.price_info()
+
+def instances_cmd(family: str | None = FAMILY_OPTION, region: str = REGION_OPTION, as_json: bool = JSON_OPTION) -> None:
+    """GPU instance types: GPU, memory as the driver reports it, FP8, vCPU, host memory, $/h in --region."""
+    from dataclasses import replace
+
+    from deploy import catalog
+    from deploy.client import price_lookup
+
+    lookup = price_lookup(region)  # a cached Price List answer, else the bundled table; no AWS call
+    quotes = {row.name: lookup(row.name) for row in catalog.instances(family)}
+    rows = [replace(row, price_per_hour=quotes[row.name].usd_per_hour) for row in catalog.instances(family)]
+    prices = {**catalog.price_info(), "region": region}
     if as_json:
         from deploy.cli._common import print_json
 
-        print_json({"instances": [row.to_dict() for row in rows], "prices": prices})
+        listed = [{**row.to_dict(), "price": quotes[row.name].to_dict()} for row in rows]
+        print_json({"instances": listed, "prices": prices})
         return
     _print_instances(rows, prices)
 
@@ -61,7 +70,7 @@ def _print_instances(rows: list[Any], prices: dict[str, str]) -> None:
     for header in ("GPUs", "GiB/GPU", "GiB all", "FP8", "vCPU", "host GiB", "$/h"):
         table.add_column(header, justify="right", no_wrap=True)
     for row in rows:
-        price = f"{row.price_per_hour:.3f}" if row.price_per_hour is not None else "n/a"
+        price = f"{row.price_per_hour:.3f}" if row.price_per_hour is not None else "unknown"
         table.add_row(
             row.name,
             row.gpu.name,
@@ -77,11 +86,10 @@ def _print_instances(rows: list[Any], prices: dict[str, str]) -> None:
 
 
 def _price_caption(prices: dict[str, str]) -> str:
-    region, date = prices.get("price_region", "?"), prices.get("price_date", "?")
+    region = prices.get("region", prices.get("price_region", "?"))
     return (
-        f"GPU GiB as nvidia-smi reports them. $/h: indicative on-demand hosting price, {region}, "
-        f"collected {date}; n/a = no public figure. Sources per row: --json (price_note). "
-        "Verify with the AWS Price List API."
+        f"GPU GiB as nvidia-smi reports them. $/h: on-demand hosting price in {region} (a cached AWS Price List "
+        "answer, else the bundled table); unknown = no figure for this region. Source and date per row: --json."
     )
 
 

@@ -191,8 +191,8 @@ def _print_ranking(spec: ComponentEndpointSpec, ranking: Any) -> None:
         table.add_column(column)
     for rec in ranking.recommendations[:10]:
         tps = ", ".join(f"{c.name}={c.requirements.accelerators}" for c in rec.fit.components)
-        each = "-" if rec.price_per_hour is None else f"{rec.price_per_hour:.3f}"
-        total = "-" if rec.total_per_hour is None else f"{rec.total_per_hour:.3f}"
+        each = "unknown" if rec.price_per_hour is None else f"{rec.price_per_hour:.3f}"
+        total = "unknown" if rec.total_per_hour is None else f"{rec.total_per_hour:.3f}"
         table.add_row(rec.instance_type, str(rec.instances), each, total, tps)
     out = console()
     out.print(table)

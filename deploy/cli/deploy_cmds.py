@@ -341,7 +341,10 @@ def _event_printer(name: str, as_json: bool) -> Any:
 def _show_plan(result: Any) -> None:
     from rich.table import Table
 
+    from deploy.cli.preflight_view import show_preflight
+
     name = result.plan.endpoint_name
+    show_preflight(result)
     if result.is_empty:
         console().print(f"[bold]{name}[/bold]: no changes")
         return

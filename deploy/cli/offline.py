@@ -13,12 +13,10 @@ from typing import Any
 from deploy.cli._output import console, echo, output_errors, print_json
 
 
-def _load_and_resolve(loaded: Any) -> tuple[Any, Any, Any]:
+def _resolve(loaded: Any) -> Any:
     from deploy.client import Client
-    from deploy.render.properties import render as render_spec
 
-    resolved = Client().resolve(loaded)  # the region follows the same order as lmi deploy (no AWS call)
-    return resolved.spec, resolved, render_spec(resolved)
+    return Client().resolve(loaded)  # the region follows the same order as lmi deploy (no AWS call)
 
 
 def _load(spec_path: Path) -> Any:
@@ -34,15 +32,18 @@ def _components(loaded: Any) -> bool:
 
 def validate(spec_path: Path, as_json: bool) -> None:
     """``lmi validate``: schema, LMI rules, and whether the model fits the instance (exit 2 if not)."""
+    from deploy.render.properties import render_warnings
+
     loaded = _load(spec_path)
     if _components(loaded):
         from deploy.cli import component_offline
 
         component_offline.validate(loaded, spec_path, as_json)
         return
-    spec, resolved, rendered = _load_and_resolve(loaded)
+    resolved = _resolve(loaded)
+    spec, warnings = resolved.spec, render_warnings(resolved)  # the template is not needed to validate
     if as_json:
-        print_json({"valid": True, **resolved.to_dict(), "warnings": list(rendered.warnings)})
+        print_json({"valid": True, **resolved.to_dict(), "warnings": list(warnings)})
         return
     out = console()
     out.print(f"[green]ok[/green] {spec_path}: {spec.name} on {spec.instance.count} x {spec.instance.type}")
@@ -58,19 +59,22 @@ def validate(spec_path: Path, as_json: bool) -> None:
         )
     for note in resolved.notes:
         out.print(f"  [dim]note:[/dim] {note}")
-    for warning in rendered.warnings:
+    for warning in warnings:
         out.print(f"  [yellow]warning:[/yellow] {warning}")
 
 
 def render(spec_path: Path, out_dir: Path | None, as_json: bool) -> None:
     """``lmi render``: serving.properties on stdout, every file with ``out_dir``, or one JSON object."""
+    from deploy.render.properties import render as render_spec
+
     loaded = _load(spec_path)
     if _components(loaded):
         from deploy.cli import component_offline
 
         component_offline.render(loaded, out_dir, as_json)
         return
-    _, resolved, rendered = _load_and_resolve(loaded)
+    resolved = _resolve(loaded)
+    rendered = render_spec(resolved)
     if out_dir is not None:
         written = write_render(out_dir, resolved, rendered)
         if not as_json:

@@ -95,7 +95,9 @@ def performance(shape: Any, est: Any, hardware: Any, work: Any, quantize: str | 
         return None
     from deploy.sizing.perf_inputs import predict_for_instance
 
-    return predict_for_instance(shape, est, hardware.name, work, quantize=quantize)
+    return predict_for_instance(
+        shape, est, hardware.name, work, quantize=quantize, price_per_hour=hardware.price_per_hour
+    )
 
 
 def rank_workload(

@@ -33,6 +33,7 @@ from deploy.cli.perf_flags import (
     rank_workload,
     workload,
 )
+from deploy.cli.price_flags import LIVE_PRICES_OPTION, OFFLINE_PRICES_OPTION, lookup, source_line, unknown_lines
 
 MODEL_ARG = typer.Argument(
     None,
@@ -94,7 +95,7 @@ REGION_OPT = typer.Option(
     "us-east-1",
     "--region",
     callback=callback(check_region, "--region"),
-    help="AWS region (indicative prices exist for us-east-1 only).",
+    help="AWS region whose prices are used (unknown where neither the Price List nor the bundled table has one).",
 )
 
 
@@ -183,6 +184,16 @@ def _hardware(instance: str | None, gpu_memory_mib: int | None, gpus: int, inter
     )
 
 
+def _priced(hardware: Any, region: str, offline: bool, live: bool) -> tuple[Any, Any]:
+    """``hardware`` priced in ``region`` and the quote behind it (None for a custom GPU size)."""
+    from dataclasses import replace
+
+    if hardware.name == "custom":
+        return hardware, None
+    quote = lookup(region, offline, live)(hardware.name)
+    return replace(hardware, price_per_hour=quote.usd_per_hour), quote
+
+
 def _first_fitting(shape: Any, hardware: Any, params: Any, tp: int | None) -> Any:
     """The estimate at --tp, or at the smallest valid degree that fits (the largest one when none fits)."""
     from dataclasses import replace
@@ -266,6 +277,9 @@ def size(
     concurrency: int | None = PERF_CONCURRENCY_OPTION,
     input_tokens: int | None = INPUT_TOKENS_OPTION,
     output_tokens: int | None = OUTPUT_TOKENS_OPTION,
+    region: str = REGION_OPT,
+    offline: bool = OFFLINE_PRICES_OPTION,
+    live_prices: bool = LIVE_PRICES_OPTION,
     revision: str | None = REVISION_OPTION,
     hf_token: str | None = TOKEN_OPTION,
     as_json: bool = JSON_OPTION,
@@ -279,7 +293,7 @@ def size(
         _size_spec(str(spec), as_json)
         return
     shape = _load(model, config, revision, hf_token)
-    hardware = _hardware(instance, gpu_memory_mib, gpus, interconnect)
+    hardware, quote = _priced(_hardware(instance, gpu_memory_mib, gpus, interconnect), region, offline, live_prices)
     params = EngineParams(
         max_model_len=max_model_len,
         max_num_seqs=max_rolling_batch_size,
@@ -295,11 +309,14 @@ def size(
     est = _first_fitting(shape, hardware, params, tp)
     perf = performance(shape, est, hardware, work, quantize)
     if as_json:
-        print_json({**est.to_dict(), **({"performance": perf.to_dict()} if perf else {})})
+        priced = {"region": region, "price": quote.to_dict() if quote else None}
+        print_json({**est.to_dict(), **priced, **({"performance": perf.to_dict()} if perf else {})})
     else:
         from deploy.sizing.report import estimate_table, performance_table
 
         console().print(estimate_table(est))
+        if quote is not None:
+            console().print(source_line(quote), highlight=False)
         if perf is not None:
             console().print(performance_table(perf))
     if not est.fits:
@@ -321,6 +338,8 @@ def recommend(
     output_tokens: int | None = OUTPUT_TOKENS_OPTION,
     slo_ttft_ms: float | None = SLO_TTFT_OPTION,
     slo_itl_ms: float | None = SLO_ITL_OPTION,
+    offline: bool = OFFLINE_PRICES_OPTION,
+    live_prices: bool = LIVE_PRICES_OPTION,
     revision: str | None = REVISION_OPTION,
     hf_token: str | None = TOKEN_OPTION,
     as_json: bool = JSON_OPTION,
@@ -344,6 +363,7 @@ def recommend(
         gpu_memory_utilization=gpu_memory_utilization,
         kv_cache_dtype=kv_cache_dtype,
         vllm_version=_vllm_version(lmi_version, None),
+        prices=lookup(region, offline, live_prices),
     )
     if not recs:
         raise FitError(
@@ -384,6 +404,8 @@ def recommend(
         console().print(
             f"{missed} fitting instance type(s) miss the SLO (--slo-ttft-ms/--slo-itl-ms) and are not shown"
         )
+    for line in unknown_lines(recs, region):
+        console().print(line, highlight=False)
     for source in shape.sources:
         console().print(f"source: {source}", highlight=False)
 

@@ -223,6 +223,11 @@ def _observe_statements(inputs: PolicyInputs) -> list[Statement]:
             "ReadWithoutResourceScope",
             _acts("sts", "GetCallerIdentity")
             + _acts("cloudwatch", "GetMetricData GetMetricStatistics ListMetrics")
+            # pre-flight (deploy/engine/preflight.py): the endpoint quota, the instances every endpoint holds, prices
+            + _acts("servicequotas", "GetServiceQuota GetAWSDefaultServiceQuota ListServiceQuotas")
+            + _acts("servicequotas", "ListAWSDefaultServiceQuotas")
+            + _acts("sagemaker", "DescribeEndpoint DescribeEndpointConfig")
+            + _acts("pricing", "GetProducts")
             + _acts(
                 "application-autoscaling", "DescribeScalableTargets DescribeScalingPolicies DescribeScalingActivities"
             ),

@@ -23,6 +23,7 @@ from deploy.engine.plan import Plan, plan_destroy, plan_scale
 from deploy.engine.plan import plan as diff
 from deploy.engine.plan_cost import PlanCost, plan_cost
 from deploy.engine.plan_diff import FieldChange, field_changes
+from deploy.engine.preflight import run_preflight
 from deploy.engine.resolve import resolve
 from deploy.engine.snapshot import RemoteSnapshot
 from deploy.render.bodies import artifact_layout
@@ -51,6 +52,7 @@ class Facts:
     account: str = UNKNOWN_ACCOUNT
     model_shape: ModelShape | None = None
     secrets: dict[str, Secret] = field(default_factory=dict)  # reference (env:NAME) -> value, masked in any repr
+    preflight: tuple[Any, ...] = ()  # deploy.engine.preflight.Check verdicts (a refusal raised already)
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ class PlanResult:
     desired: DesiredState | ComponentEndpointDesired
     snapshot: RemoteSnapshot | ComponentEndpointSnapshot
     context: AwsContext
+    preflight: tuple[Any, ...] = ()  # deploy.engine.preflight.Check verdicts of a deploy plan
     diff: tuple[FieldChange, ...] = ()  # old -> new per changed field (deploy plans)
     cost: PlanCost | None = None  # the bill before and after
 
@@ -80,6 +83,8 @@ class PlanResult:
         sha = self.desired.endpoint_tags.get(TAG_MODEL_SHA)
         if sha:  # the Hub commit that was sized (also tagged on every resource)
             out["model_sha"] = sha
+        if self.preflight:
+            out["preflight"] = [check.to_dict() for check in self.preflight]
         return out
 
     def __repr__(self) -> str:
@@ -89,11 +94,15 @@ class PlanResult:
         return self.plan._repr_html_()
 
 
-def gather_facts(spec: DeploymentSpec, ctx: AwsContext, *, with_secrets: bool = True) -> Facts:
+def gather_facts(
+    spec: DeploymentSpec, ctx: AwsContext, *, with_secrets: bool = True, with_preflight: bool = False
+) -> Facts:
     """The deploy's AWS reads that come before any decision; ``spec.region`` is already chosen.
 
     Secret references are resolved first (the deploying machine's environment): an unset variable or a broken
     token is refused before any AWS call, and the values feed the keyed fingerprints of :func:`desired_from`.
+    ``with_preflight`` (deploy plans) runs :func:`deploy.engine.preflight.run_preflight`: quota, availability,
+    role account, S3 prefix; a refusal raises before anything is decided or created.
     """
     secrets = resolve_references([spec.model.hf_token]) if with_secrets else {}
     account = UNKNOWN_ACCOUNT
@@ -101,7 +110,9 @@ def gather_facts(spec: DeploymentSpec, ctx: AwsContext, *, with_secrets: bool = 
         from deploy.aws.cloudwatch import account_id
 
         account = account_id(ctx)
-    return Facts(region=ctx.region, account=account, model_shape=s3_model_shape(spec, ctx), secrets=secrets)
+    checks = run_preflight(spec, ctx) if with_preflight else ()
+    shape = s3_model_shape(spec, ctx)
+    return Facts(region=ctx.region, account=account, model_shape=shape, secrets=secrets, preflight=checks)
 
 
 def s3_model_shape(spec: DeploymentSpec, ctx: AwsContext) -> ModelShape | None:
@@ -148,11 +159,13 @@ def plan_deploy(spec: DeploymentSpec | ComponentEndpointSpec, ctx: AwsContext) -
 
     if isinstance(spec, ComponentEndpointSpec):
         return plan_components_deploy(spec, ctx)
-    resolved, desired = resolved_desired(spec, gather_facts(spec, ctx))
-    shape = resolved.shape
+    facts = gather_facts(spec, ctx, with_preflight=True)
+    resolved, desired = resolved_desired(spec, facts)
     snapshot = observe(ctx, desired.endpoint_name, desired)
-    changes, cost = field_changes(desired, snapshot), plan_cost(desired, snapshot, shape, ctx.region)
-    return PlanResult(diff(desired, snapshot), desired, snapshot, ctx, diff=changes, cost=cost)
+    changes, cost = field_changes(desired, snapshot), plan_cost(desired, snapshot, resolved.shape, ctx.region)
+    return PlanResult(
+        diff(desired, snapshot), desired, snapshot, ctx, preflight=facts.preflight, diff=changes, cost=cost
+    )
 
 
 def plan_teardown(
@@ -223,9 +236,10 @@ def plan_components_deploy(spec: ComponentEndpointSpec, ctx: AwsContext) -> Plan
     from deploy.engine.components.observe import observe_components
     from deploy.engine.components.plan import plan_components
 
+    checks = run_preflight(spec, ctx)  # the instances' quota, availability and the role, as for one model
     desired = build_component_desired(spec, component_models(spec, gather_component_facts(spec, ctx)), ctx.region)
     snapshot = observe_components(ctx, desired.endpoint_name, desired)
-    return PlanResult(plan_components(desired, snapshot), desired, snapshot, ctx)
+    return PlanResult(plan_components(desired, snapshot), desired, snapshot, ctx, preflight=checks)
 
 
 def plan_components_teardown(

@@ -1,7 +1,7 @@
 """Read-only views of running endpoints for ``lmi status`` and ``lmi list``: what serves, on what, at what cost.
 
-Rule: describe/list calls only; never a write. Costs are indicative catalog prices, shown only for the region the
-catalog prices (a us-east-1 price is never passed off as another region's).
+Rule: describe/list calls only; never a write. Costs use the region's own price (Price List API, its cache, or the
+bundled table): a us-east-1 price is never passed off as another region's.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from deploy.aws.autoscaling import AutoScalingGateway
 from deploy.aws.cloudwatch import CloudWatchGateway
 from deploy.aws.sagemaker import SageMakerGateway
 from deploy.aws.session import AwsContext
-from deploy.catalog import price_in
 from deploy.engine.component_status import ComponentStatus, component_statuses
 from deploy.engine.naming import TAG_MANAGED, TAG_SPEC_HASH, VARIANT, scaling_resource_id
 from deploy.errors import AwsError
@@ -146,7 +145,7 @@ def _status_from(sm: SageMakerGateway, described: dict[str, Any], target: dict[s
         spec_hash=tags.get(TAG_SPEC_HASH),
         created=described.get("CreationTime"),
         failure_reason=described.get("FailureReason"),
-        hourly_cost=_hourly_cost(instance_type, count, sm.ctx.region),
+        hourly_cost=_hourly_cost(instance_type, count, sm.ctx),
         scaling=_bounds(target, variants[0].get("ManagedInstanceScaling")),
     )
 
@@ -160,9 +159,15 @@ def _bounds(target: dict[str, Any] | None, managed: dict[str, Any] | None) -> tu
     return None
 
 
-def _hourly_cost(instance_type: str | None, count: int, region: str) -> float | None:
-    """Indicative cost, only where the catalog has a price for the region actually used (None elsewhere)."""
+def _hourly_cost(instance_type: str | None, count: int, ctx: Any) -> float | None:
+    """Cost in the region actually used (Price List API, its cache or the bundled table; None when unknown)."""
+    from deploy.aws.pricing import hourly_price
+    from deploy.errors import SpecError
+
     if not instance_type:
         return None
-    price = price_in(instance_type, region)
+    try:
+        price = hourly_price(instance_type, ctx.region, ctx).usd_per_hour
+    except SpecError:  # a type outside the catalog (a CPU endpoint someone else made)
+        return None
     return round(price * count, 3) if price is not None else None

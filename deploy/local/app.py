@@ -15,7 +15,7 @@ import json
 import re
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
@@ -31,6 +31,8 @@ from deploy.local import (
     openai_route,
     runtime,
 )
+from deploy.local import pricing as price_list
+from deploy.local import quotas as service_quotas
 from deploy.local.endpoints import EndpointRegistry
 from deploy.local.errors import ApiError
 
@@ -90,6 +92,11 @@ class EmulatorState:
     faults: FaultInjector
     identity_secret: str | None = None  # set by the background server: answers /_lmi/identity challenges
     instance_id: str | None = None
+    quotas: service_quotas.QuotaStore = field(default_factory=service_quotas.QuotaStore)
+    prices: price_list.PriceStore = field(default_factory=price_list.PriceStore)
+
+
+OWN_SERVICES = ("ServiceQuotasV20190624", "AWSPriceListService")  # moto serves neither for SageMaker
 
 
 def operation_of(request: Request) -> tuple[str, str]:
@@ -155,11 +162,17 @@ class EmulatorApp:
         if request.path == "/moto-api/reset":
             self.state.registry.reset()
             self.state.faults.clear()
+            self.state.quotas.reset()
+            self.state.prices.reset()
             return None
         if service == "SageMakerRuntime":
             return self._runtime(request, op, fault)
         if service == "SageMakerRuntimeOpenAI":
             return openai_route.handle(self.state.registry, self.state.timing, request)
+        if service in OWN_SERVICES:
+            own = self._own_service(request, environ, service, op)
+            if own is not None:
+                return own
         chain = [table[op] for table in HANDLER_TABLES.get(service, ()) if op in table]
         if not chain:
             return None
@@ -171,6 +184,19 @@ class EmulatorApp:
                 result = handler(self.state.registry, region_of(request), json.loads(body or b"{}"))
                 if result is not None:
                     break
+        if result is None:
+            return None
+        return Response(json.dumps(result), status=200, headers={"Content-Type": "application/x-amz-json-1.1"})
+
+    def _own_service(self, request: Request, environ: dict[str, Any], service: str, op: str) -> Response | None:
+        """Service Quotas for ``sagemaker`` and the Price List for ``AmazonSageMaker``; None: moto answers."""
+        body = request.get_data()
+        environ["wsgi.input"] = io.BytesIO(body)
+        payload = json.loads(body or b"{}")
+        if service == "ServiceQuotasV20190624":
+            result = service_quotas.handle(self.state.quotas, region_of(request), op, payload)
+        else:
+            result = price_list.handle(self.state.prices, op, payload)
         if result is None:
             return None
         return Response(json.dumps(result), status=200, headers={"Content-Type": "application/x-amz-json-1.1"})
@@ -232,8 +258,17 @@ class EmulatorApp:
                 int(spec.get("times", 1)),
             )
             return Response("{}", status=200, content_type="application/json")
+        if request.path in ("/_lmi/quotas", "/_lmi/prices") and request.method == "POST":
+            return _set_quota_or_price(self.state, request.path, json.loads(request.get_data() or b"{}"))
         return Response(
             json.dumps({"error": f"unknown emulator route {request.path}"}),
             status=404,
             content_type="application/json",
         )
+
+
+def _set_quota_or_price(state: EmulatorState, path: str, spec: dict[str, Any]) -> Response:
+    """``{"instance_type", "region", "value"}``: a quota (None removes it) or a price (None unprices, "withdrawn")."""
+    store = state.quotas if path == "/_lmi/quotas" else state.prices
+    store.set(str(spec.get("region", "us-east-1")), str(spec["instance_type"]), spec.get("value"))
+    return Response("{}", status=200, content_type="application/json")

@@ -115,6 +115,8 @@ class Emulator:
             moto_api_backend.reset()
             self.state.registry.reset()
             self.state.faults.clear()
+            self.state.quotas.reset()
+            self.state.prices.reset()
 
     def __enter__(self) -> Emulator:
         return self.start()
@@ -165,6 +167,14 @@ class Emulator:
             yield
         finally:
             self.state.registry.frozen = False
+
+    def set_quota(self, instance_type: str, value: float | None, *, region: str | None = None) -> None:
+        """Set the ``<type> for endpoint usage`` quota in ``region`` (None: the region defines no such quota)."""
+        self.state.quotas.set(region or self.region, instance_type, value)
+
+    def set_price(self, instance_type: str, usd_per_hour: float | str | None, *, region: str | None = None) -> None:
+        """Override the Price List's hosting price (None: listed unpriced; ``"withdrawn"``: not offered there)."""
+        self.state.prices.set(region or self.region, instance_type, usd_per_hour)
 
     def run_autoscaling(self, region: str | None = None) -> list[dict[str, Any]]:
         """One round of automatic scaling for inference components: evaluate CloudWatch alarms (an alarm entering

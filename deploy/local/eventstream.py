@@ -2,8 +2,12 @@
 
 Rule: produce exactly the bytes botocore's ``EventStreamBuffer`` parses (prelude with CRC, typed headers, payload,
 message CRC), so client code that reads the stream is tested against the real parser rather than a fake object.
-The real service splits the container's output into ``PayloadPart`` events at arbitrary byte boundaries, so a
-JSON line can straddle two parts; :func:`split_payload` reproduces that.
+How the real service cuts the container's output into ``PayloadPart`` events: it passes each write of the container
+on as it arrives, so a part usually holds one whole JSON line (LMI writes one line per token), but a line is not
+guaranteed to stay whole and may straddle two parts (AWS's streaming guide, and every client's line iterator, say
+so). :func:`service_parts` reproduces that: every line whole, except one in :data:`SPLIT_EVERY`, which is cut in
+two, so a client that assumes whole lines fails against the emulator too. :func:`split_payload` cuts at random
+sizes, for tests of the framing itself.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import struct
 from binascii import crc32
 
 _STRING_HEADER_TYPE = 7
+SPLIT_EVERY = 8  # one container line in this many reaches the client in two PayloadParts
 
 
 def _encode_headers(headers: dict[str, str]) -> bytes:
@@ -68,3 +73,12 @@ def split_payload(data: bytes, rng: random.Random, max_part: int = 48) -> list[b
         parts.append(data[pos : pos + size])
         pos += size
     return parts
+
+
+def service_parts(line: bytes, index: int, rng: random.Random) -> list[bytes]:
+    """The PayloadPart payloads for the ``index``-th write of a stream: whole, or every SPLIT_EVERY-th cut in two
+    at a random offset (deterministic for a seeded ``rng``)."""
+    if index % SPLIT_EVERY != SPLIT_EVERY - 1 or len(line) < 2:
+        return [line]
+    cut = rng.randint(1, len(line) - 1)
+    return [line[:cut], line[cut:]]

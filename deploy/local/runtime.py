@@ -3,7 +3,8 @@
 Rule: the runtime answers as SageMaker does around an LMI v15 container: a missing or not-yet-serving endpoint is
 ``ValidationError: Endpoint X of account Y not found.``; a container error is ``ModelError`` (HTTP 424) carrying
 the container's status in ``OriginalStatusCode`` and body in ``OriginalMessage``; streams are event-stream
-``PayloadPart`` events cut at arbitrary byte boundaries. Each answer carries the custom attribute
+``PayloadPart`` events, one per line as the container writes it, a few lines cut in two
+(:func:`deploy.local.eventstream.service_parts`). Each answer carries the custom attribute
 ``x-lmi-emulated=true`` and text starting with ``[emulated]``. Every invocation emits AWS/SageMaker metrics. An
 asynchronous endpoint answers only InvokeEndpointAsync, a real-time one only the other two.
 """
@@ -186,7 +187,7 @@ def _events(lines: list[tuple[float, bytes]], rng: random.Random, fault: ApiErro
         if fault is not None and index == min(2, len(lines) - 1):
             yield eventstream.stream_error(fault.code, fault.message, "ModelStreamError")
             return
-        for piece in eventstream.split_payload(line, rng):
+        for piece in eventstream.service_parts(line, index, rng):
             yield eventstream.payload_part(piece)
 
 

@@ -16,7 +16,7 @@ from deploy.errors import SpecError
 if TYPE_CHECKING:
     from deploy.engine.resolve import ResolvedSpec
 
-__all__ = ["Rendered", "render"]
+__all__ = ["Rendered", "render", "render_warnings"]
 
 ASYNC_MODE = {
     "engine": "Python",
@@ -55,18 +55,11 @@ class Rendered:
 
 def render(resolved: ResolvedSpec) -> Rendered:
     """Render the LMI v15 async-mode settings for ``resolved`` (delivery ``properties`` or ``env``)."""
-    from deploy.catalog import image_uri, lmi_version
+    from deploy.catalog import lmi_version
     from deploy.render.templates import render_template
 
     spec = resolved.spec
-    warnings: list[str] = []
-    properties = lmi_properties(resolved, warnings)
-    environment = base_environment(resolved)
-    if spec.delivery == "env":
-        environment.update(properties_as_env(properties))
-    secret_env = {"HF_TOKEN": spec.model.hf_token} if spec.model.hf_token else {}
-    # engine.env is the container environment with either delivery, so SageMaker's limits apply to both.
-    check_env_limits(environment, secret_keys=tuple(secret_env))
+    properties, environment, secret_env, image, warnings = _container_settings(resolved)
     version = lmi_version(spec.lmi.version)
     text = render_template(
         "serving.properties.j2",
@@ -77,15 +70,45 @@ def render(resolved: ResolvedSpec) -> Rendered:
         spec_hash=resolved.spec_hash,
         properties=properties,
     )
-    warnings.extend(_instance_warnings(resolved))
     return Rendered(
         serving_properties=text,
         properties=properties,
         environment=environment,
         secret_env=secret_env,
-        image_uri=image_uri(resolved.region, spec.lmi.version, spec.lmi.image),
-        warnings=tuple(warnings),
+        image_uri=image,
+        warnings=warnings,
     )
+
+
+def render_warnings(resolved: ResolvedSpec) -> tuple[str, ...]:
+    """The warnings :func:`render` gives for ``resolved``, and the same errors, without rendering the template.
+
+    Why: `lmi validate` prints only these, and skipping the template engine (jinja2's import and the template's
+    compilation) is a large part of its start-up. The template itself cannot fail on a valid spec: its only
+    refusal, a line break in a header comment, is refused earlier by the spec's name and version rules.
+    """
+    return _container_settings(resolved)[4]
+
+
+def _container_settings(
+    resolved: ResolvedSpec,
+) -> tuple[dict[str, str], dict[str, str], dict[str, str], str, tuple[str, ...]]:
+    """Properties, environment, secret environment, image URI and warnings: everything of render() but the text."""
+    from deploy.catalog import image_uri, lmi_version
+
+    spec = resolved.spec
+    warnings: list[str] = []
+    properties = lmi_properties(resolved, warnings)
+    environment = base_environment(resolved)
+    if spec.delivery == "env":
+        environment.update(properties_as_env(properties))
+    secret_env = {"HF_TOKEN": spec.model.hf_token} if spec.model.hf_token else {}
+    # engine.env is the container environment with either delivery, so SageMaker's limits apply to both.
+    check_env_limits(environment, secret_keys=tuple(secret_env))
+    lmi_version(spec.lmi.version)  # an unknown version is refused here as in render(), before the image lookup
+    warnings.extend(_instance_warnings(resolved))
+    image = image_uri(resolved.region, spec.lmi.version, spec.lmi.image)
+    return properties, environment, secret_env, image, tuple(warnings)
 
 
 def render_false(key: str) -> bool:

@@ -87,7 +87,8 @@ def _cheapest(shape: ModelShape, params: EngineParams, length: int) -> Recommend
 
 
 def _describe(rec: Recommendation, longest: int | None = None) -> str:
-    price = f" at ${rec.price_per_hour:.2f}/h" if rec.price_per_hour is not None else ""
+    where = f", priced in {rec.price.region}" if rec.price is not None else ""  # recommend()'s region, named
+    price = f"{where} at ${rec.price_per_hour:.2f}/h" if rec.price_per_hour is not None else ""
     head = f"{rec.instance_type} fits with tp={rec.tensor_parallel_degree}"
     if longest is not None:
         return f"{head} and max_model_len <= {longest:,}{price}"

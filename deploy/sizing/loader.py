@@ -167,6 +167,15 @@ def _unknown(ref: str, why: str) -> SpecError:
     )
 
 
+def _local_path(ref: str) -> Path:
+    """``ref`` as a local path, ``~`` expanded; as written when there is no such home (``~0``), so it is refused
+    below as a local model that does not exist instead of a traceback."""
+    try:
+        return Path(ref).expanduser()
+    except RuntimeError:  # pathlib: "Could not determine home directory."
+        return Path(ref)
+
+
 def load_shape(
     ref: str, *, config_path: str | Path | None = None, revision: str | None = None, token: str | None = None
 ) -> ModelShape:
@@ -177,7 +186,7 @@ def load_shape(
     if config_path is not None:
         shape = _from_config(_read_json(Path(config_path), "config"), ref, str(config_path))
         return shape.with_sources(f"file {config_path}")
-    path = Path(ref).expanduser()
+    path = _local_path(ref)
     if "://" not in ref and path.is_dir():
         return _from_directory(path, ref)
     if "://" not in ref and path.is_file():

@@ -71,10 +71,13 @@ def model_costs(shape: ModelShape, est: Estimate, *, gpu_has_fp8: bool, quantize
 def predict_for_instance(
     shape: ModelShape, est: Estimate, instance_type: str, work: Workload, *, quantize: str | None = None, **kw: Any
 ) -> Performance:
-    """:func:`deploy.sizing.perf.predict` for a catalog instance type, priced at its indicative price."""
+    """:func:`deploy.sizing.perf.predict` for a catalog instance type, priced at ``price_per_hour`` (default: the
+    bundled table's price in ``region``, default us-east-1; unknown there -> no cost figures)."""
     from deploy import catalog
+    from deploy.catalog.prices import table_price
 
     inst = catalog.get_instance(instance_type)
     model = model_costs(shape, est, gpu_has_fp8=inst.gpu.fp8, quantize=quantize)
-    price = kw.pop("price_per_hour", inst.price_per_hour)
+    region = kw.pop("region", catalog.DEFAULT_SPEC_REGION)
+    price = kw.pop("price_per_hour") if "price_per_hour" in kw else table_price(inst.name, region).usd_per_hour
     return predict(model, GpuPerf.from_catalog(inst.gpu), work, price_per_hour=price, **kw)

@@ -2,9 +2,9 @@
 
 Rule: an instance qualifies at the smallest tensor-parallel degree (dividing its GPU count) that fits the
 asked max_model_len (default: the model maximum capped at DEFAULT_LEN) and, when ``concurrency`` is given,
-holds that many full-length requests across all the copies it runs. Ranked by indicative us-east-1 price per
-hour (unpriced types last), then by GPU count, then by headroom. Prices are indicative; the catalog says
-where they come from.
+holds that many full-length requests across all the copies it runs. Ranked by the hourly price in the asked region
+(unpriced types last), then by GPU count, then by headroom. Each recommendation carries its price quote (source,
+date, why unknown).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from deploy.catalog.prices import PriceLookup, PriceQuote
 from deploy.sizing.hardware import Hardware
 from deploy.sizing.shape import ModelShape
 from deploy.sizing.verdict import Estimate, judge
@@ -36,6 +37,7 @@ class Recommendation:
     max_model_len: int
     estimate: Estimate
     performance: Any = None  # a deploy.sizing.perf.Performance when a workload was given
+    price: PriceQuote | None = None  # the quote behind price_per_hour: region, source, date, why unknown
 
     def to_dict(self) -> dict[str, Any]:
         out = {
@@ -50,6 +52,8 @@ class Recommendation:
             "price_per_hour": self.price_per_hour,
             "max_model_len": self.max_model_len,
         }
+        if self.price is not None:
+            out["price"] = self.price.to_dict()
         if self.performance is not None:
             out["performance"] = self.performance.to_dict()
         return out
@@ -103,16 +107,20 @@ def recommend(
     engine: Engine = "v1",
     limit: int | None = None,
     base_params: EngineParams | None = None,
+    prices: PriceLookup | None = None,
 ) -> list[Recommendation]:
     """Catalog instance types that fit, cheapest first.
 
-    Prices are the catalog's for ``region`` (it prices one region: elsewhere every price is unknown, and the
-    ranking falls back to GPU count and headroom rather than pass one region's price off as another's).
+    Prices come from ``prices`` (a lookup for ``region``: :func:`deploy.client.price_lookup`), by default the
+    bundled table for ``region``; a type without a price there is unknown and ranks after every priced one
+    (by GPU count and headroom), never priced at another region's figure.
     An unknown region is a SpecError naming it.
     """
     from deploy import catalog
+    from deploy.catalog.prices import table_lookup
 
     catalog.region_info(region)
+    price_of = prices or table_lookup(region)
     length = max_model_len or min(shape.max_position_embeddings or DEFAULT_LEN, DEFAULT_LEN)
     params = base_params or EngineParams(
         gpu_memory_utilization=gpu_memory_utilization,
@@ -128,8 +136,7 @@ def recommend(
         hardware = Hardware.from_instance(inst.name)
         est = _first_fit(shape, hardware, params, concurrency)
         if est is not None:
-            recs.append(
-                replace(_to_rec(hardware, est, concurrency), price_per_hour=catalog.price_in(inst.name, region))
-            )
+            quote = price_of(inst.name)
+            recs.append(replace(_to_rec(hardware, est, concurrency), price_per_hour=quote.usd_per_hour, price=quote))
     recs.sort(key=_rank_key)
     return recs[:limit] if limit else recs

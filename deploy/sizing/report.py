@@ -168,9 +168,10 @@ def recommendations_table(model_id: str, recs: Sequence[Recommendation], concurr
         ("$/h", "right"),
     ):
         # Only the GPU column wraps; nothing is cut, and the table fits an 80-column terminal or CI log.
-        table.add_column(name, justify=justify, no_wrap=name != "GPUs", min_width=4)  # type: ignore[arg-type]
+        width = {"#": 2, "tp": 2}.get(name, 4)  # "#" and tp hold one or two digits; "unknown" needs the room
+        table.add_column(name, justify=justify, no_wrap=name != "GPUs", min_width=width)  # type: ignore[arg-type]
     for rank, rec in enumerate(recs, 1):
-        price = f"{rec.price_per_hour:.2f}" if rec.price_per_hour is not None else "-"
+        price = f"{rec.price_per_hour:.2f}" if rec.price_per_hour is not None else "unknown"
         table.add_row(
             str(rank),
             rec.instance_type,
@@ -211,4 +212,4 @@ def performance_ranking_table(recs: Sequence[Recommendation], rank_by: str) -> T
 
 
 def _price(rec: Recommendation) -> str:
-    return f"{rec.price_per_hour:.2f}" if rec.price_per_hour is not None else "-"
+    return f"{rec.price_per_hour:.2f}" if rec.price_per_hour is not None else "unknown"

@@ -109,7 +109,7 @@ class ComponentSpec(_Model):
     engine: EngineSettings = Field(default_factory=lambda: EngineSettings())
     copies: Count = Field(1, ge=1, le=INT32_MAX, description="Copies to start with (RuntimeConfig.CopyCount).")
     scaling: ComponentScaling | None = Field(None, description="Copy autoscaling; omit for a fixed copy count.")
-    adapters: list[AdapterSpec] = Field(default_factory=list, description="LoRA adapters on this component.")
+    adapters: list[AdapterSpec] = Field(default_factory=lambda: [], description="LoRA adapters on this component.")
     lora: LoraSettings = Field(
         default_factory=lambda: LoraSettings(), description="LoRA slots (used only when adapters are given)."
     )
@@ -153,7 +153,7 @@ class ComponentEndpointSpec(_Model, metaclass=_RaisesSpecError):
     security: SecuritySettings = Field(default_factory=lambda: SecuritySettings())
     delivery: Literal["properties", "env"] = Field("properties", description="As for a single-model spec.")
     artifacts: ArtifactSettings = Field(default_factory=lambda: ArtifactSettings())
-    tags: dict[str, str] = Field(default_factory=dict, description="Tags on every resource lmi-deploy creates.")
+    tags: dict[str, str] = Field(default_factory=lambda: {}, description="Tags on every resource lmi-deploy creates.")
     components: list[ComponentSpec] = Field(min_length=1, description="The models hosted on this endpoint.")
 
     @model_validator(mode="before")

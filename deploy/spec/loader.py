@@ -43,6 +43,19 @@ class _LineLoader(yaml.SafeLoader):
     """A SafeLoader that refuses duplicate keys and remembers each key's line."""
 
 
+# The same loader on libyaml's C parser, when PyYAML was built with it: parsing and composing run in C, building
+# the values stays in Python (the same constructors, so the same duplicate-key and scalar rules). Only a document
+# both parsers accept is read this way; on a syntax error the pure parser reads it again, so every error message
+# (and the decision itself) stays PyYAML's.
+_FastLineLoader: type[yaml.CSafeLoader] | None = None
+if getattr(yaml, "CSafeLoader", None) is not None:
+
+    class _CLineLoader(yaml.CSafeLoader):
+        """:class:`_LineLoader` on libyaml's parser."""
+
+    _FastLineLoader = _CLineLoader
+
+
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
     # YAML merge keys (`<<: *anchor`): PyYAML's flatten_mapping puts the merged pairs first; the mapping's own keys
     # follow and may override them. Only a key written twice in the mapping itself is a duplicate.
@@ -68,6 +81,8 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode, deep: bool =
 
 
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+if _FastLineLoader is not None:
+    _FastLineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
 def _key_lines(node: yaml.Node, prefix: tuple[str | int, ...], out: Lines, seen: set[int]) -> None:
@@ -167,7 +182,7 @@ def _toml_key_path(key: str) -> tuple[str, ...]:
     return tuple(part[1:-1] if part[:1] in {'"', "'"} else part for part in parts)
 
 
-def _construct(loader: _LineLoader, node: yaml.Node) -> Any:
+def _construct(loader: _LineLoader | yaml.CSafeLoader, node: yaml.Node) -> Any:
     try:
         return loader.construct_document(node)
     except SpecError:
@@ -176,17 +191,33 @@ def _construct(loader: _LineLoader, node: yaml.Node) -> Any:
         raise unbuildable_scalar(node) from None
 
 
+def _compose_and_construct(
+    text: str, path: Path, loader_class: type[_LineLoader] | type[yaml.CSafeLoader]
+) -> tuple[Any, yaml.Node | None]:
+    loader = loader_class(text)
+    try:
+        node = loader.get_single_node()
+        check_yaml_expansion(node, path)
+        return (_construct(loader, node) if node is not None else None), node
+    finally:
+        loader.dispose()
+
+
+def _read_yaml(text: str, path: Path) -> tuple[Any, yaml.Node | None]:
+    """The document and its root node: libyaml's parser first when there is one, PyYAML's on a syntax error."""
+    check_yaml_events(text, path, _LineLoader)
+    if _FastLineLoader is not None:
+        try:
+            return _compose_and_construct(text, path, _FastLineLoader)
+        except yaml.YAMLError:
+            pass  # the pure parser below reports it in PyYAML's words (or, where the parsers differ, accepts it)
+    return _compose_and_construct(text, path, _LineLoader)
+
+
 def read_yaml_text(text: str, path: Path) -> tuple[Any, Lines]:
     """Parse YAML within the limits of :mod:`deploy.spec.limits`; return the data and each key's line."""
     try:
-        check_yaml_events(text, path, _LineLoader)
-        loader = _LineLoader(text)
-        try:
-            node = loader.get_single_node()
-            check_yaml_expansion(node, path)
-            data = _construct(loader, node) if node is not None else None
-        finally:
-            loader.dispose()
+        data, node = _read_yaml(text, path)
     except SpecError as exc:
         message = exc.message if exc.message.startswith(str(path)) else f"{path}:{exc.message}"
         raise SpecError(message, field=exc.field, fix=exc.fix) from None
@@ -211,8 +242,17 @@ def absolutize_paths(data: dict[str, Any], base_dir: Path) -> dict[str, Any]:
         if (isinstance(value, str) and value.startswith(("./", "../"))) or (key == "config" and _is_relative(value)):
             model[key] = str((base_dir / str(value)).resolve())
         elif isinstance(value, str) and value.startswith("~"):
-            model[key] = str(Path(value).expanduser())
+            model[key] = _expand_home(value)
     return {**data, "model": model}
+
+
+def _expand_home(value: str) -> str:
+    """``~/m`` or ``~user/m`` with the home directory; unchanged when there is none (``~0``: no such user), so the
+    spec's own rules refuse it by name instead of a traceback."""
+    try:
+        return str(Path(value).expanduser())
+    except RuntimeError:  # pathlib: "Could not determine home directory."
+        return value
 
 
 def _is_relative(value: Any) -> bool:
@@ -262,10 +302,10 @@ def parse_any_spec(
     base_dir: Path | None = None,
 ) -> DeploymentSpec | ComponentEndpointSpec:
     """Dispatch on the document's shape: ``model`` (one model per endpoint) or ``components`` (never both)."""
-    from deploy.spec.components import ComponentEndpointSpec
-
     if not isinstance(data, dict) or "components" not in data:
         return parse_spec(data, source=source, lines=lines, base_dir=base_dir)
+    from deploy.spec.components import ComponentEndpointSpec  # only here: a one-model spec never builds its schema
+
     if "model" in data:
         raise SpecError(
             f"{source}: the spec has both `model` and `components`",

@@ -73,6 +73,8 @@ def _as_value_error() -> Iterator[None]:
 
 
 class _Model(BaseModel):
+    # Default factories are lambdas, not `list` / `dict` / a model class: pydantic inspects each factory's signature
+    # when it builds the schema, and for a builtin or a model that costs ~2 ms of every `lmi` start-up.
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False)
 
     @field_validator("*", mode="before")
@@ -212,12 +214,12 @@ class EngineSettings(_Model):
         None, description="Prefix caching (on by default in vLLM V1; `false` cannot switch it off in LMI v15)."
     )
     options: dict[str, Scalar] = Field(
-        default_factory=dict,
+        default_factory=lambda: {},
         description="Further `option.*` keys, checked against the vLLM 0.8.4 engine arguments LMI v15 passes on.",
         examples=[{"enable_chunked_prefill": True, "max_loras": 4}],
     )
     env: dict[str, str] = Field(
-        default_factory=dict,
+        default_factory=lambda: {},
         description="Extra container environment (e.g. VLLM_* variables).",
         examples=[{"VLLM_ATTENTION_BACKEND": "FLASHINFER"}],
     )
@@ -352,7 +354,7 @@ class UpdateSettings(_Model):
         "blue_green", description="blue_green: a full new fleet, traffic shifted, old fleet kept until healthy."
     )
     rollback_alarms: list[str] = Field(
-        default_factory=list, description="CloudWatch alarm names that roll the update back when they fire."
+        default_factory=lambda: [], description="CloudWatch alarm names that roll the update back when they fire."
     )
     builtin_5xx_alarm: bool = Field(
         False, description="Also create and watch an alarm on Invocation5XXErrors of the new fleet."
@@ -378,9 +380,9 @@ class UpdateSettings(_Model):
 class VpcSettings(_Model):
     """VPC placement; both lists or neither."""
 
-    subnets: list[str] = Field(default_factory=list, description="Subnet ids.", examples=[["subnet-0abc1234"]])
+    subnets: list[str] = Field(default_factory=lambda: [], description="Subnet ids.", examples=[["subnet-0abc1234"]])
     security_groups: list[str] = Field(
-        default_factory=list, description="Security group ids.", examples=[["sg-0abc1234"]]
+        default_factory=lambda: [], description="Security group ids.", examples=[["sg-0abc1234"]]
     )
 
     @field_validator("subnets")
@@ -403,7 +405,7 @@ class VpcSettings(_Model):
 class SecuritySettings(_Model):
     """Enterprise settings rendered into CreateModel / CreateEndpointConfig."""
 
-    vpc: VpcSettings = Field(default_factory=VpcSettings)
+    vpc: VpcSettings = Field(default_factory=lambda: VpcSettings())
     kms_key_id: str | None = Field(None, description="KMS key for the ML storage volume.")
     network_isolation: bool = Field(False, description="No outbound network from the container.")
 
@@ -473,7 +475,7 @@ class DeploymentSpec(_Model, metaclass=_RaisesSpecError):
         description="properties: engine settings in serving.properties next to the model; env: OPTION_* variables.",
     )
     artifacts: ArtifactSettings = Field(default_factory=lambda: ArtifactSettings())
-    tags: dict[str, str] = Field(default_factory=dict, description="Tags on every resource lmi-deploy creates.")
+    tags: dict[str, str] = Field(default_factory=lambda: {}, description="Tags on every resource lmi-deploy creates.")
 
     @model_validator(mode="before")
     @classmethod

@@ -161,6 +161,6 @@ def test_recommend_table_fits_80_columns_without_cutting_values() -> None:
     assert "…" not in text and max(len(line) for line in text.splitlines()) <= 80
     for rec in recs:
         row = next(line for line in text.splitlines() if f" {rec.instance_type} " in line)
-        price = f"{rec.price_per_hour:.2f}" if rec.price_per_hour is not None else "-"
+        price = f"{rec.price_per_hour:.2f}" if rec.price_per_hour is not None else "unknown"
         assert row.split()[0] == str(recs.index(rec) + 1) and row.rstrip().endswith(price)
         assert f" {rec.tensor_parallel_degree} " in row and f"{rec.kv_cache_tokens:,}" in row

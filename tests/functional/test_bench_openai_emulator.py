@@ -221,11 +221,19 @@ def test_cli_openai_prints_exports_and_json(local_endpoint: str, capsys: pytest.
     client = openai.OpenAI(base_url=env["OPENAI_BASE_URL"], api_key=env["OPENAI_API_KEY"], max_retries=0)
     answer = client.chat.completions.create(model="", messages=[{"role": "user", "content": "hi"}], max_tokens=2)
     assert answer.usage.completion_tokens == 2
-    code, out, _ = _cli(["openai", local_endpoint, "--local", "--json", "--component", "ic-a"], capsys)
+    code, out, _ = _cli(["openai", local_endpoint, "--local", "--json"], capsys)
     data = json.loads(out)
     assert code == 0 and set(data) == {"base_url", "api_key", "expires_at", "model"}
-    assert data["base_url"].endswith(f"/endpoints/{local_endpoint}/inference-components/ic-a/openai/v1")
+    assert data["base_url"].endswith(f"/endpoints/{local_endpoint}/openai/v1")
     assert data["model"] == "" and data["expires_at"].endswith("Z")
+    # A single-model endpoint has no components: naming one is refused (the component route is tested with the
+    # component endpoints in test_component_ops_emulator.py).
+    code, out, _ = _cli(["openai", local_endpoint, "--local", "--json", "--component", "ic-a"], capsys)
+    assert (
+        code == 2
+        and json.loads(out)["field"] == "component"
+        and "no inference components" in json.loads(out)["message"]
+    )
 
 
 @pytest.mark.parametrize("hours", ["0", "-1", "12.5", "100"])

@@ -193,11 +193,11 @@ class _CapacityOnly:
     name = "ep"
 
     def __init__(self, instance_type: str, region: str = "us-east-1") -> None:
-        from types import SimpleNamespace
+        from deploy.aws.session import make_context
 
         self.gateway = self
         self.instance_type = instance_type
-        self.context = SimpleNamespace(region=region)
+        self.context = make_context(region=region)  # the Price List API meets conftest's closed port: the table
 
     def endpoint_capacity(self, name: str) -> Any:
         from deploy.aws.runtime import EndpointCapacity

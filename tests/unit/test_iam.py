@@ -49,6 +49,10 @@ VALID_ACTIONS = {
     ),
     "iam": set(["CreateServiceLinkedRole", "PassRole"]),
     "sts": set(["GetCallerIdentity"]),
+    "servicequotas": set(
+        ["GetServiceQuota", "GetAWSDefaultServiceQuota", "ListServiceQuotas", "ListAWSDefaultServiceQuotas"]
+    ),
+    "pricing": set(["GetProducts"]),
     "logs": set(
         [
             "CreateLogGroup",

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -199,6 +198,8 @@ def _weights(
     hub: HubSettings, repo_id: str, sha: str, token: str | None, siblings: list[str] | None
 ) -> HubWeights | None:
     """Exact bytes and dtypes from the headers of every shard (range reads, a few in parallel)."""
+    from concurrent.futures import ThreadPoolExecutor  # only when the Hub is read: offline commands skip it
+
     shards = _shard_names(hub, repo_id, sha, token, siblings)
     if not shards:
         return None
