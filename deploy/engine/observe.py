@@ -17,7 +17,7 @@ from deploy.aws.session import AwsContext
 from deploy.engine.artifacts import remote_digest
 from deploy.engine.desired import TAG_ARTIFACTS, DesiredState
 from deploy.engine.naming import TAG_ENDPOINT, VARIANT, alarm_name, is_resource_of, resource_prefix, scaling_resource_id
-from deploy.engine.observe_serving import read_serving
+from deploy.engine.observe_serving import read_prices, read_serving
 from deploy.engine.snapshot import EndpointState, RemoteSnapshot
 from deploy.errors import AwsError
 
@@ -58,6 +58,7 @@ def observe(ctx: AwsContext, endpoint_name: str, desired: DesiredState | None = 
         is_async=is_async,
         hosts_components=components,
         serving=read_serving(sm, S3Gateway(ctx), endpoint, config, _secret_names(desired)) if endpoint else None,
+        prices=read_prices(ctx, {instance_type, desired.instance_type if desired else None}),
     )
 
 

@@ -14,8 +14,9 @@ from typing import Any
 
 from deploy.aws.s3 import S3Gateway
 from deploy.aws.sagemaker import SageMakerGateway
+from deploy.aws.session import AwsContext
 from deploy.engine.snapshot import EndpointState, ServingState
-from deploy.errors import AwsError
+from deploy.errors import AwsError, LmiError
 from deploy.secrets.masking import looks_like_credential
 
 SECRET_NAMES = frozenset({"HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_API_TOKEN"})
@@ -49,6 +50,24 @@ def read_serving(
         config={k: config[k] for k in CONFIG_KEYS if k in config},
         deployment_config=endpoint.last_deployment_config,
     )
+
+
+def read_prices(ctx: AwsContext, instance_types: set[str | None]) -> dict[str, float | None]:
+    """The region's on-demand $/h of each type (:func:`deploy.aws.pricing.hourly_price`: the Price List API, its
+    cache, or the bundled table; None when the region does not price it), read here so plan's bill stays pure."""
+    from deploy.aws.pricing import price_lookup
+
+    named = sorted(t for t in instance_types if t)
+    if not named:
+        return {}
+    lookup = price_lookup(ctx.region, ctx)
+    prices: dict[str, float | None] = {}
+    for name in named:
+        try:
+            prices[name] = lookup(name).usd_per_hour
+        except LmiError:  # a type outside the catalogue: unknown, like a type the region does not price
+            prices[name] = None
+    return prices
 
 
 def split_secrets(

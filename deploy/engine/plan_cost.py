@@ -28,11 +28,25 @@ DEFAULT_OUTPUT_TOKENS = 200
 LMI_DEFAULT_BATCH = 256  # LMI's max_rolling_batch_size with the vLLM rolling batch
 
 
-def hourly_price(instance_type: str, region: str) -> float | None:
-    """On-demand $/h of one ``instance_type`` in ``region``; None when unknown (the one place prices are read)."""
+def hourly_price(instance_type: str, region: str, observed: dict[str, float | None] | None = None) -> float | None:
+    """On-demand $/h of one ``instance_type`` in ``region``; None when unknown (the one place prices are chosen).
+
+    ``observed``: what observe read for the region (the Price List API, its cache or the bundled table,
+    :func:`deploy.engine.observe_serving.read_prices`); a type it did not read falls back to the bundled table.
+    """
+    if observed is not None and instance_type in observed:
+        return observed[instance_type]
     from deploy.catalog import price_in
 
     return price_in(instance_type, region)
+
+
+@dataclass(frozen=True)
+class PriceBook:
+    """The plan's region and the prices observe read for it (instance type -> $/h, None = not priced there)."""
+
+    region: str
+    observed: dict[str, float | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -111,10 +125,11 @@ def plan_cost(
 ) -> PlanCost:
     """The cost of ``snapshot`` (what serves now) and of ``desired`` (None: a teardown, nothing after)."""
     notes: list[str] = []
-    before = _before(snapshot, shape, region, notes, desired)
+    book = PriceBook(region, dict(snapshot.prices))
+    before = _before(snapshot, shape, book, notes, desired)
     after = NOTHING
     if desired is not None and desired.instance_type:
-        after = _after(desired, snapshot.serving, shape, region, notes)
+        after = _after(desired, snapshot.serving, shape, book, notes)
     if _is_blue_green_update(desired, snapshot) and before.instance_type and after.instance_type:
         notes.append("a blue/green update runs the old and the new fleet together until it completes")
     return PlanCost(region, before, after, tuple(notes))
@@ -127,7 +142,7 @@ def _is_blue_green_update(desired: DesiredState | None, snapshot: RemoteSnapshot
 
 
 def _before(
-    snapshot: RemoteSnapshot, shape: ModelShape | None, region: str, notes: list[str], desired: DesiredState | None
+    snapshot: RemoteSnapshot, shape: ModelShape | None, book: PriceBook, notes: list[str], desired: DesiredState | None
 ) -> FleetCost:
     serving = snapshot.serving
     if snapshot.endpoint is None or serving is None or not serving.variant.get("InstanceType"):
@@ -138,11 +153,11 @@ def _before(
     same_model = desired is None or _model_ref(options) == _model_ref(_desired_options(desired, serving))
     if not same_model:
         notes.append("the endpoint serves another model now: its $/M tokens is not predicted")
-    return _fleet(instance_type, low, high, options, shape if same_model else None, region, notes, "before")
+    return _fleet(instance_type, low, high, options, shape if same_model else None, book, notes, "before")
 
 
 def _after(
-    desired: DesiredState, serving: ServingState | None, shape: ModelShape | None, region: str, notes: list[str]
+    desired: DesiredState, serving: ServingState | None, shape: ModelShape | None, book: PriceBook, notes: list[str]
 ) -> FleetCost:
     instance_type = str(desired.instance_type)
     variants = desired.config_request.get("ProductionVariants") or [{}]
@@ -150,7 +165,7 @@ def _after(
     low, high = (count, count)
     if desired.scaling is not None:
         low, high = int(desired.scaling.target["MinCapacity"]), int(desired.scaling.target["MaxCapacity"])
-    return _fleet(instance_type, low, high, _desired_options(desired, serving), shape, region, notes, "after")
+    return _fleet(instance_type, low, high, _desired_options(desired, serving), shape, book, notes, "after")
 
 
 def _observed_capacity(snapshot: RemoteSnapshot, serving: ServingState) -> tuple[int, int]:
@@ -176,13 +191,13 @@ def _fleet(
     high: int,
     options: dict[str, str],
     shape: ModelShape | None,
-    region: str,
+    book: PriceBook,
     notes: list[str],
     side: str,
 ) -> FleetCost:
-    price = hourly_price(instance_type, region)
+    price = hourly_price(instance_type, book.region, book.observed)
     if price is None:
-        notes.append(f"{side}: no on-demand price for {instance_type} in {region}")
+        notes.append(f"{side}: no on-demand price for {instance_type} in {book.region}")
     per_million, tokens = predicted_cost_per_token(shape, instance_type, options, price, notes, side)
     return FleetCost(instance_type, low, high, price, per_million, tokens)
 

@@ -68,6 +68,7 @@ class RemoteSnapshot:
     is_async: bool = False  # the serving config has an AsyncInferenceConfig
     hosts_components: bool = False  # the serving config's variant names no model: inference components share it
     serving: ServingState | None = None  # what the endpoint serves (None without an endpoint)
+    prices: dict[str, float | None] = field(default_factory=dict)  # $/h of the serving and desired types here
 
     @property
     def is_empty(self) -> bool:

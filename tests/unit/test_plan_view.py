@@ -208,3 +208,10 @@ def test_the_workflow_posts_the_comment_the_script_makes(tmp_path: Path) -> None
     assert run.returncode == 0 and run.stdout == markdown(sample_plan(), title="`s.yaml` (exit 0)")
     usage = subprocess.run([sys.executable, "-m", "deploy.cli.plan_markdown"], capture_output=True, text=True)
     assert usage.returncode == 2 and "usage:" in usage.stderr
+
+
+def test_observed_prices_win_and_an_unread_type_falls_back_to_the_table() -> None:
+    observed = {"ml.g6e.2xlarge": 3.1, "ml.g5.xlarge": None}
+    assert hourly_price("ml.g6e.2xlarge", "us-east-1", observed) == pytest.approx(3.1)  # the Price List's figure
+    assert hourly_price("ml.g5.xlarge", "us-east-1", observed) is None  # observe said: not priced there
+    assert hourly_price("ml.g6e.4xlarge", "us-east-1", observed) == pytest.approx(3.76)  # not read: the table
