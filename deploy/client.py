@@ -156,6 +156,16 @@ class Client:
         region = self._choose(loaded).region
         return loaded.in_region(region) if region else loaded
 
+    def in_region_any(self, spec: AnySpecLike) -> DeploymentSpec | ComponentEndpointSpec:
+        """Like :meth:`in_region`, for a single-model or a component-endpoint spec (no AWS call)."""
+        from deploy.spec.model import DeploymentSpec
+
+        loaded = load_any(spec)
+        region = self._choose(loaded).region
+        if isinstance(loaded, DeploymentSpec):
+            return loaded.in_region(region) if region else loaded
+        return _component_in_region(loaded, region) if region else loaded
+
     def resolve(self, spec: SpecLike) -> ResolvedSpec:
         """``spec`` in its region with every ``auto`` filled from the model's shape (no AWS call)."""
         from deploy.engine.resolve import resolve

@@ -109,8 +109,8 @@ def iam_policy_cmd(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Print least-privilege IAM policies for SPEC: the deploying identity and the execution role."""
-    from deploy.client import Client, load
-    from deploy.engine.iam import policies, policy_inputs
+    from deploy.client import Client
+    from deploy.engine.iam_components import any_policy_inputs, policies
     from deploy.errors import UsageError
 
     if role not in ROLES:
@@ -122,7 +122,7 @@ def iam_policy_cmd(
             value=account,
             fix="pass a 12-digit account id",
         )
-    inputs = policy_inputs(Client().in_region(load(spec_path)), account=account)  # component specs: refused
+    inputs = any_policy_inputs(Client().in_region_any(spec_path), account=account)
     documents = policies(inputs, role)
     notes = _notes(inputs)
     if as_json:
@@ -137,10 +137,16 @@ def _notes(inputs: Any) -> list[str]:
         notes.append("account unknown (the spec's role is not an ARN): ARNs use '*'; pass --account to pin it")
     if inputs.create_default_bucket and inputs.artifacts:
         notes.append(f"no artifacts.bucket in the spec: the default bucket {inputs.artifacts.bucket} is used")
-    if inputs.scaling:
+    if inputs.scaling or inputs.component_scaling:
+        what = "inference component copy counts" if inputs.components else "variant instance counts"
         notes.append(
             "Application Auto Scaling cannot scope by endpoint: its write actions are limited to SageMaker "
-            "variant instance counts by condition keys"
+            f"{what} by condition keys"
+        )
+    if inputs.components:
+        notes.append(
+            f"inference components are granted as {inputs.endpoint_name}-* (lmi-deploy's names), so an endpoint "
+            f"whose name starts with '{inputs.endpoint_name}-' shares them; ListInferenceComponents takes no resource"
         )
     return notes
 

@@ -82,6 +82,9 @@ class PolicyInputs:
     scaling: bool = False
     builtin_alarm: bool = False
     rollback_alarms: tuple[str, ...] = ()
+    components: bool = False  # a component endpoint: deploy/engine/iam_components.py builds its documents
+    component_scaling: bool = False
+    model_sources: tuple[S3Location, ...] = ()  # every component's (and adapter's) s3:// weights
 
     def arn(self, service: str, resource: str, *, account: str | None = None) -> str:
         return f"arn:{self.partition}:{service}:{self.region}:{account or self.account}:{resource}"

@@ -252,19 +252,11 @@ def test_recommend_spec_of_a_single_model_spec_points_at_recommend_model(
     assert code == 2 and "lmi recommend Qwen/Qwen2.5-0.5B-Instruct" in err
 
 
-@pytest.mark.parametrize(
-    "args",
-    [
-        [
-            "iam-policy",
-            "SPEC",
-        ],  # plan/deploy/apply/destroy take component specs: tests/functional/test_component_deploy.py
-    ],
-)
-def test_commands_without_component_support_say_so(capsys: pytest.CaptureFixture[str], args: list[str]) -> None:
-    code, out, err = run(capsys, *[str(EXAMPLE) if a == "SPEC" else a for a in args])
-    assert code == 2 and "Traceback" not in out + err
-    assert "component endpoints: not supported by this command yet" in out + err
+def test_iam_policy_takes_a_component_spec(capsys: pytest.CaptureFixture[str]) -> None:
+    """More in tests/cli/test_iam_components_cli.py (plan/deploy/destroy: tests/functional/test_component_deploy.py)."""
+    code, out, err = run(capsys, "iam-policy", str(EXAMPLE), "--json")
+    assert code == 0 and "Traceback" not in out + err
+    assert "ManageInferenceComponents" in {s["Sid"] for s in json.loads(out)["deployer"]["Statement"]}
 
 
 def test_schema_components_documents_the_component_fields(capsys: pytest.CaptureFixture[str]) -> None:
