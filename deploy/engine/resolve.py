@@ -180,6 +180,7 @@ def _engine_args(spec: DeploymentSpec) -> dict[str, Any]:
         "vllm_version": lmi_version(spec.lmi.version).vllm_version,
         "engine": vllm_engine(engine.env),
         "trust_remote_code": spec.model.trust_remote_code,
+        "options": dict(engine.options),
     }
 
 

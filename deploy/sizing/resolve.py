@@ -15,12 +15,15 @@ Rules (the task left these to us; they are documented in docs/sizing.md):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 from deploy.errors import FitError
 from deploy.sizing.budget import compute_budget
 from deploy.sizing.checks import budget_fits
 from deploy.sizing.compat import auto_dtype_override
+from deploy.sizing.engine_options import feature_params
 from deploy.sizing.fixes import estimate, max_len_that_fits
 from deploy.sizing.hardware import Hardware
 from deploy.sizing.load_check import load_problem
@@ -105,6 +108,7 @@ def resolve_engine(
     vllm_version: str = "0.8.4",
     engine: Engine = "v1",
     trust_remote_code: bool | None = None,
+    options: Mapping[str, Any] | None = None,
 ) -> Resolution:
     """Resolve tp, max_model_len and max_rolling_batch_size; FitError (estimate + fixes) if none fits."""
     model_max = shape.max_position_embeddings or FALLBACK_MAX_LEN
@@ -120,6 +124,8 @@ def resolve_engine(
         engine=engine,
         trust_remote_code=trust_remote_code,
     )
+    if options:  # speculative decoding, LoRA slots and expert parallelism take memory too
+        base = replace(base, **feature_params(options).as_kwargs())
     problem = load_problem(shape, hardware, base)
     if problem is not None:
         raise problem.error()
