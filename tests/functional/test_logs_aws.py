@@ -18,8 +18,8 @@ import pytest
 
 from deploy.aws import logs
 from deploy.aws.session import AwsContext
-from deploy.engine.iam import policies, policy_inputs
-from deploy.spec.model import DeploymentSpec
+from deploy.engine.iam_components import any_policy_inputs, policies
+from deploy.spec.loader import parse_any_spec
 
 pytestmark = pytest.mark.aws
 ROLE = "arn:aws:iam::123456789012:role/SageMakerExecutionRole"
@@ -40,13 +40,29 @@ SPECS = {
         "security": {"kms_key_id": "alias/team-llm", "vpc": {"subnets": ["subnet-1"], "security_groups": ["sg-1"]}},
         "async_inference": {"output_path": "s3://results-bucket/out/"},
     },
+    "components": {
+        "name": "lmi-iam-check",
+        "region": "us-east-1",
+        "role": ROLE,
+        "lmi": {"version": 16},
+        "instance": {"type": "ml.g6e.12xlarge", "count": 1},
+        "components": [
+            {
+                "name": "qwen",
+                "model": {"id": "s3://weights-bucket/qwen/"},
+                "engine": {"max_model_len": 8192, "tensor_parallel_degree": 1},
+                "scaling": {"min": 0, "max": 2},
+                "adapters": [{"name": "sql", "source": "s3://lora-bucket/sql/"}],
+            }
+        ],
+    },
 }
 
 
 @pytest.mark.parametrize("spec", list(SPECS), ids=list(SPECS))
 def test_policies_pass_access_analyzer_validation(real_aws: AwsContext, spec: str) -> None:
     analyzer: Any = real_aws.client("accessanalyzer")
-    documents = policies(policy_inputs(DeploymentSpec.model_validate(SPECS[spec])))
+    documents = policies(any_policy_inputs(parse_any_spec(SPECS[spec])))
     for key, document in documents.items():
         kwargs: dict[str, Any] = {"policyDocument": json.dumps(document), "policyType": "IDENTITY_POLICY"}
         if key == "execution_trust":
