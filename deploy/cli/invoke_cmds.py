@@ -132,6 +132,7 @@ def chat_cmd(
 
     endpoint = _endpoint(name, region, profile, local, component=component)
     params = check_parameters(_params(param), schema="chat")  # a bad flag ends the session before it starts
+    endpoint.resolve_component()  # as bench: several components and none named (or a wrong one) exit 2 here
     route = _api(api)
     start = [{"role": "system", "content": system}] if system else []
     history = list(start)
