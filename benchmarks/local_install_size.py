@@ -29,7 +29,7 @@ for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
     os.environ.setdefault(k, "testing")
 from deploy.local import Emulator
 from deploy.local.helpers import deploy
-with Emulator(time_scale=0) as emu:
+with Emulator(time_scale=0, latency="off") as emu:
     ctx = emu.context()
     deploy(ctx, "smoke")
     body = json.dumps({"inputs": "hi", "parameters": {"max_new_tokens": 4}, "stream": True})

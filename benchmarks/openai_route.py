@@ -40,7 +40,7 @@ def main() -> None:
     print("build_token:", timed(lambda: build_token(creds, "us-east-1"), runs * 10))
     print("verify_token:", timed(lambda: verify_token(token, "testing"), runs * 10))
 
-    with Emulator(time_scale=0) as emu:
+    with Emulator(time_scale=0, latency="off") as emu:
         deploy(emu.context(), "route")
         endpoint = Endpoint("route", context=emu.context())
         client = endpoint.openai_client(max_retries=0)

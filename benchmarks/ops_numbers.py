@@ -81,7 +81,7 @@ def main() -> None:
     args = parser.parse_args()
     print(machine_line())
     print(f"recognise() on a 300-line log: {fmt_spread(recognise_ms(), 1e3, '.2f', ' ms')} (10 batches of 20)")
-    with Emulator(time_scale=0) as emu:
+    with Emulator(time_scale=0, latency="off") as emu:
         ctx = emu.context()
         failed = deploy(ctx, "bad-tp", env={"OPTION_TENSOR_PARALLEL_DEGREE": "8"})
         calls = _counter(ctx)

@@ -19,6 +19,9 @@ os.environ["HF_ENDPOINT"] = DEAD_HUB
 os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="lmi-test-hf-home-")
 for _name in ("HF_TOKEN", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_CACHE", "HF_ASSETS_CACHE"):
     os.environ.pop(_name, None)
+# The emulator times tokens with the performance model by default (demos look real); tests want instant answers
+# unless they ask for the model themselves (Emulator(latency="model")). Set here so background servers inherit it.
+os.environ["LMI_EMULATOR_LATENCY"] = "off"
 
 
 @pytest.fixture(autouse=True)

@@ -80,7 +80,33 @@ def render_tables(report: BenchReport) -> list[Any]:
         for row in rows:
             table.add_row(*row)
         tables.append(table)
-    return tables
+    return tables + prediction_tables(report)
+
+
+PREDICTION_HEADERS = ("load", "TTFT ms", "ITL ms", "out tok/s")
+
+
+def prediction_tables(report: BenchReport) -> list[Any]:
+    """Measured / predicted (x measured/predicted) per level, when the performance model could be applied."""
+    from rich.table import Table
+
+    prediction = report.prediction or {}
+    if not prediction.get("levels"):
+        return []
+    tp = prediction.get("tensor_parallel_degree")
+    where = f"{prediction.get('model')} on {prediction.get('instance_type')}, tp {tp}"
+    table = Table(title=f"measured / predicted by the performance model ({where})", title_justify="left")
+    for header in PREDICTION_HEADERS:
+        table.add_column(header, justify="left" if header == "load" else "right", no_wrap=True)
+    for row in prediction["levels"]:
+        cells = [_versus(row, key) for key in ("ttft_ms", "itl_ms", "output_tokens_per_s")]
+        table.add_row(str(row["level"]), *cells)
+    return [table]
+
+
+def _versus(row: dict[str, Any], key: str) -> str:
+    measured, predicted, ratio = row["measured"].get(key), row["predicted"].get(key), row["ratio"].get(key)
+    return f"{_num(measured)} / {_num(predicted)} (x{_num(ratio, '{:.2f}')})"
 
 
 def error_lines(report: BenchReport) -> list[str]:

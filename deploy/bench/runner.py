@@ -100,6 +100,7 @@ class BenchReport:
     config: BenchConfig
     levels: tuple[LevelResult, ...]
     token_counting: dict[str, Any] = field(default_factory=dict)
+    prediction: dict[str, Any] | None = None  # the performance model beside the measurement (bench.prediction)
 
     @property
     def target(self) -> str:
@@ -151,6 +152,7 @@ class BenchReport:
             "config": config,
             "token_counting": self.token_counting,
             "levels": [level.to_dict() for level in self.levels],
+            **({"prediction": self.prediction} if self.prediction is not None else {}),
         }
 
 

@@ -48,14 +48,23 @@ def register(app: typer.Typer) -> None:
 def plan_cmd(
     spec: Path = typer.Argument(..., help="Spec file (YAML or TOML)."),
     as_json: bool = JSON_OPTION,
+    output_format: str = typer.Option("table", "--format", help="table (default), json or markdown (a PR comment)."),
     local: bool = LOCAL_OPTION,
     region: str | None = REGION_OPTION,
     profile: str | None = PROFILE_OPTION,
 ) -> None:
-    """Show what `lmi deploy SPEC` would change (read-only AWS calls). Empty when nothing would change."""
+    """Show what `lmi deploy SPEC` would change (read-only AWS calls): each action with its field changes
+    (old -> new), and the cost before and after. Empty when nothing would change."""
+    from deploy.cli.plan_view import check_format
+
+    output_format = "json" if as_json else check_format(output_format)
     result = _plan(spec, _client(region, profile, local))
-    if as_json:
+    if output_format == "json":
         print_json(result.to_dict())
+    elif output_format == "markdown":
+        from deploy.cli.plan_view import markdown
+
+        sys.stdout.write(markdown(result.to_dict()))
     else:
         _show_plan(result)
 
@@ -342,12 +351,21 @@ def _show_plan(result: Any) -> None:
     table = Table(title=f"plan for {name}: {len(result.actions)} action(s)", title_justify="left")
     for column in ("#", "action", "resource", "reason"):
         table.add_column(column)
-    for index, action in enumerate(result.actions, 1):
+    from rich.markup import escape
+
+    from deploy.cli.plan_view import change_text, changes_by_action, cost_lines
+
+    data = result.to_dict()
+    for index, (action, changes) in enumerate(zip(result.actions, changes_by_action(data), strict=True), 1):
         style = next((s for prefix, s in STYLES.items() if action.type.startswith(prefix)), "")
         table.add_row(
             str(index), f"[{style}]{action.type}[/{style}]" if style else action.type, action.resource, action.reason
         )
+        for change in changes:
+            table.add_row("", "", "", f"[cyan]  {escape(change_text(change))}[/cyan]")
     console().print(table)
+    for line in cost_lines(data.get("cost")):
+        console().print(escape(line), soft_wrap=True)
 
 
 def _show_summary(rows: list[dict[str, Any]]) -> None:

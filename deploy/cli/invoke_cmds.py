@@ -242,7 +242,8 @@ def bench_cmd(
     profile: str | None = PROFILE_OPTION,
 ) -> None:
     """Load-test an endpoint (or one inference component) with streaming requests: TTFT, TPOT, ITL, E2E,
-    tokens/s, goodput and cost."""
+    tokens/s, goodput and cost, beside the performance model's prediction for the endpoint's instance type,
+    tensor-parallel degree and workload."""
     import dataclasses
     import functools
 
@@ -266,8 +267,12 @@ def bench_cmd(
     counter, replay = bench_inputs(endpoint, tokenizer, dataset, seed=seed)
     if not counter.exact and not as_json:
         typer.echo(f"note: {counter.note}", err=True)
+    from deploy.bench.prediction import compare, setup_for
+
+    setup = setup_for(endpoint, config)  # read before the run: the prediction costs the benchmark nothing
     run = functools.partial(run_bench, counter=counter, dataset=replay)
     report = run_with_progress(run, endpoint, config, quiet=as_json)
+    report = dataclasses.replace(report, prediction=compare(report, setup))
     _print_report(report, plot=plot, as_json=as_json)
     if save_result:
         _save(report, save_result, quiet=as_json)
@@ -304,6 +309,8 @@ def _print_report(report: Any, *, plot: str | None, as_json: bool) -> None:
             console().print(table)
         for line in error_lines(report):
             typer.echo(f"errors at {line}", err=True)
+        if report.prediction and report.prediction.get("note"):
+            typer.echo(f"note: {report.prediction['note']}", err=True)
     if plot:  # after the figures are out: a plot that cannot be written does not lose the run
         draw(report, plot)
         if not as_json:

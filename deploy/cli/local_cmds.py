@@ -34,10 +34,16 @@ def start(
         help="Lifecycle speed: 1 = a few seconds per phase, 0 = instant.",
     ),
     ttft: float = typer.Option(
-        0.0, "--ttft", callback=callback(check_seconds, "--ttft"), help="Simulated time to first token, seconds."
+        0.0,
+        "--ttft",
+        callback=callback(check_seconds, "--ttft"),
+        help="Fixed time to first token, seconds (0 with --itl 0: from the performance model).",
     ),
     itl: float = typer.Option(
-        0.0, "--itl", callback=callback(check_seconds, "--itl"), help="Simulated inter-token latency, seconds."
+        0.0,
+        "--itl",
+        callback=callback(check_seconds, "--itl"),
+        help="Fixed inter-token latency, seconds (0 with --ttft 0: the model).",
     ),
     as_json: bool = JSON_OPTION,
 ) -> None:

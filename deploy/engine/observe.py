@@ -17,6 +17,7 @@ from deploy.aws.session import AwsContext
 from deploy.engine.artifacts import remote_digest
 from deploy.engine.desired import TAG_ARTIFACTS, DesiredState
 from deploy.engine.naming import TAG_ENDPOINT, VARIANT, alarm_name, is_resource_of, resource_prefix, scaling_resource_id
+from deploy.engine.observe_serving import read_prices, read_serving
 from deploy.engine.snapshot import EndpointState, RemoteSnapshot
 from deploy.errors import AwsError
 
@@ -25,9 +26,8 @@ def observe(ctx: AwsContext, endpoint_name: str, desired: DesiredState | None = 
     """Read everything plan compares for ``endpoint_name`` (and the desired artifacts, when given)."""
     sm = SageMakerGateway(ctx)
     endpoint = read_endpoint(sm, endpoint_name)
-    instance_type, is_async, components = (
-        _serving_config(sm, endpoint.config_name) if endpoint else (None, False, False)
-    )
+    config = (sm.describe_endpoint_config(endpoint.config_name) or {}) if endpoint else {}
+    instance_type, is_async, components = _serving_config(config)
     models = _managed(sm, endpoint_name, sm.list_models(resource_prefix(endpoint_name)), "ModelName", "ModelArn")
     configs = _managed(
         sm,
@@ -57,7 +57,13 @@ def observe(ctx: AwsContext, endpoint_name: str, desired: DesiredState | None = 
         region=ctx.region,
         is_async=is_async,
         hosts_components=components,
+        serving=read_serving(sm, S3Gateway(ctx), endpoint, config, _secret_names(desired)) if endpoint else None,
+        prices=read_prices(ctx, {instance_type, desired.instance_type if desired else None}),
     )
+
+
+def _secret_names(desired: DesiredState | None) -> frozenset[str]:
+    return frozenset(desired.secret_env) if desired else frozenset()
 
 
 def _uploaded_uri(ctx: AwsContext, name: str, desired: DesiredState | None, digest: str | None) -> str | None:
@@ -107,12 +113,13 @@ def read_endpoint(sm: SageMakerGateway, name: str) -> EndpointState | None:
         tags=sm.list_tags(str(raw["EndpointArn"])),
         created=raw.get("CreationTime"),
         instance_counts=tuple(int(v.get("CurrentInstanceCount") or 0) for v in variants),
+        last_deployment_config=raw.get("LastDeploymentConfig"),
     )
 
 
-def _serving_config(sm: SageMakerGateway, config_name: str) -> tuple[str | None, bool, bool]:
-    """(instance type, whether it is asynchronous, whether inference components share it) of the serving config."""
-    config = sm.describe_endpoint_config(config_name) or {}
+def _serving_config(config: dict[str, Any]) -> tuple[str | None, bool, bool]:
+    """(instance type, whether it is asynchronous, whether inference components share it) of the serving config
+    (its DescribeEndpointConfig; empty without an endpoint)."""
     variants = config.get("ProductionVariants") or []
     instance_type = str(variants[0].get("InstanceType")) if variants else None
     components = bool(variants) and not variants[0].get("ModelName")

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-__all__ = ["EndpointState", "RemoteSnapshot"]
+__all__ = ["EndpointState", "RemoteSnapshot", "ServingState"]
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,28 @@ class EndpointState:
     tags: dict[str, str] = field(default_factory=dict)
     created: datetime | None = None
     instance_counts: tuple[int, ...] = ()
+    last_deployment_config: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class ServingState:
+    """What the endpoint serves now, as the field-level diff of ``plan`` compares it (read by observe).
+
+    ``environment`` never holds a secret: the values of secret variables are replaced by their keyed fingerprints
+    in ``secret_fingerprints`` (the same HMAC the desired model carries), so a plan can tell a rotated token from
+    an unchanged one without the value ever leaving observe. ``properties`` is the serving.properties the
+    container reads (from the model's S3 prefix; None when there is none or it cannot be read).
+    """
+
+    image: str | None = None
+    environment: dict[str, str] = field(default_factory=dict)
+    secret_fingerprints: dict[str, str] = field(default_factory=dict)
+    model_data: str | None = None
+    properties: str | None = None
+    variant: dict[str, Any] = field(default_factory=dict)
+    model: dict[str, Any] = field(default_factory=dict)  # ExecutionRoleArn, EnableNetworkIsolation, VpcConfig
+    config: dict[str, Any] = field(default_factory=dict)  # KmsKeyId, AsyncInferenceConfig
+    deployment_config: dict[str, Any] | None = None  # DescribeEndpoint's LastDeploymentConfig, when AWS gives it
 
 
 @dataclass(frozen=True)
@@ -45,6 +67,8 @@ class RemoteSnapshot:
     region: str = ""
     is_async: bool = False  # the serving config has an AsyncInferenceConfig
     hosts_components: bool = False  # the serving config's variant names no model: inference components share it
+    serving: ServingState | None = None  # what the endpoint serves (None without an endpoint)
+    prices: dict[str, float | None] = field(default_factory=dict)  # $/h of the serving and desired types here
 
     @property
     def is_empty(self) -> bool:

@@ -21,6 +21,8 @@ from deploy.engine.naming import TAG_MODEL_SHA
 from deploy.engine.observe import observe
 from deploy.engine.plan import Plan, plan_destroy, plan_scale
 from deploy.engine.plan import plan as diff
+from deploy.engine.plan_cost import PlanCost, plan_cost
+from deploy.engine.plan_diff import FieldChange, field_changes
 from deploy.engine.preflight import run_preflight
 from deploy.engine.resolve import resolve
 from deploy.engine.snapshot import RemoteSnapshot
@@ -62,6 +64,8 @@ class PlanResult:
     snapshot: RemoteSnapshot | ComponentEndpointSnapshot
     context: AwsContext
     preflight: tuple[Any, ...] = ()  # deploy.engine.preflight.Check verdicts of a deploy plan
+    diff: tuple[FieldChange, ...] = ()  # old -> new per changed field (deploy plans)
+    cost: PlanCost | None = None  # the bill before and after
 
     @property
     def actions(self) -> tuple[Any, ...]:
@@ -73,6 +77,9 @@ class PlanResult:
 
     def to_dict(self) -> dict[str, Any]:
         out = self.plan.to_dict()
+        out["diff"] = [change.to_dict() for change in self.diff]
+        if self.cost is not None:
+            out["cost"] = self.cost.to_dict()
         sha = self.desired.endpoint_tags.get(TAG_MODEL_SHA)
         if sha:  # the Hub commit that was sized (also tagged on every resource)
             out["model_sha"] = sha
@@ -147,15 +154,18 @@ def resolved_desired(
 
 
 def plan_deploy(spec: DeploymentSpec | ComponentEndpointSpec, ctx: AwsContext) -> PlanResult:
-    """What apply would change for ``spec`` in ``ctx`` (read-only AWS calls)."""
+    """What apply would change for ``spec`` in ``ctx`` (read-only AWS calls), with the field diff and the bill."""
     from deploy.spec.components import ComponentEndpointSpec
 
     if isinstance(spec, ComponentEndpointSpec):
         return plan_components_deploy(spec, ctx)
     facts = gather_facts(spec, ctx, with_preflight=True)
-    desired = desired_from(spec, facts)
+    resolved, desired = resolved_desired(spec, facts)
     snapshot = observe(ctx, desired.endpoint_name, desired)
-    return PlanResult(diff(desired, snapshot), desired, snapshot, ctx, preflight=facts.preflight)
+    changes, cost = field_changes(desired, snapshot), plan_cost(desired, snapshot, resolved.shape, ctx.region)
+    return PlanResult(
+        diff(desired, snapshot), desired, snapshot, ctx, preflight=facts.preflight, diff=changes, cost=cost
+    )
 
 
 def plan_teardown(
@@ -171,7 +181,8 @@ def plan_teardown(
     desired = desired_from(spec, gather_facts(spec, ctx, with_secrets=False)) if spec is not None else None
     snapshot = observe(ctx, name, desired)
     empty = DesiredState(name, "", {"ModelName": ""}, {"EndpointConfigName": ""}, {})
-    return PlanResult(plan_destroy(snapshot, keep_artifacts=keep_artifacts), desired or empty, snapshot, ctx)
+    cost = plan_cost(None, snapshot, None, ctx.region)  # what stops being paid (no $/M tokens: nothing after)
+    return PlanResult(plan_destroy(snapshot, keep_artifacts=keep_artifacts), desired or empty, snapshot, ctx, cost=cost)
 
 
 def plan_scaling(name: str, minimum: int, maximum: int, ctx: AwsContext) -> PlanResult:

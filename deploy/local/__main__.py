@@ -70,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         return 3
     from deploy.local.emulator import Emulator
 
-    emulator = Emulator(time_scale=args.time_scale, ttft_s=args.ttft, itl_s=args.itl, host=args.host, port=args.port)
+    fixed = {"ttft_s": args.ttft, "itl_s": args.itl} if args.ttft or args.itl else {}  # 0 and 0: the perf model
+    emulator = Emulator(time_scale=args.time_scale, host=args.host, port=args.port, **fixed)
     instance_id, secret = new_identity()
     emulator.state.identity_secret, emulator.state.instance_id = secret, instance_id
     try:

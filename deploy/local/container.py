@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from deploy.local import backends
+from deploy.local import backends, perf_latency
 from deploy.local.fit import FitOutcome, assess
 from deploy.local.settings import EngineSettings, StartupError, engine_settings, merge_settings
 
@@ -40,6 +40,7 @@ class Container:
     engine: EngineSettings | None
     max_model_len: int
     failure_reason: str | None = None
+    latency: Any = None  # deploy.local.perf_latency.LatencyModel: token timing from the performance model
 
     @property
     def ok(self) -> bool:
@@ -99,6 +100,7 @@ def start_container(
     engine: EngineSettings | None = None
     failure: str | None = None
     max_model_len = 4096
+    latency = None
     try:
         settings = merge_settings(environment, properties)
         engine = engine_settings(settings, gpu_count or _gpu_count(instance_type))
@@ -110,6 +112,9 @@ def start_container(
         if not outcome.fits:
             raise StartupError(*outcome.error_lines)
         lines += _ready_lines(outcome)
+        latency = perf_latency.model_for(
+            outcome.shape, outcome.estimate, instance_type, int(variant.get("InitialInstanceCount", 1)), engine.quantize
+        )
     except StartupError as exc:
         lines += [f"ERROR PyProcess W-model-stdout: {line}" for line in exc.lines]
         lines += [
@@ -129,6 +134,7 @@ def start_container(
         engine=engine,
         max_model_len=max_model_len,
         failure_reason=failure,
+        latency=latency,
     )
 
 

@@ -16,6 +16,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from deploy.aws.session import AwsContext, make_context
+from deploy.local import perf_latency
 from deploy.local.app import EmulatorApp, EmulatorState, FaultInjector
 from deploy.local.control import install_moto_patches
 from deploy.local.credentials import fake_session
@@ -40,20 +41,25 @@ class Emulator:
     """SageMaker hosting + the LMI v15 container, emulated; use as a context manager.
 
     ``time_scale`` multiplies the lifecycle phases (1.0: a few seconds each, for demos; 0: immediate, for tests);
-    ``ttft_s``/``itl_s`` set the simulated time to first token and inter-token latency.
+    ``ttft_s``/``itl_s`` fix the simulated time to first token and inter-token latency (0: instant); left unset,
+    each request is timed by the performance model (:mod:`deploy.local.perf_latency`) unless ``latency="off"`` (or
+    ``LMI_EMULATOR_LATENCY=off``) makes every answer instant.
     """
 
     def __init__(
         self,
         *,
         time_scale: float = 1.0,
-        ttft_s: float = 0.0,
-        itl_s: float = 0.0,
+        ttft_s: float | None = None,
+        itl_s: float | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
         region: str = "us-east-1",
+        latency: str | None = None,
     ) -> None:
-        self.state = EmulatorState(EndpointRegistry(time_scale), Timing(ttft_s, itl_s), FaultInjector())
+        model = perf_latency.latency_mode(latency) == "model" and ttft_s is None and itl_s is None
+        timing = Timing(ttft_s or 0.0, itl_s or 0.0, model)
+        self.state = EmulatorState(EndpointRegistry(time_scale), timing, FaultInjector())
         self.host, self.port, self.region = host, port, region
         self._server: Any = None
         self._thread: threading.Thread | None = None
@@ -180,6 +186,8 @@ class Emulator:
         return ic_scaler.run(self.state.registry, region or self.region)
 
     def set_latency(self, *, ttft_s: float | None = None, itl_s: float | None = None) -> None:
+        """Fixed latencies from now on (the performance model's timing stops)."""
+        self.state.timing.model = False
         if ttft_s is not None:
             self.state.timing.ttft_s = ttft_s
         if itl_s is not None:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from deploy.local.settings import EngineSettings
 
@@ -34,6 +34,8 @@ class FitOutcome:
     max_concurrency: float | None = None
     error_lines: tuple[str, ...] = ()
     warning: str | None = None
+    shape: Any = None  # the ModelShape and Estimate the verdict came from (the latency model reuses them)
+    estimate: Any = None
 
 
 def assess(
@@ -72,7 +74,8 @@ def assess(
         gpu_memory_utilization=engine.gpu_memory_utilization,
         env=env,
     )
-    return _outcome(estimate(shape, hardware, params, with_fixes=False), hardware.gpu_memory_mib * MIB)
+    result = estimate(shape, hardware, params, with_fixes=False)
+    return replace(_outcome(result, hardware.gpu_memory_mib * MIB), shape=shape, estimate=result)
 
 
 def _outcome(result: Estimate, total_bytes: int) -> FitOutcome:

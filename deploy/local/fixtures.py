@@ -30,5 +30,5 @@ def lmi_emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
         "AWS_DEFAULT_REGION": "us-east-1",
     }.items():
         monkeypatch.setenv(name, value)
-    with Emulator(time_scale=0) as emulator:
+    with Emulator(time_scale=0, latency="off") as emulator:  # tests want instant answers, whatever the env
         yield emulator

@@ -18,7 +18,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from deploy.local import runtime
+from deploy.local import perf_latency, runtime
 from deploy.local.auth import authenticate
 from deploy.local.endpoints import EndpointRegistry
 from deploy.local.errors import ApiError
@@ -67,6 +67,7 @@ def _chat(invocation: runtime.Invocation, timing: runtime.Timing) -> Response:
     except ContainerError as exc:
         runtime.emit_metrics(invocation, time.monotonic() - started, exc.status)
         return Response(json.dumps(exc.body), status=exc.status, content_type="application/json")
+    timing = perf_latency.timing_for(timing, invocation.container, request, len(generation.tokens))
     request_id = runtime.make_request_id(invocation.body)
     created = int(time.time())
     headers = runtime.response_headers(invocation.container)

@@ -23,7 +23,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from deploy.local import backends, eventstream
+from deploy.local import backends, eventstream, perf_latency
 from deploy.local.container import Container
 from deploy.local.endpoints import EndpointRegistry
 from deploy.local.errors import ApiError
@@ -39,6 +39,7 @@ class Timing:
 
     ttft_s: float = 0.0
     itl_s: float = 0.0
+    model: bool = False  # both 0: time each request with the container's performance model (perf_latency)
 
     def total(self, tokens: int) -> float:
         return self.ttft_s + self.itl_s * max(tokens - 1, 0) if tokens else 0.0
@@ -131,6 +132,7 @@ def invoke(invocation: Invocation, timing: Timing) -> Response:
     except ContainerError as exc:
         emit_metrics(invocation, time.monotonic() - started, exc.status)
         raise model_error(invocation, exc) from exc
+    timing = perf_latency.timing_for(timing, invocation.container, request, len(generation.tokens))
     time.sleep(timing.total(len(generation.tokens)))
     body = full_response(request, generation, request_id=make_request_id(invocation.body), created=int(time.time()))
     emit_metrics(invocation, time.monotonic() - started, 200)
@@ -146,6 +148,7 @@ def invoke_stream(invocation: Invocation, timing: Timing, stream_fault: ApiError
     except ContainerError as exc:
         emit_metrics(invocation, 0.0, exc.status)
         raise model_error(invocation, exc) from exc
+    timing = perf_latency.timing_for(timing, invocation.container, request, len(generation.tokens))
     request_id = make_request_id(invocation.body)
     lines = stream_schedule(request, generation, timing, request_id=request_id, created=int(time.time()))
     emit_metrics(invocation, timing.total(len(generation.tokens)) + time.monotonic() - started, 200)
@@ -202,7 +205,7 @@ def invoke_async(invocation: Invocation, timing: Timing, request: Request) -> Re
     fail_uri = f"{failure_path.rstrip('/')}/{inference_id}-error.out"
     job = Invocation(invocation.region, invocation.endpoint, invocation.container, data)
     run = threading.Thread(target=_run_async, args=(job, timing, out_uri, fail_uri), daemon=True)
-    if timing.total(1) > 0:
+    if timing.total(1) > 0 or timing.model:  # the model's delays must not hold the 202 answer
         run.start()
     else:
         _run_async(job, timing, out_uri, fail_uri)
@@ -250,6 +253,7 @@ def _run_async(job: Invocation, timing: Timing, out_uri: str, fail_uri: str) -> 
         backends.write_s3(fail_uri, json.dumps(exc.body).encode("utf-8"))
         emit_metrics(job, time.monotonic() - started, exc.status)
         return
+    timing = perf_latency.timing_for(timing, job.container, request, len(generation.tokens))
     time.sleep(timing.total(len(generation.tokens)))
     body = full_response(request, generation, request_id=make_request_id(job.body), created=int(time.time()))
     backends.write_s3(out_uri, json.dumps(body).encode("utf-8"))

@@ -58,6 +58,7 @@ def case_env(case: Case, directory: Path) -> dict[str, str]:
         "LMI_LOCAL_DIR": str(directory / ".lmi" / "local"),
         "LMI_CONFIG_DIR": str(directory / ".config"),
         "LMI_LOCAL_TIME_SCALE": "0",
+        "LMI_EMULATOR_LATENCY": "off",
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": "us-east-1",

@@ -225,12 +225,18 @@ def test_the_bench_price_follows_the_endpoint_region(region: str, priced: bool) 
     assert config.instance_type == "ml.g6e.xlarge" and (config.price_per_hour is not None) is priced
 
 
-@pytest.mark.parametrize(("region", "priced"), [("us-east-1", True), ("eu-west-1", False)])
-def test_recommendations_are_priced_for_their_region(region: str, priced: bool) -> None:
+@pytest.mark.parametrize("region", ["us-east-1", "eu-west-1", "ap-northeast-1"])
+def test_recommendations_are_priced_for_their_region(region: str) -> None:
+    """Each price is the region's own table entry (unknown stays unknown), never us-east-1's."""
+    from deploy.catalog.prices import table_price
     from deploy.sizing import load_shape, recommend
 
-    recs = recommend(load_shape("Qwen/Qwen2.5-7B-Instruct"), region=region, limit=3)
-    assert recs and all((r.price_per_hour is not None) is priced for r in recs)
+    recs = recommend(load_shape("Qwen/Qwen2.5-7B-Instruct"), region=region, limit=5)
+    assert recs
+    for rec in recs:
+        assert rec.price_per_hour == table_price(rec.instance_type, region).usd_per_hour, rec.instance_type
+    if region != "us-east-1":  # the regions' tables differ, so a us-east-1 price here would show
+        assert any(rec.price_per_hour != table_price(rec.instance_type, "us-east-1").usd_per_hour for rec in recs)
 
 
 @pytest.mark.parametrize("region", ["mars-1", "us-east-9", ""])
