@@ -97,3 +97,40 @@ def test_scale_to_zero_outside_the_commercial_partition_is_refused_offline(
 def test_scale_to_zero_in_commercial_regions_still_passes(tmp_path: Path, region: str) -> None:
     result = validate(tmp_path, zero_in(region, "aws", "component"))
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def with_adapters(components: list[dict[str, Any]]) -> str:
+    data = {k: v for k, v in BASE.items() if k != "components"}
+    data["lmi"] = {"version": 16}  # adapters need LMI 16 or later (async mode)
+    data["components"] = components
+    return yaml.safe_dump(data)
+
+
+def qwen(*adapters: str, name: str = "qwen") -> dict[str, Any]:
+    listed = [{"name": a, "source": f"s3://my-adapters/{i}/"} for i, a in enumerate(adapters)]
+    return {"name": name, "model": {"id": "Qwen/Qwen2.5-7B-Instruct"}, "adapters": listed}
+
+
+@pytest.mark.parametrize(("first", "second"), [("sql", "SQL"), ("chat-v2", "Chat-V2"), ("a1", "A1")])
+def test_adapter_names_equal_but_for_case_are_refused(tmp_path: Path, first: str, second: str) -> None:
+    out = refused(validate(tmp_path, with_adapters([qwen(first, second)])), "components.0.adapters.1.name")
+    assert "ignore" in out and repr(second) in out
+
+
+@pytest.mark.parametrize(
+    "components",
+    [
+        [qwen("sql"), {"name": "qwen-sql", "model": {"id": "Qwen/Qwen2.5-1.5B-Instruct"}}],  # adapter vs component
+        [qwen("sql"), {"name": "QWEN-SQL", "model": {"id": "Qwen/Qwen2.5-1.5B-Instruct"}}],  # ... but for case
+        [qwen("b-c", name="a"), qwen("c", name="a-b")],  # adapter vs adapter of another component
+    ],
+)
+def test_an_adapter_ic_named_like_another_ic_is_refused(tmp_path: Path, components: list[dict[str, Any]]) -> None:
+    out = refused(validate(tmp_path, with_adapters(components)), ".adapters.0.name", "rename the adapter")
+    assert "same name as components." in out
+
+
+def test_distinct_adapter_and_component_names_still_pass(tmp_path: Path) -> None:
+    components = [qwen("sql", "chat"), {"name": "small", "model": {"id": "Qwen/Qwen2.5-1.5B-Instruct"}}]
+    result = validate(tmp_path, with_adapters(components))
+    assert result.returncode == 0, result.stdout + result.stderr
