@@ -75,6 +75,17 @@ def wait_for_copies(ctx: Any, component: str, count: int, timeout_s: float = 120
     return False
 
 
+def settled(ctx: Any, component: str, timeout_s: float = 120.0) -> None:
+    """Wait while a copy-count change is under way (Updating): at a demo pace that takes a few seconds."""
+    deadline = time.monotonic() + timeout_s
+    sagemaker = ctx.client("sagemaker")
+    while time.monotonic() < deadline:
+        status = sagemaker.describe_inference_component(InferenceComponentName=component)["InferenceComponentStatus"]
+        if status != "Updating":
+            return
+        time.sleep(0.1)
+
+
 def autoscale(emulator: Any, component: str, until: int, rounds: int = 4) -> bool:
     """Let time pass for Application Auto Scaling: the emulator evaluates alarms and policies when asked (AWS
     does it on its own schedule), one round at a time, until ``component`` is asked for ``until`` copies."""
@@ -82,6 +93,7 @@ def autoscale(emulator: Any, component: str, until: int, rounds: int = 4) -> boo
         for change in emulator.run_autoscaling():
             if change.get("component") == component:
                 print(f"  autoscaling: {component} {change['from']} -> {change['to']} copies ({change['cause']})")
+        settled(emulator.context(), component)  # scaling acts only on an InService component, as on AWS
         if copies(emulator.context(), component)[0] == until:
             return wait_for_copies(emulator.context(), component, until)
     failed.append(f"autoscaling did not take {component} to {until} copies in {rounds} rounds")

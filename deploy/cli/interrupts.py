@@ -12,6 +12,7 @@ from __future__ import annotations
 import shlex
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -56,14 +57,21 @@ def run_jobs(jobs: Sequence[Job], stop: threading.Event, *, quiet: bool) -> tupl
     """Run each job on a daemon thread; returns (their rows, None for unfinished, and whether we stopped waiting)."""
     results: list[dict[str, Any] | None] = [None] * len(jobs)
 
+    finished = [threading.Event() for _ in jobs]
+
     def runner(index: int, job: Job) -> None:
-        results[index] = job()
+        try:
+            results[index] = job()
+        finally:
+            finished[index].set()
 
     threads = [threading.Thread(target=runner, args=(i, job), daemon=True) for i, job in enumerate(jobs)]
     for thread in threads:
         thread.start()
     interrupts = 0
-    while any(thread.is_alive() for thread in threads):
+    # Not thread.is_alive(): on Python 3.11 a Ctrl-C landing in Thread.join marks a running thread as stopped
+    # (the bpo-45274 branch of Thread._wait_for_tstate_lock), so one Ctrl-C would stop waiting at once.
+    while not all(event.is_set() for event in finished):
         try:
             wait_a_moment(threads)
         except KeyboardInterrupt:
@@ -93,8 +101,8 @@ def guarded(name: str, run: Callable[[], Any], error_dict: Callable[[Exception],
 
 def wait_a_moment(threads: Sequence[threading.Thread]) -> None:
     """Where the main thread sits while the applies run (and where a Ctrl-C lands)."""
-    for thread in threads:
-        thread.join(0.1)
+    del threads  # never joined: see run_jobs
+    time.sleep(0.1)
 
 
 def interrupted_row(name: str, steps: list[str], command: str, error: dict[str, Any] | None) -> dict[str, Any]:

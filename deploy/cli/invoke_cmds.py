@@ -132,6 +132,8 @@ def chat_cmd(
 
     endpoint = _endpoint(name, region, profile, local, component=component)
     params = check_parameters(_params(param), schema="chat")  # a bad flag ends the session before it starts
+    if component is not None:  # a wrong or empty --component exits 2 here, before the user types (one List call)
+        endpoint.resolve_component()
     route = _api(api)
     start = [{"role": "system", "content": system}] if system else []
     history = list(start)

@@ -280,7 +280,7 @@ class Applier:
                 self.scaling.deregister_target(action.resource)
                 state.scaling_off = action.resource if action.resource.startswith("endpoint/") else None
             case CreateInferenceComponent():
-                self.sm.create_inference_component(action.request)  # False: a crashed run's call went through
+                ic.create_component(self.sm, action)  # "already exists": a crashed run's call, if it is ours
             case UpdateInferenceComponent():
                 ic.update_component(self.sm, action)
             case UpdateInferenceComponentRuntimeConfig():

@@ -29,7 +29,7 @@ from deploy.engine.snapshot import RemoteSnapshot
 from deploy.render.bodies import artifact_layout
 from deploy.render.properties import render
 from deploy.secrets.masking import Secret
-from deploy.secrets.references import resolve_references, secret_fingerprints
+from deploy.secrets.references import resolve_reference, resolve_references, secret_fingerprints
 
 if TYPE_CHECKING:
     from deploy.aws.session import AwsContext
@@ -206,8 +206,10 @@ def gather_component_facts(
         from deploy.aws.cloudwatch import account_id
 
         account = account_id(ctx)
-    refs = [v.model.hf_token for v in views.values()] if with_secrets else []
-    secrets = resolve_references(refs)  # every token is checked before any model is sized or read
+    tokens = [(f"components.{i}.model.hf_token", v.model.hf_token) for i, v in enumerate(views.values())]
+    secrets = {  # every token is checked before any model is sized or read; an error names its component
+        ref: resolve_reference(ref, field=field) for field, ref in tokens if ref and with_secrets
+    }
     return {
         name: Facts(region=ctx.region, account=account, model_shape=s3_model_shape(v, ctx), secrets=secrets)
         for name, v in views.items()

@@ -25,6 +25,29 @@ S3_PREFIX = re.compile(r"s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/.*)?")
 
 def check_adapters(spec: ComponentEndpointSpec) -> None:
     """Raise ValueError (message starting with the field) for the first adapter rule broken."""
+    _check_each_component(spec)
+    _check_ic_names_distinct(spec)
+
+
+def _check_ic_names_distinct(spec: ComponentEndpointSpec) -> None:
+    """An adapter IC is ``<endpoint>-<component>-<adapter>``: adapter ``sql`` on ``qwen`` and a component named
+    ``qwen-sql`` (or adapter ``b-c`` on ``a`` and ``c`` on ``a-b``) would be one IC name, which SageMaker refuses."""
+    from deploy.spec.component_views import adapter_component_name, inference_component_name
+
+    owners = {inference_component_name(spec, c).lower(): f"components.{i}" for i, c in enumerate(spec.components)}
+    for index, component in enumerate(spec.components):
+        for number, adapter in enumerate(component.adapters):
+            where = f"components.{index}.adapters.{number}"
+            name = adapter_component_name(spec, component, adapter.name)
+            other = owners.setdefault(name.lower(), where)
+            if other != where:
+                raise ValueError(
+                    f"{where}.name={adapter.name!r}: its inference component {name!r} has the same name as "
+                    f"{other}'s (SageMaker names ignore case); rename the adapter"
+                )
+
+
+def _check_each_component(spec: ComponentEndpointSpec) -> None:
     for index, component in enumerate(spec.components):
         if component.adapters and spec.lmi.version < ADAPTERS_SINCE:
             raise ValueError(version_problem(spec.lmi.version, index))
@@ -36,12 +59,12 @@ def check_adapters(spec: ComponentEndpointSpec) -> None:
                     f"{where}.name={adapter.name!r} is not a valid adapter name; use letters, digits and single "
                     "hyphens, start and end with a letter or digit, at most 63 characters"
                 )
-            if adapter.name in seen:
+            if adapter.name.lower() in seen:  # SageMaker names ignore case: 'sql' and 'SQL' are one IC name
                 raise ValueError(
-                    f"{where}.name={adapter.name!r} is used twice on component {component.name!r}; "
-                    "adapter names must be unique per component"
+                    f"{where}.name={adapter.name!r} is used twice on component {component.name!r} (names ignore "
+                    "case); adapter names must be unique per component"
                 )
-            seen.add(adapter.name)
+            seen.add(adapter.name.lower())
             _check_adapter_ic_name(spec, index, number, component)
             if not S3_PREFIX.fullmatch(adapter.source):
                 raise ValueError(

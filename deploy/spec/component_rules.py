@@ -21,6 +21,7 @@ from deploy.spec.component_views import MAX_IC_NAME
 def check_endpoint(spec: ComponentEndpointSpec) -> None:
     """Every rule below, in the order a reader fixes them; the first broken one raises ValueError."""
     _check_instance_count(spec)
+    _check_scale_to_zero_region(spec)
     for index, component in enumerate(spec.components):
         _check_ic_name(spec, index, component)
         _check_copies(index, component)
@@ -41,6 +42,31 @@ def _check_instance_count(spec: ComponentEndpointSpec) -> None:
             f"{low}..{scaling.max} (instances at creation; at least 1 even with scaling.min 0); "
             "set instance.count within them"
         )
+
+
+SCALE_TO_ZERO_PARTITIONS = frozenset({"aws"})  # as the engine's plan-time check (deploy.engine.components)
+
+
+def _check_scale_to_zero_region(spec: ComponentEndpointSpec) -> None:
+    """Offline, the same refusal ``lmi plan`` gives: scale to zero is documented for the commercial partition only."""
+    if spec.region is None:
+        return  # the deploy's region is known only at plan time, where the engine checks it
+    from deploy.catalog import region_info
+
+    partition = region_info(spec.region).partition
+    if partition in SCALE_TO_ZERO_PARTITIONS:
+        return
+    floors = [("scaling.min", spec.scaling.min if spec.scaling else None)]
+    floors += [
+        (f"components.{i}.scaling.min", c.scaling.min if c.scaling else None) for i, c in enumerate(spec.components)
+    ]
+    for field, low in floors:
+        if low == 0:
+            raise ValueError(
+                f"{field}=0: scale to zero is not available in {spec.region} (partition {partition}); AWS documents "
+                f"scaling inference components to zero for the commercial partition (aws) only; set {field} to 1 "
+                "or more, or deploy to a commercial region (e.g. us-east-1)"
+            )
 
 
 def _check_ic_name(spec: ComponentEndpointSpec, index: int, component: ComponentSpec) -> None:

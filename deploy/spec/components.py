@@ -173,11 +173,16 @@ class ComponentEndpointSpec(_Model, metaclass=_RaisesSpecError):
 
     @model_validator(mode="after")
     def _unique_components(self) -> ComponentEndpointSpec:
-        seen: set[str] = set()
-        for component in self.components:
-            if component.name in seen:
-                raise ValueError(f"component name {component.name!r} is used twice; names must be unique")
-            seen.add(component.name)
+        # SageMaker resource names are case-insensitive (their ARNs are lower-cased): 'qwen' and 'QWEN' collide.
+        seen: dict[str, int] = {}
+        for index, component in enumerate(self.components):
+            first = seen.setdefault(component.name.lower(), index)
+            if first != index:
+                raise ValueError(
+                    f"components.{index}.name={component.name!r}: a component name used twice (components.{first}"
+                    f".name={self.components[first].name!r}; SageMaker names ignore case); give every component a "
+                    "different name"
+                )
         return self
 
     @model_validator(mode="after")

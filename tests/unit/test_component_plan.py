@@ -295,7 +295,7 @@ def test_scale_to_zero_outside_the_commercial_partition_is_refused_with_the_fix(
     only_component = document(region=region, role=role, scaling={"min": 1, "max": 2})
     with pytest.raises(SpecError) as info:
         desired_of(only_component, region=region)
-    assert info.value.field == "components[0].scaling.min"
+    assert info.value.field == "components.0.scaling.min"  # the spec's own region: refused offline, as validate
     fixed = with_component(only_component, 0, scaling={"min": 1, "max": 4})
     assert desired_of(fixed, region=region).region == region
 

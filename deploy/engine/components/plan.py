@@ -66,6 +66,7 @@ def plan_components(desired: ComponentEndpointDesired, snapshot: ComponentEndpoi
     """Diff ``desired`` against ``snapshot``; see the module docstring for the order and the decisions."""
     refuse_foreign(RemoteSnapshot(snapshot.endpoint_name, endpoint=snapshot.endpoint))
     refuse_single_model(snapshot)
+    refuse_taken_names(desired, snapshot)
     endpoint_actions, fresh = _endpoint_actions(desired, snapshot)
     current = () if fresh else snapshot.components
     actions: list[AnyAction] = [*_artifact_actions(desired, snapshot), *_model_actions(desired, snapshot)]
@@ -111,6 +112,19 @@ def refuse_single_model(snapshot: ComponentEndpointSnapshot) -> None:
         value=name,
         fix=f"pick another endpoint name, or remove it first (lmi destroy {name})",
     )
+
+
+def refuse_taken_names(desired: ComponentEndpointDesired, snapshot: ComponentEndpointSnapshot) -> None:
+    """A component whose IC name is held by an IC lmi-deploy did not create on this endpoint is never adopted."""
+    taken = sorted(set(desired.ic_names) & set(snapshot.foreign_components))
+    if taken:
+        raise PlanError(
+            f"inference component {taken[0]} already exists on {snapshot.endpoint_name} but was not created by "
+            "lmi-deploy; refusing to take it over",
+            field="components[].name",
+            value=taken[0],
+            fix="rename the component, or delete that IC first (aws sagemaker delete-inference-component)",
+        )
 
 
 def _artifact_actions(desired: ComponentEndpointDesired, snapshot: ComponentEndpointSnapshot) -> list[AnyAction]:

@@ -14,12 +14,44 @@ from typing import Any
 from deploy.aws.autoscaling import AutoScalingGateway
 from deploy.aws.cloudwatch import CloudWatchGateway
 from deploy.aws.sagemaker import SageMakerGateway
-from deploy.engine.actions import PutScaleOutAlarm, UpdateInferenceComponent, WaitForInferenceComponent
+from deploy.engine.actions import (
+    CreateInferenceComponent,
+    PutScaleOutAlarm,
+    UpdateInferenceComponent,
+    WaitForInferenceComponent,
+)
+from deploy.engine.naming import TAG_ENDPOINT, TAG_MANAGED
 from deploy.engine.waiting import Waiter
 from deploy.errors import DeployError
 
 EventSink = Callable[[dict[str, Any]], None]
 IC_SETTLED = frozenset({"InService", "Failed"})
+
+
+def create_component(sm: SageMakerGateway, action: CreateInferenceComponent) -> None:
+    """CreateInferenceComponent; "already exists" is done only when that IC is ours, on this endpoint.
+
+    IC names are unique per account and region, not per endpoint: endpoint ``team`` with component ``llms-qwen``
+    and endpoint ``team-llms`` with ``qwen`` both want ``team-llms-qwen``, and anyone may have created an IC of
+    that name by hand. Taking such an IC for a crashed run's create would wait on, and report, someone else's.
+    """
+    if sm.create_inference_component(action.request):
+        return
+    endpoint = str(action.request["EndpointName"])
+    described = sm.describe_inference_component(action.resource) or {}
+    arn = described.get("InferenceComponentArn")
+    tags = sm.list_tags(str(arn)) if arn else {}
+    owner = str(described.get("EndpointName", endpoint))
+    if owner == endpoint and tags.get(TAG_MANAGED) == "true" and tags.get(TAG_ENDPOINT) == endpoint:
+        return  # a previous run's call went through
+    where = f"on endpoint {owner}" if owner != endpoint else f"on {endpoint}, not created by lmi-deploy"
+    raise DeployError(
+        f"inference component name {action.resource} is already taken ({where}); IC names are unique per "
+        "account and region, not per endpoint",
+        field="components[].name",
+        value=action.resource,
+        fix="rename the component (or the endpoint) so <endpoint>-<component> is a free name",
+    )
 
 
 def update_component(sm: SageMakerGateway, action: UpdateInferenceComponent) -> None:
