@@ -10,6 +10,7 @@ from zero alarms on. Each component logs to ``/aws/sagemaker/InferenceComponents
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from werkzeug.wrappers import Request
@@ -21,6 +22,7 @@ from deploy.local.errors import ApiError
 from deploy.local.ic_model import Component
 from deploy.local.runtime import Invocation
 
+_LMI_TAG = re.compile(r"-lmi(\d+)\.")
 HEADER = "X-Amzn-SageMaker-Inference-Component"
 NAME_REQUIRED = (
     "Inference Component Name header is required for endpoints to which you plan to deploy inference components. "
@@ -68,27 +70,39 @@ def start(registry: EndpointRegistry, component: Component) -> Container:
 
 
 def adapter_problem(registry: EndpointRegistry, base: Component) -> str | None:
-    """Why the base's LMI container cannot serve LoRA adapters (None: it can): LMI v15 loads adapters only with
-    ``option.enable_lora=true`` and only in rolling-batch mode, not in async mode."""
+    """Why the base's LMI container cannot serve LoRA adapters (None: it can).
+
+    LMI loads adapters only with ``option.enable_lora=true`` (serving.properties or OPTION_ENABLE_LORA), and its
+    async handler serves them from LMI 16 on (djl-serving 0.34.0); LMI 15's async mode has no LoRA code.
+    """
     from deploy.local.settings import StartupError, merge_settings
 
     primary = _primary(base.region, base.specification)
     environment = {str(k): str(v) for k, v in (primary.get("Environment") or {}).items()}
+    files = backends.read_model_files(primary, ("serving.properties",))
+    properties = files.get("serving.properties", b"").decode("iso-8859-1") or None
     try:
-        settings = merge_settings(environment, None)
+        settings = merge_settings(environment, properties)
     except StartupError:
         return None  # the base fails on its own
     if settings.get("option.enable_lora", "false").lower() != "true":
         return (
             f"The base inference component {base.name} does not serve adapters: its LMI container needs "
-            "OPTION_ENABLE_LORA=true."
+            "option.enable_lora=true (OPTION_ENABLE_LORA=true)."
         )
-    if settings.get("option.async_mode", "false").lower() == "true":
+    major = lmi_major(str(primary.get("Image", "")))
+    if settings.get("option.async_mode", "false").lower() == "true" and major is not None and major < 16:
         return (
-            f"The base inference component {base.name} runs LMI in async mode, which serves no LoRA adapters in "
-            "LMI v15; use rolling batch (OPTION_ROLLING_BATCH=vllm, no OPTION_ASYNC_MODE)."
+            f"The base inference component {base.name} runs LMI {major} in async mode, which serves no LoRA adapters "
+            "before LMI 16; use LMI 16 or later, or rolling batch (OPTION_ROLLING_BATCH=vllm, no OPTION_ASYNC_MODE)."
         )
     return None
+
+
+def lmi_major(image: str) -> int | None:
+    """The LMI major version in a djl-inference image tag (``...:0.34.0-lmi16.0.0-cu128`` -> 16), None if absent."""
+    found = _LMI_TAG.search(image.rpartition(":")[2])
+    return int(found.group(1)) if found else None
 
 
 def _with_failure(container: Container, reason: str) -> Container:

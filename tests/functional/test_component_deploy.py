@@ -249,17 +249,7 @@ def test_adapters_deploy_on_their_base_and_go_first_on_destroy(lmi_emulator: Any
         {"name": "chat", "source": "s3://lora-bucket/chat/"},
     ]
     data = with_component({**plain(), "lmi": {"version": 16}}, 0, adapters=adapters)
-    from deploy.errors import DeployError
-
-    try:
-        spec = deployed(ctx, tmp_path, data)
-    except DeployError as exc:
-        if "does not serve adapters" in exc.message or "async mode" in exc.message:
-            pytest.skip(
-                "the emulator checks adapters as LMI v15 does (enable_lora from the environment only, never in async "
-                f"mode); LMI 16's async handler serves them: {exc.message}"
-            )
-        raise
+    spec = deployed(ctx, tmp_path, data)  # LMI 16: the async handler serves adapters
     adapter = ic(ctx, f"{QWEN}-sql")
     assert adapter["Specification"]["BaseInferenceComponentName"] == QWEN
     assert adapter["InferenceComponentStatus"] == "InService"

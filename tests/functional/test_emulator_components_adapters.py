@@ -125,10 +125,10 @@ def test_an_adapter_must_share_its_base_endpoint(ctx: Any) -> None:
 @pytest.mark.parametrize(
     ("env", "reason"),
     [
-        ({}, "needs OPTION_ENABLE_LORA=true"),
+        ({}, "needs option.enable_lora=true (OPTION_ENABLE_LORA=true)"),
         (
             {"OPTION_ENABLE_LORA": "true", "OPTION_ASYNC_MODE": "true", "OPTION_ROLLING_BATCH": "disable"},
-            "runs LMI in async mode",
+            "runs LMI 15 in async mode",
         ),
     ],
     ids=["lora-off", "async-mode"],
@@ -140,3 +140,28 @@ def test_an_adapter_on_a_base_that_cannot_serve_it_fails(ctx: Any, env: dict[str
     described = _status(ctx, "team-plain-sql")
     assert described["InferenceComponentStatus"] == "Failed"
     assert reason in described["FailureReason"]
+
+
+def test_lmi_16_serves_adapters_in_async_mode(ctx: Any) -> None:
+    """djl-serving 0.34.0 (LMI 16) added LoRA to the async handler, so the same settings that fail on 15 serve."""
+    from deploy.local.helpers import LMI_IMAGE, ROLE_ARN
+
+    image = LMI_IMAGE.replace("0.33.0-lmi15.0.0", "0.34.0-lmi16.0.0")
+    env = {"HF_MODEL_ID": "Qwen/Qwen2.5-7B-Instruct", "OPTION_ENABLE_LORA": "true", "OPTION_ASYNC_MODE": "true"}
+    ctx.client("sagemaker").create_model(
+        ModelName="async16", ExecutionRoleArn=ROLE_ARN, PrimaryContainer={"Image": image, "Environment": env}
+    )
+    create_component(ctx, "team-async16", "team", "async16")
+    create_adapter(ctx, "team-async16-sql", "team", "team-async16", "s3://adapters/sql/")
+    assert _status(ctx, "team-async16-sql")["InferenceComponentStatus"] == "InService"
+
+
+@pytest.mark.parametrize(
+    ("image", "major"),
+    [("x/djl-inference:0.34.0-lmi16.0.0-cu128", 16), ("x/djl-inference:0.33.0-lmi15.0.0-cu128", 15),
+     ("x/djl-inference:0.36.0-lmi27.1.0-cu129", 27), ("x/custom:latest", None), ("", None)],
+)  # fmt: skip
+def test_lmi_major_reads_the_image_tag(image: str, major: int | None) -> None:
+    from deploy.local.component_runtime import lmi_major
+
+    assert lmi_major(image) == major
