@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from deploy.bench.load import WORDS, make_prompt
 from deploy.errors import UsageError
+from deploy.spec.paths import expand_home
 
 INSTALL_FIX = "pip install 'lmi-deploy[tokenizers]'"
 _MAX_ADJUST_STEPS = 64
@@ -106,7 +107,7 @@ def load_counter(tokenizer: str | None, *, revision: str | None = None) -> Token
         from tokenizers import Tokenizer
     except ImportError:
         return WordCounter(f"approximate token counts (1 word = 1 token): tokenizers is not installed ({INSTALL_FIX})")
-    path = Path(tokenizer).expanduser()
+    path = expand_home(tokenizer)  # `~0` (no such home) stays as written and is refused as a missing file
     if path.is_dir():
         path = path / "tokenizer.json"
     if path.is_file() or tokenizer.startswith((".", "/", "~")):

@@ -168,12 +168,11 @@ def _unknown(ref: str, why: str) -> SpecError:
 
 
 def _local_path(ref: str) -> Path:
-    """``ref`` as a local path, ``~`` expanded; as written when there is no such home (``~0``), so it is refused
-    below as a local model that does not exist instead of a traceback."""
-    try:
-        return Path(ref).expanduser()
-    except RuntimeError:  # pathlib: "Could not determine home directory."
-        return Path(ref)
+    """``ref`` as a local path; as written when there is no such home (``~0``), so it is refused below as a local
+    model that does not exist instead of a traceback."""
+    from deploy.spec.paths import expand_home
+
+    return expand_home(ref)
 
 
 def load_shape(

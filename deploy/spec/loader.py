@@ -247,12 +247,10 @@ def absolutize_paths(data: dict[str, Any], base_dir: Path) -> dict[str, Any]:
 
 
 def _expand_home(value: str) -> str:
-    """``~/m`` or ``~user/m`` with the home directory; unchanged when there is none (``~0``: no such user), so the
-    spec's own rules refuse it by name instead of a traceback."""
-    try:
-        return str(Path(value).expanduser())
-    except RuntimeError:  # pathlib: "Could not determine home directory."
-        return value
+    """As written when there is no such home (``~0``), so the spec's own rules refuse it by name."""
+    from deploy.spec.paths import expand_home
+
+    return str(expand_home(value))
 
 
 def _is_relative(value: Any) -> bool:
