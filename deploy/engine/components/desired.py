@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 from deploy.engine.components.requirements import cold_start_text, requirements_of, weights_bytes
 from deploy.engine.components.scaling import ComponentScalingDesired, component_scaling
-from deploy.engine.desired import DesiredState, name_config, wait_timeout
+from deploy.engine.desired import DesiredState, create_endpoint_request, name_config, wait_timeout
 from deploy.engine.naming import (
     ARTIFACT_ROOT,
     MAX_NAME_LENGTH,
@@ -149,11 +149,7 @@ class ComponentEndpointDesired:
 
     @property
     def endpoint_request(self) -> dict[str, Any]:
-        return {
-            "EndpointName": self.endpoint_name,
-            "EndpointConfigName": self.config_name,
-            "Tags": tags_to_list(self.endpoint_tags),
-        }
+        return create_endpoint_request(self.endpoint_name, self.config_name, self.endpoint_tags)
 
     @property
     def update_request(self) -> dict[str, Any]:
