@@ -18,6 +18,7 @@ import statistics
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,20 @@ class InServiceObserver(threading.Thread):
             time.sleep(0.05)
 
 
+def measured_steps(
+    counter: CallCounter, steps: Sequence[tuple[str, Callable[[], object]]], *, prefix: str = ""
+) -> list[tuple[str, int, int, float]]:
+    """Run each step in turn and count its AWS calls and wall time, so single-model and component endpoints are
+    measured the same way: (prefix + label, mutating calls, read calls, seconds) per step."""
+    rows = []
+    for label, run in steps:
+        start = time.monotonic()
+        run()
+        mutating, reads, _ = counter.take()
+        rows.append((f"{prefix}{label}", mutating, reads, time.monotonic() - start))
+    return rows
+
+
 def phases(emu: Any) -> list[tuple[str, int, int, float]]:
     from deploy import client
     from deploy.spec.loader import load_spec
@@ -68,18 +83,15 @@ def phases(emu: Any) -> list[tuple[str, int, int, float]]:
     counter = CallCounter(ctx)
     spec = load_spec(SPEC)
     bigger = spec.model_copy(update={"instance": spec.instance.model_copy(update={"type": "ml.g6e.4xlarge"})})
-    rows = []
-    for label, run in (
-        ("create", lambda: client.apply(spec, context=ctx, create_bucket=True)),
-        ("no-op re-apply", lambda: client.apply(spec, context=ctx)),
-        ("update (instance type)", lambda: client.apply(bigger, context=ctx)),
-        ("destroy", lambda: client.destroy(bigger, context=ctx)),
-    ):
-        start = time.monotonic()
-        run()
-        mutating, reads, _ = counter.take()
-        rows.append((label, mutating, reads, time.monotonic() - start))
-    return rows
+    return measured_steps(
+        counter,
+        (
+            ("create", lambda: client.apply(spec, context=ctx, create_bucket=True)),
+            ("no-op re-apply", lambda: client.apply(spec, context=ctx)),
+            ("update (instance type)", lambda: client.apply(bigger, context=ctx)),
+            ("destroy", lambda: client.destroy(bigger, context=ctx)),
+        ),
+    )
 
 
 COMPONENTS = {
@@ -108,18 +120,16 @@ def component_phases(emu: Any) -> list[tuple[str, int, int, float]]:
     more = copy.deepcopy(COMPONENTS)
     more["components"][1]["copies"] = 2
     changed = parse_any_spec(more)
-    rows = []
-    for label, run in (
-        ("create", lambda: client.apply(spec, context=ctx, create_bucket=True)),
-        ("no-op re-apply", lambda: client.apply(spec, context=ctx)),
-        ("copy change", lambda: client.apply(changed, context=ctx)),
-        ("destroy", lambda: client.destroy(changed, context=ctx)),
-    ):
-        start = time.monotonic()
-        run()
-        mutating, reads, _ = counter.take()
-        rows.append((f"components: {label}", mutating, reads, time.monotonic() - start))
-    return rows
+    return measured_steps(
+        counter,
+        (
+            ("create", lambda: client.apply(spec, context=ctx, create_bucket=True)),
+            ("no-op re-apply", lambda: client.apply(spec, context=ctx)),
+            ("copy change", lambda: client.apply(changed, context=ctx)),
+            ("destroy", lambda: client.destroy(changed, context=ctx)),
+        ),
+        prefix="components: ",
+    )
 
 
 def lag_lmi(emu: Any, name: str) -> float:

@@ -11,6 +11,7 @@ import atexit
 import json
 import os
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import botocore.client
@@ -59,6 +60,29 @@ def _to_emulator(self: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 botocore.session.Session.create_client = _to_emulator  # type: ignore[method-assign]
+
+
+def calls_during(action: Callable[[], object]) -> dict[str, int]:
+    """The AWS calls, by operation, that ``action`` made (operations it did not call are left out)."""
+    before = dict(CALLS)
+    action()
+    return {op: n - before.get(op, 0) for op, n in CALLS.items() if n - before.get(op, 0)}
+
+
+def record_twice(first: dict[str, int], second: dict[str, int], sagemaker: Any) -> None:
+    """Keep the calls of a first and a second (unchanged) deploy, and what both left behind.
+
+    Why one function: the lmi-deploy, SDK v2 and SDK v3 probes are compared side by side, so they must count the
+    same resources the same way."""
+    FACTS.update(
+        first=first,
+        second=second,
+        left_behind={
+            "models": len(sagemaker.list_models()["Models"]),
+            "endpoint_configs": len(sagemaker.list_endpoint_configs()["EndpointConfigs"]),
+            "endpoints": len(sagemaker.list_endpoints()["Endpoints"]),
+        },
+    )
 
 
 def _write() -> None:

@@ -22,19 +22,8 @@ spec = load_spec(SPEC).model_copy(update={"name": os.environ.get("PROBE_NAME", "
 
 
 def apply_once() -> dict[str, int]:
-    before = dict(_calls.CALLS)
-    client.apply(spec, context=context, create_bucket=True)
-    return {op: n - before.get(op, 0) for op, n in _calls.CALLS.items() if n - before.get(op, 0)}
+    return _calls.calls_during(lambda: client.apply(spec, context=context, create_bucket=True))
 
 
 first, second = apply_once(), apply_once()
-sagemaker = context.client("sagemaker")
-_calls.FACTS.update(
-    first=first,
-    second=second,
-    left_behind={
-        "models": len(sagemaker.list_models()["Models"]),
-        "endpoint_configs": len(sagemaker.list_endpoint_configs()["EndpointConfigs"]),
-        "endpoints": len(sagemaker.list_endpoints()["Endpoints"]),
-    },
-)
+_calls.record_twice(first, second, context.client("sagemaker"))

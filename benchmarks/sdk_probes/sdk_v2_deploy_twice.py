@@ -17,21 +17,14 @@ from sagemaker.djl_inference import DJLModel
 ROLE = "arn:aws:iam::123456789012:role/SageMakerExecutionRole"
 
 
-def deploy_once() -> dict[str, int]:
-    before = dict(_calls.CALLS)
+def deploy() -> None:
     model = DJLModel(model_id="Qwen/Qwen2.5-7B-Instruct", role=ROLE, tensor_parallel_degree=1, djl_version="0.33.0")
     model.deploy(instance_type="ml.g6e.2xlarge", initial_instance_count=1, wait=True)
-    return {op: n - before.get(op, 0) for op, n in _calls.CALLS.items() if n - before.get(op, 0)}
+
+
+def deploy_once() -> dict[str, int]:
+    return _calls.calls_during(deploy)
 
 
 first, second = deploy_once(), deploy_once()
-sagemaker = boto3.client("sagemaker")
-_calls.FACTS.update(
-    first=first,
-    second=second,
-    left_behind={
-        "models": len(sagemaker.list_models()["Models"]),
-        "endpoint_configs": len(sagemaker.list_endpoint_configs()["EndpointConfigs"]),
-        "endpoints": len(sagemaker.list_endpoints()["Endpoints"]),
-    },
-)
+_calls.record_twice(first, second, boto3.client("sagemaker"))

@@ -18,13 +18,15 @@ import _v3
 import boto3
 
 
-def deploy_once(stage: str) -> dict[str, int]:
-    before = dict(_calls.CALLS)
-    _calls.FACTS["stage"] = stage
+def build_and_deploy() -> None:
     builder = _v3.builder()
     builder.build()
     builder.deploy(initial_instance_count=1, instance_type=_v3.INSTANCE_TYPE, wait=True)
-    return {op: n - before.get(op, 0) for op, n in _calls.CALLS.items() if n - before.get(op, 0)}
+
+
+def deploy_once(stage: str) -> dict[str, int]:
+    _calls.FACTS["stage"] = stage
+    return _calls.calls_during(build_and_deploy)
 
 
 try:
@@ -33,13 +35,4 @@ try:
 except Exception as exc:
     _calls.FACTS.update(error=f"{type(exc).__name__}: {exc}"[:500], trace=traceback.format_exc()[-1500:])
     raise
-sagemaker = boto3.client("sagemaker")
-_calls.FACTS.update(
-    first=first,
-    second=second,
-    left_behind={
-        "models": len(sagemaker.list_models()["Models"]),
-        "endpoint_configs": len(sagemaker.list_endpoint_configs()["EndpointConfigs"]),
-        "endpoints": len(sagemaker.list_endpoints()["Endpoints"]),
-    },
-)
+_calls.record_twice(first, second, boto3.client("sagemaker"))

@@ -266,30 +266,29 @@ class RuntimeGateway:
     def component_gpus(self, component: str) -> float | None:
         """Accelerators the component's copies hold now (per copy x current copies), from
         DescribeInferenceComponent; None when it does not say."""
-        sagemaker = self.context.client("sagemaker")
-        described = call(
-            sagemaker,
-            "describe_inference_component",
-            "DescribeInferenceComponent",
-            component,
-            InferenceComponentName=component,
-        )
+        described = self._describe_component(component)
         needs = (described.get("Specification") or {}).get("ComputeResourceRequirements") or {}
         per_copy = needs.get("NumberOfAcceleratorDevicesRequired")
         copies = (described.get("RuntimeConfig") or {}).get("CurrentCopyCount")
         return float(per_copy) * int(copies) if per_copy is not None and copies is not None else None
 
     def _component_model(self, component: str) -> str | None:
+        described = self._describe_component(component)
+        name = (described.get("Specification") or {}).get("ModelName")
+        return str(name) if name else None
+
+    def _describe_component(self, component: str) -> dict[str, Any]:
+        """DescribeInferenceComponent, the one call behind both the component's GPUs and its model name (an
+        unknown component is reported the same way by either)."""
         sagemaker = self.context.client("sagemaker")
-        described = call(
+        described: dict[str, Any] = call(
             sagemaker,
             "describe_inference_component",
             "DescribeInferenceComponent",
             component,
             InferenceComponentName=component,
         )
-        name = (described.get("Specification") or {}).get("ModelName")
-        return str(name) if name else None
+        return described
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:

@@ -73,11 +73,7 @@ class DesiredState:
 
     @property
     def endpoint_request(self) -> dict[str, Any]:
-        return {
-            "EndpointName": self.endpoint_name,
-            "EndpointConfigName": self.config_name,
-            "Tags": tags_to_list(self.endpoint_tags),
-        }
+        return create_endpoint_request(self.endpoint_name, self.config_name, self.endpoint_tags)
 
     @property
     def update_request(self) -> dict[str, Any]:
@@ -85,6 +81,12 @@ class DesiredState:
         if self.deployment_config:
             request["DeploymentConfig"] = self.deployment_config
         return request
+
+
+def create_endpoint_request(endpoint_name: str, config_name: str, tags: dict[str, str]) -> dict[str, Any]:
+    """The CreateEndpoint body: the same for a single-model and a component endpoint (the variant, models and
+    components live in the endpoint config and the ICs, not here)."""
+    return {"EndpointName": endpoint_name, "EndpointConfigName": config_name, "Tags": tags_to_list(tags)}
 
 
 def name_model(endpoint_name: str, request: dict[str, Any], tags: dict[str, str], extra: str = "") -> dict[str, Any]:

@@ -178,15 +178,11 @@ def _endpoint_actions(desired: DesiredState, snapshot: RemoteSnapshot) -> list[A
             wait,
         ]
     if current.status in TRANSITIONAL:
-        in_flight = _in_flight(desired, current.status, current.config_name, current.pending_config_name, wait)
-        return in_flight + _tag_actions(desired, current.arn, current.tags)
-    if current.status != "InService":
-        raise PlanError(
-            f"endpoint {name} is {current.status}; lmi-deploy will not change it in that state",
-            field="name",
-            value=name,
-            fix="wait until it is InService or Failed (lmi status NAME), then run again",
+        in_flight = wait_in_flight(
+            name, current.status, desired.config_name, current.config_name, current.pending_config_name, wait
         )
+        return in_flight + _tag_actions(desired, current.arn, current.tags)
+    refuse_unchangeable(name, current.status)
     return _update_actions(desired, current.config_name) + _tag_actions(desired, current.arn, current.tags)
 
 
@@ -225,17 +221,31 @@ def refuse_foreign(snapshot: RemoteSnapshot) -> None:
     )
 
 
-def _in_flight(
-    desired: DesiredState, status: str, config: str, pending: str | None, wait: WaitForEndpoint
+def wait_in_flight(
+    name: str, status: str, desired_config: str, config: str, pending: str | None, wait: WaitForEndpoint
 ) -> list[AnyAction]:
-    if desired.config_name in (config, pending):
+    """An endpoint already moving (Creating, Updating, ...) towards the desired config is waited for; one moving
+    towards another config is refused. Single-model and component plans share it: the endpoint rule is the same."""
+    if desired_config in (config, pending):
         return [wait]
     raise PlanError(
-        f"endpoint {desired.endpoint_name} is {status} towards another configuration ({pending or config})",
+        f"endpoint {name} is {status} towards another configuration ({pending or config})",
         field="name",
-        value=desired.endpoint_name,
+        value=name,
         fix="wait for it to finish (lmi status NAME), then run again",
     )
+
+
+def refuse_unchangeable(name: str, status: str) -> None:
+    """An endpoint neither InService nor in a state the plan handles (Failed, Deleting, moving) is left alone, for
+    single-model and component endpoints alike."""
+    if status != "InService":
+        raise PlanError(
+            f"endpoint {name} is {status}; lmi-deploy will not change it in that state",
+            field="name",
+            value=name,
+            fix="wait until it is InService or Failed (lmi status NAME), then run again",
+        )
 
 
 def _strategy(desired: DesiredState) -> str:

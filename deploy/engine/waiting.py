@@ -65,7 +65,7 @@ class Waiter:
             emit({"event": "wait", "endpoint": name, "status": status, "elapsed_s": round(elapsed, 1)})
             if status in SETTLED:
                 return described
-            self._pause_or_timeout(name, status, elapsed, timeout_s, next(delays))
+            self.pause_or_timeout(f"endpoint {name}", status, elapsed, timeout_s, next(delays))
 
     def until_deleted(
         self, sm: SageMakerGateway, name: str, timeout_s: float, on_event: EventSink | None = None
@@ -89,12 +89,16 @@ class Waiter:
                     value=name,
                     fix="look at the endpoint in the console; run destroy again",
                 )
-            self._pause_or_timeout(name, status, elapsed, timeout_s, next(delays))
+            self.pause_or_timeout(f"endpoint {name}", status, elapsed, timeout_s, next(delays))
 
-    def _pause_or_timeout(self, name: str, status: str, elapsed: float, timeout_s: float, delay: float) -> None:
+    def pause_or_timeout(self, subject: str, status: str, elapsed: float, timeout_s: float, delay: float) -> None:
+        """Sleep until the next poll, or stop with the timeout error when that poll would come too late.
+
+        Shared by the endpoint waits here and the inference-component waits: both are bounded by the spec's
+        start-up timeouts and point at the same fix; ``subject`` names what is waited for ("endpoint NAME")."""
         if elapsed + delay > timeout_s:
             raise DeployError(
-                f"endpoint {name} still {status} after {elapsed:.0f}s (timeout {timeout_s:.0f}s)",
+                f"{subject} still {status} after {elapsed:.0f}s (timeout {timeout_s:.0f}s)",
                 field="instance.startup_health_check_timeout_s",
                 value=timeout_s,
                 fix="follow it with `lmi status NAME`; raise the spec's start-up timeouts for a large model",

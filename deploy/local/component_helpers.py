@@ -6,6 +6,7 @@ none reaches into the emulator's state.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from deploy.local.helpers import LMI_IMAGE, ROLE_ARN
@@ -89,3 +90,17 @@ def create_adapter(ctx: Any, name: str, endpoint: str, base: str, artifact_url: 
         Specification={"BaseInferenceComponentName": base, "Container": {"ArtifactUrl": artifact_url}},
     )
     return str(response["InferenceComponentArn"])
+
+
+def invoke_component(ctx: Any, endpoint: str, component: str) -> dict[str, Any]:
+    """InvokeEndpoint on ``component`` of ``endpoint`` with a short LMI prompt (4 new tokens); the parsed answer.
+
+    Why here: the adapter and scaling tests both need "does this component answer now?" with the same request."""
+    response = ctx.client("sagemaker-runtime").invoke_endpoint(
+        EndpointName=endpoint,
+        InferenceComponentName=component,
+        Body=json.dumps({"inputs": "hi", "parameters": {"max_new_tokens": 4}}),
+        ContentType="application/json",
+    )
+    answer: dict[str, Any] = json.loads(response["Body"].read())
+    return answer

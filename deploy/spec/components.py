@@ -14,18 +14,17 @@ A document with ``components`` is parsed by :func:`deploy.spec.loader.parse_any_
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from deploy.secrets.masking import mask_input
 from deploy.spec.component_views import adapter_component_name, inference_component_name, view_data, view_error
 from deploy.spec.model import (
-    ENDPOINT_NAME,
     INT32_MAX,
     ArtifactSettings,
     Count,
     DeploymentSpec,
+    EndpointSpecBase,
     EngineSettings,
     InstanceSettings,
     LmiSettings,
@@ -138,10 +137,9 @@ class EndpointCapacity(_Model):
         return self
 
 
-class ComponentEndpointSpec(_Model, metaclass=_RaisesSpecError):
+class ComponentEndpointSpec(EndpointSpecBase, metaclass=_RaisesSpecError):
     """One SageMaker endpoint whose instances host several inference components."""
 
-    name: str = Field(description="Endpoint name (SageMaker rules: letters, digits, hyphens, <= 63 chars).")
     region: str | None = Field(None, description="AWS region (default: as for a single-model spec).")
     role: str = Field(description="SageMaker execution role ARN (set on the endpoint config).")
     lmi: LmiSettings = Field(default_factory=lambda: LmiSettings())
@@ -155,21 +153,6 @@ class ComponentEndpointSpec(_Model, metaclass=_RaisesSpecError):
     artifacts: ArtifactSettings = Field(default_factory=lambda: ArtifactSettings())
     tags: dict[str, str] = Field(default_factory=lambda: {}, description="Tags on every resource lmi-deploy creates.")
     components: list[ComponentSpec] = Field(min_length=1, description="The models hosted on this endpoint.")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _mask_secrets(cls, data: Any) -> Any:
-        return mask_input(data) if isinstance(data, dict) else data
-
-    @field_validator("name")
-    @classmethod
-    def _endpoint_name(cls, value: str) -> str:
-        if not ENDPOINT_NAME.fullmatch(value):
-            raise ValueError(
-                f"{value!r} is not a valid SageMaker endpoint name; use letters, digits and single hyphens, "
-                "start and end with a letter or digit, at most 63 characters"
-            )
-        return value
 
     @model_validator(mode="after")
     def _unique_components(self) -> ComponentEndpointSpec:

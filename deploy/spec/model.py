@@ -453,10 +453,35 @@ class _RaisesSpecError(ModelMetaclass):
             raise spec_error_from(exc, source="<spec>", lines={}, root=cast("type[BaseModel]", cls)) from None
 
 
-class DeploymentSpec(_Model, metaclass=_RaisesSpecError):
-    """One LLM endpoint on SageMaker served by the LMI container (vLLM backend, async mode)."""
+class EndpointSpecBase(_Model):
+    """What every spec that creates one SageMaker endpoint shares: the endpoint's name and its secret masking.
+
+    Why a base class: a single-model spec and a component endpoint spec must refuse the same endpoint names with
+    the same message and mask secrets the same way before validation; one definition keeps the two from drifting.
+    """
 
     name: str = Field(description="Endpoint name (SageMaker rules: letters, digits, hyphens, <= 63 chars).")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _mask_secrets(cls, data: Any) -> Any:
+        # Secret fields and credential-shaped strings anywhere become masked Secrets before validation.
+        return mask_input(data) if isinstance(data, dict) else data
+
+    @field_validator("name")
+    @classmethod
+    def _endpoint_name(cls, value: str) -> str:
+        if not ENDPOINT_NAME.fullmatch(value):
+            raise ValueError(
+                f"{value!r} is not a valid SageMaker endpoint name; use letters, digits and single hyphens, "
+                "start and end with a letter or digit, at most 63 characters"
+            )
+        return value
+
+
+class DeploymentSpec(EndpointSpecBase, metaclass=_RaisesSpecError):
+    """One LLM endpoint on SageMaker served by the LMI container (vLLM backend, async mode)."""
+
     region: str | None = Field(
         None,
         description="AWS region (default: --region, AWS_REGION, AWS_DEFAULT_REGION, the profile's, then us-east-1).",
@@ -476,22 +501,6 @@ class DeploymentSpec(_Model, metaclass=_RaisesSpecError):
     )
     artifacts: ArtifactSettings = Field(default_factory=lambda: ArtifactSettings())
     tags: dict[str, str] = Field(default_factory=lambda: {}, description="Tags on every resource lmi-deploy creates.")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _mask_secrets(cls, data: Any) -> Any:
-        # Secret fields and credential-shaped strings anywhere become masked Secrets before validation.
-        return mask_input(data) if isinstance(data, dict) else data
-
-    @field_validator("name")
-    @classmethod
-    def _endpoint_name(cls, value: str) -> str:
-        if not ENDPOINT_NAME.fullmatch(value):
-            raise ValueError(
-                f"{value!r} is not a valid SageMaker endpoint name; use letters, digits and single hyphens, "
-                "start and end with a letter or digit, at most 63 characters"
-            )
-        return value
 
     @field_validator("region")
     @classmethod

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from deploy.errors import UsageError
 from deploy.render.templates import render_template
@@ -18,22 +21,46 @@ def _refuse_overwrite(path: Path, force: bool) -> None:
 def write_starter_spec(path: Path, *, name: str, model: str, instance: str, region: str, force: bool) -> Path:
     """Render templates/spec.yaml.j2 and validate it before writing: a starter spec is always a valid spec, and an
     invalid one (a bad --name, --model, ...) leaves nothing on disk."""
+    from deploy.spec.loader import parse_spec
+
+    starter = StarterValues(name=name, model=model, instance=instance, region=region)
+    return write_checked_starter(path, "templates/spec.yaml.j2", parse_spec, starter, force=force)
+
+
+@dataclass(frozen=True)
+class StarterValues:
+    """The ``lmi init`` options every starter template is filled with."""
+
+    name: str
+    model: str
+    instance: str
+    region: str
+
+
+def write_checked_starter(
+    path: Path, template: str, parse: Callable[..., Any], starter: StarterValues, *, force: bool
+) -> Path:
+    """Render a starter ``template`` and write it only once ``parse`` (the spec kind's own parser) accepts it.
+
+    Why one function: a single-model and a component starter must both refuse to overwrite, put the example role in
+    the region's partition, and leave nothing on disk when the options make an invalid spec.
+    """
     from deploy.catalog import region_info
-    from deploy.spec.loader import parse_spec, read_yaml_text
+    from deploy.spec.loader import read_yaml_text
 
     _refuse_overwrite(path, force)
-    partition = region_info(region).partition  # the example role must be in the region's partition
+    partition = region_info(starter.region).partition  # the example role must be in the region's partition
     text = render_template(
-        "templates/spec.yaml.j2",
-        name=name,
-        model=model,
-        instance=instance,
-        region=region,
+        template,
+        name=starter.name,
+        model=starter.model,
+        instance=starter.instance,
+        region=starter.region,
         partition=partition,
         filename=path.name,
     )
     data, lines = read_yaml_text(text, path)
-    parse_spec(data, source=str(path), lines=lines, base_dir=path.parent)
+    parse(data, source=str(path), lines=lines, base_dir=path.parent)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path

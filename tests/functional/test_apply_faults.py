@@ -150,13 +150,19 @@ def assert_converged(ctx: AwsContext, desired: DesiredState) -> None:
     assert desired.artifacts is not None and snapshot.artifact_digest == desired.artifacts.digest
 
 
-def run_with_fault(ctx: AwsContext, desired: DesiredState, n: int, after: bool) -> None:
+def fail_then_rerun(ctx: Any, run: Any, n: int, after: bool) -> None:
+    """``run(ctx)`` with its n-th mutating call broken (it must fail), then ``run(ctx)`` again without the fault:
+    the shape of every convergence test, single-model or component."""
     fault = FailNth(n, after)
     fault.install(ctx)
     with pytest.raises((LmiError, Crash)):
-        apply_once(ctx, desired)
+        run(ctx)
     fault.remove(ctx)
-    apply_once(ctx, desired)
+    run(ctx)
+
+
+def run_with_fault(ctx: AwsContext, desired: DesiredState, n: int, after: bool) -> None:
+    fail_then_rerun(ctx, lambda c: apply_once(c, desired), n, after)
 
 
 @pytest.mark.parametrize("after", [False, True], ids=["rejected", "crash-after-accept"])
@@ -224,11 +230,6 @@ def test_destroy_converges_after_failure_at_every_step(fresh: Any, after: bool) 
     for n in range(1, total + 1):
         ctx = fresh()
         apply_once(ctx, v1())
-        fault = FailNth(n, after)
-        fault.install(ctx)
-        with pytest.raises((LmiError, Crash)):
-            destroy(ctx)
-        fault.remove(ctx)
-        destroy(ctx)
+        fail_then_rerun(ctx, destroy, n, after)
         assert observe(ctx, "engine-test").is_empty
         assert ctx.client("s3").list_objects_v2(Bucket="fault-bucket").get("KeyCount") == 0

@@ -12,7 +12,7 @@ import pytest
 
 try:
     from tests.functional.conftest_engine import FAST_WAITER, count_calls
-    from tests.functional.test_apply_faults import Crash, FailNth
+    from tests.functional.test_apply_faults import fail_then_rerun
     from tests.functional.test_component_deploy import assert_nothing_left, plain
     from tests.unit.component_plan_helpers import ACCOUNT, with_component
 except ImportError:  # rootdir not on sys.path: the test directory is
@@ -21,7 +21,7 @@ except ImportError:  # rootdir not on sys.path: the test directory is
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
     from component_plan_helpers import ACCOUNT, with_component  # type: ignore[no-redef]
     from conftest_engine import FAST_WAITER, count_calls  # type: ignore[no-redef]
-    from test_apply_faults import Crash, FailNth  # type: ignore[no-redef]
+    from test_apply_faults import fail_then_rerun  # type: ignore[no-redef]
     from test_component_deploy import assert_nothing_left, plain  # type: ignore[no-redef]
 
 from deploy.engine.apply import Applier
@@ -30,7 +30,6 @@ from deploy.engine.components.observe import observe_components
 from deploy.engine.components.plan import plan_components
 from deploy.engine.components.teardown import plan_component_destroy
 from deploy.engine.spine import Facts, component_models
-from deploy.errors import LmiError
 from deploy.local.testing import lmi_emulator
 from deploy.spec.components import ComponentEndpointSpec
 from deploy.spec.loader import parse_any_spec
@@ -85,15 +84,6 @@ def mutating(ctx: Any, run: Any) -> int:
     counter = count_calls(ctx)
     run(ctx)
     return len(counter.mutating)
-
-
-def fail_then_rerun(ctx: Any, run: Any, n: int, after: bool) -> None:
-    fault = FailNth(n, after)
-    fault.install(ctx)
-    with pytest.raises((LmiError, Crash)):
-        run(ctx)
-    fault.remove(ctx)
-    run(ctx)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ shapes; an adapter on a base whose LMI container cannot serve adapters fails."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -15,6 +14,7 @@ from deploy.local.component_helpers import (
     create_component,
     create_component_endpoint,
     create_lmi_model,
+    invoke_component,
 )
 from deploy.local.testing import lmi_emulator
 
@@ -37,14 +37,7 @@ def _status(ctx: Any, name: str) -> dict[str, Any]:
 
 
 def _invoke(ctx: Any, component: str) -> dict[str, Any]:
-    response = ctx.client("sagemaker-runtime").invoke_endpoint(
-        EndpointName="team",
-        InferenceComponentName=component,
-        Body=json.dumps({"inputs": "hi", "parameters": {"max_new_tokens": 4}}),
-        ContentType="application/json",
-    )
-    answer: dict[str, Any] = json.loads(response["Body"].read())
-    return answer
+    return invoke_component(ctx, "team", component)
 
 
 def test_adapter_lifecycle(ctx: Any) -> None:

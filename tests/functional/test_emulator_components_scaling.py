@@ -16,6 +16,7 @@ from deploy.local.component_helpers import (
     create_component,
     create_component_endpoint,
     create_lmi_model,
+    invoke_component,
 )
 from deploy.local.testing import lmi_emulator
 
@@ -104,14 +105,7 @@ def _instances(ctx: Any) -> int:
 
 
 def _invoke(ctx: Any, component: str = "team-qwen") -> dict[str, Any]:
-    response = ctx.client("sagemaker-runtime").invoke_endpoint(
-        EndpointName="team",
-        InferenceComponentName=component,
-        Body=json.dumps({"inputs": "hi", "parameters": {"max_new_tokens": 4}}),
-        ContentType="application/json",
-    )
-    answer: dict[str, Any] = json.loads(response["Body"].read())
-    return answer
+    return invoke_component(ctx, "team", component)
 
 
 def test_targets_and_policies_for_components(ctx: Any) -> None:

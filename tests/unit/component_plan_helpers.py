@@ -11,10 +11,8 @@ from deploy.engine.components.desired import ComponentEndpointDesired, build_com
 from deploy.engine.components.snapshot import ComponentEndpointSnapshot, ComponentState
 from deploy.engine.snapshot import EndpointState
 from deploy.engine.spine import Facts, component_models
-from deploy.spec.components import ComponentEndpointSpec
-from deploy.spec.loader import parse_any_spec
+from tests.unit.component_helpers import ROLE, parsed
 
-ROLE = "arn:aws:iam::123456789012:role/SageMakerExecutionRole"
 ACCOUNT = "123456789012"
 BUCKET = f"sagemaker-us-east-1-{ACCOUNT}"
 
@@ -48,15 +46,9 @@ def with_component(data: dict[str, Any], index: int, **changes: Any) -> dict[str
     return out
 
 
-def spec_of(data: dict[str, Any]) -> ComponentEndpointSpec:
-    spec = parse_any_spec(data)
-    assert isinstance(spec, ComponentEndpointSpec)
-    return spec
-
-
 def desired_of(data: dict[str, Any], region: str | None = None) -> ComponentEndpointDesired:
     """The desired state of a component document, offline (the account and region are given)."""
-    spec = spec_of(data)
+    spec = parsed(data)
     where = region or spec.region or "us-east-1"
     facts = {c.name: Facts(region=where, account=ACCOUNT) for c in spec.components}
     return build_component_desired(spec, component_models(spec, facts), where)

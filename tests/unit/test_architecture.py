@@ -3,22 +3,15 @@ modules stay at the top of the package. Uses benchmarks/architecture_numbers.py,
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
+
+from tests.unit.script_loading import load_benchmark_script
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def _numbers() -> object:
-    spec = importlib.util.spec_from_file_location(
-        "architecture_numbers", REPO / "benchmarks" / "architecture_numbers.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark_script("architecture_numbers.py")
 
 
 # None known: deploy/secrets/masking.py is a leaf that errors.py imports, so no circle is excused.

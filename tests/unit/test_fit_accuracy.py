@@ -3,28 +3,18 @@ and the report groups by split, vLLM version and GPU with false fits and false r
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
+from tests.unit.script_loading import load_benchmark_script
+
 REPO = Path(__file__).resolve().parents[2]
-SCRIPT = REPO / "benchmarks" / "fit_accuracy.py"
 DATA = REPO / "benchmarks" / "data" / "kv_observations.jsonl"
 
-
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("fit_accuracy", SCRIPT)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-FIT = _load()
+FIT = load_benchmark_script("fit_accuracy.py")
 ROWS = [json.loads(line) for line in DATA.read_text().splitlines() if line.strip()]
 
 

@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-from types import ModuleType
-
 import pytest
 
 from deploy import catalog
+from tests.unit.script_loading import load_benchmark_script
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "perf_accuracy.py"
-
-
-def _accuracy() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("perf_accuracy", SCRIPT)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-ACCURACY = _accuracy()
+ACCURACY = load_benchmark_script("perf_accuracy.py")
 ROWS = ACCURACY.load_rows()
 
 

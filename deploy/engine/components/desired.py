@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 from deploy.engine.components.requirements import cold_start_text, requirements_of, weights_bytes
 from deploy.engine.components.scaling import ComponentScalingDesired, component_scaling
-from deploy.engine.desired import DesiredState, name_config, wait_timeout
+from deploy.engine.desired import DesiredState, create_endpoint_request, name_config, wait_timeout
 from deploy.engine.naming import (
     ARTIFACT_ROOT,
     MAX_NAME_LENGTH,
@@ -44,13 +44,13 @@ ROUTING = {"least_outstanding_requests": "LEAST_OUTSTANDING_REQUESTS", "random":
 ROLLING_MIN_S, ROLLING_MAX_S = 600, 28800  # MaximumExecutionTimeoutInSeconds bounds of the API
 
 
-@dataclass(frozen=True)
-class AdapterDesired:
-    """A LoRA adapter as an adapter inference component on its base (no model, copies or requirements of its own)."""
+class CreateRequestViews:
+    """What the plan compares on an inference component, read from its CreateInferenceComponent body.
 
-    name: str
-    ic_name: str
-    base: str
+    Why a mixin: a model component and an adapter are compared with AWS the same way (specification, tags), so
+    both answer from their ``create_request`` through one definition.
+    """
+
     create_request: dict[str, Any]
 
     @property
@@ -63,7 +63,17 @@ class AdapterDesired:
 
 
 @dataclass(frozen=True)
-class ComponentDesired:
+class AdapterDesired(CreateRequestViews):
+    """A LoRA adapter as an adapter inference component on its base (no model, copies or requirements of its own)."""
+
+    name: str
+    ic_name: str
+    base: str
+    create_request: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ComponentDesired(CreateRequestViews):
     """One inference component: its model (as the single-model path built it) and its IC request bodies."""
 
     name: str
@@ -79,14 +89,6 @@ class ComponentDesired:
     @property
     def model_name(self) -> str:
         return self.model.model_name
-
-    @property
-    def specification(self) -> dict[str, Any]:
-        return dict(self.create_request["Specification"])
-
-    @property
-    def tags(self) -> dict[str, str]:
-        return tags_from_list(self.create_request.get("Tags"))
 
     @property
     def copies_owned_by_scaling(self) -> bool:
@@ -149,11 +151,7 @@ class ComponentEndpointDesired:
 
     @property
     def endpoint_request(self) -> dict[str, Any]:
-        return {
-            "EndpointName": self.endpoint_name,
-            "EndpointConfigName": self.config_name,
-            "Tags": tags_to_list(self.endpoint_tags),
-        }
+        return create_endpoint_request(self.endpoint_name, self.config_name, self.endpoint_tags)
 
     @property
     def update_request(self) -> dict[str, Any]:

@@ -55,7 +55,7 @@ from deploy.engine.actions import (
 )
 from deploy.engine.components.desired import AdapterDesired, ComponentDesired, ComponentEndpointDesired
 from deploy.engine.components.snapshot import ComponentEndpointSnapshot, ComponentState
-from deploy.engine.plan import TRANSITIONAL, Plan, _subset, refuse_foreign
+from deploy.engine.plan import TRANSITIONAL, Plan, _subset, refuse_foreign, refuse_unchangeable, wait_in_flight
 from deploy.engine.snapshot import RemoteSnapshot
 from deploy.errors import PlanError
 
@@ -194,22 +194,11 @@ def _live_endpoint_actions(
     if not _subset(desired.endpoint_tags, current.tags):
         tags = [TagEndpoint(name, "spec hash or tags changed", arn=current.arn, tags=desired.endpoint_tags)]
     if current.status in TRANSITIONAL:
-        if desired.config_name not in (current.config_name, current.pending_config_name):
-            raise PlanError(
-                f"endpoint {name} is {current.status} towards another configuration "
-                f"({current.pending_config_name or current.config_name})",
-                field="name",
-                value=name,
-                fix="wait for it to finish (lmi status NAME), then run again",
-            )
-        return [wait, *tags]
-    if current.status != "InService":
-        raise PlanError(
-            f"endpoint {name} is {current.status}; lmi-deploy will not change it in that state",
-            field="name",
-            value=name,
-            fix="wait until it is InService or Failed (lmi status NAME), then run again",
+        in_flight = wait_in_flight(
+            name, current.status, desired.config_name, current.config_name, current.pending_config_name, wait
         )
+        return [*in_flight, *tags]
+    refuse_unchangeable(name, current.status)
     if current.config_name == desired.config_name:
         return tags
     update = UpdateEndpoint(name, _capacity_reason(desired, snapshot), request=desired.update_request,

@@ -131,7 +131,7 @@ def until_settled(
         emit(_event(endpoint, name, status, elapsed))
         if status in IC_SETTLED:
             return described
-        _pause(waiter, name, status, elapsed, timeout_s, next(delays))
+        waiter.pause_or_timeout(f"inference component {name}", status, elapsed, timeout_s, next(delays))
 
 
 def until_deleted(
@@ -154,20 +154,9 @@ def until_deleted(
                 value=name,
                 fix="look at the component in the console; run the command again",
             )
-        _pause(waiter, name, status, elapsed, timeout_s, next(delays))
+        waiter.pause_or_timeout(f"inference component {name}", status, elapsed, timeout_s, next(delays))
 
 
 def _event(endpoint: str, component: str, status: str, elapsed: float) -> dict[str, Any]:
     return {"event": "wait", "endpoint": endpoint, "component": component, "status": status,
             "elapsed_s": round(elapsed, 1)}  # fmt: skip
-
-
-def _pause(waiter: Waiter, name: str, status: str, elapsed: float, timeout_s: float, delay: float) -> None:
-    if elapsed + delay > timeout_s:
-        raise DeployError(
-            f"inference component {name} still {status} after {elapsed:.0f}s (timeout {timeout_s:.0f}s)",
-            field="instance.startup_health_check_timeout_s",
-            value=timeout_s,
-            fix="follow it with `lmi status NAME`; raise the spec's start-up timeouts for a large model",
-        )
-    waiter.sleep(delay)
