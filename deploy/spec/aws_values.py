@@ -147,8 +147,9 @@ def check_role_arn(role: str) -> str:
     match = _ROLE_ARN.fullmatch(role)
     if not 20 <= len(role) <= 2048 or match is None or len(match.group(3)) + 1 > 512:
         raise ValueError(
-            f"{role!r} is not an IAM role ARN; SageMaker expects arn:<partition>:iam::<12-digit account>:role/"
-            "[<path>/]<name> (name: 1-64 of letters, digits and +=,.@_-; path: at most 512 characters)"
+            f"{role!r} is not an IAM role ARN (SageMaker expects arn:<partition>:iam::<12-digit account>:role/"
+            "[<path>/]<name>, the name 1-64 of letters, digits and +=,.@_-, the path at most 512 characters); "
+            "write the role's full ARN, e.g. arn:aws:iam::123456789012:role/SageMakerExecutionRole"
         )
     return role
 

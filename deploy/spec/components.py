@@ -33,6 +33,7 @@ from deploy.spec.model import (
     SecuritySettings,
     _Model,
     _RaisesSpecError,
+    check_user_tags,
 )
 
 __all__ = [
@@ -140,8 +141,6 @@ class EndpointCapacity(_Model):
 class ComponentEndpointSpec(EndpointSpecBase, metaclass=_RaisesSpecError):
     """One SageMaker endpoint whose instances host several inference components."""
 
-    region: str | None = Field(None, description="AWS region (default: as for a single-model spec).")
-    role: str = Field(description="SageMaker execution role ARN (set on the endpoint config).")
     lmi: LmiSettings = Field(default_factory=lambda: LmiSettings())
     instance: InstanceSettings = Field(default_factory=lambda: InstanceSettings())
     scaling: EndpointCapacity | None = Field(None, description="Instance bounds; omit for a fixed instance count.")
@@ -153,6 +152,11 @@ class ComponentEndpointSpec(EndpointSpecBase, metaclass=_RaisesSpecError):
     artifacts: ArtifactSettings = Field(default_factory=lambda: ArtifactSettings())
     tags: dict[str, str] = Field(default_factory=lambda: {}, description="Tags on every resource lmi-deploy creates.")
     components: list[ComponentSpec] = Field(min_length=1, description="The models hosted on this endpoint.")
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: dict[str, str]) -> dict[str, str]:
+        return check_user_tags(value)
 
     @model_validator(mode="after")
     def _unique_components(self) -> ComponentEndpointSpec:

@@ -454,13 +454,18 @@ class _RaisesSpecError(ModelMetaclass):
 
 
 class EndpointSpecBase(_Model):
-    """What every spec that creates one SageMaker endpoint shares: the endpoint's name and its secret masking.
+    """What every spec that creates one SageMaker endpoint shares: its name, region and role, and secret masking.
 
     Why a base class: a single-model spec and a component endpoint spec must refuse the same endpoint names with
     the same message and mask secrets the same way before validation; one definition keeps the two from drifting.
     """
 
     name: str = Field(description="Endpoint name (SageMaker rules: letters, digits, hyphens, <= 63 chars).")
+    region: str | None = Field(
+        None,
+        description="AWS region (default: --region, AWS_REGION, AWS_DEFAULT_REGION, the profile's, then us-east-1).",
+    )
+    role: str = Field(description="SageMaker execution role ARN.")
 
     @model_validator(mode="before")
     @classmethod
@@ -478,30 +483,6 @@ class EndpointSpecBase(_Model):
             )
         return value
 
-
-class DeploymentSpec(EndpointSpecBase, metaclass=_RaisesSpecError):
-    """One LLM endpoint on SageMaker served by the LMI container (vLLM backend, async mode)."""
-
-    region: str | None = Field(
-        None,
-        description="AWS region (default: --region, AWS_REGION, AWS_DEFAULT_REGION, the profile's, then us-east-1).",
-    )
-    role: str = Field(description="SageMaker execution role ARN.")
-    lmi: LmiSettings = Field(default_factory=lambda: LmiSettings())
-    model: ModelSource
-    engine: EngineSettings = Field(default_factory=lambda: EngineSettings())
-    instance: InstanceSettings = Field(default_factory=lambda: InstanceSettings())
-    scaling: ScalingSettings | None = Field(None, description="Autoscaling; omit for a fixed instance count.")
-    update: UpdateSettings = Field(default_factory=lambda: UpdateSettings())
-    security: SecuritySettings = Field(default_factory=lambda: SecuritySettings())
-    async_inference: AsyncInferenceSettings | None = None
-    delivery: Literal["properties", "env"] = Field(
-        "properties",
-        description="properties: engine settings in serving.properties next to the model; env: OPTION_* variables.",
-    )
-    artifacts: ArtifactSettings = Field(default_factory=lambda: ArtifactSettings())
-    tags: dict[str, str] = Field(default_factory=lambda: {}, description="Tags on every resource lmi-deploy creates.")
-
     @field_validator("region")
     @classmethod
     def _region(cls, value: str | None) -> str | None:
@@ -517,17 +498,42 @@ class DeploymentSpec(EndpointSpecBase, metaclass=_RaisesSpecError):
     def _role(cls, value: str) -> str:
         return check_role_arn(value)
 
+
+def check_user_tags(value: dict[str, str]) -> dict[str, str]:
+    """The spec's own tags: AWS's limits, and no key in lmi-deploy's reserved ``lmi-deploy:`` prefix."""
+    check_tag_count(len(value))
+    for key, val in value.items():
+        if key.startswith("lmi-deploy:"):
+            raise ValueError(
+                f"tag key {key!r} uses the prefix lmi-deploy:, which lmi-deploy reserves for its own tags; "
+                "rename the key"
+            )
+        check_tag(key, val)
+    return value
+
+
+class DeploymentSpec(EndpointSpecBase, metaclass=_RaisesSpecError):
+    """One LLM endpoint on SageMaker served by the LMI container (vLLM backend, async mode)."""
+
+    lmi: LmiSettings = Field(default_factory=lambda: LmiSettings())
+    model: ModelSource
+    engine: EngineSettings = Field(default_factory=lambda: EngineSettings())
+    instance: InstanceSettings = Field(default_factory=lambda: InstanceSettings())
+    scaling: ScalingSettings | None = Field(None, description="Autoscaling; omit for a fixed instance count.")
+    update: UpdateSettings = Field(default_factory=lambda: UpdateSettings())
+    security: SecuritySettings = Field(default_factory=lambda: SecuritySettings())
+    async_inference: AsyncInferenceSettings | None = None
+    delivery: Literal["properties", "env"] = Field(
+        "properties",
+        description="properties: engine settings in serving.properties next to the model; env: OPTION_* variables.",
+    )
+    artifacts: ArtifactSettings = Field(default_factory=lambda: ArtifactSettings())
+    tags: dict[str, str] = Field(default_factory=lambda: {}, description="Tags on every resource lmi-deploy creates.")
+
     @field_validator("tags")
     @classmethod
     def _tags(cls, value: dict[str, str]) -> dict[str, str]:
-        check_tag_count(len(value))
-        for key, val in value.items():
-            if key.startswith("lmi-deploy:"):
-                raise ValueError(
-                    f"tag key {key!r} uses the prefix lmi-deploy:, which lmi-deploy reserves for its own tags"
-                )
-            check_tag(key, val)
-        return value
+        return check_user_tags(value)
 
     @model_validator(mode="after")
     def _cross_field_rules(self) -> DeploymentSpec:

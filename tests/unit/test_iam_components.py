@@ -151,6 +151,7 @@ def test_execution_role_reads_every_component_and_adapter_prefix_and_writes_the_
 def test_env_delivery_of_hub_models_uploads_nothing_and_reads_no_weights() -> None:
     data = spec_data(delivery="env")
     data["components"] = [{"name": "small", "model": {"id": "Qwen/Qwen2.5-1.5B-Instruct"}}]
+    data["scaling"] = {"min": 1, "max": 2}  # scale to zero is refused outside the aws partition
     inputs = inputs_of(data)
     assert inputs.artifacts is None and inputs.model_sources == ()
     assert not [
@@ -162,6 +163,7 @@ def test_kms_vpc_partition_and_account_follow_the_spec() -> None:
     security = {"kms_key_id": "alias/team", "vpc": {"subnets": ["subnet-1"], "security_groups": ["sg-1"]}}
     data = spec_data(region="cn-north-1", role="arn:aws-cn:iam::210987654321:role/Exec", security=security)
     data["components"] = [{"name": "small", "model": {"id": "Qwen/Qwen2.5-1.5B-Instruct"}}]
+    data["scaling"] = {"min": 1, "max": 2}  # scale to zero is refused outside the aws partition
     inputs = inputs_of(data)
     deployer, execution = component_deployer_policy(inputs), component_execution_policy(inputs)
     assert inputs.partition == "aws-cn" and inputs.account == "210987654321"
