@@ -237,11 +237,14 @@ def plan_components_deploy(spec: ComponentEndpointSpec, ctx: AwsContext) -> Plan
     from deploy.engine.components.desired import build_component_desired
     from deploy.engine.components.observe import observe_components
     from deploy.engine.components.plan import plan_components
+    from deploy.engine.components.review import component_changes, component_cost
 
     checks = run_preflight(spec, ctx)  # the instances' quota, availability and the role, as for one model
     desired = build_component_desired(spec, component_models(spec, gather_component_facts(spec, ctx)), ctx.region)
     snapshot = observe_components(ctx, desired.endpoint_name, desired)
-    return PlanResult(plan_components(desired, snapshot), desired, snapshot, ctx, preflight=checks)
+    changes, cost = component_changes(desired, snapshot), component_cost(desired, snapshot, ctx.region)
+    plan = plan_components(desired, snapshot)
+    return PlanResult(plan, desired, snapshot, ctx, preflight=checks, diff=changes, cost=cost)
 
 
 def plan_components_teardown(
@@ -251,6 +254,7 @@ def plan_components_teardown(
     uploads (found by name alone when no spec is given)."""
     from deploy.engine.components.desired import build_component_desired
     from deploy.engine.components.observe import observe_components
+    from deploy.engine.components.review import component_cost
     from deploy.engine.components.teardown import plan_component_destroy
 
     desired = None
@@ -259,4 +263,6 @@ def plan_components_teardown(
         desired = build_component_desired(spec, component_models(spec, facts), ctx.region)
     snapshot = observe_components(ctx, name, desired)
     empty = DesiredState(name, "", {"ModelName": ""}, {"EndpointConfigName": ""}, {})
-    return PlanResult(plan_component_destroy(snapshot, keep_artifacts=keep_artifacts), desired or empty, snapshot, ctx)
+    plan = plan_component_destroy(snapshot, keep_artifacts=keep_artifacts)
+    cost = component_cost(None, snapshot, ctx.region)  # what stops being paid
+    return PlanResult(plan, desired or empty, snapshot, ctx, cost=cost)
