@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from deploy.engine.naming import ARTIFACT_ROOT, alarm_name, default_bucket, resource_prefix
 from deploy.errors import SpecError
@@ -361,8 +361,21 @@ def _execution_kms_vpc_statements(inputs: PolicyInputs) -> list[Statement]:
     return statements
 
 
-def policy_inputs(spec: Any, *, account: str | None = None, region: str | None = None) -> PolicyInputs:
-    """Read a ``DeploymentSpec`` into :class:`PolicyInputs`; ``account``: the role ARN's or ``*``."""
+class EndpointIdentity(TypedDict):
+    """The :class:`PolicyInputs` fields every kind of spec fills alike."""
+
+    endpoint_name: str
+    region: str
+    partition: str
+    account: str
+    role_arn: str
+    image_account: str
+    image_repository: str
+
+
+def endpoint_identity(spec: Any, *, account: str | None, region: str | None) -> EndpointIdentity:
+    """The :class:`PolicyInputs` fields every kind of spec fills alike: endpoint, region, partition, account, role
+    and the image's registry account and repository."""
     from deploy.catalog import region_info
 
     region = region or spec.region
@@ -373,8 +386,7 @@ def policy_inputs(spec: Any, *, account: str | None = None, region: str | None =
     image_account, repository = info.account, IMAGE_REPOSITORY
     if spec.lmi.image:
         image_account, repository = image_account_from_uri(spec.lmi.image) or (image_account, repository)
-    security, scaling, update = spec.security, spec.scaling, spec.update
-    return PolicyInputs(
+    return EndpointIdentity(
         endpoint_name=spec.name,
         region=region,
         partition=info.partition,
@@ -382,6 +394,16 @@ def policy_inputs(spec: Any, *, account: str | None = None, region: str | None =
         role_arn=role_arn_for(spec.role, info.partition, account),
         image_account=image_account,
         image_repository=repository,
+    )
+
+
+def policy_inputs(spec: Any, *, account: str | None = None, region: str | None = None) -> PolicyInputs:
+    """Read a ``DeploymentSpec`` into :class:`PolicyInputs`; ``account``: the role ARN's or ``*``."""
+    identity = endpoint_identity(spec, account=account, region=region)
+    region, account = identity["region"], identity["account"]
+    security, scaling, update = spec.security, spec.scaling, spec.update
+    return PolicyInputs(
+        **identity,
         artifacts=_artifacts_location(spec, region, account),
         create_default_bucket=_uses_artifacts(spec) and not spec.artifacts.bucket,
         model_source=S3Location.parse(spec.model.id) if spec.model_source_kind == "s3" else None,

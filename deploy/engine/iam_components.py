@@ -29,7 +29,6 @@ from typing import Any
 
 from deploy.engine.iam import (
     AUTOSCALING_PRINCIPAL,
-    IMAGE_REPOSITORY,
     Policy,
     PolicyInputs,
     S3Location,
@@ -40,17 +39,14 @@ from deploy.engine.iam import (
     _observe_statements,
     _pass_role,
     _sagemaker_statements,
-    account_from_role,
     document,
+    endpoint_identity,
     execution_policy,
     execution_trust_policy,
-    image_account_from_uri,
-    role_arn_for,
     statement,
 )
 from deploy.engine.iam import policies as single_model_policies
 from deploy.engine.naming import ARTIFACT_ROOT, default_bucket
-from deploy.errors import SpecError
 
 COMPONENT_LOG_GROUP = "/aws/sagemaker/InferenceComponents"
 COPY_DIMENSION = "sagemaker:inference-component:DesiredCopyCount"  # as deploy/engine/components/scaling.py
@@ -181,25 +177,11 @@ def _weights(inputs: PolicyInputs) -> list[Statement]:
 
 def component_policy_inputs(spec: Any, *, account: str | None = None, region: str | None = None) -> PolicyInputs:
     """Read a ``ComponentEndpointSpec`` into :class:`PolicyInputs`; ``account``: the role ARN's or ``*``."""
-    from deploy.catalog import region_info
-
-    region = region or spec.region
-    if not region:
-        raise SpecError("the spec has no region", field="region", value=None, fix="set region: in the spec")
-    info = region_info(region)
-    account = account or account_from_role(spec.role or "") or "*"
-    image_account, repository = info.account, IMAGE_REPOSITORY
-    if spec.lmi.image:
-        image_account, repository = image_account_from_uri(spec.lmi.image) or (image_account, repository)
+    identity = endpoint_identity(spec, account=account, region=region)
+    region, account = identity["region"], identity["account"]
     uploads = spec.delivery == "properties" or any(c.model.kind == "local" for c in spec.components)
     return PolicyInputs(
-        endpoint_name=spec.name,
-        region=region,
-        partition=info.partition,
-        account=account,
-        role_arn=role_arn_for(spec.role, info.partition, account),
-        image_account=image_account,
-        image_repository=repository,
+        **identity,
         artifacts=_artifacts(spec, region, account) if uploads else None,
         create_default_bucket=uploads and not spec.artifacts.bucket,
         kms_key_id=spec.security.kms_key_id,
