@@ -26,7 +26,7 @@ def component_changes(
     """Old -> new for the shared capacity and for every added, removed or changed component (stable order)."""
     if snapshot.endpoint is None:
         return ()  # a first deploy: every value is new, the actions already list them
-    variant = _variant(desired.config_request)
+    variant = desired.variant
     changes = [
         FieldChange(snapshot.endpoint_name, label, (snapshot.config or {}).get(key), variant.get(key))
         for key, label in _VARIANT_FIELDS
@@ -39,9 +39,10 @@ def component_changes(
         )
     for component in desired.components:
         changes += _component_fields(component, snapshot)
-    wanted = {c.ic_name for c in desired.components}
     changes += [
-        FieldChange(c.name, "component", c.model_name, None) for c in snapshot.components if c.name not in wanted
+        FieldChange(c.name, "component", c.model_name, None)
+        for c in snapshot.components
+        if c.name not in desired.ic_names
     ]
     return tuple(changes)
 
@@ -74,8 +75,7 @@ def component_cost(
         before = _fleet(snapshot.instance_type, _bounds(snapshot.config or {}), region)
     after = NOTHING
     if desired is not None:
-        variant = _variant(desired.config_request)
-        after = _fleet(str(variant.get("InstanceType")), _bounds(variant), region)
+        after = _fleet(str(desired.instance_type), _bounds(desired.variant), region)
     return PlanCost(region, before, after, (NO_TOKEN_PRICE,))
 
 
@@ -85,11 +85,6 @@ def _fleet(instance_type: str, bounds: tuple[int, int], region: str) -> FleetCos
 
 def _span(bounds: tuple[int, int]) -> str:
     return f"{bounds[0]}..{bounds[1]}"
-
-
-def _variant(config_request: dict[str, Any]) -> dict[str, Any]:
-    variants = config_request.get("ProductionVariants") or [{}]
-    return dict(variants[0])
 
 
 def _bounds(variant: dict[str, Any]) -> tuple[int, int]:
