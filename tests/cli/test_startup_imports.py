@@ -101,12 +101,12 @@ def test_offline_command_imports_neither_aws_sdks_nor_sagemaker(args: list[str])
     assert _top_level(modules, ("huggingface_hub", "httpx", "httpx2")) == []
 
 
-# The fast path (deploy.cli.fast): these never build the typer app, and only validate's human output uses rich.
+# The fast path (deploy.cli.fast): these never build the typer app, and print without rich (StyledLines, echo).
 FAST_COMMANDS = [
     ("render", ["render", SPEC], ("typer", "rich")),
     ("render-json", ["render", SPEC, "--json"], ("typer", "rich")),
     ("render-out", ["render", SPEC, "--out", "OUT"], ("typer", "rich")),
-    ("validate", ["validate", SPEC], ("typer",)),
+    ("validate", ["validate", SPEC], ("typer", "rich")),
     ("validate-json", ["validate", SPEC, "--json"], ("typer", "rich")),
 ]
 
