@@ -126,3 +126,25 @@ def test_other_commands_still_build_the_typer_app() -> None:
     result = _run(["catalog", "regions"], importtime=True)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "typer" in imported_modules(result.stderr)
+
+
+def test_the_sizing_package_exports_each_name_from_its_module_on_first_use() -> None:
+    """deploy.sizing imports its submodules lazily (PEP 562); every exported name still resolves to the object its
+    submodule defines (``recommend`` is the function, not its module of the same name), and validate's import log
+    holds neither the price tables (only a configuration that does not fit searches other instances) nor
+    configparser (the AWS profile is read only when nothing names the region)."""
+    import importlib
+
+    import deploy.sizing as sizing
+
+    for name in sizing.__all__:
+        module = importlib.import_module(f"deploy.sizing.{sizing._EXPORTS[name]}")
+        assert getattr(sizing, name) is getattr(module, name)
+    assert sorted(sizing.__all__) == sorted(sizing._EXPORTS)
+    assert set(sizing.__all__) <= set(dir(sizing))
+    with pytest.raises(AttributeError, match="no attribute 'nonexistent'"):
+        _ = sizing.nonexistent  # type: ignore[attr-defined]
+    result = _run(["validate", SPEC], importtime=True)
+    modules = imported_modules(result.stderr)
+    assert "deploy.sizing.resolve" in modules, "the import log was not captured"
+    assert {"deploy.catalog.prices", "configparser"} & modules == set()
