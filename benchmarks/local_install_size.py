@@ -1,12 +1,13 @@
-"""How big are ``pip install 'lmi-deploy[local]'`` and ``[dev]``? Builds fresh venvs, installs the checkout, measures.
+"""How big is ``pip install lmi-deploy``, with each extra? Builds fresh venvs, installs the checkout, measures.
 
 Prints the installed size (site-packages, and the whole venv), the number of distributions installed (lmi-deploy
-and pip included, as ``pip list`` shows them), the largest ones, and whether the emulator then starts and serves a
-streamed request (a lean extra that cannot run the emulator would be no saving), and whether any of moto[server]'s
-extra packages (cfn-lint, sympy, docker, ...) came along. Targets (issue 15) for [local]: <= 150 MB and <= 40
-packages.
+included, as ``pip list`` shows them; the venv's own pip/setuptools apart), the largest ones, whether the install
+works (``lmi validate`` on the example spec; with the emulator, a started emulator serving a streamed request: a
+lean extra that cannot run the emulator would be no saving), whether any of moto[server]'s extra packages
+(cfn-lint, sympy, docker, ...) came along, and a summary of what each extra adds over the core install. Targets
+(issue 15) for [local]: <= 150 MB and <= 40 packages.
 
-    python benchmarks/local_install_size.py [--extra local] [--extra dev] [--keep DIR]
+    python benchmarks/local_install_size.py [--extra local] [--extra hub] [--extra core] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -70,24 +71,37 @@ MOTO_SERVER_ONLY = ("cfn-lint", "sympy", "docker", "aws-xray-sdk", "openapi-spec
                     "py-partiql-parser", "jsonpath-ng", "joserfc", "antlr4-python3-runtime")  # fmt: skip
 
 
-def measure(extra: str, venv: Path, cwd: str) -> bool:
-    """Install ``.[extra]`` into a fresh venv at ``venv``, print its size and packages; True if the smoke test ran."""
+VALIDATE = [str(REPO_ROOT / "examples" / "qwen25-7b.yaml")]
+DEFAULT_EXTRAS = ["core", "hub", "local", "local,hub", "dev"]
+
+
+def _target(extra: str) -> str:
+    return str(REPO_ROOT) if extra == "core" else f"{REPO_ROOT}[{extra}]"
+
+
+def _has_emulator(extra: str) -> bool:
+    return bool({"local", "dev"} & set(extra.split(",")))
+
+
+def measure(extra: str, venv: Path, cwd: str) -> tuple[float, int] | None:
+    """Install ``.[extra]`` into a fresh venv at ``venv`` and print its size and packages; (MB, count) if it works."""
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = venv / "bin" / "python"
     site = next((venv / "lib").glob("python*/site-packages"))
     seed_mb, seed = _size_mb(site), _listed(python)
     start = time.monotonic()
-    install = subprocess.run([str(python), "-m", "pip", "install", "--quiet", f"{REPO_ROOT}[{extra}]"],
+    install = subprocess.run([str(python), "-m", "pip", "install", "--quiet", _target(extra)],
                              capture_output=True, text=True, check=False)  # fmt: skip
     if install.returncode != 0:
         print(install.stderr[-3000:])
-        return False
+        return None
     took = time.monotonic() - start
     packages = _listed(python)
     added = sorted(set(packages) - set(seed))
     sizes = _distributions(site)
     total_mb = _size_mb(site)
-    print(f"\npip install '.[{extra}]' into a fresh venv: {took:.0f} s")
+    label = "." if extra == "core" else f".[{extra}]"
+    print(f"\npip install '{label}' into a fresh venv: {took:.0f} s")
     print(f"  installed: {total_mb - seed_mb:.1f} MB in {len(added)} packages (lmi-deploy included)")
     print(f"  the fresh venv already had {', '.join(seed)} ({seed_mb:.1f} MB); with them: {total_mb:.1f} MB, "
           f"{len(packages)} packages")  # fmt: skip
@@ -96,27 +110,54 @@ def measure(extra: str, venv: Path, cwd: str) -> bool:
     print("  largest: " + ", ".join(f"{name} {mb:.1f} MB" for name, mb in largest))
     server_only = [name for name in MOTO_SERVER_ONLY if name in packages]
     print(f"  moto[server]-only packages installed: {', '.join(server_only) or 'none'}")
+    works = _smoke(python, extra, cwd)
+    return (total_mb - seed_mb, len(added)) if works else None
+
+
+def _smoke(python: Path, extra: str, cwd: str) -> bool:
+    """``lmi validate`` on the example spec; with the emulator, also a create + streamed invoke against it."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    smoke = subprocess.run([str(python), "-c", SMOKE], capture_output=True, text=True, cwd=cwd, env=env,
-                           check=False)  # fmt: skip
-    verdict = f"ok, {smoke.stdout.strip()} stream events" if smoke.returncode == 0 else "FAILED"
-    print(f"  emulator smoke test on this install (create + streamed invoke): {verdict}")
-    if smoke.returncode != 0:
-        print(smoke.stderr[-2000:])
-    return smoke.returncode == 0
+    env["HF_HUB_OFFLINE"] = "1"  # no Hub read: the example's model is in the bundled library
+    checks = [("lmi validate examples/qwen25-7b.yaml", [str(python), "-m", "deploy.cli", "validate", *VALIDATE])]
+    if _has_emulator(extra):
+        checks.append(("emulator smoke test (create + streamed invoke)", [str(python), "-c", SMOKE]))
+    ok = True
+    for name, argv in checks:
+        done = subprocess.run(argv, capture_output=True, text=True, cwd=cwd, env=env, check=False)
+        detail = f", {done.stdout.strip()} stream events" if "emulator" in name else ""
+        print(f"  {name} on this install: {'ok' + detail if done.returncode == 0 else 'FAILED'}")
+        if done.returncode != 0:
+            print(done.stderr[-2000:])
+            ok = False
+    return ok
+
+
+def _summary(results: dict[str, tuple[float, int] | None]) -> None:
+    """What each extra adds over the core install (when the core was measured in this run)."""
+    core = results.get("core")
+    print("\nsummary (installed by pip, the venv's own pip/setuptools apart):")
+    for extra, got in results.items():
+        if got is None:
+            print(f"  {extra:<10} FAILED")
+            continue
+        over = f"  (+{got[0] - core[0]:.1f} MB, +{got[1] - core[1]} packages over core)" if core else ""
+        print(f"  {extra:<10} {got[0]:6.1f} MB  {got[1]:3d} packages{over if extra != 'core' else ''}")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--extra", action="append", help="extra to install, repeatable (default: local and dev)")
+    default = ", ".join(DEFAULT_EXTRAS)
+    parser.add_argument("--extra", action="append", help=f"extra ('core': none), repeatable (default: {default})")
     parser.add_argument("--keep", type=Path, help="build the venvs under this directory and keep them")
     args = parser.parse_args()
     print(machine_line())
-    ok = True
+    results: dict[str, tuple[float, int] | None] = {}
     with tempfile.TemporaryDirectory(prefix="lmi-local-size-") as tmp:
-        for extra in args.extra or ["local", "dev"]:
-            ok = measure(extra, (args.keep or Path(tmp)) / f"venv-{extra}", tmp) and ok
-    return 0 if ok else 1
+        for extra in args.extra or DEFAULT_EXTRAS:
+            venv = (args.keep or Path(tmp)) / f"venv-{extra.replace(',', '-')}"
+            results[extra] = measure(extra, venv, tmp)
+    _summary(results)
+    return 0 if all(results.values()) else 1
 
 
 if __name__ == "__main__":

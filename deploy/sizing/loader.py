@@ -143,7 +143,7 @@ def _from_hub(ref: str, revision: str | None, token: str | None) -> ModelShape:
     except hub.HubUnavailableError as exc:
         if bundled is None:
             hint = suggestions(ref)
-            raise (_unknown(ref, exc.reason) if hint else exc) from None
+            raise (_unknown(ref, exc.reason, exc.remedy) if hint else exc) from None
         return hub_shape.bundled_fallback(bundled[0], f"Hub not read ({exc.reason})")
     except hub.HubAccessError as exc:
         if bundled is None or exc.had_token:
@@ -158,12 +158,12 @@ def _from_hub(ref: str, revision: str | None, token: str | None) -> ModelShape:
     return shape
 
 
-def _unknown(ref: str, why: str) -> SpecError:
+def _unknown(ref: str, why: str, remedy: str = "connect to the Hub") -> SpecError:
     return SpecError(
         f"model {ref!r} is not in the bundled library, and the Hub could not be read ({why}) nor is it cached",
         field="model.id",
         value=ref,
-        fix=f"{suggestions(ref)}or pass the model's config.json (model.config / --config), or connect to the Hub",
+        fix=f"{suggestions(ref)}or pass the model's config.json (model.config / --config), or {remedy}",
     )
 
 

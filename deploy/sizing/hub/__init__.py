@@ -1,12 +1,15 @@
 """Model shapes from the Hugging Face Hub: model info, config.json and safetensors headers, never the weights.
 
 Rule: this is the only module that imports ``huggingface_hub``, and only inside functions, so offline commands on
-bundled models never pay for it. What is read: the model info (commit sha, ``gated``, ``private``, library and
-pipeline tags), ``config.json`` (through huggingface_hub's file cache) and the JSON header of every safetensors
-file by HTTP range reads (``parse_safetensors_file_metadata``: the first 100 kB, and one more range read only for a
-larger header). The answer for one (repo, commit) is stored as a small JSON record under
-``$HF_HOME/assets/lmi-deploy/hub/`` (the assets folder huggingface_hub reserves for downstream libraries), so a
-repeat plan needs one model-info call online and none offline.
+bundled models never pay for it. It is the optional ``[hub]`` extra: without it the Hub counts as unavailable (the
+cache, then the bundled library answer, and an unknown model's error says ``pip install 'lmi-deploy[hub]'``).
+
+What is read: the model info (commit sha, ``gated``, ``private``, library and pipeline tags), ``config.json``
+(through huggingface_hub's file cache) and the JSON header of every safetensors file by HTTP range reads
+(``parse_safetensors_file_metadata``: the first 100 kB, and one more range read only for a larger header).
+The answer for one (repo, commit) is stored as a small JSON record under ``$HF_HOME/assets/lmi-deploy/hub/`` (the
+assets folder huggingface_hub reserves for downstream libraries), so a repeat plan needs one model-info call online
+and none offline.
 
 Settings are read from the environment at each call (``HF_ENDPOINT``, ``HF_HUB_OFFLINE``, ``HF_HOME``,
 ``HF_HUB_CACHE``, ``HF_ASSETS_CACHE``), not from huggingface_hub's import-time constants, and passed explicitly.
@@ -25,6 +28,7 @@ from typing import Any
 
 from deploy.errors import SpecError
 from deploy.sizing.hub.errors import (
+    NOT_INSTALLED,
     HubAccessError,
     HubNotFoundError,
     HubUnavailableError,
@@ -72,6 +76,8 @@ def read_model(repo_id: str, *, revision: str | None = None, token: str | None =
     hub = settings()
     if hub.offline:
         return _from_cache(hub, repo_id, revision, "HF_HUB_OFFLINE=1")
+    if not _library_installed():
+        return _from_cache(hub, repo_id, revision, NOT_INSTALLED)
     down = _UNREACHABLE.get(hub.endpoint)
     if down is not None and time.monotonic() - down[0] < UNREACHABLE_MEMORY_S:
         return _from_cache(hub, repo_id, revision, down[1])
@@ -93,6 +99,15 @@ def read_model(repo_id: str, *, revision: str | None = None, token: str | None =
         return _from_cache(hub, repo_id, revision, reason)
     save_record(hub, model)
     return model
+
+
+def _library_installed() -> bool:
+    """Whether ``huggingface_hub`` imports (the ``[hub]`` extra); a broken install counts as missing."""
+    try:
+        import huggingface_hub  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def _api(hub: HubSettings, token: str | None) -> Any:

@@ -11,13 +11,21 @@ from typing import Any
 from deploy.errors import SpecError
 from deploy.sizing.hub.records import NETWORK_MODULES
 
+INSTALL_HUB = "pip install 'lmi-deploy[hub]'"
+NOT_INSTALLED = f"huggingface_hub is not installed ({INSTALL_HUB})"
+
 
 class HubUnavailableError(SpecError):
-    """The Hub could not be asked (offline, no network, 5xx) and nothing usable is cached."""
+    """The Hub could not be asked (offline, no network, 5xx, no huggingface_hub) and nothing usable is cached.
 
-    def __init__(self, message: str, *, field: str, value: Any, fix: str, reason: str):
+    ``remedy`` is the short way to make the Hub readable (connect, or install the ``[hub]`` extra), for callers that
+    word their own message.
+    """
+
+    def __init__(self, message: str, *, field: str, value: Any, fix: str, reason: str, remedy: str):
         super().__init__(message, field=field, value=value, fix=fix)
         self.reason = reason
+        self.remedy = remedy
 
 
 class HubNotFoundError(SpecError):
@@ -38,13 +46,20 @@ def _at(repo_id: str, revision: str | None) -> str:
 
 
 def unavailable(repo_id: str, revision: str | None, reason: str) -> HubUnavailableError:
+    remedy = INSTALL_HUB if reason == NOT_INSTALLED else "connect to the Hub"
+    first = (
+        f"install it to read the model from the Hub ({INSTALL_HUB})"
+        if reason == NOT_INSTALLED
+        else "connect to the Hub once (its shape is then cached for offline use)"
+    )
     return HubUnavailableError(
         f"model {_at(repo_id, revision)!r}: {reason}, and no shape of it is cached",
         field="model.id",
         value=repo_id,
-        fix="connect to the Hub once (its shape is then cached for offline use), or set model.config (--config) "
-        "to a local copy of its config.json, or use a model of the bundled library",
+        fix=f"{first}, or set model.config (--config) to a local copy of its config.json, or use a model of the "
+        "bundled library",
         reason=reason,
+        remedy=remedy,
     )
 
 
