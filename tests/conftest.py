@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -17,6 +19,7 @@ REPO = Path(__file__).resolve().parents[1]
 DEAD_HUB = "http://127.0.0.1:9"
 os.environ["HF_ENDPOINT"] = DEAD_HUB
 os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="lmi-test-hf-home-")
+atexit.register(shutil.rmtree, os.environ["HF_HOME"], ignore_errors=True)  # a test run leaves nothing in /tmp
 for _name in ("HF_TOKEN", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_CACHE", "HF_ASSETS_CACHE"):
     os.environ.pop(_name, None)
 # The emulator times tokens with the performance model by default (demos look real); tests want instant answers
