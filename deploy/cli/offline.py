@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from deploy.cli._output import console, echo, output_errors, print_json
+from deploy.cli._output import StyledLines, echo, output_errors, print_json
 
 
 def _resolve(loaded: Any) -> Any:
@@ -45,8 +45,8 @@ def validate(spec_path: Path, as_json: bool) -> None:
     if as_json:
         print_json({"valid": True, **resolved.to_dict(), "warnings": list(warnings)})
         return
-    out = console()
-    out.print(f"[green]ok[/green] {spec_path}: {spec.name} on {spec.instance.count} x {spec.instance.type}")
+    out = StyledLines()
+    out.print(f"{out.style('ok', 'green')} {spec_path}: {spec.name} on {spec.instance.count} x {spec.instance.type}")
     out.print(
         f"  tensor_parallel_degree={resolved.tensor_parallel_degree}  max_model_len={resolved.max_model_len}  "
         f"max_rolling_batch_size={resolved.max_rolling_batch_size}"
@@ -58,9 +58,9 @@ def validate(spec_path: Path, as_json: bool) -> None:
             f"max concurrency {est.max_concurrency:.1f}x at {resolved.max_model_len:,} tokens"
         )
     for note in resolved.notes:
-        out.print(f"  [dim]note:[/dim] {note}")
+        out.print(f"  {out.style('note:', 'dim')} {note}")
     for warning in warnings:
-        out.print(f"  [yellow]warning:[/yellow] {warning}")
+        out.print(f"  {out.style('warning:', 'yellow')} {warning}")
 
 
 def render(spec_path: Path, out_dir: Path | None, as_json: bool) -> None:

@@ -218,7 +218,7 @@ class EngineSettings(_Model):
     options: dict[str, Scalar] = Field(
         default_factory=lambda: {},
         description="Further `option.*` keys, checked against the vLLM 0.8.4 engine arguments LMI v15 passes on.",
-        examples=[{"enable_chunked_prefill": True, "max_loras": 4}],
+        examples=[{"enable_chunked_prefill": True, "tool_call_parser": "hermes"}],
     )
     env: dict[str, str] = Field(
         default_factory=lambda: {},

@@ -68,8 +68,6 @@ LMI_KEYS = {
 
 # Keys that LMI v15 async mode ignores or rejects, with the reason.
 REFUSED_IN_ASYNC = {
-    "enable_lora": "LoRA needs rolling-batch mode in LMI v15 (async mode has no multi-LoRA before v16); remove it "
-    "(LoRA adapters: a component endpoint with components[].adapters on LMI 16 or later)",
     "output_formatter": "the async handler ignores output formatters in LMI v15; remove it",
     "tgi_compat": "tgi_compat applies to rolling-batch mode only; remove it",
     "enable_streaming": 'deprecated; send "stream": true in the request instead',
@@ -173,10 +171,14 @@ def check_engine_options(options: dict[str, Any], quantize: str | None, lmi_vers
     from deploy.catalog import lmi_version as lmi_release
     from deploy.sizing.quant_compat import method_list_problem
     from deploy.spec.engine_options import option_problems
+    from deploy.spec.lora_support import lora_options_problem
 
     problems = option_problems(options)
     if problems:
         raise ValueError(problems[0].text())
+    lora = lora_options_problem(options, lmi_version)  # the version rule adapters follow too
+    if lora is not None:
+        raise ValueError(lora)
     if quantize:
         problem = method_list_problem(quantize.lower(), lmi_release(lmi_version).vllm_version, quantize)
         if problem is not None:
