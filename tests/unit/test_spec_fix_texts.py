@@ -97,8 +97,10 @@ def test_a_component_name_too_long_says_how_long_it_may_be(length: int) -> None:
         "instance": {"type": "ml.g6e.12xlarge", "count": 1},
         "components": [{"name": "q" * length, "model": {"id": "Qwen/Qwen2.5-7B-Instruct"}, "copies": 1}],
     }
+    from deploy.spec.loader import parse_any_spec
+
     with pytest.raises(SpecError) as refused:
-        deploy.parse_spec(spec)
+        parse_any_spec(spec)
     assert refused.value.field == "components.0.name"
     assert f"({length} characters)" in str(refused.value)
     assert "at most 63 characters" in (refused.value.fix or "")
