@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from deploy.local.credentials import fake_session
+from deploy.local.credentials import fake_session, forget_aws_profile
 from deploy.local.state import (
     START_LOCK,
     STATE_FILE,
@@ -299,6 +299,7 @@ def connect(region: str = "us-east-1") -> Any:
     """An AwsContext for ``--local``: the background server when one is running, else an in-process emulator."""
     from deploy.aws.session import make_context
 
+    forget_aws_profile()  # before moto is imported: --local never reads a profile
     server = running_server()
     if server:
         return make_context(region=region, endpoint_url=str(server["endpoint_url"]), session=fake_session(region))
