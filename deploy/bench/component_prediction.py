@@ -15,10 +15,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from deploy.bench.served_setup import Setup
 from deploy.errors import LmiError
 
 if TYPE_CHECKING:
+    from deploy.bench.prediction import Setup
     from deploy.bench.runner import BenchConfig
     from deploy.invoke.endpoint import Endpoint
 
@@ -30,6 +30,8 @@ SHARED_NOTE = (
 
 def component_setup(endpoint: Endpoint, config: BenchConfig) -> Setup:
     """Setup for the component ``config.component`` (best effort: a note instead when something is unknown)."""
+    from deploy.bench.prediction import Setup
+
     name = str(config.component)
     if not config.instance_type:
         return Setup(note="no prediction: the endpoint's instance type is unknown (pass --instance-type)")
@@ -53,10 +55,10 @@ def _component_sized(
     copies: int,
     adapter_of: str | None,
 ) -> Setup:
-    from deploy.bench.served_setup import served_shape, sized
+    from deploy.bench.prediction import Setup, _shape, _sized
 
     model = options.get("option.model_id")
-    setup = sized(Setup(model, config.instance_type, 1, shape=served_shape(endpoint, model, model_data)), options)
+    setup = _sized(Setup(model, config.instance_type, 1, shape=_shape(endpoint, model, model_data)), options)
     if not setup.usable:
         return setup
     note = SHARED_NOTE + (f"; adapter of {adapter_of}, predicted as its base" if adapter_of else "")

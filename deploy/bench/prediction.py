@@ -17,16 +17,34 @@ the model is closed-loop. Compared: TTFT p50, ITL p50 and output tokens/s; ratio
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from deploy.bench.served_setup import Setup, served_shape, sized
 from deploy.errors import LmiError
-
-__all__ = ["Setup", "compare", "predict_level", "setup_for"]
 
 if TYPE_CHECKING:
     from deploy.bench.runner import BenchConfig, BenchReport
     from deploy.invoke.endpoint import Endpoint
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What the prediction is computed for (None fields: unknown, with ``note`` saying why)."""
+
+    model: str | None = None
+    instance_type: str | None = None
+    instance_count: int = 1
+    tensor_parallel_degree: int | None = None
+    copies_per_instance: int | None = None
+    shape: Any = None
+    estimate: Any = None
+    quantize: str | None = None
+    note: str = ""
+    copies: int | None = None  # an inference component: its copies in all (each on its own GPUs)
+
+    @property
+    def usable(self) -> bool:
+        return self.shape is not None and self.estimate is not None and bool(self.instance_type)
 
 
 def setup_for(endpoint: Endpoint, config: BenchConfig) -> Setup:
@@ -44,8 +62,8 @@ def setup_for(endpoint: Endpoint, config: BenchConfig) -> Setup:
         return Setup(instance_type=instance_type, instance_count=count, note=f"no prediction: {exc.message}")
     model = options.get("option.model_id")
     try:
-        shape = served_shape(endpoint, model, model_data)
-        return sized(Setup(model, instance_type, count, shape=shape), options)
+        shape = _shape(endpoint, model, model_data)
+        return _sized(Setup(model, instance_type, count, shape=shape), options)
     except LmiError as exc:
         return Setup(model, instance_type, count, note=f"no prediction: {exc.message}")
     except ValueError as exc:  # an option the estimator cannot read (e.g. option.tensor_parallel_degree=abc)
@@ -73,6 +91,55 @@ def _serving_options(endpoint: Endpoint) -> tuple[dict[str, str], str | None]:
     )
     serving = read_serving(sm, S3Gateway(ctx), state, config)
     return lmi_options(serving.environment, serving.properties), serving.model_data
+
+
+def _shape(endpoint: Endpoint, model: str | None, model_data: str | None) -> Any:
+    """The model's shape: its config.json on S3 (an S3 model or uploaded weights), else the Hub id as ``lmi size``."""
+    from deploy.errors import SpecError
+    from deploy.sizing import load_shape
+
+    if model and not model.startswith(("s3://", "/")):
+        return load_shape(model)
+    prefix = model if model and model.startswith("s3://") else model_data
+    if not prefix or not prefix.startswith("s3://"):
+        raise SpecError("the served model's shape is unknown (no Hub id, no S3 prefix)")
+    return _s3_shape(endpoint, prefix)
+
+
+def _s3_shape(endpoint: Endpoint, prefix: str) -> Any:
+    from deploy.aws.s3 import S3Gateway
+    from deploy.errors import SpecError
+    from deploy.sizing import shape_from_document
+    from deploy.sizing.config_check import parse_config_text
+
+    bucket, _, key = prefix.removeprefix("s3://").partition("/")
+    key = key.rstrip("/") + "/config.json" if key.strip("/") else "config.json"
+    text = S3Gateway(endpoint.gateway.context).get_text(bucket, key)
+    if text is None:
+        raise SpecError(f"no config.json at s3://{bucket}/{key}: the served model's shape is unknown")
+    source = f"s3://{bucket}/{key}"
+    return shape_from_document(parse_config_text(text, source), prefix, source)
+
+
+def _sized(setup: Setup, options: dict[str, str]) -> Setup:
+    """The setup with the estimator's verdict for these options on this instance type."""
+    from dataclasses import replace
+
+    from deploy.engine.plan_cost import engine_params_of
+    from deploy.sizing import Hardware, estimate
+
+    hardware = Hardware.from_instance(str(setup.instance_type))
+    params = engine_params_of(options, hardware.gpu_count)
+    est = estimate(setup.shape, hardware, params, with_fixes=False)
+    if not est.fits:
+        return replace(setup, note="no prediction: the estimator says this configuration does not fit")
+    return replace(
+        setup,
+        tensor_parallel_degree=est.tensor_parallel_degree,
+        copies_per_instance=max(1, est.copies_per_instance),
+        estimate=est,
+        quantize=params.quantize,
+    )
 
 
 def predict_level(setup: Setup, concurrency: int, input_tokens: int, output_tokens: int) -> dict[str, float]:
