@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP_DEV := $(VENV)/.installed-dev
 STAMP_LOCAL := $(VENV)/.installed-local
 
-.PHONY: demo demo-components test lint unit check-fresh clean
+.PHONY: demo demo-components test lint unit check-fresh clean tables
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ demo: $(STAMP_LOCAL)
 
 demo-components: $(STAMP_LOCAL)
 	$(PY) examples/demo_components.py
+
+# After editing deploy/catalog/*.toml or deploy/data/*.toml: regenerate the JSON twins the code reads.
+tables: | $(PY)
+	$(PY) scripts/generate_tables.py
 
 test: $(STAMP_DEV)
 	sh tests/tools/fetch_sdk_wheel.sh

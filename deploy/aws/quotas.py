@@ -11,18 +11,12 @@ value. Use: ListEndpoints, then DescribeEndpoint + DescribeEndpointConfig of eac
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from deploy.aws.session import AwsContext, call
 from deploy.errors import AwsError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
 
 SERVICE_CODE = "sagemaker"
 # Endpoint states that hold (or are about to hold) instances; SageMaker counts them against the quota.
@@ -39,9 +33,9 @@ def quota_name(instance_type: str) -> str:
 def quota_codes() -> dict[str, str]:
     """Instance type -> quota code (the bundled, cited table; types missing from it are found by name)."""
     from deploy.catalog import DATA_DIR
+    from deploy.catalog.tables import load_table
 
-    with (DATA_DIR / "quota_codes.toml").open("rb") as handle:
-        return {str(k): str(v) for k, v in tomllib.load(handle)["codes"].items()}
+    return {str(k): str(v) for k, v in load_table(DATA_DIR / "quota_codes.toml")["codes"].items()}
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ either direction. Reading the config file uses configparser, not boto3, so offli
 
 from __future__ import annotations
 
-import configparser
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -77,6 +76,8 @@ def choose_region(
 def profile_region(profile: str | None, environ: Mapping[str, str]) -> str | None:
     """The ``region`` of the profile (given, ``AWS_PROFILE``, ``AWS_DEFAULT_PROFILE``, ``default``) in the config."""
     name = profile or environ.get("AWS_PROFILE") or environ.get("AWS_DEFAULT_PROFILE") or "default"
+    import configparser  # here, not at the top: most runs name the region before the profile is consulted
+
     path = Path(environ.get("AWS_CONFIG_FILE") or Path.home() / ".aws" / "config").expanduser()
     parser = configparser.RawConfigParser()
     try:

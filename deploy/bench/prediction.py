@@ -48,12 +48,11 @@ class Setup:
 
 
 def setup_for(endpoint: Endpoint, config: BenchConfig) -> Setup:
-    """Read what the endpoint serves and size it (best effort: a Setup with a note when something is unknown)."""
-    instance_type, count = config.instance_type, int(config.instance_count or 1)
-    if config.component:
-        from deploy.bench.component_prediction import component_setup
+    """Read what the endpoint serves and size it (best effort: a Setup with a note when something is unknown).
 
-        return component_setup(endpoint, config)
+    For a single-model endpoint; an inference component: :func:`deploy.bench.component_prediction.component_setup`.
+    """
+    instance_type, count = config.instance_type, int(config.instance_count or 1)
     if not instance_type:
         return Setup(note="no prediction: the endpoint's instance type is unknown (pass --instance-type)")
     try:

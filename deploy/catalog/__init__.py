@@ -9,18 +9,13 @@ of ``lmi render`` and ``lmi --help`` and must stay cheap to import.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from deploy.catalog.tables import load_table
 from deploy.errors import SpecError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
 
 DATA_DIR = Path(__file__).parent
 DEFAULT_LMI_VERSION = 15
@@ -125,8 +120,7 @@ class RegionInfo:
 
 
 def _load(name: str) -> dict[str, Any]:
-    with (DATA_DIR / name).open("rb") as handle:
-        return tomllib.load(handle)
+    return load_table(DATA_DIR / name)  # the TOML's generated JSON twin when it is current (catalog/tables.py)
 
 
 def _unknown(field: str, value: object, known: list[str], what: str, listing: str) -> SpecError:

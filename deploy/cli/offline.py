@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from deploy.cli._output import console, echo, output_errors, print_json
+from deploy.cli._output import StyledLines, echo, output_errors, print_json
 
 
 def _resolve(loaded: Any) -> Any:
@@ -45,8 +45,8 @@ def validate(spec_path: Path, as_json: bool) -> None:
     if as_json:
         print_json({"valid": True, **resolved.to_dict(), "warnings": list(warnings)})
         return
-    out = console()
-    out.print(f"[green]ok[/green] {spec_path}: {spec.name} on {spec.instance.count} x {spec.instance.type}")
+    out = StyledLines()
+    out.print(f"{out.style('ok', 'green')} {spec_path}: {spec.name} on {spec.instance.count} x {spec.instance.type}")
     out.print(
         f"  tensor_parallel_degree={resolved.tensor_parallel_degree}  max_model_len={resolved.max_model_len}  "
         f"max_rolling_batch_size={resolved.max_rolling_batch_size}"
@@ -58,9 +58,9 @@ def validate(spec_path: Path, as_json: bool) -> None:
             f"max concurrency {est.max_concurrency:.1f}x at {resolved.max_model_len:,} tokens"
         )
     for note in resolved.notes:
-        out.print(f"  [dim]note:[/dim] {note}")
+        out.print(f"  {out.style('note:', 'dim')} {note}")
     for warning in warnings:
-        out.print(f"  [yellow]warning:[/yellow] {warning}")
+        out.print(f"  {out.style('warning:', 'yellow')} {warning}")
 
 
 def render(spec_path: Path, out_dir: Path | None, as_json: bool) -> None:
@@ -111,6 +111,8 @@ def write_render(out_dir: Path, resolved: Any, rendered: Any) -> list[Path]:
     if alarm is not None:
         files["put-metric-alarm.json"] = alarm
     files["deployment-config.json"] = deployment
+    from deploy.spec.paths import replace_file
+
     written = []
     with output_errors("--out", out_dir):
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -118,6 +120,6 @@ def write_render(out_dir: Path, resolved: Any, rendered: Any) -> list[Path]:
             path = out_dir / filename
             # allow_nan=False: these are AWS request bodies; Infinity/NaN is not JSON (the spec refuses them first).
             text = content if isinstance(content, str) else json.dumps(content, indent=2, allow_nan=False) + "\n"
-            path.write_text(text, encoding="utf-8")
+            replace_file(path, text)  # a symlink planted in --out is replaced, never written through
             written.append(path)
     return written

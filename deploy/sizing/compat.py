@@ -9,18 +9,11 @@ from what the spec suggests (Marlin kernels skipped, FP8 as weight-only, remote 
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
-
-
+from deploy.catalog.tables import PACKAGE_DIR, load_table
 from deploy.errors import SpecError
 from deploy.sizing.versions import parse_version
 
@@ -53,15 +46,12 @@ class LoadProblem:
 
 @lru_cache(maxsize=1)
 def tables() -> dict[str, Any]:
-    text = resources.files("deploy").joinpath("data/vllm_architectures.toml").read_text()
-    tables: dict[str, Any] = tomllib.loads(text)
-    return tables
+    return load_table(PACKAGE_DIR / "data" / "vllm_architectures.toml")
 
 
 @lru_cache(maxsize=1)
 def methods_0_8_4() -> dict[str, dict[str, Any]]:
-    text = resources.files("deploy").joinpath("data/vllm_0_8_4_quantization.toml").read_text()
-    methods: dict[str, dict[str, Any]] = tomllib.loads(text)["methods"]
+    methods: dict[str, dict[str, Any]] = load_table(PACKAGE_DIR / "data" / "vllm_0_8_4_quantization.toml")["methods"]
     return methods
 
 

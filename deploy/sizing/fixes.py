@@ -9,14 +9,17 @@ weights, then another instance type from the catalog.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from deploy.sizing.budget import Budget, compute_budget
 from deploy.sizing.checks import budget_fits
 from deploy.sizing.hardware import Hardware
-from deploy.sizing.recommend import Recommendation, recommend
 from deploy.sizing.shape import ModelShape
 from deploy.sizing.verdict import Estimate, judge_with_budget
 from deploy.sizing.versions import EngineParams
+
+if TYPE_CHECKING:
+    from deploy.sizing.recommend import Recommendation
 
 LEN_STEP = 1024
 MIN_USEFUL_LEN = 1024
@@ -82,6 +85,8 @@ SHORT_LEN = 8192  # a length most chat and RAG requests fit in: worth a cheaper 
 
 
 def _cheapest(shape: ModelShape, params: EngineParams, length: int) -> Recommendation | None:
+    from deploy.sizing.recommend import recommend  # only for a configuration that does not fit: it loads prices
+
     recs = recommend(shape, max_model_len=length, limit=1, base_params=params)
     return recs[0] if recs else None
 

@@ -29,6 +29,17 @@ LIBRARY_DIR = Path(__file__).parent / "library"
 
 
 @lru_cache(maxsize=1)
+def _canonical_index() -> dict[str, Path]:
+    """Lower-case canonical id -> library file, from the file names alone (no file is read).
+
+    Why: a spec names a bundled model by its id far more often than by an alias, and the full index reads every
+    library file for its aliases. A canonical id always wins in the full index too (aliases and bare names are
+    only set where nothing is), so this answers the same for every key it holds.
+    """
+    return {path.stem.replace("--", "/", 1).lower(): path for path in sorted(LIBRARY_DIR.glob("*.json"))}
+
+
+@lru_cache(maxsize=1)
 def _library_index() -> dict[str, Path]:
     """Lower-case id (and alias, and bare name) -> library file."""
     index: dict[str, Path] = {}
@@ -115,7 +126,8 @@ def _from_directory(directory: Path, ref: str) -> ModelShape:
 
 def _bundled(ref: str) -> tuple[ModelShape, str] | None:
     """The bundled shape for an id, alias or bare name (any case), and its file name; None when not bundled."""
-    found = _library_index().get(ref.lower().rstrip("/"))
+    key = ref.lower().rstrip("/")
+    found = _canonical_index().get(key) or _library_index().get(key)
     if found is None:
         return None
     data = _read_json(found, "library file")

@@ -10,13 +10,15 @@ date, why unknown).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from deploy.catalog.prices import PriceLookup, PriceQuote
 from deploy.sizing.hardware import Hardware
 from deploy.sizing.shape import ModelShape
 from deploy.sizing.verdict import Estimate, judge
 from deploy.sizing.versions import Engine, EngineParams
+
+if TYPE_CHECKING:  # annotations only; the price tables load when a ranking needs them (table_lookup below)
+    from deploy.catalog.prices import PriceLookup, PriceQuote
 
 DEFAULT_LEN = 8192
 

@@ -11,17 +11,11 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
-
+from deploy.catalog.tables import PACKAGE_DIR, load_table
 
 # option.* keys LMI v15 accepts but never hands to vLLM, with why and what to write instead.
 _SPEC_CONFIG = 'speculative_config (JSON), e.g. {"model": "<draft id>", "num_speculative_tokens": 5}'
@@ -98,8 +92,7 @@ class OptionProblem:
 @lru_cache(maxsize=1)
 def engine_args() -> dict[str, dict[str, Any]]:
     """vLLM 0.8.4's engine arguments: name -> {class, kind, choices?, default, cli?}."""
-    text = resources.files("deploy").joinpath("data/vllm_0_8_4_engine_args.toml").read_text()
-    args: dict[str, dict[str, Any]] = tomllib.loads(text)
+    args: dict[str, dict[str, Any]] = load_table(PACKAGE_DIR / "data" / "vllm_0_8_4_engine_args.toml")
     return args
 
 

@@ -7,7 +7,6 @@ written. Here every mapping key records its line so a pydantic error can be repo
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -29,11 +28,6 @@ from deploy.spec.scalars import unbuildable_scalar
 
 if TYPE_CHECKING:
     from deploy.spec.components import ComponentEndpointSpec
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
 
 Lines = dict[tuple[str | int, ...], int]
 PATH_FIELDS = (("model", "config"),)
@@ -129,6 +123,12 @@ def read_document(path: Path) -> tuple[Any, Lines]:
 
 
 def _read_toml(text: str, path: Path) -> Any:
+    import sys  # tomllib only for a .toml spec: it is pure Python and slow to import
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

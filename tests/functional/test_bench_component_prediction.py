@@ -23,7 +23,8 @@ except ImportError:  # rootdir not on sys.path: the test directory is
 
 from deploy import client
 from deploy.bench import BenchConfig, run_bench
-from deploy.bench.prediction import Setup, compare, predict_level, setup_for
+from deploy.bench.component_prediction import component_setup
+from deploy.bench.prediction import Setup, compare, predict_level
 from deploy.bench.pricing import capacity_and_price
 from deploy.invoke.endpoint import Endpoint
 from deploy.local import perf_latency
@@ -54,7 +55,7 @@ def setup_of(emu: Emulator, component: str, **settings: Any) -> tuple[Endpoint, 
     endpoint = Endpoint("team-llms", context=emu.context(), component=component, max_pool_connections=8)
     config = BenchConfig(component=endpoint.resolve_component(), **settings)
     config = capacity_and_price(endpoint, config, None, None)
-    return endpoint, config, setup_for(endpoint, config)
+    return endpoint, config, component_setup(endpoint, config)
 
 
 @pytest.mark.parametrize(

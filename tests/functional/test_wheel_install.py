@@ -44,6 +44,9 @@ def test_wheel_contains_templates(wheel: Path) -> None:
     assert any(n.startswith("deploy/sizing/library/") and n.endswith(".json") for n in names)
     assert "deploy/data/vllm_0_8_4_engine_args.toml" in names
     assert "deploy/data/vllm_architectures.toml" in names
+    # the JSON twins the code reads (deploy/catalog/tables.py), next to each TOML
+    assert "deploy/data/vllm_architectures.generated.json" in names
+    assert "deploy/catalog/instances.generated.json" in names
 
 
 def test_installed_wheel_renders_a_spec(wheel: Path, tmp_path: Path) -> None:
