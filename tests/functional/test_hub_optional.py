@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from deploy import catalog
 from deploy.cli import main
 from deploy.sizing import load_shape
 from deploy.sizing.hub import read_model
@@ -45,7 +44,11 @@ def lmi(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 
 
 def test_core_dependencies_leave_huggingface_hub_to_the_hub_extra() -> None:
-    project = catalog.tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     core = [d.lower().replace("-", "_") for d in project["dependencies"]]
     extras = project["optional-dependencies"]
     assert not any(d.startswith("huggingface_hub") for d in core)
