@@ -22,6 +22,11 @@ from tests.fakehub.fixtures import checkpoint, fake_hub, library_config, repo
 
 __all__ = ["fake_hub"]  # a fixture
 
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
 ROOT = Path(__file__).resolve().parents[2]
 INSTALL = "pip install 'lmi-deploy[hub]'"
 ROLE = "arn:aws:iam::123456789012:role/SageMakerExecutionRole"
@@ -44,10 +49,6 @@ def lmi(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 
 
 def test_core_dependencies_leave_huggingface_hub_to_the_hub_extra() -> None:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - Python 3.10
-        import tomli as tomllib
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     core = [d.lower().replace("-", "_") for d in project["dependencies"]]
     extras = project["optional-dependencies"]
