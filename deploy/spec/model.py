@@ -158,6 +158,13 @@ class ModelSource(_Model):
             )
         return value
 
+    @field_validator("revision")
+    @classmethod
+    def _git_revision(cls, value: str | None) -> str | None:
+        from deploy.spec.revisions import check_revision
+
+        return None if value is None else check_revision(value)
+
     @model_validator(mode="before")
     @classmethod
     def _mask_secrets(cls, data: Any) -> Any:
