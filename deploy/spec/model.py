@@ -450,6 +450,13 @@ class ArtifactSettings(_Model):
     def _bucket_name(cls, value: str | None) -> str | None:
         return None if value is None else check_bucket_name(value)
 
+    @field_validator("prefix")
+    @classmethod
+    def _clean_prefix(cls, value: str | None) -> str | None:
+        from deploy.spec.key_prefix import check_prefix
+
+        return None if value is None else check_prefix(value)
+
 
 class _RaisesSpecError(ModelMetaclass):
     """``DeploymentSpec(...)`` raises :class:`SpecError` (a ``ValueError``) naming each field and fix.
