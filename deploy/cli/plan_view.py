@@ -107,16 +107,30 @@ def cost_lines(cost: dict[str, Any] | None) -> list[str]:
         after.get("instances_max") != after.get("instances_min")
     ):
         change += f" at minimum, {money(cost.get('change_per_month_max'), signed=True)} at maximum capacity"
-    work = cost.get("workload") or {}
     lines = [
         f"cost before: {fleet_text(before)}",
         f"cost after:  {fleet_text(after)}",
         f"change per month ({cost.get('hours_per_month', 730)} h): {change}",
-        f"predicted $/M output tokens: {per_token_text(before)} {ARROW} {per_token_text(after)} "
-        f"(full load, {work.get('input_tokens', '?'):,} in / {work.get('output_tokens', '?'):,} out tokens "
-        f"per request, on-demand prices in {cost.get('region', '?')})",
+        *_speed_or_savings(cost),
     ]
     return lines + [f"note: {note}" for note in cost.get("notes") or []]
+
+
+def _speed_or_savings(cost: dict[str, Any]) -> list[str]:
+    """The $/M tokens line; for a teardown (nothing serves after) what it saves instead, since tokens that are no
+    longer served have no price; and nothing at all when nothing serves before or after."""
+    before, after = cost["before"], cost["after"]
+    if not after.get("instance_type"):
+        if not before.get("instance_type"):
+            return []
+        saved = _hourly(before) if before.get("usd_per_hour") is not None else "unknown (no price, see the note)"
+        return [f"saved: {saved} once it is deleted"]
+    work = cost.get("workload") or {}
+    return [
+        f"predicted $/M output tokens: {per_token_text(before)} {ARROW} {per_token_text(after)} "
+        f"(full load, {work.get('input_tokens', '?'):,} in / {work.get('output_tokens', '?'):,} out tokens "
+        f"per request, on-demand prices in {cost.get('region', '?')})"
+    ]
 
 
 def note_lines(data: dict[str, Any]) -> list[str]:

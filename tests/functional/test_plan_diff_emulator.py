@@ -220,4 +220,8 @@ def test_a_destroy_plan_shows_what_stops_being_paid(deployed: Any, tmp_path: Pat
     assert (cost["before"]["usd_per_hour"], cost["before"]["usd_per_hour_max"]) == (2.8, 8.4)  # 1..3 x $2.80
     assert cost["after"]["instance_type"] is None and cost["after"]["usd_per_hour"] == 0.0
     assert (cost["change_per_month"], cost["change_per_month_max"]) == (-2044.0, -6132.0)  # 730 h x 2.80 x 1, x 3
+    assert (cost["saved_per_hour"], cost["saved_per_hour_max"]) == (2.8, 8.4)
+    from deploy.cli.plan_view import cost_lines
+
+    assert cost_lines(cost)[3:4] == ["saved: $2.80/h to $8.40/h once it is deleted"]  # no "$/M: unknown -> unknown"
     assert client.destroy_plan("never-deployed", context=deployed).to_dict()["cost"]["change_per_month"] == 0.0
