@@ -145,8 +145,20 @@ def _run_typer(args: list[str]) -> None:
     except Exception as exc:
         if not _is_usage_error(exc):
             raise
-        sys.exit(_report_usage(exc, _wants_json(args)))
+        sys.exit(_report_usage(exc, _wants_json(args), _command_path(exc, app, args)))
     sys.exit(result if isinstance(result, int) else 0)
+
+
+def _command_path(exc: Any, app: Any, args: list[str]) -> str:
+    """``lmi size`` for the fix: click's context when the error carries one, else the first argument when it is a
+    command (an option missing its value is raised without one), else ``lmi``."""
+    path = getattr(getattr(exc, "ctx", None), "command_path", None)
+    if path and path != "lmi":
+        return str(path)
+    import typer.main
+
+    commands = getattr(typer.main.get_command(app), "commands", {})
+    return f"lmi {args[0]}" if args and args[0] in commands else "lmi"
 
 
 def _is_usage_error(exc: Exception) -> bool:
@@ -154,10 +166,36 @@ def _is_usage_error(exc: Exception) -> bool:
     return hasattr(exc, "format_message") and hasattr(exc, "show") and hasattr(exc, "exit_code")
 
 
-def _report_usage(exc: Any, as_json: bool) -> int:
+def _report_usage(exc: Any, as_json: bool, command: str = "lmi") -> int:
+    """click's usage error: its own text on stderr, or under ``--json`` one error object on stdout (CI reads it)."""
     if as_json:
-        payload = {"error": "usage_error", "message": exc.format_message(), "exit_code": 2}
+        payload = {
+            "error": "usage_error",
+            "message": exc.format_message(),
+            "field": _usage_field(exc),
+            "fix": f"run {command} --help",
+            "exit_code": 2,
+        }
         sys.stdout.write(json.dumps(payload) + "\n")
     else:
         exc.show()
     return 2
+
+
+def _usage_field(exc: Any) -> str | None:
+    """The option or argument click blames (``--tp``, ``SPEC``), None when it names none (an unknown command)."""
+    name = getattr(exc, "option_name", None)  # NoSuchOption, BadOptionUsage
+    if name:
+        return str(name)
+    param = getattr(exc, "param", None)  # BadParameter, MissingParameter
+    if param is None:
+        return None
+    options = [str(o) for o in getattr(param, "opts", None) or () if str(o).startswith("--")]
+    if getattr(param, "param_type_name", "") == "option" and options:
+        return max(options, key=len)
+    # An argument: its metavar as the usage line shows it (typer's display_name_raw; click's human_readable_name).
+    for attribute in ("display_name_raw", "human_readable_name", "name"):
+        name = getattr(param, attribute, None)
+        if name:
+            return str(name)
+    return None

@@ -42,23 +42,37 @@ def value_text(value: Any) -> str:
     return str(value)
 
 
+CHANGING = ("Create", "Register", "Put", "Update")
+SWITCHES = ("UpdateEndpoint", "CreateEndpoint")  # the actions that put a new model or config into service
+
+
 def changes_by_action(data: dict[str, Any]) -> list[list[dict[str, Any]]]:
     """For each action (in order) the diff entries printed under it: each entry under the action that makes its
-    resource (a create, register, put or update; else the first action on it); entries whose resource no action
-    names go under the last action (none are lost)."""
+    resource (a create, register, put or update; else the first action on it). An entry whose resource no action
+    names (a new model that already exists, left by an earlier run: no CreateModel) goes under the action that puts
+    it into service: UpdateEndpoint/CreateEndpoint, else the first action that changes something, else the last
+    (none are lost; never under a Delete of the resource it replaces)."""
     actions = data.get("actions") or []
     groups: list[list[dict[str, Any]]] = [[] for _ in actions]
     first: dict[Any, int] = {}
     for index, action in enumerate(actions):
-        if str(action.get("type", "")).startswith(("Create", "Register", "Put", "Update")):
+        if str(action.get("type", "")).startswith(CHANGING):
             first.setdefault(action.get("resource"), index)
     for index, action in enumerate(actions):
         first.setdefault(action.get("resource"), index)
+    orphans = _home_of_orphans(actions)
     for change in data.get("diff") or []:
-        index = first.get(change.get("resource"), len(actions) - 1)
+        index = first.get(change.get("resource"), orphans)
         if index >= 0:
             groups[index].append(change)
     return groups
+
+
+def _home_of_orphans(actions: list[dict[str, Any]]) -> int:
+    types = [str(action.get("type", "")) for action in actions]
+    switch = next((i for i, kind in enumerate(types) if kind in SWITCHES), None)
+    changing = next((i for i, kind in enumerate(types) if kind.startswith(CHANGING)), None)
+    return next((i for i in (switch, changing) if i is not None), len(actions) - 1)
 
 
 def change_text(change: dict[str, Any]) -> str:
@@ -107,16 +121,30 @@ def cost_lines(cost: dict[str, Any] | None) -> list[str]:
         after.get("instances_max") != after.get("instances_min")
     ):
         change += f" at minimum, {money(cost.get('change_per_month_max'), signed=True)} at maximum capacity"
-    work = cost.get("workload") or {}
     lines = [
         f"cost before: {fleet_text(before)}",
         f"cost after:  {fleet_text(after)}",
         f"change per month ({cost.get('hours_per_month', 730)} h): {change}",
-        f"predicted $/M output tokens: {per_token_text(before)} {ARROW} {per_token_text(after)} "
-        f"(full load, {work.get('input_tokens', '?'):,} in / {work.get('output_tokens', '?'):,} out tokens "
-        f"per request, on-demand prices in {cost.get('region', '?')})",
+        *_speed_or_savings(cost),
     ]
     return lines + [f"note: {note}" for note in cost.get("notes") or []]
+
+
+def _speed_or_savings(cost: dict[str, Any]) -> list[str]:
+    """The $/M tokens line; for a teardown (nothing serves after) what it saves instead, since tokens that are no
+    longer served have no price; and nothing at all when nothing serves before or after."""
+    before, after = cost["before"], cost["after"]
+    if not after.get("instance_type"):
+        if not before.get("instance_type"):
+            return []
+        saved = _hourly(before) if before.get("usd_per_hour") is not None else "unknown (no price, see the note)"
+        return [f"saved: {saved} once it is deleted"]
+    work = cost.get("workload") or {}
+    return [
+        f"predicted $/M output tokens: {per_token_text(before)} {ARROW} {per_token_text(after)} "
+        f"(full load, {work.get('input_tokens', '?'):,} in / {work.get('output_tokens', '?'):,} out tokens "
+        f"per request, on-demand prices in {cost.get('region', '?')})"
+    ]
 
 
 def note_lines(data: dict[str, Any]) -> list[str]:

@@ -122,7 +122,23 @@ def _token(ref: str | None) -> str | None:
 def _load(model: str, config: str | None, revision: str | None, hf_token: str | None) -> Any:
     from deploy.sizing import load_shape
 
+    _check_revision(revision)
     return load_shape(model, config_path=config, revision=revision, token=_token(hf_token))
+
+
+def _check_revision(revision: str | None) -> None:
+    """``--revision`` obeys the rule ``model.revision`` does (deploy.spec.revisions), refused before any Hub read."""
+    from deploy.errors import UsageError
+    from deploy.spec.revisions import REVISION_FIX, revision_problem
+
+    problem = None if revision is None else revision_problem(revision)
+    if problem is not None:
+        raise UsageError(
+            f"--revision {revision!r} is not a git revision: {problem}",
+            field="--revision",
+            value=revision,
+            fix=REVISION_FIX,
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -103,13 +103,21 @@ class PlanCost:
     def change_per_month_max(self) -> float | None:
         return _minus(self.after.usd_per_month_max, self.before.usd_per_month_max)
 
+    @property
+    def is_teardown(self) -> bool:
+        """Something serves now and nothing will after: the bill is what stops being paid, no $/M tokens after."""
+        return self.before.instance_type is not None and self.after.instance_type is None
+
     def to_dict(self) -> dict[str, Any]:
+        saved = (self.before.usd_per_hour, self.before.usd_per_hour_max) if self.is_teardown else (None, None)
         return {
             "region": self.region,
             "before": self.before.to_dict(),
             "after": self.after.to_dict(),
             "change_per_month": _round(self.change_per_month),
             "change_per_month_max": _round(self.change_per_month_max),
+            "saved_per_hour": _round(saved[0]),  # a teardown: the hourly cost that goes away (else null)
+            "saved_per_hour_max": _round(saved[1]),
             "hours_per_month": HOURS_PER_MONTH,
             "workload": {
                 "concurrency_per_copy": "max_rolling_batch_size (full load)",

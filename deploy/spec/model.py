@@ -158,6 +158,13 @@ class ModelSource(_Model):
             )
         return value
 
+    @field_validator("revision")
+    @classmethod
+    def _git_revision(cls, value: str | None) -> str | None:
+        from deploy.spec.revisions import check_revision
+
+        return None if value is None else check_revision(value)
+
     @model_validator(mode="before")
     @classmethod
     def _mask_secrets(cls, data: Any) -> Any:
@@ -442,6 +449,13 @@ class ArtifactSettings(_Model):
     @classmethod
     def _bucket_name(cls, value: str | None) -> str | None:
         return None if value is None else check_bucket_name(value)
+
+    @field_validator("prefix")
+    @classmethod
+    def _clean_prefix(cls, value: str | None) -> str | None:
+        from deploy.spec.key_prefix import check_prefix
+
+        return None if value is None else check_prefix(value)
 
 
 class _RaisesSpecError(ModelMetaclass):

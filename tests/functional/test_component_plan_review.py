@@ -58,3 +58,4 @@ def test_destroy_shows_what_stops_being_paid(lmi_emulator: Any, tmp_path: Path) 
     out = client.destroy_plan(spec, context=ctx).to_dict()
     price = table_price(TYPE, "us-east-1").usd_per_hour
     assert out["cost"]["before"]["usd_per_hour"] == pytest.approx(price) and out["cost"]["after"]["usd_per_hour"] == 0
+    assert out["cost"]["saved_per_hour"] == pytest.approx(price)  # the component endpoint's teardown saves it too

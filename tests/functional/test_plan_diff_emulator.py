@@ -220,4 +220,28 @@ def test_a_destroy_plan_shows_what_stops_being_paid(deployed: Any, tmp_path: Pat
     assert (cost["before"]["usd_per_hour"], cost["before"]["usd_per_hour_max"]) == (2.8, 8.4)  # 1..3 x $2.80
     assert cost["after"]["instance_type"] is None and cost["after"]["usd_per_hour"] == 0.0
     assert (cost["change_per_month"], cost["change_per_month_max"]) == (-2044.0, -6132.0)  # 730 h x 2.80 x 1, x 3
+    assert (cost["saved_per_hour"], cost["saved_per_hour_max"]) == (2.8, 8.4)
+    from deploy.cli.plan_view import cost_lines
+
+    assert cost_lines(cost)[3:4] == ["saved: $2.80/h to $8.40/h once it is deleted"]  # no "$/M: unknown -> unknown"
     assert client.destroy_plan("never-deployed", context=deployed).to_dict()["cost"]["change_per_month"] == 0.0
+
+
+def test_a_new_model_that_already_exists_has_its_changes_under_the_update_not_the_delete(
+    deployed: Any, tmp_path: Path
+) -> None:
+    # A model left by an earlier run that stopped after CreateModel: the plan skips CreateModel, and the option
+    # change used to be printed under the DeleteModel of the model it replaces (the last action).
+    from deploy.cli.plan_view import changes_by_action
+
+    spec = write_spec(tmp_path, "existing-model", {"engine.max_model_len": 12288})
+    request = client.plan(spec, context=deployed).desired.model_request
+    deployed.client("sagemaker").create_model(**request)
+    try:
+        data = client.plan(spec, context=deployed).to_dict()
+    finally:  # the shared endpoint's other plans must not see a leftover model
+        deployed.client("sagemaker").delete_model(ModelName=request["ModelName"])
+    assert "CreateModel" not in [a["type"] for a in data["actions"]]
+    groups = zip(data["actions"], changes_by_action(data), strict=True)
+    placed = {a["type"]: [c["field"] for c in group] for a, group in groups}
+    assert placed["UpdateEndpoint"] == ["option.max_model_len"] and placed["DeleteModel"] == []

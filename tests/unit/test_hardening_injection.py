@@ -20,6 +20,7 @@ from deploy.errors import SpecError
 from deploy.render import java_properties
 from deploy.render.properties import render
 from deploy.spec.loader import parse_spec
+from deploy.spec.revisions import revision_problem
 from tests.unit import java_properties_reference as reference
 from tests.unit.spec_helpers import ROLE, base, error_of
 
@@ -59,13 +60,13 @@ def test_text_reaching_serving_properties_is_refused_or_arrives_exactly(revision
         bad = [
             f
             for f, v in (("model.revision", revision), ("engine.options.served_model_name", served))
-            if refused_text(v)
+            if refused_text(v) or (f == "model.revision" and revision_problem(v) is not None)
         ]
         assert bad, f"refused although no value holds a forbidden character: {exc}"
         assert exc.field == bad[0]
         assert exc.exit_code == 2
         return
-    assert not refused_text(revision) and not refused_text(served)
+    assert not refused_text(revision) and not refused_text(served) and revision_problem(revision) is None
     assert text.isascii()  # so ISO-8859-1 and UTF-8 readers see the same bytes
     read = reference.load(text.encode("ascii").decode("iso-8859-1"))
     assert read == intended  # every key, exactly; no extra key

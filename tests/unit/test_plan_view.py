@@ -39,6 +39,7 @@ def sample_plan() -> dict[str, Any]:
             {"type": "CreateEndpointConfig", "resource": "qwen-c2", "reason": "endpoint config content changed"},
             {"type": "DeregisterScalableTarget", "resource": "endpoint/qwen/variant/AllTraffic", "reason": "x"},
             {"type": "RegisterScalableTarget", "resource": "endpoint/qwen/variant/AllTraffic", "reason": "y"},
+            {"type": "UpdateEndpoint", "resource": "qwen", "reason": "blue/green"},
             {"type": "DeleteModel", "resource": "qwen-m1", "reason": "superseded"},
         ],
         "diff": [
@@ -102,7 +103,8 @@ def test_each_change_goes_under_the_action_that_makes_its_resource() -> None:
         ["instance_type"],
         [],  # Deregister comes first, but the new bounds belong to Register
         ["scaling.max"],
-        ["update_strategy"],  # no action names its resource: kept, under the last action
+        ["update_strategy"],  # no action names its resource: kept, under the action that switches the endpoint
+        [],  # never under the Delete of what it replaces
     ]
 
 
