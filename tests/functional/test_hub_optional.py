@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from deploy import catalog
+from deploy.catalog.tables import parse_toml
 from deploy.cli import main
 from deploy.sizing import load_shape
 from deploy.sizing.hub import read_model
@@ -45,7 +45,7 @@ def lmi(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 
 
 def test_core_dependencies_leave_huggingface_hub_to_the_hub_extra() -> None:
-    project = catalog.tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    project = parse_toml((ROOT / "pyproject.toml").read_bytes())["project"]  # tomllib, or tomli on 3.10
     core = [d.lower().replace("-", "_") for d in project["dependencies"]]
     extras = project["optional-dependencies"]
     assert not any(d.startswith("huggingface_hub") for d in core)
