@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
+import sys
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import fmt_spread, machine_line
 
 MUTATING = ("Create", "Update", "Delete", "Put", "Register", "Deregister", "Add", "Upload", "Complete")
 SERVICES = ("sagemaker", "application-autoscaling", "cloudwatch", "s3", "sts")
@@ -177,23 +180,28 @@ def lag_botocore(emu: Any, name: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--time-scale", type=float, default=1.0, help="emulator phase length factor (1.0: ~6 s)")
-    parser.add_argument("--trials", type=int, default=2, help="detection-lag trials per waiter")
+    parser.add_argument("--trials", type=int, default=3, help="detection-lag trials per waiter (alternated)")
     args = parser.parse_args()
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         os.environ.setdefault(key, "testing")
     from deploy.local import Emulator
 
+    print(machine_line())
     with Emulator(time_scale=args.time_scale) as emu:
         print(f"emulator time_scale={args.time_scale} (create/update phases {6 * args.time_scale:.1f} s)")
         print(f"{'phase':<32}{'mutating':>10}{'reads':>8}{'wall s':>9}")
         for label, mutating, reads, wall in phases(emu) + component_phases(emu):
             print(f"{label:<32}{mutating:>10}{reads:>8}{wall:>9.2f}")
         print("(components: two ICs, no per-component autoscaling; the copy change also moves the spec-hash tag)")
-        ours = [lag_lmi(emu, f"lag-lmi-{i}") for i in range(args.trials)]
-        theirs = [lag_botocore(emu, f"lag-boto-{i}") for i in range(args.trials)]
-    print(f"\ndetection lag after InService over {args.trials} trial(s) (seconds):")
-    print(f"  lmi-deploy waiter (1 s first look, 4 s cap):  mean {statistics.mean(ours):.2f}  max {max(ours):.2f}")
-    print(f"  botocore endpoint_in_service (30 s delay):    mean {statistics.mean(theirs):.2f}  max {max(theirs):.2f}")
+        ours: list[float] = []
+        theirs: list[float] = []
+        for i in range(args.trials):  # alternated, so both waiters see the same machine over the run
+            ours.append(lag_lmi(emu, f"lag-lmi-{i}"))
+            theirs.append(lag_botocore(emu, f"lag-boto-{i}"))
+    print(f"\ndetection lag after InService over {args.trials} alternated trial(s), seconds, median (min-max):")
+    print(f"  lmi-deploy waiter (1 s first look, 4 s cap):  {fmt_spread(ours, spec='.2f')}")
+    print(f"  botocore endpoint_in_service (30 s delay):    {fmt_spread(theirs, spec='.2f')}")
+    print(machine_line())
 
 
 if __name__ == "__main__":

@@ -5,11 +5,11 @@ with the observation's own settings: vLLM version and engine, gpu_memory_utiliza
 max_num_batched_tokens, max_num_seqs, the GPU total torch reported, tensor parallelism, dtype, quantization and
 KV-cache dtype. Each row declares its ``split``: ``calibration`` (used to set the constants of
 deploy/sizing/versions.py: in-sample) or ``held_out`` (never used for tuning: out-of-sample). Prints per case, then
-per split and per (vLLM version, GPU): error %, median absolute error, worst case, false "fits" (predicted fits
-where vLLM refused) and false refusals (predicted does-not-fit, or fits only below vLLM's default max_num_seqs,
-where vLLM started). Targets: median |error| <= 2 %, no case worse than 10 %, zero false fits, judged on the
-held-out split; the calibration split only shows the fit. ``--fit`` re-derives the fitted constants from the
-calibration rows alone (:func:`calibration_rows` is the only way rows reach :func:`fit_constants`).
+per split, per vLLM line (0.8.x, ...) and per (vLLM version, GPU): error %, median absolute error, worst case, false
+"fits" (predicted fits where vLLM refused) and false refusals (predicted does-not-fit, or fits only below vLLM's
+default max_num_seqs, where vLLM started). Targets: median |error| <= 2 %, no case worse than 10 %, zero false fits,
+judged on the held-out split; the calibration split only shows the fit. ``--fit`` re-derives the fitted constants
+from the calibration rows alone (:func:`calibration_rows` is the only way rows reach :func:`fit_constants`).
 
     python benchmarks/fit_accuracy.py [--data FILE] [--json] [--fit]
 """
@@ -174,14 +174,28 @@ def _fmt(value: Any, spec: str) -> str:
     return "-" if value is None else format(value, spec)
 
 
+def release_series(version: str) -> str:
+    """'0.8.5.post1' -> '0.8.x': the vLLM minor line a version belongs to (its memory behaviour changes by line)."""
+    parts = version.split(".")
+    return f"{parts[0]}.{parts[1]}.x" if len(parts) >= 2 else version
+
+
 def grouped(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Summaries per split, and per split x vLLM version x GPU."""
+    """Summaries per split, per split x vLLM minor line (0.8.x, ...), and per split x vLLM version x GPU."""
     by_split = {split: summarise([r for r in rows if r["split"] == split]) for split in SPLITS}
+    series: dict[tuple[str, str], list[dict[str, Any]]] = {}
     groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
     for row in rows:
+        series.setdefault((row["split"], release_series(row["vllm_version"])), []).append(row)
         groups.setdefault((row["split"], row["vllm_version"], str(row["gpu"])), []).append(row)
+    lines = [{"split": k[0], "series": k[1], **summarise(v)} for k, v in sorted(series.items())]
     detail = [{"split": k[0], "vllm": k[1], "gpu": k[2], **summarise(v)} for k, v in sorted(groups.items())]
-    return {"by_split": by_split, "by_split_version_gpu": detail, "notes": _coverage_notes(rows)}
+    return {
+        "by_split": by_split,
+        "by_split_series": lines,
+        "by_split_version_gpu": detail,
+        "notes": _coverage_notes(rows),
+    }
 
 
 def _coverage_notes(rows: list[dict[str, Any]]) -> list[str]:
@@ -220,6 +234,13 @@ def print_table(rows: list[dict[str, Any]], summary: dict[str, Any]) -> None:
         print(f"NOTE: {note}")
     for split, figures in summary["by_split"].items():
         print(f"{split}: " + ", ".join(f"{key} {value}" for key, value in figures.items()))
+    print("per split and vLLM line:")
+    for line in summary["by_split_series"]:
+        print(
+            f"  {line['split']:11} vLLM {line['series']:8} {line['cases']:>3} cases, "
+            f"median |err| {_fmt(line['median_abs_error_pct'], '.2f')} %, worst {line['worst_case']}, "
+            f"false fits {line['false_fits']}, false refusals {line['false_refusals']}"
+        )
     print("per split, vLLM version and GPU:")
     for group in summary["by_split_version_gpu"]:
         print(

@@ -11,6 +11,8 @@ UsageErrors raised by the CLI.
     ├── SpecError (also a ValueError)     exit 2   the spec is invalid; DeploymentSpec(...) raises it too
     ├── FitError                          exit 2   the model does not fit; .estimate shows why
     ├── PlanError                         exit 1   the remote state is in a shape lmi-deploy will not touch
+    │   └── ForeignResourceError          exit 2   resources lmi-deploy did not create (or another endpoint's) are
+    │                                              in the way: rename, or remove them yourself; a re-run cannot help
     ├── AwsError                          exit 1   an AWS call failed; .code, .operation, .status
     │   └── NotFoundError                 exit 1   the resource does not exist
     │       └── EndpointNotFoundError     exit 1   no endpoint of that name (also an InvokeError)
@@ -35,6 +37,7 @@ __all__ = [
     "DeployError",
     "EndpointNotFoundError",
     "FitError",
+    "ForeignResourceError",
     "Interrupted",
     "InvokeError",
     "LmiError",
@@ -130,6 +133,15 @@ class PlanError(LmiError):
     """The plan cannot be computed (e.g. the remote state is in a shape we refuse to touch)."""
 
     kind = "plan_error"
+
+
+class ForeignResourceError(PlanError):
+    """Something lmi-deploy did not create holds a name the spec needs, or sits on the endpoint to be destroyed.
+
+    Exit 2, like a spec error: retrying changes nothing; the user renames (the spec) or removes what is in the way
+    (by hand: lmi-deploy never deletes what it did not create)."""
+
+    exit_code = 2
 
 
 class AwsError(LmiError):

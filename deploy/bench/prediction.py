@@ -8,8 +8,9 @@ degree and the engine limits; the estimator then sizes it exactly as ``lmi size`
 the model's shape or the instance is unknown the prediction is absent and ``note`` says why; a benchmark never fails
 for it.
 
-Each concurrency level C spreads over N = copies per instance x instances: every copy runs ceil(C / N) streams,
-and the endpoint's output tokens/s is the per-stream rate times C. Open-loop (``--rate``) levels get no prediction:
+Each concurrency level C spreads over N = copies per instance x instances (an inference component: its copies,
+see :mod:`deploy.bench.component_prediction`): every copy runs ceil(C / N) streams, and the output tokens/s is the
+per-stream rate times C. Open-loop (``--rate``) levels get no prediction:
 the model is closed-loop. Compared: TTFT p50, ITL p50 and output tokens/s; ratio = measured / predicted.
 """
 
@@ -39,6 +40,7 @@ class Setup:
     estimate: Any = None
     quantize: str | None = None
     note: str = ""
+    copies: int | None = None  # an inference component: its copies in all (each on its own GPUs)
 
     @property
     def usable(self) -> bool:
@@ -46,10 +48,11 @@ class Setup:
 
 
 def setup_for(endpoint: Endpoint, config: BenchConfig) -> Setup:
-    """Read what the endpoint serves and size it (best effort: a Setup with a note when something is unknown)."""
+    """Read what the endpoint serves and size it (best effort: a Setup with a note when something is unknown).
+
+    For a single-model endpoint; an inference component: :func:`deploy.bench.component_prediction.component_setup`.
+    """
     instance_type, count = config.instance_type, int(config.instance_count or 1)
-    if config.component:
-        return Setup(note="no prediction for an inference component yet (its copies share the instance)")
     if not instance_type:
         return Setup(note="no prediction: the endpoint's instance type is unknown (pass --instance-type)")
     try:
@@ -143,7 +146,7 @@ def predict_level(setup: Setup, concurrency: int, input_tokens: int, output_toke
     from deploy.sizing.perf import Workload
     from deploy.sizing.perf_inputs import predict_for_instance
 
-    copies = int(setup.copies_per_instance or 1) * max(1, setup.instance_count)
+    copies = setup.copies or int(setup.copies_per_instance or 1) * max(1, setup.instance_count)
     per_copy = max(1, math.ceil(concurrency / copies))
     work = Workload(per_copy, input_tokens, output_tokens)
     perf = predict_for_instance(
@@ -165,6 +168,7 @@ def compare(report: BenchReport, setup: Setup) -> dict[str, Any]:
         "instance_count": setup.instance_count,
         "tensor_parallel_degree": setup.tensor_parallel_degree,
         "copies_per_instance": setup.copies_per_instance,
+        **({"component": config.component, "copies": setup.copies} if config.component else {}),
         "input_tokens": config.input_tokens,
         "output_tokens": config.output_tokens,
         "note": setup.note,

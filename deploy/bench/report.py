@@ -95,6 +95,8 @@ def prediction_tables(report: BenchReport) -> list[Any]:
         return []
     tp = prediction.get("tensor_parallel_degree")
     where = f"{prediction.get('model')} on {prediction.get('instance_type')}, tp {tp}"
+    if prediction.get("copies"):  # an inference component: the level is spread over its copies
+        where += f", {prediction['copies']} cop{'y' if prediction['copies'] == 1 else 'ies'}"
     table = Table(title=f"measured / predicted by the performance model ({where})", title_justify="left")
     for header in PREDICTION_HEADERS:
         table.add_column(header, justify="left" if header == "load" else "right", no_wrap=True)

@@ -23,6 +23,15 @@ if TYPE_CHECKING:
     from deploy.invoke.endpoint import Endpoint
 
 MAX_IN_FLIGHT = 256
+# One thread per closed-loop stream: far beyond what one process can drive honestly (the GIL, 2 cores), and a typo
+# such as --concurrency 100000 would otherwise end in "can't start new thread" after half a minute.
+MAX_CONCURRENCY = 4096
+# A prompt is built in memory and sent as one request: 2^20 tokens is ~6 MB of text, SageMaker's payload limit is
+# 25 MB; more would only exhaust memory building it.
+MAX_TOKENS = 1024 * 1024
+
+
+_TOKENS_FIX = f"1 to {MAX_TOKENS:,} tokens (and within the endpoint's max_model_len)"
 
 
 @dataclass(frozen=True)
@@ -48,12 +57,17 @@ class BenchConfig:
 
     def __post_init__(self) -> None:
         checks = [
-            ("--concurrency", self.concurrency, all(c >= 1 for c in self.concurrency), "e.g. 1,4,16,64"),
+            (
+                "--concurrency",
+                self.concurrency,
+                all(1 <= c <= MAX_CONCURRENCY for c in self.concurrency),
+                f"1 to {MAX_CONCURRENCY:,} streams per level, e.g. 1,4,16,64 (run several lmi bench for more)",
+            ),
             ("--rate", self.rates, all(r > 0 for r in self.rates), "requests per second > 0, e.g. 2,4,8"),
             ("--requests", self.requests, self.requests is None or self.requests >= 1, "at least 1"),
             ("--duration", self.duration_s, self.duration_s is None or self.duration_s > 0, "seconds > 0"),
-            ("--input-tokens", self.input_tokens, self.input_tokens >= 1, "at least 1"),
-            ("--output-tokens", self.output_tokens, self.output_tokens >= 1, "at least 1"),
+            ("--input-tokens", self.input_tokens, 1 <= self.input_tokens <= MAX_TOKENS, _TOKENS_FIX),
+            ("--output-tokens", self.output_tokens, 1 <= self.output_tokens <= MAX_TOKENS, _TOKENS_FIX),
             ("--slo-ttft-ms", _ms(self.slo.ttft_s), self.slo.ttft_s is None or self.slo.ttft_s > 0, "milliseconds > 0"),
             ("--slo-tpot-ms", _ms(self.slo.tpot_s), self.slo.tpot_s is None or self.slo.tpot_s > 0, "milliseconds > 0"),
             (

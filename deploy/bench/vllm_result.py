@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from deploy.bench.stats import percentile
+from deploy.spec.paths import replace_file
 
 if TYPE_CHECKING:
     from deploy.bench.metrics import LevelResult, RequestRecord
@@ -135,7 +136,7 @@ def write_results(path: str | Path, report: BenchReport, *, date: str) -> list[P
     paths = result_paths(Path(path), report)
     for target, level in zip(paths, report.levels, strict=True):
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(json.dumps(vllm_result(report, level, date=date, backend=backend)) + "\n")
+        replace_file(target, json.dumps(vllm_result(report, level, date=date, backend=backend)) + "\n")
     return paths
 
 

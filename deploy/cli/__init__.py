@@ -102,20 +102,27 @@ def _show_budget(exc: Any) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point: run the app and map errors to exit codes."""
+    """Console-script entry point: run the app and map errors to exit codes.
+
+    Ctrl-C is exit 130 with one line wherever it lands, also while the command modules are still being imported
+    (``build_app``), which takes long enough on a busy machine to be hit."""
+    try:
+        _main(list(sys.argv[1:] if argv is None else argv))
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        sys.exit(130)
+
+
+def _main(args: list[str]) -> None:
     from deploy.cli.fast import runner
     from deploy.errors import LmiError
 
-    args = list(sys.argv[1:] if argv is None else argv)
     fast = runner(args)
     if fast is not None:
         try:
             fast()
         except LmiError as exc:
             sys.exit(_report(exc, _wants_json(args)))
-        except KeyboardInterrupt:
-            sys.stderr.write("interrupted\n")
-            sys.exit(130)
         sys.exit(0)
     _run_typer(args)
 
@@ -135,9 +142,6 @@ def _run_typer(args: list[str]) -> None:
         sys.exit(1)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
-        sys.exit(130)
     except Exception as exc:
         if not _is_usage_error(exc):
             raise

@@ -128,15 +128,32 @@ def write_components(out_dir: Path, fit: EndpointFit, rendered: dict[str, Any]) 
             "reasoning": list(c.requirements.reasoning),
         }
     files[Path("placement.json")] = {"minimum": fit.minimum.to_dict(), "initial": fit.initial.to_dict()}
+    from deploy.spec.paths import replace_file
+
     written = []
     with output_errors("--out", out_dir):
         for relative, content in files.items():
             path = out_dir / relative
             path.parent.mkdir(parents=True, exist_ok=True)
+            _refuse_escape(out_dir, path)
             text = content if isinstance(content, str) else json.dumps(content, indent=2, allow_nan=False) + "\n"
-            path.write_text(text, encoding="utf-8")
+            replace_file(path, text)  # a symlink planted in --out is replaced, never written through
             written.append(path)
     return written
+
+
+def _refuse_escape(out_dir: Path, path: Path) -> None:
+    """A component directory inside --out that is a symlink to somewhere else (planted in a repository) is refused:
+    the files would land outside the directory the user named."""
+    from deploy.errors import UsageError
+
+    if not path.parent.resolve().is_relative_to(out_dir.resolve()):
+        raise UsageError(
+            f"{path.parent} leads outside {out_dir} (a symbolic link)",
+            field="--out",
+            value=str(out_dir),
+            fix=f"remove the link {path.parent}, or pass an empty --out directory",
+        )
 
 
 def size(spec: ComponentEndpointSpec, as_json: bool) -> None:

@@ -347,6 +347,7 @@ def _show_plan(result: Any) -> None:
     show_preflight(result)
     if result.is_empty:
         console().print(f"[bold]{name}[/bold]: no changes")
+        _show_notes(result)
         return
     table = Table(title=f"plan for {name}: {len(result.actions)} action(s)", title_justify="left")
     for column in ("#", "action", "resource", "reason"):
@@ -365,6 +366,16 @@ def _show_plan(result: Any) -> None:
             table.add_row("", "", "", f"[cyan]  {escape(change_text(change))}[/cyan]")
     console().print(table)
     for line in cost_lines(data.get("cost")):
+        console().print(escape(line), soft_wrap=True)
+    _show_notes(result)
+
+
+def _show_notes(result: Any) -> None:
+    from rich.markup import escape
+
+    from deploy.cli.plan_view import note_lines
+
+    for line in note_lines(result.to_dict()):
         console().print(escape(line), soft_wrap=True)
 
 

@@ -268,9 +268,11 @@ def bench_cmd(
     counter, replay = bench_inputs(endpoint, tokenizer, dataset, seed=seed)
     if not counter.exact and not as_json:
         typer.echo(f"note: {counter.note}", err=True)
+    from deploy.bench.component_prediction import component_setup
     from deploy.bench.prediction import compare, setup_for
 
-    setup = setup_for(endpoint, config)  # read before the run: the prediction costs the benchmark nothing
+    # read before the run: the prediction costs the benchmark nothing
+    setup = component_setup(endpoint, config) if config.component else setup_for(endpoint, config)
     run = functools.partial(run_bench, counter=counter, dataset=replay)
     report = run_with_progress(run, endpoint, config, quiet=as_json)
     report = dataclasses.replace(report, prediction=compare(report, setup))

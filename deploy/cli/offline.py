@@ -111,6 +111,8 @@ def write_render(out_dir: Path, resolved: Any, rendered: Any) -> list[Path]:
     if alarm is not None:
         files["put-metric-alarm.json"] = alarm
     files["deployment-config.json"] = deployment
+    from deploy.spec.paths import replace_file
+
     written = []
     with output_errors("--out", out_dir):
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -118,6 +120,6 @@ def write_render(out_dir: Path, resolved: Any, rendered: Any) -> list[Path]:
             path = out_dir / filename
             # allow_nan=False: these are AWS request bodies; Infinity/NaN is not JSON (the spec refuses them first).
             text = content if isinstance(content, str) else json.dumps(content, indent=2, allow_nan=False) + "\n"
-            path.write_text(text, encoding="utf-8")
+            replace_file(path, text)  # a symlink planted in --out is replaced, never written through
             written.append(path)
     return written

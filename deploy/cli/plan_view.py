@@ -119,6 +119,11 @@ def cost_lines(cost: dict[str, Any] | None) -> list[str]:
     return lines + [f"note: {note}" for note in cost.get("notes") or []]
 
 
+def note_lines(data: dict[str, Any]) -> list[str]:
+    """The plan's own notes (what the spec asks but the plan leaves alone), one ``note:`` line each."""
+    return [f"note: {note}" for note in data.get("notes") or []]
+
+
 def markdown(data: dict[str, Any], *, title: str | None = None) -> str:
     """The plan as a pull-request comment body: actions with their field changes, then the bill."""
     name = data.get("endpoint", "?")
@@ -134,6 +139,9 @@ def markdown(data: dict[str, Any], *, title: str | None = None) -> str:
     for action, changes in zip(actions, changes_by_action(data), strict=True):
         lines.append(f"- **{action['type']}** `{_code(action['resource'])}`: {_md(action.get('reason', ''))}")
         lines += [f"  - `{_code(change_text(change))}`" for change in changes]
+    notes = note_lines(data)
+    if notes:
+        lines += ["", *(f"> {_md(note)}" for note in notes)]
     bill = cost_lines(data.get("cost"))
     if bill:
         lines += ["", "| | |", "|---|---|"]

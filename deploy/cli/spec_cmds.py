@@ -58,8 +58,10 @@ def schema(
     if out is None:
         typer.echo(text, nl=False)
     else:
+        from deploy.spec.paths import replace_file
+
         with output_errors("--out", out):
-            out.write_text(text, encoding="utf-8")
+            replace_file(out, text)
         typer.echo(f"wrote {out}", err=True)
 
 

@@ -37,7 +37,7 @@ from deploy.engine.actions import (
 from deploy.engine.desired import DesiredState
 from deploy.engine.naming import TAG_MANAGED
 from deploy.engine.snapshot import RemoteSnapshot
-from deploy.errors import EndpointNotFoundError, PlanError, UsageError
+from deploy.errors import EndpointNotFoundError, ForeignResourceError, PlanError, UsageError
 
 TRANSITIONAL = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack"})
 
@@ -213,7 +213,7 @@ def refuse_foreign(snapshot: RemoteSnapshot) -> None:
     endpoint = snapshot.endpoint
     if endpoint is None or endpoint.tags.get(TAG_MANAGED) == "true":
         return
-    raise PlanError(
+    raise ForeignResourceError(
         f"endpoint {endpoint.name} exists but was not created by lmi-deploy; refusing to change it",
         field="name",
         value=endpoint.name,

@@ -192,6 +192,7 @@ def _resolve_with_shape(spec: DeploymentSpec, shape: ModelShape) -> ResolvedSpec
     from deploy.sizing import Hardware, resolve_engine
 
     engine = spec.engine
+    _refuse_moe_lora(spec, shape)
     try:
         resolution = resolve_engine(
             shape,
@@ -216,6 +217,19 @@ def _resolve_with_shape(spec: DeploymentSpec, shape: ModelShape) -> ResolvedSpec
         spec_hash=spec_hash(spec),
         shape=shape,
     )
+
+
+def _refuse_moe_lora(spec: DeploymentSpec, shape: ModelShape) -> None:
+    """``enable_lora`` on a mixture-of-experts model needs the later LMI version, as a MoE base's adapters do."""
+    from deploy.spec.lora_support import ASYNC_MOE_LORA_SINCE, lora_enabled, moe_lora_problem
+
+    if shape.moe is None or not lora_enabled(spec.engine.options):
+        return
+    value = spec.engine.options["enable_lora"]
+    problem = moe_lora_problem(spec.lmi.version, f"engine.options.enable_lora={value!r}", spec.model.id)
+    if problem is not None:
+        fix = f"set lmi.version: {ASYNC_MOE_LORA_SINCE}"
+        raise SpecError(problem, field="engine.options.enable_lora", value=value, fix=fix)
 
 
 def _sha_notes(spec: DeploymentSpec, shape: ModelShape) -> tuple[str, ...]:

@@ -66,6 +66,7 @@ class PlanResult:
     preflight: tuple[Any, ...] = ()  # deploy.engine.preflight.Check verdicts of a deploy plan
     diff: tuple[FieldChange, ...] = ()  # old -> new per changed field (deploy plans)
     cost: PlanCost | None = None  # the bill before and after
+    notes: tuple[str, ...] = ()  # what the spec asks but the plan leaves alone, and why (component copies)
 
     @property
     def actions(self) -> tuple[Any, ...]:
@@ -85,6 +86,8 @@ class PlanResult:
             out["model_sha"] = sha
         if self.preflight:
             out["preflight"] = [check.to_dict() for check in self.preflight]
+        if self.notes:
+            out["notes"] = list(self.notes)
         return out
 
     def __repr__(self) -> str:
@@ -237,14 +240,15 @@ def plan_components_deploy(spec: ComponentEndpointSpec, ctx: AwsContext) -> Plan
     from deploy.engine.components.desired import build_component_desired
     from deploy.engine.components.observe import observe_components
     from deploy.engine.components.plan import plan_components
-    from deploy.engine.components.review import component_changes, component_cost
+    from deploy.engine.components.review import component_changes, component_cost, component_notes
 
     checks = run_preflight(spec, ctx)  # the instances' quota, availability and the role, as for one model
     desired = build_component_desired(spec, component_models(spec, gather_component_facts(spec, ctx)), ctx.region)
     snapshot = observe_components(ctx, desired.endpoint_name, desired)
     changes, cost = component_changes(desired, snapshot), component_cost(desired, snapshot, ctx.region)
     plan = plan_components(desired, snapshot)
-    return PlanResult(plan, desired, snapshot, ctx, preflight=checks, diff=changes, cost=cost)
+    notes = component_notes(desired, snapshot)
+    return PlanResult(plan, desired, snapshot, ctx, preflight=checks, diff=changes, cost=cost, notes=notes)
 
 
 def plan_components_teardown(

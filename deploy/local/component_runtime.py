@@ -90,8 +90,10 @@ def adapter_problem(registry: EndpointRegistry, base: Component) -> str | None:
             f"The base inference component {base.name} does not serve adapters: its LMI container needs "
             "option.enable_lora=true (OPTION_ENABLE_LORA=true)."
         )
+    from deploy.spec.lora_support import ASYNC_LORA_SINCE
+
     major = lmi_major(str(primary.get("Image", "")))
-    if settings.get("option.async_mode", "false").lower() == "true" and major is not None and major < 16:
+    if settings.get("option.async_mode", "false").lower() == "true" and major is not None and major < ASYNC_LORA_SINCE:
         return (
             f"The base inference component {base.name} runs LMI {major} in async mode, which serves no LoRA adapters "
             "before LMI 16; use LMI 16 or later, or rolling batch (OPTION_ROLLING_BATCH=vllm, no OPTION_ASYNC_MODE)."

@@ -1,9 +1,10 @@
 """Rendering one inference component: its single-model view's settings, plus the LoRA switches when it has adapters.
 
-Why not through ``engine.options``: a single-model spec refuses ``enable_lora`` (LMI v15's async mode has no LoRA),
-and the component's view is checked by the same rules. A component with adapters is allowed only on an LMI version
-whose async handler serves them (:mod:`deploy.spec.adapter_rules`), so the switches are added here, after the view
-is rendered: ``option.enable_lora``, ``option.max_loras``, ``option.max_lora_rank`` (as OPTION_* variables with
+Why not through ``engine.options``: a component's LoRA slots come from ``components[].lora`` (sized with the shape,
+:mod:`deploy.sizing.lora`), and the same keys in its engine options are refused. A component with adapters is
+allowed only on an LMI version whose async handler serves them (:mod:`deploy.spec.lora_support`, the rule a
+single-model ``enable_lora`` follows), so the switches are added here, after the view is rendered:
+``option.enable_lora``, ``option.max_loras``, ``option.max_lora_rank`` (as OPTION_* variables with
 ``delivery: env``).
 """
 

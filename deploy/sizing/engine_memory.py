@@ -17,7 +17,8 @@ Pure functions of the shape and settings; no I/O. Sources (vllm-project/vllm):
   every method but ngram to V0. V1 (>= 0.9) keeps the drafter's attention layers in the same KV-cache config.
 - LoRA: ``vllm/lora/layers.py`` (v0.8.4) ``create_lora_weights`` preallocates ``lora_a_stacked`` (max_loras x rank x
   input) and ``lora_b_stacked`` (max_loras x output x rank) per wrapped linear layer at model load: column-parallel
-  layers shard B's output, row-parallel layers shard A's input.
+  layers shard B's output, row-parallel layers shard A's input; ``LogitsProcessorWithLoRA`` and
+  ``VocabParallelEmbeddingWithLoRA`` add the head and embedding slots with ``lora_extra_vocab_size`` (256) rows.
 - expert parallelism: ``vllm/model_executor/layers/fused_moe/layer.py`` (v0.8.4) ``determine_expert_map``: with
   ``enable_expert_parallel`` each of the ep = tp ranks holds ``E // ep`` whole experts (the first ``E % ep`` ranks
   one more) instead of a 1/tp slice of every expert, and the fused-MoE workspace is no longer split by tp.
@@ -33,6 +34,7 @@ from dataclasses import dataclass
 from deploy.sizing.shape import ModelShape
 
 MULTIMODAL_MIN_BATCHED_TOKENS = 5120
+LORA_EXTRA_VOCAB = 256  # vLLM's lora_extra_vocab_size default (0.8.4 to 0.10.x)
 SPEC_DECODE_V0_BATCHED_TOKENS = 8192
 # Peak bytes per (row x vocab) element of the warm-up sampler. Up to vLLM 0.16 the profile run samples the same
 # batch with the same sorted top-k/top-p path (40 bytes, versions.py), so the warm-up never needs more than the
@@ -86,10 +88,14 @@ def multimodal_batched_tokens(shape: ModelShape, default: int) -> int:
 def lora_slot_bytes(shape: ModelShape, tp: int, max_loras: int, max_lora_rank: int, dtype_bytes: float) -> float:
     """Bytes one rank preallocates for ``max_loras`` adapter slots of rank ``max_lora_rank``.
 
+    The one LoRA formula: a single-model spec's ``enable_lora`` and a component's adapters are both sized by it.
     Per decoder layer (attention always; the dense MLP when the model has one, vLLM 0.8.4 does not wrap fused-MoE
     experts): qkv is column-parallel with three A slices of the full hidden input and B split by tp; o_proj is
     row-parallel (A split by tp, B full hidden output); gate_up has two A slices and B split by tp; down_proj is
-    row-parallel. Each slot holds A (rank x in) and B (out x rank) in the model dtype.
+    row-parallel. Each slot holds A (rank x in) and B (out x rank) in the model dtype. Plus, once per model, the
+    LoRA logits head (``LogitsProcessorWithLoRA``: A of rank x hidden, B of (vocab + 256 extra) x rank split by tp)
+    and the LoRA embedding (``VocabParallelEmbeddingWithLoRA``: (vocab + 256) x rank, 256 extra rows of hidden,
+    hidden x rank; counted unsharded).
     """
     if max_loras <= 0 or max_lora_rank <= 0:
         return 0.0
@@ -102,7 +108,10 @@ def lora_slot_bytes(shape: ModelShape, tp: int, max_loras: int, max_lora_rank: i
     dense_layers = shape.num_layers - (shape.moe.num_moe_layers if shape.moe else 0)
     inter = shape.intermediate_size / tp
     mlp = (2 * r * h + 2 * inter * r) + (r * inter + h * r)
-    total = shape.num_layers * per_layer + dense_layers * mlp
+    vocab = shape.vocab_size + LORA_EXTRA_VOCAB
+    head = r * h + vocab * r / tp
+    embedding = vocab * r + LORA_EXTRA_VOCAB * h + h * r
+    total = shape.num_layers * per_layer + dense_layers * mlp + head + embedding
     return total * max_loras * dtype_bytes
 
 

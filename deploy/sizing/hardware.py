@@ -17,6 +17,11 @@ from deploy.errors import UsageError
 MIB = 1024**2
 GIB = 1024**3
 DRIVER_RESERVED_BYTES = int(0.47 * GIB)
+# Far above any real host (8 GPUs per SageMaker instance, 72 in an NVLink rack; 288 GB per GPU today), low enough
+# that a typo such as --gpus 99999999999 is refused at once instead of sizing for minutes (the tensor-parallel
+# degrees are tried one by one up to the GPU count).
+MAX_GPUS = 1024
+MAX_GPU_MEMORY_MIB = 1024 * 1024  # 1 TiB per GPU
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,21 @@ class Hardware:
                 field="gpus",
                 value=self.gpu_count,
                 fix="pass the number of GPUs (>= 1)",
+            )
+        if self.gpu_count > MAX_GPUS:
+            raise UsageError(
+                f"gpus={self.gpu_count:,} is more GPUs than one host holds (at most {MAX_GPUS:,} here)",
+                field="gpus",
+                value=self.gpu_count,
+                fix="pass the GPUs of one instance (--gpus); an endpoint of several instances is sized per instance",
+            )
+        if self.gpu_memory_mib > MAX_GPU_MEMORY_MIB:
+            raise UsageError(
+                f"gpu_memory_mib={self.gpu_memory_mib:,} is more than any GPU has "
+                f"(at most {MAX_GPU_MEMORY_MIB:,} here)",
+                field="gpu_memory_mib",
+                value=self.gpu_memory_mib,
+                fix="pass the per-GPU memory nvidia-smi reports, in MiB (--gpu-memory-mib), e.g. 81559 for an H100",
             )
 
     @property

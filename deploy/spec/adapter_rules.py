@@ -10,15 +10,20 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from deploy.spec.lora_support import (
+    ASYNC_LORA_SINCE,
+    ASYNC_MOE_LORA_SINCE,
+    LORA_OPTIONS,
+    async_lora_problem,
+    moe_lora_problem,
+)
+
 if TYPE_CHECKING:
     from deploy.spec.components import ComponentEndpointSpec, ComponentSpec
 
-# From deepjavalibrary/djl-serving: the async vLLM handler (djl_python/lmi_vllm/vllm_async_service.py) has no LoRA
-# code in 0.33.0 (LMI v15; LoRA there only in rolling-batch mode, option.rolling_batch=vllm); 0.34.0 (LMI v16)
-# adds register_adapter/add_lora and reads X-Amzn-SageMaker-Adapter-Identifier (release notes: "Async vLLM handler
-# now supports multi-adapter (LoRA) serving"); 0.35.0 (LMI v17) adds LoRA in async mode for MoE models.
-ADAPTERS_SINCE = 16
-MOE_ADAPTERS_SINCE = 17
+# The version rule is shared with a single-model spec's engine.options.enable_lora (deploy/spec/lora_support.py).
+ADAPTERS_SINCE = ASYNC_LORA_SINCE
+MOE_ADAPTERS_SINCE = ASYNC_MOE_LORA_SINCE
 ADAPTER_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
 S3_PREFIX = re.compile(r"s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/.*)?")
 
@@ -27,6 +32,20 @@ def check_adapters(spec: ComponentEndpointSpec) -> None:
     """Raise ValueError (message starting with the field) for the first adapter rule broken."""
     _check_each_component(spec)
     _check_ic_names_distinct(spec)
+
+
+def check_adapter_lora_options(index: int, component: ComponentSpec) -> None:
+    """A component with adapters gets its LoRA settings from ``components[].lora`` (rendered with
+    ``enable_lora``); the same keys in its engine options would be rendered twice, with two values."""
+    if not component.adapters:
+        return
+    given = [key for key in LORA_OPTIONS if key in component.engine.options]
+    if given:
+        raise ValueError(
+            f"components.{index}.engine.options.{given[0]}: a component with adapters takes its LoRA settings from "
+            f"components.{index}.lora (max_loras, max_lora_rank), which lmi-deploy renders with enable_lora; "
+            "remove it from engine.options"
+        )
 
 
 def _check_ic_names_distinct(spec: ComponentEndpointSpec) -> None:
@@ -88,28 +107,12 @@ def _check_adapter_ic_name(spec: ComponentEndpointSpec, index: int, number: int,
 
 
 def version_problem(version: int, index: int) -> str:
-    """Why LMI ``version`` cannot serve adapters in async mode, and the version that can."""
-    from deploy.catalog import lmi_version
-
-    djl = lmi_version(version).djl_version
-    since = lmi_version(ADAPTERS_SINCE).djl_version
-    return (
-        f"components.{index}.adapters: LMI v{version} (DJL Serving {djl}) cannot serve LoRA adapters in async mode, "
-        "the mode lmi-deploy renders (its async vLLM handler has no adapter support; LoRA there needs rolling-batch "
-        f"mode, option.rolling_batch=vllm); set lmi.version: {ADAPTERS_SINCE} or later (DJL Serving {since}: its "
-        "async handler serves adapters)"
-    )
+    """Why LMI ``version`` cannot serve a component's adapters in async mode, and the version that can."""
+    problem = async_lora_problem(version, f"components.{index}.adapters")
+    assert problem is not None, "called only below ASYNC_LORA_SINCE"
+    return problem
 
 
 def moe_problem(version: int, index: int, model_id: str) -> str | None:
     """LoRA on a mixture-of-experts base in async mode arrived one release later (None when ``version`` has it)."""
-    if version >= MOE_ADAPTERS_SINCE:
-        return None
-    from deploy.catalog import lmi_version
-
-    since = lmi_version(MOE_ADAPTERS_SINCE).djl_version
-    return (
-        f"components.{index}.adapters: {model_id} is a mixture-of-experts model; LMI v{version} serves LoRA adapters "
-        f"in async mode for dense models only; set lmi.version: {MOE_ADAPTERS_SINCE} or later (DJL Serving {since} "
-        "adds LoRA for MoE models in async mode)"
-    )
+    return moe_lora_problem(version, f"components.{index}.adapters", model_id)

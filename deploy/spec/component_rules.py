@@ -15,6 +15,7 @@ from pydantic import ValidationError
 if TYPE_CHECKING:
     from deploy.spec.components import ComponentEndpointSpec, ComponentSpec
 
+from deploy.spec.adapter_rules import check_adapter_lora_options, check_adapters
 from deploy.spec.component_views import MAX_IC_NAME
 
 
@@ -25,8 +26,8 @@ def check_endpoint(spec: ComponentEndpointSpec) -> None:
     for index, component in enumerate(spec.components):
         _check_ic_name(spec, index, component)
         _check_copies(index, component)
+        check_adapter_lora_options(index, component)
         _check_view(spec, index, component)
-    from deploy.spec.adapter_rules import check_adapters
 
     check_adapters(spec)
 

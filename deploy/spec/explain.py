@@ -7,6 +7,7 @@ raise the same SpecError, and neither module imports the other's internals.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any, get_args
 
@@ -149,9 +150,32 @@ def _fix_for(err: Any, root: Any) -> str:
     if err["type"] == TEXT_ERROR:
         return str(err["ctx"]["fix"])
     message = str(err["msg"]).removeprefix("Value error, ")
+    quoted = _number_written_as_text(err)
+    if quoted is not None:
+        return quoted
     if err["type"] not in {"value_error", "assertion_error"}:
         field = ".".join(str(p) for p in err["loc"]) or "the spec"
         if message.startswith("Input should be "):
             return f"write {field} as {message.removeprefix('Input should be ')} (see `lmi schema`)"
         return f"change {field}: {message[:1].lower()}{message[1:]} (see `lmi schema`)"
     return message.rsplit("; ", 1)[1] if "; " in message else message
+
+
+def _number_written_as_text(err: Any) -> str | None:
+    """The fix for a number the file holds as text: quoted (``"0.9"``), or an exponent without a dot (``1e-3``),
+    which YAML 1.1 (PyYAML) reads as a string where TOML, JSON and YAML 1.2 read a number."""
+    text = err.get("input")
+    if err["type"] not in {"float_type", "int_type"} or not isinstance(text, str):
+        return None
+    try:
+        number = float(text.replace("_", "x"))  # underscores: not a number here
+    except ValueError:
+        return None
+    if not math.isfinite(number):
+        return None
+    field = ".".join(str(p) for p in err["loc"])
+    if "e" in text.lower() and "." not in text and err["type"] == "float_type":
+        mantissa, _, exponent = text.lower().partition("e")
+        plain = f"{mantissa}.0e{exponent if exponent[:1] in '+-' else '+' + exponent}"
+        return f"YAML reads {text} as text (an exponent needs a dot there): write {field}: {plain} or the plain number"
+    return f"write {field} as a number without quotes ({field}: {text.strip()})"

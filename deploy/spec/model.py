@@ -51,7 +51,8 @@ from deploy.spec.rules import (
 
 # Patterns are matched with fullmatch: `$` would also accept a trailing newline.
 ENDPOINT_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")  # SageMaker EndpointName
-HUB_ID = re.compile(r"[\w.-]+(/[\w.-]+)?")
+HUB_ID = re.compile(r"[\w.-]+(/[\w.-]+)?", re.ASCII)  # Hub ids are ASCII: a look-alike letter (Cyrillic е) is no id
+INT_OR_AUTO_FIX = "write a whole number of at least 1 in the digits 0-9 (e.g. 8192), or auto"
 
 Auto = Literal["auto"]
 Scalar = str | int | float | bool
@@ -152,7 +153,8 @@ class ModelSource(_Model):
         if kind == "hub" and not HUB_ID.fullmatch(value):
             raise ValueError(
                 f"{value!r} is neither a Hugging Face id (org/name), an s3:// URI, nor a local directory "
-                "(local directories must start with ./, ../, / or ~)"
+                "(local directories must start with ./, ../, / or ~); write the id as shown on the model's Hub "
+                "page (e.g. Qwen/Qwen2.5-7B-Instruct), s3://bucket/prefix/, or ./path/to/model"
             )
         return value
 
@@ -216,7 +218,7 @@ class EngineSettings(_Model):
     options: dict[str, Scalar] = Field(
         default_factory=lambda: {},
         description="Further `option.*` keys, checked against the vLLM 0.8.4 engine arguments LMI v15 passes on.",
-        examples=[{"enable_chunked_prefill": True, "max_loras": 4}],
+        examples=[{"enable_chunked_prefill": True, "tool_call_parser": "hermes"}],
     )
     env: dict[str, str] = Field(
         default_factory=lambda: {},
@@ -235,15 +237,15 @@ class EngineSettings(_Model):
         # One clear message instead of one per union member (`.int: ...`, `.literal['auto']: ...`).
         if value == "auto" or (isinstance(value, int) and not isinstance(value, bool)):
             return value
-        if isinstance(value, str) and value.strip().isdigit():
-            return int(value)
-        raise ValueError(f"must be a positive integer or 'auto', got {value!r}")
+        if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+            return int(value)  # str.isdigit alone also takes fullwidth and other scripts' digits ('３２７６８')
+        raise ValueError(f"must be a positive integer or 'auto', got {value!r}; {INT_OR_AUTO_FIX}")
 
     @field_validator("tensor_parallel_degree", "max_model_len", "max_rolling_batch_size", "max_num_batched_tokens")
     @classmethod
     def _positive(cls, value: Any) -> Any:
         if isinstance(value, int) and value < 1:
-            raise ValueError(f"must be a positive integer or 'auto', got {value}")
+            raise ValueError(f"must be a positive integer or 'auto', got {value}; {INT_OR_AUTO_FIX}")
         return value
 
     @field_validator("quantize")
@@ -337,7 +339,10 @@ class ScalingSettings(_Model):
     @classmethod
     def _target_in_aws_range(cls, value: float) -> float:
         if value > 2.0**360:
-            raise ValueError(f"{value:g} is beyond 2^360, the largest TargetValue Application Auto Scaling accepts")
+            raise ValueError(
+                f"{value:g} is beyond 2^360, the largest TargetValue Application Auto Scaling accepts; "
+                "give the target per instance, e.g. 10"
+            )
         return value
 
     @model_validator(mode="after")

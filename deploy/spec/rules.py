@@ -68,9 +68,8 @@ LMI_KEYS = {
 
 # Keys that LMI v15 async mode ignores or rejects, with the reason.
 REFUSED_IN_ASYNC = {
-    "enable_lora": "LoRA needs rolling-batch mode in LMI v15 (async mode has no multi-LoRA before v16)",
-    "output_formatter": "the async handler ignores output formatters in LMI v15",
-    "tgi_compat": "tgi_compat applies to rolling-batch mode only",
+    "output_formatter": "the async handler ignores output formatters in LMI v15; remove it",
+    "tgi_compat": "tgi_compat applies to rolling-batch mode only; remove it",
     "enable_streaming": 'deprecated; send "stream": true in the request instead',
 }
 
@@ -172,10 +171,14 @@ def check_engine_options(options: dict[str, Any], quantize: str | None, lmi_vers
     from deploy.catalog import lmi_version as lmi_release
     from deploy.sizing.quant_compat import method_list_problem
     from deploy.spec.engine_options import option_problems
+    from deploy.spec.lora_support import lora_options_problem
 
     problems = option_problems(options)
     if problems:
         raise ValueError(problems[0].text())
+    lora = lora_options_problem(options, lmi_version)  # the version rule adapters follow too
+    if lora is not None:
+        raise ValueError(lora)
     if quantize:
         problem = method_list_problem(quantize.lower(), lmi_release(lmi_version).vllm_version, quantize)
         if problem is not None:
@@ -185,7 +188,10 @@ def check_engine_options(options: dict[str, Any], quantize: str | None, lmi_vers
 def check_env_keys(env: dict[str, str]) -> dict[str, str]:
     for key in env:
         if not ENV_KEY.fullmatch(key):
-            raise ValueError(f"env key {key!r} is not a valid environment variable name")
+            raise ValueError(
+                f"env key {key[:40]!r} is not a valid environment variable name; use letters, digits and "
+                "underscores, not starting with a digit, at most 1024 characters (SageMaker EnvironmentKey)"
+            )
         if key == "HF_TOKEN":
             raise ValueError("do not put HF_TOKEN in engine.env; set model.hf_token: env:HF_TOKEN")
         if key.startswith("OPTION_") or key in {"HF_MODEL_ID", "TENSOR_PARALLEL_DEGREE"}:

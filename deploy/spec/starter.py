@@ -9,6 +9,7 @@ from typing import Any
 
 from deploy.errors import UsageError
 from deploy.render.templates import render_template
+from deploy.spec.paths import replace_file
 
 CI_TEMPLATES = {"github": ("templates/github-workflow.yml", Path(".github/workflows/lmi-deploy.yml"))}
 
@@ -62,7 +63,7 @@ def write_checked_starter(
     data, lines = read_yaml_text(text, path)
     parse(data, source=str(path), lines=lines, base_dir=path.parent)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    replace_file(path, text)
     return path
 
 
@@ -80,5 +81,5 @@ def write_ci_workflow(kind: str, *, spec_path: Path, region: str, force: bool) -
     spec_glob = str(spec_path.parent / "*.yaml") if str(spec_path.parent) != "." else "*.yaml"
     text = render_template(template, spec_glob=spec_glob, region=region)
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
+    replace_file(target, text)
     return target

@@ -5,8 +5,9 @@ IC names are unique per account and region, not per endpoint. Before the fix, a 
 ``team-llms`` + ``qwen`` are both ``team-llms-qwen``) took SageMaker's "already exists" for a crashed run's
 create, said ``done CreateInferenceComponent``, waited on the other IC and then reported a rolled-back update of
 it. Now the plan refuses a name held by a foreign IC on the endpoint, and apply refuses an "already exists" that is
-not ours; the other IC is never changed. Two deploys of one spec at once (where "already exists" *is* ours) still
-both succeed, with one set of resources.
+not ours; the other IC is never changed. A name another endpoint holds is refused by the plan too (observe looks
+each new IC name up), so nothing of the second endpoint is created. Two deploys of one spec at once (where
+"already exists" *is* ours) still both succeed, with one set of resources.
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ def test_a_name_held_by_a_hand_made_ic_on_the_endpoint_is_refused_at_plan(
 
 @pytest.mark.parametrize(("first", "second"), [(("team-llms", "qwen"), ("team", "llms-qwen")),
                                                (("a-b-c", "d"), ("a", "b-c-d"))])  # fmt: skip
-def test_an_ic_name_held_by_another_endpoint_is_refused_at_apply(
+def test_an_ic_name_held_by_another_endpoint_is_refused_before_anything_is_created(
     lmi_emulator: Any, tmp_path: Path, first: tuple[str, str], second: tuple[str, str]
 ) -> None:
     ctx = lmi_emulator.context()

@@ -192,12 +192,15 @@ def test_lora_slots_by_hand(llama8b) -> None:  # type: ignore[no-untyped-def]
     # rank r = 16, hidden h = 4096, q out 4096, kv out 2 x 8 x 128 = 2048, intermediate 14336 (tp=1):
     # qkv 3rh + r(4096 + 2048) = 196,608 + 98,304 = 294,912; o_proj r*4096 + 4096r = 131,072
     # gate_up 2rh + 2*14336r = 589,824; down 14336r + 4096r = 294,912 -> 1,310,720 per layer
-    # x 32 layers = 41,943,040 params per slot; x 4 slots x 2 bytes = 335,544,320 bytes (0.3125 GiB)
-    assert lora_slot_bytes(llama8b, 1, 4, 16, 2.0) == 335_544_320
+    # x 32 layers = 41,943,040; LoRA head r*h + (128,256 + 256) r = 65,536 + 2,056,192 = 2,121,728;
+    # LoRA embedding 2,056,192 + 256 h + h r = 2,056,192 + 1,048,576 + 65,536 = 3,170,304
+    # -> 47,235,072 params per slot; x 4 slots x 2 bytes = 377,880,576 bytes
+    assert lora_slot_bytes(llama8b, 1, 4, 16, 2.0) == 377_880_576
     # tp=2: B of column layers and A of row layers halve: qkv 196,608 + 16 x (2048 + 1024) = 245,760,
     # o 32,768 + 65,536 = 98,304; gate_up 131,072 + 229,376 = 360,448; down 114,688 + 65,536 = 180,224
-    # -> 884,736 x 32 x 4 x 2 = 226,492,416
-    assert lora_slot_bytes(llama8b, 2, 4, 16, 2.0) == 226_492_416
+    # -> 884,736 x 32 = 28,311,552; head 65,536 + 1,028,096 = 1,093,632; embedding 3,170,304 (unsharded)
+    # -> 32,575,488 x 4 x 2 = 260,603,904
+    assert lora_slot_bytes(llama8b, 2, 4, 16, 2.0) == 260_603_904
     assert lora_slot_bytes(llama8b, 1, 0, 16, 2.0) == 0.0
 
 

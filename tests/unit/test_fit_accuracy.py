@@ -4,6 +4,7 @@ and the report groups by split, vLLM version and GPU with false fits and false r
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -105,3 +106,45 @@ def test_report_groups_and_counts() -> None:
     started = [r for r in goss.values() if r["vllm_started"]]
     assert len(died) == 2 and all(not r["predicted_fits"] and not r["false_fit"] for r in died)
     assert started and all(r["predicted_fits"] for r in started)  # the same start at utilization 0.9
+
+
+ASSUMED_ROWS = [row for row in ROWS if any(k.endswith("_assumed") and v for k, v in row.items())]
+
+
+@pytest.mark.parametrize("row", ASSUMED_ROWS, ids=[row["id"] for row in ASSUMED_ROWS])
+def test_every_assumed_setting_says_why(row: dict[str, Any]) -> None:
+    # a value vLLM did not print (default utilization, a torch total taken from another log) names its basis
+    for key, value in row.items():
+        if key.endswith("_assumed") and value:
+            basis = row.get(key.removesuffix("_assumed") + "_basis")
+            assert isinstance(basis, str) and basis.strip(), f"{row['id']}: {key} is true but has no basis"
+
+
+KV_LINE = re.compile(r"GPU KV cache size: ([\d,]+) tokens")
+QUOTED_ROWS = [row for row in ROWS if any(KV_LINE.search(line) for line in row.get("verbatim") or [])]
+
+
+@pytest.mark.parametrize("row", QUOTED_ROWS, ids=[row["id"] for row in QUOTED_ROWS])
+def test_recorded_kv_tokens_are_the_first_quoted_kv_line(row: dict[str, Any]) -> None:
+    # the number the script compares with is the one vLLM printed first (rank 0), not a retyped or averaged one
+    first = next(m for line in row["verbatim"] if (m := KV_LINE.search(line)))
+    assert row["reported"]["kv_cache_tokens"] == int(first.group(1).replace(",", ""))
+
+
+@pytest.mark.parametrize(
+    ("version", "series"),
+    [("0.8.4", "0.8.x"), ("0.8.5.post1", "0.8.x"), ("0.8.5.dev404+g98060b001", "0.8.x"), ("0.19.0", "0.19.x"),
+     ("0.10.1.1", "0.10.x"), ("0.6.4", "0.6.x")],
+)  # fmt: skip
+def test_release_series(version: str, series: str) -> None:
+    assert FIT.release_series(version) == series
+
+
+def test_vllm_0_8_is_its_own_held_out_group() -> None:
+    configs = FIT._load_configs(DATA.parent)
+    rows = [FIT.evaluate(obs, configs) for obs in ROWS]
+    summary = FIT.grouped(rows)
+    lines = {(g["split"], g["series"]): g for g in summary["by_split_series"]}
+    held_08 = [r for r in rows if r["split"] == "held_out" and r["vllm_version"].startswith("0.8.")]
+    assert held_08 and lines[("held_out", "0.8.x")]["cases"] == len(held_08)
+    assert not any("held-out vLLM 0.8.4" in note for note in summary["notes"])  # LMI v15's vLLM is now covered

@@ -14,11 +14,12 @@ from deploy.spec.model import DeploymentSpec
 ROLE = "arn:aws:iam::123456789012:role/SageMakerExecutionRole"
 
 
-def _resolved(options: dict[str, Any]) -> Any:
+def _resolved(options: dict[str, Any], version: int = 15) -> Any:
     spec = DeploymentSpec(
         name="opts",
         role=ROLE,
         region="us-east-1",
+        lmi={"version": version},
         model={"id": "meta-llama/Llama-3.1-8B-Instruct"},
         engine={"max_model_len": 8192, "tensor_parallel_degree": 1, "options": options},
         instance={"type": "ml.g6e.2xlarge"},
@@ -34,6 +35,9 @@ def test_a_bundled_draft_model_lowers_the_kv_cache() -> None:
     assert draft.kv_cache_tokens < plain.kv_cache_tokens
 
 
-def test_options_without_memory_terms_change_nothing() -> None:
-    # max_loras alone reserves nothing: vLLM allocates LoRA slots only with enable_lora (refused in LMI v15 async).
-    assert _resolved({"max_loras": 4}).kv_cache_tokens == _resolved({}).kv_cache_tokens
+def test_lora_slots_lower_the_kv_cache() -> None:
+    # enable_lora (LMI 16 or later) preallocates max_loras slots; more slots, less KV cache.
+    plain = _resolved({}, 16).kv_cache_tokens
+    one = _resolved({"enable_lora": True}, 16).kv_cache_tokens
+    eight = _resolved({"enable_lora": True, "max_loras": 8}, 16).kv_cache_tokens
+    assert plain > one > eight

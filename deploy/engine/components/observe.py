@@ -37,6 +37,7 @@ def observe_components(
     models = _ours(sm, endpoint_name, sm.list_models(prefix), "ModelName", "ModelArn")
     configs = _ours(sm, endpoint_name, sm.list_endpoint_configs(prefix), "EndpointConfigName", "EndpointConfigArn")
     components, foreign = read_components(ctx, sm, endpoint_name) if endpoint else ((), ())
+    elsewhere = names_taken_elsewhere(sm, endpoint_name, desired, {c.name for c in components} | set(foreign))
     digests, buckets = _artifact_state(S3Gateway(ctx), desired)
     return ComponentEndpointSnapshot(
         endpoint_name=endpoint_name,
@@ -46,6 +47,7 @@ def observe_components(
         configs=configs,
         components=components,
         foreign_components=foreign,
+        taken_elsewhere=elsewhere,
         artifact_digests=digests,
         artifact_uri=_artifact_root(sm, endpoint_name, models, desired, buckets),
         bucket_exists=buckets,
@@ -70,6 +72,26 @@ def read_components(
             continue
         ours.append(_state(described, tags, scaling, cloudwatch))
     return tuple(sorted(ours, key=lambda c: c.name)), tuple(sorted(foreign))
+
+
+def names_taken_elsewhere(
+    sm: SageMakerGateway, endpoint_name: str, desired: ComponentEndpointDesired | None, on_endpoint: set[str]
+) -> dict[str, str]:
+    """Desired IC names that an IC on another endpoint already holds: IC name -> that endpoint.
+
+    IC names are unique per account and region, not per endpoint (endpoint ``team`` with component ``llms-qwen``
+    and endpoint ``team-llms`` with ``qwen`` both want ``team-llms-qwen``), so a name not on this endpoint is
+    described once; after the first apply every name is on the endpoint and this costs no call.
+    """
+    taken: dict[str, str] = {}
+    for name in sorted(desired.ic_names if desired else ()):
+        if name in on_endpoint:
+            continue
+        described = sm.describe_inference_component(name)
+        owner = str((described or {}).get("EndpointName", ""))
+        if described is not None and owner != endpoint_name:
+            taken[name] = owner or "another endpoint"
+    return taken
 
 
 def _state(

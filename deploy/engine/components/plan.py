@@ -57,7 +57,7 @@ from deploy.engine.components.desired import AdapterDesired, ComponentDesired, C
 from deploy.engine.components.snapshot import ComponentEndpointSnapshot, ComponentState
 from deploy.engine.plan import TRANSITIONAL, Plan, _subset, refuse_foreign, refuse_unchangeable, wait_in_flight
 from deploy.engine.snapshot import RemoteSnapshot
-from deploy.errors import PlanError
+from deploy.errors import ForeignResourceError, PlanError
 
 IC_TRANSITIONAL = frozenset({"Creating", "Updating"})
 
@@ -115,10 +115,23 @@ def refuse_single_model(snapshot: ComponentEndpointSnapshot) -> None:
 
 
 def refuse_taken_names(desired: ComponentEndpointDesired, snapshot: ComponentEndpointSnapshot) -> None:
-    """A component whose IC name is held by an IC lmi-deploy did not create on this endpoint is never adopted."""
+    """A component whose IC name is held by an IC lmi-deploy did not create on this endpoint is never adopted, and
+    one whose name an IC on another endpoint holds (IC names are unique per account and region) is refused before
+    anything is created."""
+    elsewhere = sorted(set(desired.ic_names) & set(snapshot.taken_elsewhere))
+    if elsewhere:
+        listed = ", ".join(f"{name} (on endpoint {snapshot.taken_elsewhere[name]})" for name in elsewhere)
+        raise ForeignResourceError(
+            f"inference component name(s) already taken in {snapshot.region or 'this region'}: {listed}; IC names "
+            f"are unique per account and region, so endpoint {desired.endpoint_name} cannot use them",
+            field="components[].name",
+            value=elsewhere[0],
+            fix="rename the component (or the adapter, or the endpoint) so <endpoint>-<component> is a free name, "
+            "or delete the other inference component if it is no longer needed",
+        )
     taken = sorted(set(desired.ic_names) & set(snapshot.foreign_components))
     if taken:
-        raise PlanError(
+        raise ForeignResourceError(
             f"inference component {taken[0]} already exists on {snapshot.endpoint_name} but was not created by "
             "lmi-deploy; refusing to take it over",
             field="components[].name",

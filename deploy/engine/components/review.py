@@ -66,6 +66,32 @@ def _component_fields(component: Any, snapshot: ComponentEndpointSnapshot) -> li
     return out
 
 
+def component_notes(desired: ComponentEndpointDesired, snapshot: ComponentEndpointSnapshot) -> tuple[str, ...]:
+    """What the spec says but the plan leaves alone: an autoscaled component's ``copies`` against its live count.
+
+    With component scaling, Application Auto Scaling owns the copy count and the plan never resets it (see
+    :mod:`deploy.engine.components.plan`), so a changed ``copies`` makes no action; this note is how the reviewer
+    learns that, and which bound moves the count instead.
+    """
+    notes: list[str] = []
+    for component in desired.components:
+        state = snapshot.component(component.ic_name)
+        live = state.desired_copies if state is not None and state.status != "Failed" else None
+        if component.scaling is None or live is None or live == component.copies:
+            continue
+        low, high = int(component.scaling.target["MinCapacity"]), int(component.scaling.target["MaxCapacity"])
+        where = f"components[{component.name}].scaling"
+        if component.copies > live:
+            fix = f"raise {where}.min to move the floor" + (f" (min {low} lifts it to {low})" if live < low else "")
+        else:
+            fix = f"lower {where}.max to cap it" + (f" (max {high} brings it down to {high})" if live > high else "")
+        notes.append(
+            f"{component.ic_name}: copies {live} -> {component.copies} not applied: component scaling owns the "
+            f"count ({low}..{high}); {fix}"
+        )
+    return tuple(notes)
+
+
 def component_cost(
     desired: ComponentEndpointDesired | None, snapshot: ComponentEndpointSnapshot, region: str
 ) -> PlanCost:

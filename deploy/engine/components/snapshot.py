@@ -43,6 +43,7 @@ class ComponentEndpointSnapshot:
     configs: tuple[str, ...] = ()
     components: tuple[ComponentState, ...] = ()
     foreign_components: tuple[str, ...] = ()  # ICs on the endpoint without our tags: never touched
+    taken_elsewhere: dict[str, str] = field(default_factory=dict)  # desired IC name -> the other endpoint holding it
     artifact_digests: dict[str, str | None] = field(default_factory=dict)  # upload uri -> last complete digest
     artifact_uri: str | None = None
     bucket_exists: dict[str, bool] = field(default_factory=dict)

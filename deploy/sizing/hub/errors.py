@@ -1,7 +1,8 @@
 """What the Hub answered, in the spec's terms: each failure becomes a SpecError naming the field and the fix.
 
-Rule: a network failure (or offline mode, or a 5xx) is "unavailable" so the caller can fall back to the cache or
-the bundled library; every other answer of the Hub is final. Messages never contain a token.
+Rule: a network failure (or offline mode, a 5xx, or an answer huggingface_hub cannot read) is "unavailable" so the
+caller can fall back to the cache or the bundled library; every other answer of the Hub is final. Messages never
+contain a token.
 """
 
 from __future__ import annotations
@@ -74,7 +75,24 @@ def unreachable_reason(exc: Exception, endpoint: str) -> str | None:
         return f"the Hub at {endpoint} answered HTTP {status}" if status >= 500 or status == 429 else None
     if isinstance(exc, OSError) or type(exc).__module__.split(".")[0] in NETWORK_MODULES:
         return f"the Hub at {endpoint} is not reachable ({type(exc).__name__})"
+    if _choked_on_answer(exc):
+        return f"the Hub at {endpoint} sent an answer huggingface_hub could not read ({type(exc).__name__})"
     return None
+
+
+def _choked_on_answer(exc: Exception) -> bool:
+    """huggingface_hub failed on what the server sent, not lmi-deploy on what it got back: a TypeError on a
+    ``siblings`` that is not a list, an AttributeError on an agent registry that is not an object, an HTML captive
+    portal where JSON belongs. Told apart by the traceback: huggingface_hub is on it and the innermost frame is
+    outside lmi-deploy (a bug of ours is still raised)."""
+    if isinstance(exc, SpecError):
+        return False
+    modules = []
+    frame = exc.__traceback__
+    while frame is not None:
+        modules.append(str(frame.tb_frame.f_globals.get("__name__", "")).split(".")[0])
+        frame = frame.tb_next
+    return "huggingface_hub" in modules and modules[-1] != "deploy"
 
 
 def translate(exc: Exception, repo_id: str, revision: str | None, had_token: bool, page: str) -> SpecError | None:
