@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from deploy.catalog.tables import parse_toml
 from deploy.cli import main
 from deploy.sizing import load_shape
 from deploy.sizing.hub import read_model
@@ -22,6 +21,11 @@ from tests.fakehub import FakeHub
 from tests.fakehub.fixtures import checkpoint, fake_hub, library_config, repo
 
 __all__ = ["fake_hub"]  # a fixture
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parents[2]
 INSTALL = "pip install 'lmi-deploy[hub]'"
@@ -45,7 +49,7 @@ def lmi(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 
 
 def test_core_dependencies_leave_huggingface_hub_to_the_hub_extra() -> None:
-    project = parse_toml((ROOT / "pyproject.toml").read_bytes())["project"]  # tomllib, or tomli on 3.10
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     core = [d.lower().replace("-", "_") for d in project["dependencies"]]
     extras = project["optional-dependencies"]
     assert not any(d.startswith("huggingface_hub") for d in core)
