@@ -176,6 +176,10 @@ class Client:
         """The AWS context for ``spec`` (its region first) or, without a spec, for the client's own region."""
         choice = self._choose(spec)
         if choice.region is None:
+            if self.session is None:  # a missing profile is what is wrong, not the region it would have named
+                from deploy.aws.session import require_profile
+
+                require_profile(self.profile)
             raise UsageError(
                 "no AWS region given",
                 field="region",

@@ -72,6 +72,8 @@ def make_context(
     The region follows :func:`deploy.aws.region.choose_region` (asked, the session's, ``AWS_REGION``,
     ``AWS_DEFAULT_REGION``, the profile's), the order of the AWS CLI and the other AWS SDKs.
     """
+    if session is None:
+        require_profile(profile)
     choice = choose_region(
         asked=region,
         session_region=session.region_name if session is not None else None,
@@ -86,6 +88,31 @@ def make_context(
     # botocore session would register boto3's client customisations twice.
     override = choice.region if choice.region and session.region_name != choice.region else None
     return AwsContext(session=session, endpoint_url=endpoint_url, region_name=override)
+
+
+def require_profile(profile: str | None) -> None:
+    """A named profile (``--profile`` or ``AWS_PROFILE``) that the AWS config files do not define is a usage error
+    naming it, before anything else: boto3 raises ProfileNotFound (a traceback), and without a region the run
+    would first say "no AWS region given", which is not what is wrong."""
+    environ = environment()
+    name = profile or environ.get("AWS_PROFILE") or environ.get("AWS_DEFAULT_PROFILE")
+    if not name:
+        return
+    import botocore.session
+
+    known = botocore.session.Session().available_profiles
+    if name in known:
+        return
+    from deploy.errors import UsageError
+
+    listed = ", ".join(sorted(known)[:10]) or "none"
+    raise UsageError(
+        f"AWS profile {name!r} is not in the AWS config files (profiles there: {listed})",
+        field="--profile" if profile else "AWS_PROFILE",
+        value=name,
+        fix="use a profile from `aws configure list-profiles`, create it with `aws configure --profile NAME`, "
+        "or unset AWS_PROFILE to use the default credentials",
+    )
 
 
 def translate(exc: Exception, operation: str, resource: str | None = None) -> AwsError:

@@ -56,8 +56,17 @@ def plan_cmd(
     """Show what `lmi deploy SPEC` would change (read-only AWS calls): each action with its field changes
     (old -> new), and the cost before and after. Empty when nothing would change."""
     from deploy.cli.plan_view import check_format
+    from deploy.errors import UsageError
 
-    output_format = "json" if as_json else check_format(output_format)
+    output_format = check_format(output_format)
+    if as_json and output_format not in {"table", "json"}:  # two formats asked for: say so instead of picking one
+        raise UsageError(
+            f"--json and --format {output_format} ask for two output formats",
+            field="--format",
+            value=output_format,
+            fix="keep one: --json (or --format json) for the JSON plan, --format markdown for the comment",
+        )
+    output_format = "json" if as_json else output_format
     result = _plan(spec, _client(region, profile, local))
     if output_format == "json":
         print_json(result.to_dict())

@@ -89,12 +89,12 @@ def init(
 ) -> None:
     """Write a commented starter spec (and, with --ci github, a GitHub Actions workflow)."""
     from deploy.spec.component_starter import write_components_starter
-    from deploy.spec.starter import ci_template, write_ci_workflow, write_starter_spec
+    from deploy.spec.starter import ci_template, refuse_overwrite, write_ci_workflow, write_starter_spec
 
     path = Path(path_text)
 
-    if ci is not None:
-        ci_template(ci)  # refuse an unknown CI system before writing anything
+    if ci is not None:  # an unknown CI system, or a workflow that exists, is refused before anything is written
+        refuse_overwrite(ci_template(ci)[1], force)
     writer = write_components_starter if components else write_starter_spec
     instance = instance or ("ml.g6e.12xlarge" if components else "ml.g6e.2xlarge")  # 4 GPUs to share, or 1
     written = [writer(path, name=name, model=model, instance=instance, region=region, force=force)]

@@ -343,6 +343,9 @@ def plan_destroy(snapshot: RemoteSnapshot, *, keep_artifacts: bool = False) -> P
     return Plan(endpoint_name=name, actions=tuple(actions))
 
 
+SCALING_BOUND_MAX = 2**31 - 1  # MinCapacity/MaxCapacity are Integer in the API, as the spec's scaling.min/max
+
+
 def plan_scale(snapshot: RemoteSnapshot, minimum: int, maximum: int) -> Plan:
     """New autoscaling bounds for an existing lmi-deploy endpoint, as a plan with one scaling action.
 
@@ -351,12 +354,13 @@ def plan_scale(snapshot: RemoteSnapshot, minimum: int, maximum: int) -> Plan:
     from deploy.engine.naming import scalable_target_request
 
     name = snapshot.endpoint_name
-    if minimum < 0 or maximum < 1 or minimum > maximum:
+    if minimum < 0 or maximum < 1 or minimum > maximum or maximum > SCALING_BOUND_MAX:
         raise UsageError(
             f"scaling bounds {minimum}..{maximum} are not a valid range",
             field="minimum",
             value=f"{minimum}..{maximum}",
-            fix="use 0 <= minimum <= maximum and maximum >= 1",
+            fix=f"use 0 <= minimum <= maximum, maximum >= 1 and at most {SCALING_BOUND_MAX:,} "
+            "(Application Auto Scaling's capacities are 32-bit integers)",
         )
     if snapshot.endpoint is None:
         raise EndpointNotFoundError(

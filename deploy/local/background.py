@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from deploy.local.credentials import fake_session
+from deploy.local.credentials import fake_session, forget_aws_profile
 from deploy.local.state import (
     START_LOCK,
     STATE_FILE,
@@ -97,6 +97,26 @@ def _differences(state: dict[str, Any], wanted: dict[str, Any]) -> list[str]:
     return out
 
 
+def _usable_state_dir() -> Path:
+    """The state directory, created if needed; one that cannot be (LMI_LOCAL_DIR naming a file, a read-only or
+    missing mount) is a usage error naming the variable, not a FileExistsError traceback."""
+    from deploy.errors import UsageError
+
+    directory = state_dir()
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        if not os.access(directory, os.W_OK | os.X_OK):
+            raise PermissionError(13, "Permission denied", str(directory))
+    except OSError as exc:
+        raise UsageError(
+            f"cannot use {directory} as the emulator's state directory: {exc.strerror or exc}",
+            field="LMI_LOCAL_DIR",
+            value=str(directory),
+            fix="point LMI_LOCAL_DIR at a directory you can write, or unset it for the default",
+        ) from None
+    return directory
+
+
 def start_background(
     *, port: int = 0, time_scale: float = 1.0, ttft_s: float = 0.0, itl_s: float = 0.0, timeout_s: float = 30.0
 ) -> dict[str, Any]:
@@ -106,8 +126,7 @@ def start_background(
     at the same moment, ``differs`` listing the asked settings it does not have). A stale state file is removed
     (``stale`` says why) without signalling anything.
     """
-    directory = state_dir()
-    directory.mkdir(parents=True, exist_ok=True)
+    directory = _usable_state_dir()
     wanted = {"port": port, "time_scale": time_scale, "ttft_s": ttft_s, "itl_s": itl_s}
     with _start_lock(directory, timeout_s) as waited:
         state = read_state(directory)
@@ -280,6 +299,7 @@ def connect(region: str = "us-east-1") -> Any:
     """An AwsContext for ``--local``: the background server when one is running, else an in-process emulator."""
     from deploy.aws.session import make_context
 
+    forget_aws_profile()  # before moto is imported: --local never reads a profile
     server = running_server()
     if server:
         return make_context(region=region, endpoint_url=str(server["endpoint_url"]), session=fake_session(region))

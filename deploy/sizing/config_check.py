@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from deploy.errors import SpecError
+from deploy.secrets.masking import scrub
 
 MAX_DIMENSION = 2**31 - 1  # larger than any real size or count; keeps the arithmetic finite and exact
 REQUIRED_POSITIVE = frozenset(
@@ -189,6 +190,7 @@ def _shown(value: Any) -> str:
     if isinstance(value, list):
         return "<list>"
     text = repr(value) if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
+    text = scrub(text)  # before cutting: a token cut to 37 characters is no longer recognisable as one
     return text if len(text) <= 40 else text[:37] + "..."
 
 

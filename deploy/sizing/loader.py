@@ -204,8 +204,9 @@ def load_shape(
         data = _read_json(path, "config")
         return _from_config(data, _id_for_file(path, data), str(path)).with_sources(f"file {path}")
     if ref.startswith(("./", "../", "/", "~")):
+        problem = "is not a regular file or directory" if path.exists() else "does not exist"  # /dev/zero, a FIFO
         raise SpecError(
-            f"local model {str(path)!r} does not exist (expected a model directory or a config.json)",
+            f"local model {str(path)!r} {problem} (expected a model directory or a config.json)",
             field="model.id",
             value=ref,
             fix="check the path (relative paths in a spec are relative to the spec file)",

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from deploy.errors import SpecError
+from deploy.secrets.masking import scrub
 
 SAFETENSORS_DTYPE_BYTES = {
     "F64": 8,
@@ -89,14 +90,16 @@ MAX_TENSOR_BYTES = 2**50  # 1 PiB: far above any checkpoint; keeps the sum finit
 
 def _shape(name: str, shape: Any) -> list[Any]:
     if not isinstance(shape, list):
-        raise ValueError(f"tensor {name[:80]!r}: shape is not a list")
+        raise ValueError(f"tensor {scrub(name)[:80]!r}: shape is not a list")
     return shape
 
 
 def _dimension(name: str, value: Any) -> int:
     """A tensor dimension: a non-negative integer (bools, floats, strings and negatives are malformed)."""
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 2**40:
-        raise ValueError(f"tensor {name[:80]!r}: dimension {str(value)[:40]} is not a non-negative integer")
+        raise ValueError(
+            f"tensor {scrub(name)[:80]!r}: dimension {scrub(str(value))[:40]} is not a non-negative integer"
+        )
     return value
 
 

@@ -119,8 +119,8 @@ class ComponentSpec(_Model):
     def _component_name(cls, value: str) -> str:
         if not COMPONENT_NAME.fullmatch(value):
             raise ValueError(
-                f"{value!r} is not a valid component name; use letters, digits and single hyphens, start and end "
-                "with a letter or digit"
+                f"{value[:70]!r} is not a valid component name ({len(value)} characters); use letters, digits "
+                "and hyphens, start and end with a letter or digit, at most 63 characters"
             )
         return value
 

@@ -100,6 +100,10 @@ def read_document(path: Path) -> tuple[Any, Lines]:
     """Parse ``path`` by extension (.yaml/.yml/.toml); return the data and a map of field path -> line."""
     if path.is_dir():
         raise SpecError(f"spec file {str(path)!r} is a directory", fix="pass the spec file itself (a .yaml or .toml)")
+    if path.exists() and not path.is_file():  # a FIFO, a device, a socket: reading could block or never end
+        raise SpecError(
+            f"spec file {str(path)!r} is not a regular file", fix="pass the spec file itself (a .yaml or .toml)"
+        )
     if not path.is_file():
         raise SpecError(f"spec file {str(path)!r} does not exist", fix="check the path, or create one with `lmi init`")
     try:

@@ -14,7 +14,7 @@ from deploy.spec.paths import replace_file
 CI_TEMPLATES = {"github": ("templates/github-workflow.yml", Path(".github/workflows/lmi-deploy.yml"))}
 
 
-def _refuse_overwrite(path: Path, force: bool) -> None:
+def refuse_overwrite(path: Path, force: bool) -> None:
     if path.exists() and not force:
         raise UsageError(f"{path} already exists", field="path", value=str(path), fix="pass --force to overwrite")
 
@@ -49,7 +49,7 @@ def write_checked_starter(
     from deploy.catalog import region_info
     from deploy.spec.loader import read_yaml_text
 
-    _refuse_overwrite(path, force)
+    refuse_overwrite(path, force)
     partition = region_info(starter.region).partition  # the example role must be in the region's partition
     text = render_template(
         template,
@@ -77,7 +77,7 @@ def ci_template(kind: str) -> tuple[str, Path]:
 def write_ci_workflow(kind: str, *, spec_path: Path, region: str, force: bool) -> Path:
     """Write the CI workflow for ``kind``."""
     template, target = ci_template(kind)
-    _refuse_overwrite(target, force)
+    refuse_overwrite(target, force)
     spec_glob = str(spec_path.parent / "*.yaml") if str(spec_path.parent) != "." else "*.yaml"
     text = render_template(template, spec_glob=spec_glob, region=region)
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -88,3 +88,19 @@ def test_the_fix_for_an_exponent_yaml_reads_as_text_is_read_as_a_number(
     error = refusal({"scaling": {"min": 1, "max": 2, "target": written}})
     suggested = (error.fix or "").split("write scaling.target: ", 1)[1].split(" ", 1)[0]
     assert yaml.safe_load(f"v: {suggested}")["v"] == pytest.approx(float(written))
+
+
+@given(length=st.integers(min_value=64, max_value=300))
+def test_a_component_name_too_long_says_how_long_it_may_be(length: int) -> None:
+    spec = {
+        **{k: v for k, v in BASE.items() if k != "model"},
+        "instance": {"type": "ml.g6e.12xlarge", "count": 1},
+        "components": [{"name": "q" * length, "model": {"id": "Qwen/Qwen2.5-7B-Instruct"}, "copies": 1}],
+    }
+    from deploy.spec.loader import parse_any_spec
+
+    with pytest.raises(SpecError) as refused:
+        parse_any_spec(spec)
+    assert refused.value.field == "components.0.name"
+    assert f"({length} characters)" in str(refused.value)
+    assert "at most 63 characters" in (refused.value.fix or "")
