@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from deploy.cli._output import console, echo, output_errors, print_json
+from deploy.cli._output import StyledLines, console, echo, output_errors, print_json
 
 if TYPE_CHECKING:
     from deploy.sizing.component_fit import ComponentFit, EndpointFit
@@ -60,17 +60,19 @@ def validate(spec: ComponentEndpointSpec, spec_path: Path, as_json: bool) -> Non
     if as_json:
         print_json({"valid": True, "kind": "components", "name": spec.name, **fit.to_dict()})
         return
-    out = console()
-    out.print(f"[green]ok[/green] {spec_path}: {spec.name} on {_bounds(spec)}, {len(spec.components)} component(s)")
+    out = StyledLines()  # as the single-model validate: no rich, no wrapping at 80 columns on a pipe
+    out.print(
+        f"{out.style('ok', 'green')} {spec_path}: {spec.name} on {_bounds(spec)}, {len(spec.components)} component(s)"
+    )
     for c in fit.components:
-        out.print(_component_line(c), markup=False)
+        out.print(_component_line(c))
     for line in [*placement_lines("minimum", fit.minimum), *placement_lines("initial", fit.initial)]:
-        out.print(line, markup=False)
+        out.print(line)
     for note in fit.notes:
-        out.print(f"  [dim]note:[/dim] {note}")
+        out.print(f"  {out.style('note:', 'dim')} {note}")
     for c in fit.components:
         for note in c.resolved.notes:
-            out.print(f"  [dim]note ({c.name}):[/dim] {note}")
+            out.print(f"  {out.style(f'note ({c.name}):', 'dim')} {note}")
 
 
 def _rendered(spec: ComponentEndpointSpec, fit: EndpointFit) -> dict[str, Any]:
