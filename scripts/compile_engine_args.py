@@ -171,3 +171,8 @@ def resolve_choices(root: Path) -> dict[str, list[Any]]:
 if __name__ == "__main__":
     folder = Path(sys.argv[1])
     main(folder, resolve_choices(folder))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from deploy.catalog.tables import regenerate  # the JSON twin the package reads must follow the new TOML
+
+    for twin in regenerate():
+        print(f"wrote {twin}")

@@ -129,3 +129,8 @@ def _header(versions: list[str], folders: dict[str, Path], lmi_of: dict[str, int
 
 if __name__ == "__main__":
     main(Path(sys.argv[1]))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from deploy.catalog.tables import regenerate  # the JSON twin the package reads must follow the new TOML
+
+    for twin in regenerate():
+        print(f"wrote {twin}")
