@@ -23,6 +23,11 @@ __all__ = ["Emulator", "connect"]
 
 def __getattr__(name: str) -> Any:
     if name == "Emulator":
+        from deploy.local.credentials import forget_aws_profile
+
+        # moto builds a boto3 Session at import: a profile the AWS config files lack would be a ProfileNotFound
+        # traceback there. The emulator's sessions drop the profile anyway (credentials.fake_session); do it first.
+        forget_aws_profile()
         from deploy.local.emulator import Emulator
 
         return Emulator
