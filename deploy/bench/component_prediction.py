@@ -96,14 +96,8 @@ def _described(sm: Any, name: str) -> dict[str, Any]:
 
 def _model_options(endpoint: Endpoint, model: str) -> tuple[dict[str, str], str | None]:
     """The LMI options the component's container reads, and its model's S3 prefix (as for a variant's model)."""
-    from deploy.aws.s3 import S3Gateway
-    from deploy.aws.sagemaker import SageMakerGateway
-    from deploy.engine.observe_serving import read_serving
-    from deploy.engine.plan_diff import lmi_options
+    from deploy.bench.prediction import served_options
     from deploy.engine.snapshot import EndpointState
 
-    ctx = endpoint.gateway.context
-    sm = SageMakerGateway(ctx)
     state = EndpointState(endpoint.name, "", "", "")
-    serving = read_serving(sm, S3Gateway(ctx), state, {"ProductionVariants": [{"ModelName": model}]})
-    return lmi_options(serving.environment, serving.properties), serving.model_data
+    return served_options(endpoint, state, {"ProductionVariants": [{"ModelName": model}]})

@@ -71,15 +71,11 @@ def setup_for(endpoint: Endpoint, config: BenchConfig) -> Setup:
 
 def _serving_options(endpoint: Endpoint) -> tuple[dict[str, str], str | None]:
     """(the LMI options the serving container reads, the model's S3 prefix) from DescribeModel and S3."""
-    from deploy.aws.s3 import S3Gateway
     from deploy.aws.sagemaker import SageMakerGateway
-    from deploy.engine.observe_serving import read_serving
-    from deploy.engine.plan_diff import lmi_options
     from deploy.engine.snapshot import EndpointState
     from deploy.errors import NotFoundError
 
-    ctx = endpoint.gateway.context
-    sm = SageMakerGateway(ctx)
+    sm = SageMakerGateway(endpoint.gateway.context)
     raw = sm.describe_endpoint(endpoint.name) or {}
     config_name = str(raw.get("EndpointConfigName") or "")
     config = (sm.describe_endpoint_config(config_name) if config_name else None) or {}
@@ -88,7 +84,19 @@ def _serving_options(endpoint: Endpoint) -> tuple[dict[str, str], str | None]:
     state = EndpointState(
         endpoint.name, str(raw.get("EndpointArn", "")), str(raw.get("EndpointStatus", "")), config_name
     )
-    serving = read_serving(sm, S3Gateway(ctx), state, config)
+    return served_options(endpoint, state, config)
+
+
+def served_options(endpoint: Endpoint, state: Any, config: dict[str, Any]) -> tuple[dict[str, str], str | None]:
+    """(the LMI options, the model's S3 prefix) of the model ``config``'s variant names, as its container reads them
+    (serving.properties under its prefix, then ``OPTION_*``): one reading for an endpoint and for a component."""
+    from deploy.aws.s3 import S3Gateway
+    from deploy.aws.sagemaker import SageMakerGateway
+    from deploy.engine.observe_serving import read_serving
+    from deploy.engine.plan_diff import lmi_options
+
+    ctx = endpoint.gateway.context
+    serving = read_serving(SageMakerGateway(ctx), S3Gateway(ctx), state, config)
     return lmi_options(serving.environment, serving.properties), serving.model_data
 
 

@@ -33,12 +33,16 @@ ROLE = "arn:aws:iam::123456789012:role/SageMakerExecutionRole"
 UNKNOWN = ["acme/qwen-7b-ft", "someone/brand-new-model", "Qwen/Qwen2.5-7B-Instruc"]  # the last: a near miss
 
 
-@pytest.fixture
-def without_hub(monkeypatch: pytest.MonkeyPatch) -> None:
+def hide_hub(monkeypatch: pytest.MonkeyPatch) -> None:
     """``import huggingface_hub`` (and any submodule) raises ImportError, as on an install without the extra."""
     for name in [m for m in sys.modules if m == "huggingface_hub" or m.startswith("huggingface_hub.")]:
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "huggingface_hub", None)
+
+
+@pytest.fixture
+def without_hub(monkeypatch: pytest.MonkeyPatch) -> None:
+    hide_hub(monkeypatch)
 
 
 def lmi(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -107,9 +111,7 @@ def test_a_commit_cached_while_the_extra_was_installed_still_answers(
     fake_hub.add(repo("acme/qwen-7b-ft", checkpoint(library_config("Qwen--Qwen2.5-7B-Instruct"), shards=2)))
     online = load_shape("acme/qwen-7b-ft")
     seen = len(fake_hub.log)
-    for name in [m for m in sys.modules if m == "huggingface_hub" or m.startswith("huggingface_hub.")]:
-        monkeypatch.delitem(sys.modules, name)
-    monkeypatch.setitem(sys.modules, "huggingface_hub", None)
+    hide_hub(monkeypatch)
     model = read_model("acme/qwen-7b-ft")
     assert model.origin == "offline-cache" and model.sha == fake_hub.repos["acme/qwen-7b-ft"].refs["main"]
     assert "huggingface_hub is not installed" in (model.note or "")
