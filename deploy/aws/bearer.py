@@ -19,7 +19,6 @@ import base64
 import binascii
 import datetime as dt
 import hmac
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -28,6 +27,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from deploy.errors import LmiError
+from deploy.records import record
 
 TOKEN_PREFIX = "sagemaker-api-key-"
 TOKEN_HOST = "sagemaker.amazonaws.com"
@@ -45,7 +45,7 @@ class BearerTokenError(LmiError):
     kind = "bearer_token_error"
 
 
-@dataclass(frozen=True)
+@record
 class BearerToken:
     """A token and when it stops working (UTC). ``repr`` hides the token: it is a credential."""
 
@@ -57,7 +57,7 @@ class BearerToken:
         return f"BearerToken(region={self.region!r}, expires_at={self.expires_at.isoformat()!r}, token=<hidden>)"
 
 
-@dataclass(frozen=True)
+@record
 class TokenInfo:
     """What a token says about itself: who signed it, for which region, from when, for how long."""
 

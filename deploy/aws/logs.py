@@ -19,12 +19,12 @@ import re
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from deploy.aws.session import AwsContext, call
 from deploy.errors import NotFoundError, UsageError
+from deploy.records import record
 
 LOG_GROUP_PREFIX = "/aws/sagemaker/Endpoints/"
 COMPONENT_LOG_GROUP_PREFIX = "/aws/sagemaker/InferenceComponents/"
@@ -39,7 +39,7 @@ _SECRETS = re.compile(r"\bhf_[A-Za-z0-9]{20,}|(?<=TOKEN=)[^\s,'\"}]+|(?<=TOKEN':
 MASK = "****"
 
 
-@dataclass(frozen=True)
+@record
 class LogLine:
     """One log event: when (epoch ms), which stream (instance), the message (no trailing newline)."""
 

@@ -14,7 +14,6 @@ import datetime as dt
 import json
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -26,11 +25,12 @@ from deploy.aws.bearer import BearerToken, build_token
 from deploy.aws.runtime import RuntimeGateway
 from deploy.errors import InvokeError
 from deploy.invoke.errors import classify_container_error, classify_runtime_error, container_text, timeout_error
+from deploy.records import record
 
 SIGNING_NAME = "sagemaker"
 
 
-@dataclass(frozen=True)
+@record
 class RouteCredentials:
     """What an OpenAI client needs: where to send requests, the key, when it expires, the ``model`` to send."""
 

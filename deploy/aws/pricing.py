@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass
 from typing import Any
 
 from botocore.config import Config
@@ -27,6 +26,7 @@ from deploy.aws.pricing_parse import SERVICE_CODE, hosting_filters, listed_types
 from deploy.aws.session import AwsContext, make_context
 from deploy.catalog import get_instance, region_info
 from deploy.catalog.prices import SOURCE_API, SOURCE_CACHE, PriceLookup, PriceQuote, table_price
+from deploy.records import record
 
 API_REGION = {"aws": "us-east-1", "aws-cn": "cn-northwest-1"}
 _FAILED: dict[str, str] = {}  # API endpoint -> why it did not answer (asked once per process, not per type)
@@ -66,7 +66,7 @@ def price_lookup(region: str, ctx: AwsContext | None = None, *, offline: bool = 
     return lookup
 
 
-@dataclass(frozen=True)
+@record
 class Listing:
     """A region's Price List hosting listing: type -> {usd_per_hour, published}, and every type it lists."""
 

@@ -10,8 +10,9 @@ the emulator serves the same shape.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
+
+from deploy.records import record
 
 SERVICE_CODE = "AmazonSageMaker"
 HOSTING_COMPONENT = "Hosting"
@@ -26,7 +27,7 @@ def hosting_filters(region: str, instance_type: str | None = None) -> list[dict[
     return [{"Type": "TERM_MATCH", "Field": field, "Value": value} for field, value in terms.items()]
 
 
-@dataclass(frozen=True)
+@record
 class ListedPrice:
     """One hosting product's on-demand hourly USD price, with the Price List's publication date."""
 

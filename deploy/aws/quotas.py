@@ -11,12 +11,12 @@ value. Use: ListEndpoints, then DescribeEndpoint + DescribeEndpointConfig of eac
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from deploy.aws.session import AwsContext, call
 from deploy.errors import AwsError
+from deploy.records import record
 
 SERVICE_CODE = "sagemaker"
 # Endpoint states that hold (or are about to hold) instances; SageMaker counts them against the quota.
@@ -38,7 +38,7 @@ def quota_codes() -> dict[str, str]:
     return {str(k): str(v) for k, v in load_table(DATA_DIR / "quota_codes.toml")["codes"].items()}
 
 
-@dataclass(frozen=True)
+@record
 class QuotaReading:
     """The endpoint quota of one type: ``value`` None = unknown; ``source`` applied | default | unknown;
     ``problem`` says why it is unknown (AccessDenied, no such quota in the region, another failure)."""
@@ -103,7 +103,7 @@ def _code_by_name(client: Any, instance_type: str) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
+@record
 class Usage:
     """Instances of one type held by endpoints in the region: by other endpoints, and by the one named."""
 

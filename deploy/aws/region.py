@@ -21,16 +21,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from deploy.catalog import DEFAULT_SPEC_REGION
 from deploy.errors import UsageError
+from deploy.records import record
 
 __all__ = ["DEFAULT_SPEC_REGION", "RegionChoice", "choose_region", "environment", "profile_region"]
 
 
-@dataclass(frozen=True)
+@record
 class RegionChoice:
     """The region and where it came from (``spec``, ``asked``, ``session``, ``AWS_REGION``, ..., ``default``)."""
 

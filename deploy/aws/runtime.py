@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from botocore.config import Config
@@ -29,11 +28,12 @@ from deploy.invoke.errors import (
     stream_broken,
     timeout_error,
 )
+from deploy.records import record
 
 JSON = "application/json"
 
 
-@dataclass(frozen=True)
+@record
 class RuntimeResponse:
     """A non-streaming answer: the body bytes and the content type the container declared."""
 
@@ -42,7 +42,7 @@ class RuntimeResponse:
     variant: str | None
 
 
-@dataclass(frozen=True)
+@record
 class AsyncInvocation:
     """Where SageMaker will write the answer of an async request."""
 
@@ -51,7 +51,7 @@ class AsyncInvocation:
     failure_location: str | None
 
 
-@dataclass(frozen=True)
+@record
 class EndpointCapacity:
     """Instance type and count of an endpoint's first production variant (for benchmark cost)."""
 

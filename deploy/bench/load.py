@@ -15,16 +15,16 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import overload
 
 from deploy.bench.metrics import RequestRecord
 from deploy.errors import LmiError
+from deploy.records import record
 
 Sender = Callable[[str, int], RequestRecord]
 
 
-@dataclass(frozen=True)
+@record
 class BenchRequest:
     """One request of a level: the prompt, its token count, and the output tokens to ask for."""
 
@@ -91,7 +91,7 @@ class Prompts(Sequence[str]):
         return make_prompt(random.Random(f"{self.seed}:{index % self.size}"), self.n_words)
 
 
-@dataclass(frozen=True)
+@record
 class LevelPlan:
     """What one level sends: how many requests at most, for how long at most, with which prompts."""
 
@@ -116,10 +116,10 @@ def run_closed_loop(send: Sender, plan: LevelPlan, concurrency: int, on_done: On
                 index = next(claims, None)
             if index is None or _expired(origin, plan.duration_s):
                 return
-            record = _timed(send, plan.prompts[index % len(plan.prompts)], plan.output_tokens, origin)
+            sent = _timed(send, plan.prompts[index % len(plan.prompts)], plan.output_tokens, origin)
             with lock:
-                records.append(record)
-            on_done(record)
+                records.append(sent)
+            on_done(sent)
 
     threads = [threading.Thread(target=worker, daemon=True) for _ in range(concurrency)]
     for thread in threads:
@@ -147,10 +147,10 @@ def run_open_loop(
     origin = time.perf_counter()
 
     def fire(index: int, scheduled: float) -> None:
-        record = _timed(send, plan.prompts[index % len(plan.prompts)], plan.output_tokens, origin, scheduled)
+        sent = _timed(send, plan.prompts[index % len(plan.prompts)], plan.output_tokens, origin, scheduled)
         with lock:
-            records.append(record)
-        on_done(record)
+            records.append(sent)
+        on_done(sent)
 
     with ThreadPoolExecutor(max_workers=max_in_flight, thread_name_prefix="lmi-bench") as pool:
         for index, scheduled in enumerate(offsets):
@@ -181,7 +181,7 @@ def _timed(
     sent_at = time.perf_counter() - origin
     lag = 0.0 if scheduled is None else max(0.0, sent_at - scheduled)
     try:
-        record = send(prompt, output_tokens)
+        sent = send(prompt, output_tokens)
     except LmiError as exc:
         return RequestRecord(
             sent_at=sent_at, error=exc.message, error_kind=exc.kind, lag_s=lag, input_tokens=input_tokens
@@ -190,4 +190,4 @@ def _timed(
         return RequestRecord(
             sent_at=sent_at, error=str(exc), error_kind=type(exc).__name__, lag_s=lag, input_tokens=input_tokens
         )
-    return dataclasses.replace(record, sent_at=sent_at, lag_s=lag, input_tokens=input_tokens or record.input_tokens)
+    return dataclasses.replace(sent, sent_at=sent_at, lag_s=lag, input_tokens=input_tokens or sent.input_tokens)

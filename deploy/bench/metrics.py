@@ -18,13 +18,14 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from deploy.bench.stats import Distribution
+from deploy.records import record
 
 
-@dataclass(frozen=True)
+@record
 class RequestRecord:
     """One request: when it was sent (seconds since the level started) and what came back when."""
 
@@ -70,7 +71,7 @@ class RequestRecord:
         return slo_tpot_s is None or (tpot is not None and tpot <= slo_tpot_s)
 
 
-@dataclass(frozen=True)
+@record
 class Slo:
     """Service-level objectives for goodput, in seconds; None means "not constrained"."""
 
@@ -82,7 +83,7 @@ class Slo:
         return self.ttft_s is not None or self.tpot_s is not None
 
 
-@dataclass(frozen=True)
+@record
 class LevelResult:
     """The aggregate of one load level (a concurrency or a request rate)."""
 
@@ -175,9 +176,9 @@ def aggregate(
 def _first_messages(records: Sequence[RequestRecord]) -> dict[str, str]:
     """The first error message of each kind, so a failed level says why."""
     examples: dict[str, str] = {}
-    for record in sorted(records, key=lambda r: r.sent_at):
-        if not record.ok:
-            examples.setdefault(record.error_kind or "error", record.error or "no answer")
+    for sent in sorted(records, key=lambda r: r.sent_at):
+        if not sent.ok:
+            examples.setdefault(sent.error_kind or "error", sent.error or "no answer")
     return examples
 
 

@@ -17,17 +17,17 @@ the model is closed-loop. Compared: TTFT p50, ITL p50 and output tokens/s; ratio
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from deploy.errors import LmiError
+from deploy.records import record
 
 if TYPE_CHECKING:
     from deploy.bench.runner import BenchConfig, BenchReport
     from deploy.invoke.endpoint import Endpoint
 
 
-@dataclass(frozen=True)
+@record
 class Setup:
     """What the prediction is computed for (None fields: unknown, with ``note`` saying why)."""
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, field
 from typing import TYPE_CHECKING, Any
 
 from deploy.bench.datasets import SyntheticRequests
@@ -18,6 +18,7 @@ from deploy.bench.load import BenchRequest, LevelPlan, run_closed_loop, run_open
 from deploy.bench.metrics import LevelResult, RequestRecord, Slo, aggregate
 from deploy.bench.tokens import TokenCounter, WordCounter
 from deploy.errors import UsageError
+from deploy.records import record
 
 if TYPE_CHECKING:
     from deploy.invoke.endpoint import Endpoint
@@ -34,7 +35,7 @@ MAX_TOKENS = 1024 * 1024
 _TOKENS_FIX = f"1 to {MAX_TOKENS:,} tokens (and within the endpoint's max_model_len)"
 
 
-@dataclass(frozen=True)
+@record
 class BenchConfig:
     """What to send. ``rates`` non-empty selects open-loop Poisson levels instead of concurrency levels."""
 
@@ -106,7 +107,7 @@ class BenchConfig:
         return max(8, 4 * int(level)) if self.mode == "concurrency" else 64
 
 
-@dataclass(frozen=True)
+@record
 class BenchReport:
     """Everything a run measured, plus the settings that produced it."""
 
@@ -237,7 +238,7 @@ def run_bench(
         plan = LevelPlan(count, config.duration_s, items, config.output_tokens)
         if on_level is not None:
             on_level(level, count)
-        done = on_done or (lambda record: None)
+        done = on_done or (lambda _sent: None)
         if config.mode == "rate":
             records = run_open_loop(send, plan, level, done, rng=rng, max_in_flight=MAX_IN_FLIGHT)
         else:

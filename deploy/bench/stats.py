@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
+
+from deploy.records import record
 
 PERCENTILES = (50.0, 90.0, 99.0)
 
@@ -30,7 +31,7 @@ def percentile(values: Sequence[float], p: float) -> float:
     return ordered[low] + (rank - low) * (ordered[high] - ordered[low])
 
 
-@dataclass(frozen=True)
+@record
 class Distribution:
     """Summary of one metric over the requests of a level (seconds); ``count`` 0 means no data."""
 

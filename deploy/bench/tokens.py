@@ -11,12 +11,12 @@ words and say so: every result carries :attr:`TokenCounter.note`. Both libraries
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from deploy.bench.load import WORDS, make_prompt
 from deploy.errors import UsageError
+from deploy.records import record
 from deploy.spec.paths import expand_home
 
 INSTALL_FIX = "pip install 'lmi-deploy[tokenizers]'"
@@ -41,7 +41,7 @@ class TokenCounter(Protocol):
     def prompt(self, rng: random.Random, tokens: int) -> str: ...
 
 
-@dataclass(frozen=True)
+@record
 class WordCounter:
     """The approximation: one common English word ~ one token (true for Llama/Qwen-style BPE, not in general)."""
 

@@ -9,13 +9,14 @@ of ``lmi render`` and ``lmi --help`` and must stay cheap to import.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from deploy.catalog.tables import load_table
 from deploy.errors import SpecError
+from deploy.records import record
 
 DATA_DIR = Path(__file__).parent
 DEFAULT_LMI_VERSION = 15
@@ -25,7 +26,7 @@ DEFAULT_SPEC_REGION = "us-east-1"
 ECR_REPOSITORY = "djl-inference"
 
 
-@dataclass(frozen=True)
+@record
 class GpuModel:
     """One NVIDIA GPU model; ``memory_mib`` is the total ``nvidia-smi`` reports, not the marketing figure."""
 
@@ -47,7 +48,7 @@ class GpuModel:
         return asdict(self)
 
 
-@dataclass(frozen=True)
+@record
 class InstanceType:
     """A SageMaker GPU instance type; ``price_per_hour`` is indicative (us-east-1 on-demand hosting) or None.
 
@@ -81,7 +82,7 @@ class InstanceType:
         return out
 
 
-@dataclass(frozen=True)
+@record
 class LmiVersion:
     """One LMI container release: major version -> image tag, DJL Serving version and pinned vLLM version."""
 
@@ -101,7 +102,7 @@ class LmiVersion:
         return out
 
 
-@dataclass(frozen=True)
+@record
 class RegionInfo:
     """A region that hosts the ``djl-inference`` image: ECR account, AWS partition and its DNS suffix."""
 

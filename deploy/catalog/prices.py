@@ -12,11 +12,12 @@ No boto3 here: the pure stages (sizing, plan) price from it directly.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from functools import cache
 from typing import Any
 
 from deploy.catalog import _load, get_instance, price_info, region_info, region_price_rows
+from deploy.records import record
 
 SOURCE_TABLE = "table"  # the bundled table (prices.toml / instances.toml)
 SOURCE_API = "price-list-api"  # the AWS Price List API, asked now
@@ -24,7 +25,7 @@ SOURCE_CACHE = "price-list-cache"  # the AWS Price List API, asked before (on-di
 UNKNOWN = "unknown"
 
 
-@dataclass(frozen=True)
+@record
 class PriceQuote:
     """The on-demand hourly price of one instance type in one region, with where and when it came from.
 
@@ -54,7 +55,7 @@ class PriceQuote:
 PriceLookup = Callable[[str], PriceQuote]
 
 
-@dataclass(frozen=True)
+@record
 class RegionPrices:
     """The bundled table's entry for one region: its prices (type -> USD/h), source and collection date."""
 

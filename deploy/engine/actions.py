@@ -8,10 +8,11 @@ exhaustively, so adding a type without teaching apply to run it fails mypy.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, ClassVar, TypeAlias
 
 from deploy.engine.artifacts import ArtifactUpload
+from deploy.records import record
 
 __all__ = [
     "Action",
@@ -47,7 +48,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@record
 class Action:
     """One step of a plan. ``mutating`` is False for waits (they only read)."""
 
@@ -63,36 +64,36 @@ class Action:
         return {"type": self.type, "resource": self.resource, "reason": self.reason}
 
 
-@dataclass(frozen=True)
+@record
 class RequestAction(Action):
     """An action that sends one request body, built by ``desired`` and sent unchanged by apply."""
 
     request: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@record
 class CreateBucket(Action):
     region: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class UploadArtifacts(Action):
     """Upload the files of ``upload`` (unchanged files are skipped by digest)."""
 
     upload: ArtifactUpload | None = None
 
 
-@dataclass(frozen=True)
+@record
 class PutAlarm(RequestAction):
     pass
 
 
-@dataclass(frozen=True)
+@record
 class DeleteAlarm(Action):
     pass
 
 
-@dataclass(frozen=True)
+@record
 class CreateModel(RequestAction):
     """CreateModel; ``secret_env`` maps variables to references (``env:HF_TOKEN``) apply resolves at the last moment.
 
@@ -105,27 +106,27 @@ class CreateModel(RequestAction):
     endpoint: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class CreateEndpointConfig(RequestAction):
     pass
 
 
-@dataclass(frozen=True)
+@record
 class CreateEndpoint(RequestAction):
     pass
 
 
-@dataclass(frozen=True)
+@record
 class UpdateEndpoint(RequestAction):
     previous_config: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class DeleteEndpoint(Action):
     pass
 
 
-@dataclass(frozen=True)
+@record
 class WaitForEndpoint(Action):
     expected_config: str = ""
     timeout_s: float = 3600.0
@@ -133,78 +134,78 @@ class WaitForEndpoint(Action):
     mutating: ClassVar[bool] = False
 
 
-@dataclass(frozen=True)
+@record
 class WaitForDeletion(Action):
     timeout_s: float = 1800.0
     mutating: ClassVar[bool] = False
 
 
-@dataclass(frozen=True)
+@record
 class TagEndpoint(Action):
     arn: str = ""
     tags: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@record
 class RegisterScalableTarget(RequestAction):
     pass
 
 
-@dataclass(frozen=True)
+@record
 class PutScalingPolicy(RequestAction):
     pass
 
 
-@dataclass(frozen=True)
+@record
 class DeleteScalingPolicy(Action):
     resource_id: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class DeregisterScalableTarget(Action):
     pass
 
 
-@dataclass(frozen=True)
+@record
 class DeleteModel(Action):
     pass
 
 
-@dataclass(frozen=True)
+@record
 class DeleteEndpointConfig(Action):
     pass
 
 
-@dataclass(frozen=True)
+@record
 class DeleteArtifacts(Action):
     bucket: str = ""
     prefix: str = ""
 
 
 # -- inference components (component endpoints) ------------------------------------------------------------------
-@dataclass(frozen=True)
+@record
 class CreateInferenceComponent(RequestAction):
     """CreateInferenceComponent: one model on the endpoint's shared capacity, with its copies."""
 
 
-@dataclass(frozen=True)
+@record
 class UpdateInferenceComponent(RequestAction):
     """UpdateInferenceComponent to a new specification (model, requirements), rolled one copy at a time."""
 
     previous_model: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class UpdateInferenceComponentRuntimeConfig(RequestAction):
     """A copy-count change only: no new model, no rolling update."""
 
 
-@dataclass(frozen=True)
+@record
 class DeleteInferenceComponent(Action):
     pass
 
 
-@dataclass(frozen=True)
+@record
 class WaitForInferenceComponent(Action):
     """Until the IC is InService (pointing at ``expected_model`` when given); ``endpoint`` names its endpoint."""
 
@@ -215,20 +216,20 @@ class WaitForInferenceComponent(Action):
     mutating: ClassVar[bool] = False
 
 
-@dataclass(frozen=True)
+@record
 class WaitForInferenceComponentDeletion(Action):
     endpoint: str = ""
     timeout_s: float = 1800.0
     mutating: ClassVar[bool] = False
 
 
-@dataclass(frozen=True)
+@record
 class TagInferenceComponent(Action):
     arn: str = ""
     tags: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@record
 class PutScaleOutAlarm(RequestAction):
     """PutMetricAlarm whose action is the ARN of step-scaling policy ``policy_name`` on ``resource_id``.
 

@@ -71,13 +71,14 @@ from deploy.engine.races import (
 )
 from deploy.engine.waiting import SETTLED, Waiter
 from deploy.errors import AwsError, DeployError, Interrupted, LmiError
+from deploy.records import record
 
 EventSink = Callable[[dict[str, Any]], None]
 MASK = "****"
 SETTLED_OR_GONE = SETTLED | {"Deleted"}
 
 
-@dataclass(frozen=True)
+@record
 class ApplyResult:
     """What an apply did. ``status`` is the endpoint's final status (or "Deleted"/"unchanged")."""
 

@@ -16,11 +16,12 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 from deploy.engine.naming import content_hash
+from deploy.records import record
 
 MANIFEST_NAME = ".lmi-deploy-manifest.json"
 SHA_KEY = "lmi-sha256"
@@ -30,7 +31,7 @@ UPLOAD_THREADS = 4
 EventSink = Callable[[dict[str, Any]], None]
 
 
-@dataclass(frozen=True)
+@record
 class ArtifactFile:
     """One object for the prefix: from a local ``path`` or a generated ``body`` (serving.properties)."""
 
@@ -41,7 +42,7 @@ class ArtifactFile:
     body: bytes | None = field(default=None, repr=False)
 
 
-@dataclass(frozen=True)
+@record
 class ArtifactUpload:
     """Everything that should sit under ``s3://bucket/prefix``; ``digest`` names the whole set."""
 
@@ -66,7 +67,7 @@ class ArtifactUpload:
         return sum(f.size for f in self.files)
 
 
-@dataclass(frozen=True)
+@record
 class UploadReport:
     """What an upload did: files sent, files skipped as unchanged, bytes sent."""
 

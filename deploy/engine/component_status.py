@@ -12,7 +12,6 @@ prefix is the model's ``artifacts`` tag). ICs made by other tools show what thei
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +22,7 @@ from deploy.engine.desired import TAG_ARTIFACTS
 from deploy.engine.naming import TAG_MODEL_SHA
 from deploy.errors import LmiError
 from deploy.invoke.components import short_name
+from deploy.records import record
 
 TAG_MODEL_ID = "lmi-deploy:model-id"  # the Hub id / S3 prefix a component serves, where a deploy tagged it
 TAG_COMPONENT = "lmi-deploy:component"  # the component's name in the spec, on ICs lmi-deploy made
@@ -36,7 +36,7 @@ METRIC_NAMES = {
 __all__ = ["ComponentScalingView", "ComponentStatus", "component_statuses"]
 
 
-@dataclass(frozen=True)
+@record
 class ComponentScalingView:
     """A component's copy autoscaling as registered: bounds, and the target tracking metric and value."""
 
@@ -56,7 +56,7 @@ class ComponentScalingView:
         }
 
 
-@dataclass(frozen=True)
+@record
 class ComponentStatus:
     """One inference component as ``lmi status`` shows it."""
 

@@ -9,7 +9,7 @@ last moment.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from deploy.engine.artifacts import ArtifactUpload
@@ -21,6 +21,7 @@ from deploy.engine.naming import (
     resource_name,
     tags_to_list,
 )
+from deploy.records import record
 
 TAG_ARTIFACTS = "lmi-deploy:artifacts"
 DEFAULT_STARTUP_S = 900
@@ -28,7 +29,7 @@ DEFAULT_DOWNLOAD_S = 900
 PROVISIONING_MARGIN_S = 1200
 
 
-@dataclass(frozen=True)
+@record
 class ScalingDesired:
     """Register-scalable-target and put-scaling-policy request bodies for the endpoint's variant."""
 
@@ -40,7 +41,7 @@ class ScalingDesired:
         return str(self.target["ResourceId"])
 
 
-@dataclass(frozen=True)
+@record
 class DesiredState:
     """What should exist for one endpoint. Dict fields are request bodies: treat them as read-only."""
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
 from deploy.errors import AwsError
+from deploy.records import record
 
 if TYPE_CHECKING:
     from deploy.aws.session import AwsContext
@@ -24,7 +25,7 @@ MAX_GPUS_PER_INSTANCE = 8
 HEALTH_CHECK_FIELD = "instance.startup_health_check_timeout_s"
 
 
-@dataclass(frozen=True)
+@record
 class Hint:
     """A recognised error: what happened (title, detail) and what to change (fix, naming ``field``)."""
 
@@ -37,7 +38,7 @@ class Hint:
         return {"title": self.title, "detail": self.detail, "fix": self.fix, "field": self.field}
 
 
-@dataclass(frozen=True)
+@record
 class Diagnosis:
     """Why an endpoint failed, as far as SageMaker and the container logs tell."""
 

@@ -17,11 +17,11 @@ dimension condition keys instead.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any, TypedDict
 
 from deploy.engine.naming import ARTIFACT_ROOT, alarm_name, default_bucket, resource_prefix
 from deploy.errors import SpecError
+from deploy.records import record
 
 SAGEMAKER_PRINCIPAL = "sagemaker.amazonaws.com"
 AUTOSCALING_PRINCIPAL = "sagemaker.application-autoscaling.amazonaws.com"
@@ -34,7 +34,7 @@ Statement = dict[str, Any]
 Policy = dict[str, Any]
 
 
-@dataclass(frozen=True)
+@record
 class S3Location:
     """A bucket and a key prefix (no leading or trailing slash; empty for the whole bucket)."""
 
@@ -61,7 +61,7 @@ class S3Location:
         return {"StringLikeIfExists": {"s3:prefix": [self.prefix, f"{self.prefix}/*"]}}
 
 
-@dataclass(frozen=True)
+@record
 class PolicyInputs:
     """Everything the policies depend on, already resolved from the spec (``account`` may be ``*``)."""
 

@@ -10,7 +10,6 @@ prefix convention in the default bucket (``sagemaker-<region>-<account>``), sinc
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from deploy.aws.s3 import S3Gateway
@@ -18,12 +17,13 @@ from deploy.aws.sagemaker import SageMakerGateway
 from deploy.aws.session import AwsContext
 from deploy.engine.naming import ARTIFACT_ROOT, HASH_LENGTH, TAG_ENDPOINT, TAG_MANAGED, default_bucket, resource_prefix
 from deploy.errors import AwsError, EndpointNotFoundError
+from deploy.records import record
 
 _SHAPE = re.compile(rf".+-[0-9a-f]{{{HASH_LENGTH}}}")
 NOT_ENDPOINTS = frozenset({"async-inputs"})  # the default bucket's other lmi-deploy folder (async requests)
 
 
-@dataclass(frozen=True)
+@record
 class Leftover:
     """One resource lmi-deploy made for ``endpoint``, which does not exist."""
 

@@ -9,7 +9,6 @@ and planning again gives no actions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from deploy.engine.actions import (
@@ -38,11 +37,12 @@ from deploy.engine.desired import DesiredState
 from deploy.engine.naming import TAG_MANAGED
 from deploy.engine.snapshot import RemoteSnapshot
 from deploy.errors import EndpointNotFoundError, ForeignResourceError, PlanError, UsageError
+from deploy.records import record
 
 TRANSITIONAL = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack"})
 
 
-@dataclass(frozen=True)
+@record
 class Plan:
     """An ordered list of self-contained actions for one endpoint; empty when everything already matches."""
 

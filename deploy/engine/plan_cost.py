@@ -12,12 +12,13 @@ serves (its instance type and its options), so both sides differ only by what th
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, field
 from typing import TYPE_CHECKING, Any
 
 from deploy.engine.desired import DesiredState
 from deploy.engine.plan_diff import desired_options, lmi_options
 from deploy.engine.snapshot import RemoteSnapshot, ServingState
+from deploy.records import record
 
 if TYPE_CHECKING:
     from deploy.sizing import ModelShape
@@ -41,7 +42,7 @@ def hourly_price(instance_type: str, region: str, observed: dict[str, float | No
     return price_in(instance_type, region)
 
 
-@dataclass(frozen=True)
+@record
 class PriceBook:
     """The plan's region and the prices observe read for it (instance type -> $/h, None = not priced there)."""
 
@@ -49,7 +50,7 @@ class PriceBook:
     observed: dict[str, float | None] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@record
 class FleetCost:
     """What one side of the plan costs: instances at the minimum and maximum capacity, and per token."""
 
@@ -86,7 +87,7 @@ class FleetCost:
 NOTHING = FleetCost(None, 0, 0, 0.0)
 
 
-@dataclass(frozen=True)
+@record
 class PlanCost:
     """Before and after, the monthly change (at minimum and at maximum capacity) and the workload assumed."""
 

@@ -14,11 +14,11 @@ The order is stable: resources in plan order, fields in the order of :data:`VARI
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, overload
 
 from deploy.engine.desired import DesiredState
 from deploy.engine.snapshot import RemoteSnapshot, ServingState
+from deploy.records import record
 from deploy.render import java_properties
 from deploy.secrets.masking import MASK, looks_like_credential
 
@@ -37,7 +37,7 @@ MODEL_FIELDS = (
 CONFIG_FIELDS = (("kms_key", "KmsKeyId"), ("async_inference", "AsyncInferenceConfig"))
 
 
-@dataclass(frozen=True)
+@record
 class FieldChange:
     """One changed field of one resource: ``old`` is None when the field did not exist (or nothing did)."""
 

@@ -19,10 +19,11 @@ field, the value and the fix, with every check in its JSON.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, Literal
 
 from deploy.errors import SpecError
+from deploy.records import record
 
 if TYPE_CHECKING:
     from deploy.aws.quotas import QuotaReading, Usage
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 Status = Literal["ok", "warning", "refused", "skipped"]
 
 
-@dataclass(frozen=True)
+@record
 class Check:
     """One pre-flight verdict; ``field``/``value``/``fix`` are set for a refusal or a warning the user can act on."""
 

@@ -13,10 +13,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
 from deploy.errors import SpecError
+from deploy.records import record
 
 if TYPE_CHECKING:
     from deploy.sizing import Estimate, ModelShape
@@ -35,7 +36,7 @@ ENGINE_FIELDS = {
 UNKNOWN_SHAPE_BATCH = 256  # vLLM's own max_num_seqs default; LMI async mode would silently use 32
 
 
-@dataclass(frozen=True)
+@record
 class ResolvedSpec:
     """A spec with no ``auto`` left; ``notes`` explains every value that was chosen rather than given."""
 

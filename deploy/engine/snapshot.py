@@ -5,14 +5,16 @@ Its own module so that plan (pure) depends on the shape of what was observed, no
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from typing import Any
+
+from deploy.records import record
 
 __all__ = ["EndpointState", "RemoteSnapshot", "ServingState"]
 
 
-@dataclass(frozen=True)
+@record
 class EndpointState:
     """The parts of DescribeEndpoint (+ tags) plan needs."""
 
@@ -28,7 +30,7 @@ class EndpointState:
     last_deployment_config: dict[str, Any] | None = None
 
 
-@dataclass(frozen=True)
+@record
 class ServingState:
     """What the endpoint serves now, as the field-level diff of ``plan`` compares it (read by observe).
 
@@ -49,7 +51,7 @@ class ServingState:
     deployment_config: dict[str, Any] | None = None  # DescribeEndpoint's LastDeploymentConfig, when AWS gives it
 
 
-@dataclass(frozen=True)
+@record
 class RemoteSnapshot:
     """What exists now for one endpoint name."""
 

@@ -13,7 +13,7 @@ are called from here; no stage reaches AWS behind another's back. The CLI and th
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
 from deploy.engine.desired import DesiredState, build_desired
@@ -26,6 +26,7 @@ from deploy.engine.plan_diff import FieldChange, field_changes
 from deploy.engine.preflight import run_preflight
 from deploy.engine.resolve import resolve
 from deploy.engine.snapshot import RemoteSnapshot
+from deploy.records import record
 from deploy.render.bodies import artifact_layout
 from deploy.render.properties import render
 from deploy.secrets.masking import Secret
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
 UNKNOWN_ACCOUNT = "unknown"  # the account id is read only when a name needs it (the default bucket)
 
 
-@dataclass(frozen=True)
+@record
 class Facts:
     """What a deploy reads from AWS before anything is decided (read-only, explicit)."""
 
@@ -55,7 +56,7 @@ class Facts:
     preflight: tuple[Any, ...] = ()  # deploy.engine.preflight.Check verdicts (a refusal raised already)
 
 
-@dataclass(frozen=True)
+@record
 class PlanResult:
     """A plan plus what it was computed from; ``apply`` accepts it as is."""
 

@@ -6,7 +6,7 @@ bundled table): a us-east-1 price is never passed off as another region's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timezone
 from html import escape
 from typing import Any
@@ -18,9 +18,10 @@ from deploy.aws.session import AwsContext
 from deploy.engine.component_status import ComponentStatus, component_statuses
 from deploy.engine.naming import TAG_MANAGED, TAG_SPEC_HASH, VARIANT, scaling_resource_id
 from deploy.errors import AwsError
+from deploy.records import record
 
 
-@dataclass(frozen=True)
+@record
 class EndpointStatus:
     """One endpoint as ``lmi status``/``lmi list`` show it; ``hourly_cost`` is indicative (catalog prices)."""
 

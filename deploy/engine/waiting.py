@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from deploy.aws.sagemaker import SageMakerGateway
 from deploy.errors import DeployError
+from deploy.records import record
 
 EventSink = Callable[[dict[str, Any]], None]
 SETTLED = frozenset({"InService", "Failed", "UpdateRollbackFailed", "OutOfService"})
 
 
-@dataclass(frozen=True)
+@record
 class PollSchedule:
     """Delays between polls: ``first``, then times ``factor`` each poll, never above ``cap``."""
 
@@ -36,7 +36,7 @@ class PollSchedule:
             delay = min(self.cap, max(delay * self.factor, delay + 0.5) if delay else 0.0)
 
 
-@dataclass(frozen=True)
+@record
 class Waiter:
     """Polls DescribeEndpoint on a schedule; ``sleep``/``clock`` are injectable."""
 

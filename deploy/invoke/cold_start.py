@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from deploy.errors import LmiError
+from deploy.records import record
 
 if TYPE_CHECKING:
     from deploy.aws.session import AwsContext
@@ -30,7 +30,7 @@ MODEL_LOAD_S = 180  # assumed: download + load of a 7-8B model's weights from S3
 __all__ = ["INSTANCE_START_S", "MODEL_LOAD_S", "WakeFacts", "explain_no_capacity", "facts_from", "read_wake_facts"]
 
 
-@dataclass(frozen=True)
+@record
 class WakeFacts:
     """What decides whether and when a component with no copies gets one again (None: could not be read)."""
 

@@ -10,9 +10,9 @@ Pure: no boto3, so the same rules serve the gateway, the stream parser and the t
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 from deploy.errors import EndpointNotFoundError, InvokeError
+from deploy.records import record
 
 # EndpointNotFoundError is defined in deploy.errors (one error for status, scale and invoke) and kept importable here.
 __all__ = [
@@ -114,7 +114,7 @@ INPUT_FIX = (
 )
 
 
-@dataclass(frozen=True)
+@record
 class Rule:
     """One diagnosis: which error class, how to describe it, which field is at fault, and the fix."""
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Generic, TypeVar
 
 from deploy.invoke.errors import InputRejectedError
 from deploy.invoke.streaming import StreamEvent
+from deploy.records import record
 
 REPR_TEXT = 60
 
@@ -23,7 +24,7 @@ def _short(text: str) -> str:
     return text if len(text) <= REPR_TEXT else text[: REPR_TEXT - 1] + "…"
 
 
-@dataclass(frozen=True)
+@record
 class Generation:
     """The answer to an LMI-schema request (``generate`` / ``stream``)."""
 
@@ -52,11 +53,13 @@ class Generation:
         }
 
 
-@dataclass(frozen=True, repr=False)
+@record
 class ChatResult(Generation):
     """The answer to a chat request; ``text`` is the assistant message content."""
 
     role: str = "assistant"
+
+    __repr__ = Generation.__repr__  # the short form (a record would list every field)
 
     @property
     def message(self) -> dict[str, str]:

@@ -20,7 +20,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +35,7 @@ from deploy.local.state import (
     state_dir,
     verify,
 )
+from deploy.records import record
 
 __all__ = [
     "STATE_FILE",
@@ -179,7 +179,7 @@ def _last_line(path: Path, offset: int) -> str:
     return lines[-1] if lines else f"see {path}"
 
 
-@dataclass(frozen=True)
+@record
 class StopResult:
     """What ``lmi local stop`` did: ``stopped``, ``none`` (no state), ``stale`` (state removed, nothing signalled),
     ``unproven`` (the process may be ours but does not prove it: left alone), ``other`` (a different server than

@@ -11,13 +11,13 @@ from __future__ import annotations
 import hashlib
 import json
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from deploy.local import backends, perf_latency
 from deploy.local.fit import FitOutcome, assess
 from deploy.local.settings import EngineSettings, StartupError, engine_settings, merge_settings
+from deploy.records import record
 
 PING_FAILURE = (
     "The primary container for production variant {variant} did not pass the ping health check. "
@@ -26,7 +26,7 @@ PING_FAILURE = (
 _BANNER = "[emulated by lmi-deploy: no container runs and no GPU is used]"
 
 
-@dataclass(frozen=True)
+@record
 class Container:
     """One started (or failed) variant container."""
 

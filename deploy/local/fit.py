@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from deploy.local.settings import EngineSettings
+from deploy.records import record
 
 if TYPE_CHECKING:
     from deploy.sizing import Estimate
@@ -23,7 +24,7 @@ MIB = 1024**2
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+@record
 class FitOutcome:
     """The verdict plus the numbers the container prints when it starts."""
 

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from deploy.records import record
+
 
 def wall_clock() -> dt.datetime:
     """Creation and modification times: timezone-aware UTC (compared with the clients' list filters)."""
@@ -26,7 +28,7 @@ IC_SECONDS = {"create": 6.0, "update": 6.0, "delete": 2.0, "launch": 8.0, "load"
 PhaseKind = Literal["create", "update", "delete"]
 
 
-@dataclass(frozen=True)
+@record
 class Resources:
     """Accelerators, vCPUs and host memory (MB): what one instance offers or one copy needs."""
 

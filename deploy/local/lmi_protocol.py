@@ -13,8 +13,10 @@ import hashlib
 import json
 import random
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, Literal
+
+from deploy.records import record
 
 EMULATED_PREFIX = "[emulated]"
 LMI_DEFAULT_MAX_NEW_TOKENS = 30
@@ -39,7 +41,7 @@ class ContainerError(Exception):
         self.body = body
 
 
-@dataclass(frozen=True)
+@record
 class GenerationRequest:
     """What the engine is asked to do, whatever the schema of the request body."""
 
@@ -56,14 +58,14 @@ class GenerationRequest:
     ignore_eos: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class Token:
     id: int
     text: str
     logprob: float
 
 
-@dataclass(frozen=True)
+@record
 class Generation:
     tokens: tuple[Token, ...]
     finish_reason: str

@@ -19,10 +19,10 @@ import math
 import os
 import threading
 import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from deploy.errors import UsageError
+from deploy.records import record
 
 if TYPE_CHECKING:
     from deploy.local.runtime import Timing
@@ -44,7 +44,7 @@ def latency_mode(asked: str | None = None) -> str:
     return mode
 
 
-@dataclass(frozen=True)
+@record
 class LatencyModel:
     """The performance model of one started container: one copy's costs, its GPU and how many copies serve."""
 

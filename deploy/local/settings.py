@@ -8,8 +8,8 @@ to start, with the container's wording. Pure: the inputs are the model's environ
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
+from deploy.records import record
 from deploy.render import java_properties
 
 _ALIASES = {  # applied only when the LMI name is absent
@@ -73,7 +73,7 @@ def merge_settings(environment: dict[str, str], properties_text: str | None) -> 
     return merged
 
 
-@dataclass(frozen=True)
+@record
 class EngineSettings:
     """The numbers the engine starts with once LMI has filled its defaults."""
 

@@ -17,9 +17,10 @@ import json
 import os
 import secrets
 import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from deploy.records import record
 
 STATE_FILE = "server.json"
 SERVER_LOCK = "server.lock"  # held (flock) by the server for its whole life: one server per directory
@@ -114,7 +115,7 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-@dataclass(frozen=True)
+@record
 class Verdict:
     """Whether the state file's pid is proven to be its emulator; ``reason`` says why not, ``answer`` is the
     server's identity answer (its health information) when it gave one."""

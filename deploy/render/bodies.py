@@ -7,10 +7,10 @@ resolved ``Rendered.secret_env`` values to the container environment just before
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from deploy.engine.naming import VARIANT, alarm_name, managed_tags, scalable_resource, scalable_target_request
+from deploy.records import record
 
 if TYPE_CHECKING:
     from deploy.engine.resolve import ResolvedSpec
@@ -23,7 +23,7 @@ METRICS = {
 }
 
 
-@dataclass(frozen=True)
+@record
 class ScalingRequests:
     """RegisterScalableTarget and PutScalingPolicy keyword arguments for one endpoint variant."""
 

@@ -7,11 +7,12 @@ Secrets are never rendered: ``secret_env`` maps a variable name to a reference t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
 from deploy._version import __version__
 from deploy.errors import SpecError
+from deploy.records import record
 
 if TYPE_CHECKING:
     from deploy.engine.resolve import ResolvedSpec
@@ -31,7 +32,7 @@ ENV_ENTRY_LIMIT = 100
 NVME_FAMILIES = {"g4dn", "g5", "g6", "g6e", "p4d", "p4de", "p5", "p5e", "p5en"}
 
 
-@dataclass(frozen=True)
+@record
 class Rendered:
     """Everything the container needs, as text and dicts; nothing secret."""
 

@@ -10,8 +10,9 @@ over ranks is any rank. Pure: no I/O.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
+from deploy.records import record
 from deploy.sizing.compat import effective_dtype
 from deploy.sizing.engine_memory import (
     SPEC_DECODE_V0_BATCHED_TOKENS,
@@ -37,7 +38,7 @@ GIB = 1024**3
 FORWARD_HIDDEN_COPIES = 3  # residual, normed input and MLP output live at the MLP peak (fit: V0 logs)
 
 
-@dataclass(frozen=True)
+@record
 class Budget:
     """Raw numbers of one (shape, hardware, params) point; :mod:`deploy.sizing.verdict` adds the verdict."""
 

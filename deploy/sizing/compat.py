@@ -9,12 +9,12 @@ from what the spec suggests (Marlin kernels skipped, FP8 as weight-only, remote 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from deploy.catalog.tables import PACKAGE_DIR, load_table
 from deploy.errors import SpecError
+from deploy.records import record
 from deploy.sizing.versions import parse_version
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ PLATFORM_NAMES = {"tpu": "Google TPUs", "neuron": "AWS Neuron", "xpu": "Intel GP
 PLATFORM_AUTO_DTYPE_SINCE = (0, 10, 0)
 
 
-@dataclass(frozen=True)
+@record
 class LoadProblem:
     """Why vLLM would refuse to load: the spec field to change, its value, vLLM's words and the fix."""
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from deploy.errors import LmiError, SpecError
+from deploy.records import record
 from deploy.sizing.copy_resources import CopyRequirements, requirements_of
 from deploy.sizing.packing import Placement, place
 
@@ -28,7 +29,7 @@ COPIES_PER_INSTANCE = re.compile(r" \(\d+ cop(?:y|ies) per instance\)")
 PLACEMENT_FIX = "raise the endpoint's maximum instances, lower copies, or run `lmi recommend --spec SPEC`"
 
 
-@dataclass(frozen=True)
+@record
 class ComponentFit:
     """One component: its resolved view, what a copy needs, and its copy bounds."""
 
@@ -53,7 +54,7 @@ class ComponentFit:
         }
 
 
-@dataclass(frozen=True)
+@record
 class EndpointFit:
     """The fit of a whole component endpoint on ``max_instances`` x ``instance_type``."""
 

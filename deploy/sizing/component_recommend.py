@@ -11,10 +11,10 @@ instances. Model shapes are read once per component (the Hub flow of :func:`depl
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from deploy.errors import LmiError
+from deploy.records import record
 from deploy.sizing.component_fit import ComponentFit, EndpointFit, fit_of, size_component
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from deploy.spec.components import ComponentEndpointSpec
 
 
-@dataclass(frozen=True)
+@record
 class ComponentRecommendation:
     """One instance type, the count that holds every component's copies, its price and the placement."""
 
@@ -54,7 +54,7 @@ class ComponentRecommendation:
         }
 
 
-@dataclass(frozen=True)
+@record
 class ComponentRanking:
     """The ranked candidates and, per instance type left out, why."""
 

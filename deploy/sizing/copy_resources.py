@@ -20,8 +20,9 @@ Rules (ours; the task left them to us, docs/components.md explains them):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from deploy.records import record
 
 if TYPE_CHECKING:
     from deploy.engine.resolve import ResolvedSpec
@@ -36,7 +37,7 @@ CPU_BASE_CORES = 2.0
 CPU_CORES_PER_RANK = 1.0
 
 
-@dataclass(frozen=True)
+@record
 class CopyRequirements:
     """The resources one copy of a component needs, and why (``reasoning``: one line per figure)."""
 

@@ -29,8 +29,8 @@ Pure functions of the shape and settings; no I/O. Sources (vllm-project/vllm):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
+from deploy.records import record
 from deploy.sizing.shape import ModelShape
 
 MULTIMODAL_MIN_BATCHED_TOKENS = 5120
@@ -46,7 +46,7 @@ WARMUP_STRICTER_FROM = (0, 17, 0)  # the version from which the profile's sample
 GPT_OSS_CAPTURE_SCALE = 2.0  # vllm/model_executor/models/config.py: gpt-oss raises the largest graph from 512 to 1024
 
 
-@dataclass(frozen=True)
+@record
 class SpeculativeParams:
     """``speculative_config`` as it moves memory: the method, draft tokens and the draft model's shape."""
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from deploy.errors import SpecError
+from deploy.records import record
 from deploy.sizing.engine_memory import SpeculativeParams
 from deploy.sizing.shape import ModelShape
 
@@ -25,7 +25,7 @@ DEFAULT_MAX_LORA_RANK = 16
 TRUE_TEXTS = frozenset({"true", "1", "yes"})
 
 
-@dataclass(frozen=True)
+@record
 class FeatureParams:
     """The EngineParams fields engine options set (keyword arguments for ``dataclasses.replace``)."""
 

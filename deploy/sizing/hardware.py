@@ -10,9 +10,8 @@ end.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from deploy.errors import UsageError
+from deploy.records import record
 
 MIB = 1024**2
 GIB = 1024**3
@@ -24,7 +23,7 @@ MAX_GPUS = 1024
 MAX_GPU_MEMORY_MIB = 1024 * 1024  # 1 TiB per GPU
 
 
-@dataclass(frozen=True)
+@record
 class Hardware:
     """GPUs of one instance (or one host): per-GPU memory, count, and what the catalog knows about them."""
 

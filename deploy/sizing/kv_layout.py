@@ -11,12 +11,12 @@ tokens in its sliding groups. This is the mechanism of vLLM's ``kv_cache_utils``
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
+from deploy.records import record
 from deploy.sizing.shape import ModelShape
 
 
-@dataclass(frozen=True)
+@record
 class KvLayout:
     """Page geometry of one rank's KV cache."""
 

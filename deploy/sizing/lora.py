@@ -11,12 +11,13 @@ component's slots come from ``components[].lora``, not from its engine options.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import fields
 
+from deploy.records import record
 from deploy.sizing.shape import ModelShape, Quantization
 
 
-@dataclass(frozen=True)
+@record
 class LoraSlots:
     """vLLM's ``max_loras`` slots of rank ``max_lora_rank``, in ``dtype_bytes`` per element."""
 
@@ -38,7 +39,7 @@ class LoraSlots:
         )
 
 
-@dataclass(frozen=True)
+@record
 class LoraShape(ModelShape):
     """A model shape whose per-rank weights include vLLM's LoRA slots (see the module rule)."""
 

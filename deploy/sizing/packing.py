@@ -8,10 +8,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from deploy.records import record
 from deploy.sizing.copy_resources import CopyRequirements
 
 
-@dataclass(frozen=True)
+@record
 class InstanceCapacity:
     """What one instance offers to the copies placed on it (catalog figures)."""
 
@@ -61,7 +62,7 @@ class _Free:
         self.copies.append(name)
 
 
-@dataclass(frozen=True)
+@record
 class Placement:
     """Which copies go on which instance (by component name, one entry per copy), or why they do not fit."""
 

@@ -10,14 +10,13 @@ every input: GPUs, heads, KV heads and vocabulary, with ``unknown`` for what is 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from deploy.errors import SpecError
+from deploy.records import record
 
 __all__ = ["ParallelismInputs", "check_tp", "tp_problem", "valid_tp_degrees"]
 
 
-@dataclass(frozen=True)
+@record
 class ParallelismInputs:
     """What decides the valid degrees; ``None`` when not known (the spec before the model's shape is read)."""
 

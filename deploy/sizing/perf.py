@@ -30,17 +30,18 @@ interleaving detail, CPU-bound tokenization or network time; one stream per requ
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, field
 from typing import Any
 
 from deploy.errors import UsageError
+from deploy.records import record
 
 ACTIVATION_BYTES = 2.0  # all-reduce messages and activations travel in bf16/fp16
 ALLREDUCE_LATENCY_S = {"nvlink": 8e-6, "pcie": 25e-6}  # per all-reduce launch + sync (NCCL small-message floor)
 LINK_EFFICIENCY = 0.7  # NCCL ring bus bandwidth reaches ~70-80 % of the link's per-direction peak
 
 
-@dataclass(frozen=True)
+@record
 class Efficiency:
     """Fractions of datasheet peaks that vLLM reaches, plus a fixed scheduler/launch cost per decode step."""
 
@@ -53,7 +54,7 @@ class Efficiency:
 CALIBRATED = Efficiency(memory=0.80, compute=0.50, step_overhead_s=0.002)
 
 
-@dataclass(frozen=True)
+@record
 class GpuPerf:
     """Per-GPU peaks the model needs: memory bandwidth (GB/s), dense TFLOPs, GPU-to-GPU link per direction."""
 
@@ -77,7 +78,7 @@ class GpuPerf:
         )
 
 
-@dataclass(frozen=True)
+@record
 class PerfModel:
     """What one model copy costs per token on one of its GPUs (bytes, FLOPs) and how many streams fit."""
 
@@ -97,7 +98,7 @@ class PerfModel:
     fp8_compute: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class Workload:
     """C concurrent streams per copy, each I input tokens and O output tokens (ignore-eos lengths)."""
 
@@ -120,7 +121,7 @@ class Workload:
                 )
 
 
-@dataclass(frozen=True)
+@record
 class Performance:
     """Predicted speed and cost of one copy and of the whole instance for a workload."""
 

@@ -9,15 +9,16 @@ instance types have no $/M tokens and rank last; types that miss an SLO are drop
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
+from deploy.records import record
 from deploy.sizing.perf import Workload
 from deploy.sizing.perf_inputs import predict_for_instance
 from deploy.sizing.recommend import Recommendation
 from deploy.sizing.shape import ModelShape
 
 
-@dataclass(frozen=True)
+@record
 class Slo:
     """Latency limits a recommendation must meet (None = no limit)."""
 

@@ -9,9 +9,10 @@ date, why unknown).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from deploy.records import record
 from deploy.sizing.hardware import Hardware
 from deploy.sizing.shape import ModelShape
 from deploy.sizing.verdict import Estimate, judge
@@ -23,7 +24,7 @@ if TYPE_CHECKING:  # annotations only; the price tables load when a ranking need
 DEFAULT_LEN = 8192
 
 
-@dataclass(frozen=True)
+@record
 class Recommendation:
     """One instance type that fits, with the numbers that rank it."""
 

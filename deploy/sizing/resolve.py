@@ -16,10 +16,11 @@ Rules (the task left these to us; they are documented in docs/sizing.md):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from deploy.errors import FitError
+from deploy.records import record
 from deploy.sizing.budget import compute_budget
 from deploy.sizing.checks import budget_fits
 from deploy.sizing.compat import auto_dtype_override
@@ -38,7 +39,7 @@ MAX_ROLLING_BATCH = 256
 FALLBACK_MAX_LEN = 4096
 
 
-@dataclass(frozen=True)
+@record
 class Resolution:
     """The resolved engine settings, the estimate they give, and one note per decision."""
 

@@ -11,8 +11,9 @@ scale the structural estimate so the split stays structural but the sum is exact
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 
+from deploy.records import record
 from deploy.sizing.parallelism import ParallelismInputs, check_tp, tp_problem, valid_tp_degrees
 
 VOCAB_PADDING = 64
@@ -34,7 +35,7 @@ DTYPE_BYTES = {
 }
 
 
-@dataclass(frozen=True)
+@record
 class Quantization:
     """How linear-layer weights are stored: bits per weight and the per-group scale overhead."""
 
@@ -50,7 +51,7 @@ class Quantization:
         return self.weight_bits / 8.0 + extra
 
 
-@dataclass(frozen=True)
+@record
 class MoE:
     """Mixture-of-experts layers: all experts are resident (vLLM loads every expert on every rank's shard)."""
 
@@ -61,7 +62,7 @@ class MoE:
     top_k: int = 2
 
 
-@dataclass(frozen=True)
+@record
 class MLA:
     """Multi-head latent attention (DeepSeek V2/V3): one compressed KV head, not sharded by tp."""
 
@@ -72,7 +73,7 @@ class MLA:
     q_lora_rank: int | None
 
 
-@dataclass(frozen=True)
+@record
 class HubRef:
     """The Hub commit a shape was read from, and what the Hub says about access (pure data, no client types)."""
 
@@ -91,7 +92,7 @@ class HubRef:
         return bool(self.gated) or self.private
 
 
-@dataclass(frozen=True)
+@record
 class ModelShape:
     """Architecture numbers of one model, already unwrapped from any ``text_config``."""
 

@@ -9,9 +9,10 @@ a false "does not fit" costs one flag. Fixes are computed, never guessed: each o
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, field, replace
 from typing import Any
 
+from deploy.records import record
 from deploy.sizing.budget import Budget, compute_budget
 from deploy.sizing.checks import budget_fits, failure_reasons
 from deploy.sizing.hardware import Hardware
@@ -21,7 +22,7 @@ from deploy.sizing.versions import EngineParams
 GIB = 1024**3
 
 
-@dataclass(frozen=True)
+@record
 class Estimate:
     """What one GPU of the deployment holds, the KV capacity, and the verdict. Bytes are per GPU (rank)."""
 

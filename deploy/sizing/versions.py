@@ -11,10 +11,10 @@ non-torch overhead, CUDA-graph pool).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
 from deploy.errors import UsageError
+from deploy.records import record
 from deploy.sizing.engine_memory import SpeculativeParams, falls_back_to_v0
 
 Engine = Literal["v0", "v1"]
@@ -29,7 +29,7 @@ SAMPLER_CHEAP_FROM = (0, 17, 0)
 NON_TORCH_BASE = 0.3 * GIB  # 0.24-0.27 GiB in 0.19 logs, ~0.3 implied by a 0.8.4 log (Qwen2.5-7B, 24 GB GPU)
 
 
-@dataclass(frozen=True)
+@record
 class EngineParams:
     """The engine settings that move memory; None means "vLLM's default for that version"."""
 
@@ -73,7 +73,7 @@ def parse_version(text: str) -> tuple[int, int, int]:
     return parts[0], parts[1], parts[2]
 
 
-@dataclass(frozen=True)
+@record
 class VllmBehaviour:
     """Memory-relevant behaviour of one vLLM version + engine."""
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from deploy.catalog.tables import PACKAGE_DIR, load_table
+from deploy.records import record
 
 # option.* keys LMI v15 accepts but never hands to vLLM, with why and what to write instead.
 _SPEC_CONFIG = 'speculative_config (JSON), e.g. {"model": "<draft id>", "num_speculative_tokens": 5}'
@@ -76,7 +76,7 @@ INT_TEXT = re.compile(r"[+-]?\d+")
 FLOAT_TEXT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
-@dataclass(frozen=True)
+@record
 class OptionProblem:
     """One option the image would drop or refuse: which key, the value, what happens, what to write."""
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from deploy.errors import UsageError
+from deploy.records import record
 from deploy.render.templates import render_template
 from deploy.spec.paths import replace_file
 
@@ -28,7 +28,7 @@ def write_starter_spec(path: Path, *, name: str, model: str, instance: str, regi
     return write_checked_starter(path, "templates/spec.yaml.j2", parse_spec, starter, force=force)
 
 
-@dataclass(frozen=True)
+@record
 class StarterValues:
     """The ``lmi init`` options every starter template is filled with."""
 

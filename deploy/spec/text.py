@@ -14,10 +14,11 @@ from __future__ import annotations
 import math
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
+
+from deploy.records import record
 
 # Every character Python's str.splitlines splits on (Java's LineReader: \n and \r only).
 LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
@@ -37,7 +38,7 @@ _NAMES = {
 SECRET_FIELDS = {"hf_token"}
 
 
-@dataclass(frozen=True)
+@record
 class TextProblem:
     """One refused value: where it is (a field path), what is wrong with it, and how to fix it."""
 

@@ -11,7 +11,7 @@ execution role. Inference components keep their documented names (``<endpoint>-<
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from deploy.engine.components.requirements import cold_start_text, requirements_of, weights_bytes
@@ -31,6 +31,7 @@ from deploy.engine.naming import (
     tags_to_list,
 )
 from deploy.errors import SpecError
+from deploy.records import record
 
 if TYPE_CHECKING:
     from deploy.engine.resolve import ResolvedSpec
@@ -62,7 +63,7 @@ class CreateRequestViews:
         return tags_from_list(self.create_request.get("Tags"))
 
 
-@dataclass(frozen=True)
+@record
 class AdapterDesired(CreateRequestViews):
     """A LoRA adapter as an adapter inference component on its base (no model, copies or requirements of its own)."""
 
@@ -72,7 +73,7 @@ class AdapterDesired(CreateRequestViews):
     create_request: dict[str, Any]
 
 
-@dataclass(frozen=True)
+@record
 class ComponentDesired(CreateRequestViews):
     """One inference component: its model (as the single-model path built it) and its IC request bodies."""
 
@@ -119,7 +120,7 @@ class ComponentDesired(CreateRequestViews):
         return {"InferenceComponentName": self.ic_name, "DesiredRuntimeConfig": {"CopyCount": self.copies}}
 
 
-@dataclass(frozen=True)
+@record
 class ComponentEndpointDesired:
     """What should exist for one component endpoint. Dict fields are request bodies: treat them as read-only."""
 

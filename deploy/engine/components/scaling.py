@@ -10,10 +10,10 @@ looks it up right before it puts the alarm.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from deploy.engine.components.requirements import check_scale_to_zero_region
+from deploy.records import record
 
 if TYPE_CHECKING:
     from deploy.spec.components import ComponentScaling
@@ -37,7 +37,7 @@ def no_capacity_alarm_name(ic_name: str) -> str:
     return f"{ic_name}-lmi-no-capacity"
 
 
-@dataclass(frozen=True)
+@record
 class ComponentScalingDesired:
     """RegisterScalableTarget, the target-tracking policy and (scale to zero) the step policy and its alarm."""
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from deploy.engine.snapshot import EndpointState
+from deploy.records import record
 
 __all__ = ["ComponentEndpointSnapshot", "ComponentState"]
 
 
-@dataclass(frozen=True)
+@record
 class ComponentState:
     """The parts of DescribeInferenceComponent (+ tags, scaling, alarm) plan needs."""
 
@@ -32,7 +33,7 @@ class ComponentState:
         return f"inference-component/{self.name}"
 
 
-@dataclass(frozen=True)
+@record
 class ComponentEndpointSnapshot:
     """What exists now for one component endpoint name (components: the managed ICs on it)."""
 

@@ -12,10 +12,12 @@ import json
 import os
 import re
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+
+from deploy.records import record
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
 DEFAULT_TIMEOUT_S = 10.0
@@ -27,7 +29,7 @@ TRUE_WORDS = {"1", "on", "yes", "true"}
 NETWORK_MODULES = {"httpx", "httpx2", "httpcore", "requests", "urllib3", "ssl", "socket"}
 
 
-@dataclass(frozen=True)
+@record
 class HubSettings:
     """Where the Hub is and where its answers are cached, as the environment says right now."""
 
@@ -38,7 +40,7 @@ class HubSettings:
     timeout_s: float
 
 
-@dataclass(frozen=True)
+@record
 class HubWeights:
     """What the safetensors headers of one commit say: files, tensor count, elements per dtype, exact bytes."""
 
@@ -48,7 +50,7 @@ class HubWeights:
     bytes: int
 
 
-@dataclass(frozen=True)
+@record
 class HubModel:
     """One commit of one Hub model as lmi-deploy needs it; ``origin`` says how this answer was obtained."""
 
@@ -105,12 +107,12 @@ def _write_atomic(path: Path, text: str) -> None:
 
 def save_record(hub: HubSettings, model: HubModel) -> None:
     """Store the answer for (repo, sha) and point the asked revision at it. Best effort: a read-only cache is fine."""
-    record = asdict(model)
+    entry = asdict(model)
     for transient in ("origin", "note", "revision"):
-        record.pop(transient)
-    record["record_version"] = RECORD_VERSION
+        entry.pop(transient)
+    entry["record_version"] = RECORD_VERSION
     try:
-        _write_atomic(_repo_dir(hub, model.repo_id) / f"{model.sha}.json", json.dumps(record, sort_keys=True))
+        _write_atomic(_repo_dir(hub, model.repo_id) / f"{model.sha}.json", json.dumps(entry, sort_keys=True))
         for ref in {model.revision or "main", model.sha}:
             _write_atomic(_ref_file(hub, model.repo_id, ref), model.sha)
     except OSError:
