@@ -105,26 +105,39 @@ def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the app and map errors to exit codes.
 
     Ctrl-C is exit 130 with one line wherever it lands, also while the command modules are still being imported
-    (``build_app``), which takes long enough on a busy machine to be hit."""
+    (``build_app``), which takes long enough on a busy machine to be hit. Called without ``argv`` it is the
+    process's entry point, and the fast path may end the process quickly (:mod:`deploy.cli.quick_exit`)."""
     try:
-        _main(list(sys.argv[1:] if argv is None else argv))
+        _main(list(sys.argv[1:] if argv is None else argv), entry_point=argv is None)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         sys.exit(130)
+    except BrokenPipeError:
+        from deploy.cli import closed_pipe
+
+        if not closed_pipe.stdout_closed():
+            raise
+        closed_pipe.silence_stdout()
+        sys.exit(closed_pipe.EXIT_CODE)
 
 
-def _main(args: list[str]) -> None:
+def _main(args: list[str], entry_point: bool = False) -> None:
     from deploy.cli.fast import runner
     from deploy.errors import LmiError
 
     fast = runner(args)
-    if fast is not None:
-        try:
-            fast()
-        except LmiError as exc:
-            sys.exit(_report(exc, _wants_json(args)))
-        sys.exit(0)
-    _run_typer(args)
+    if fast is None:
+        _run_typer(args)
+        return
+    from deploy.cli import quick_exit
+
+    if entry_point:
+        quick_exit.arm()
+    try:
+        fast()
+    except LmiError as exc:
+        quick_exit.leave(_report(exc, _wants_json(args)))
+    quick_exit.leave(0)
 
 
 def _run_typer(args: list[str]) -> None:

@@ -1,0 +1,58 @@
+"""End `lmi validate` / `lmi render` without the interpreter's teardown, and without cyclic GC passes on the way.
+
+Why: these two commands run in CI loops, and after the work is done CPython spends ~30 ms tearing down the
+~350 modules pydantic and PyYAML loaded (``import boto3`` pays the same), while the cyclic collector runs every
+few hundred allocations during the imports (~13 ms more) to free nothing: the process is about to end.
+Measured side by side by ``benchmarks/cli_startup.py``.
+
+What still happens, in order, as in a normal exit: non-daemon threads are joined (the interpreter does it before
+exit handlers), every exit handler registered while the command ran runs (``arm`` registers this module's
+handler first, so it runs last), then stdout and stderr are flushed; only then does the process end with
+``os._exit``. What is skipped: freeing objects and modules, which the operating system does at once. A closed
+stdout pipe ends quietly with 1 as everywhere in the CLI (:mod:`deploy.cli.closed_pipe`); another failure to flush falls
+back to the normal exit, which reports it as Python always has.
+
+Only the process's own entry point arms it (``deploy.cli.main()`` reading ``sys.argv``): a caller that runs
+``main([...])`` inside its own process (tests, notebooks) keeps its normal exit and its own exit code.
+"""
+
+from __future__ import annotations
+
+import atexit
+import gc
+import os
+import sys
+
+_exit_code: int | None = None
+
+
+def arm() -> None:
+    """Before the command runs: no cyclic GC passes, and an exit handler that will end the process quickly."""
+    gc.disable()
+    atexit.register(_end_now)
+
+
+def leave(code: int) -> None:
+    """The command's exit: ``sys.exit(code)``, noted so the armed exit handler ends the process with this code."""
+    global _exit_code
+    _exit_code = code
+    sys.exit(code)
+
+
+def _end_now() -> None:
+    if _exit_code is None:  # the command did not reach leave(): an unexpected exit keeps the normal teardown
+        return
+    code = _exit_code
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:
+        from deploy.cli import closed_pipe
+
+        if not closed_pipe.stdout_closed():
+            return
+        closed_pipe.silence_stdout()
+        code = closed_pipe.EXIT_CODE
+    except (OSError, ValueError):  # another failure to flush: let the normal exit report it
+        return
+    os._exit(code)
