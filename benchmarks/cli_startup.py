@@ -7,7 +7,9 @@ import. Three comparisons:
 
 1. start-up: ``lmi --help`` / ``render`` / ``validate`` against ``python -c "import boto3"`` (target <= 1.0x) and
    the SDK's import, and against the floor under them: their third-party imports alone (pydantic with one
-   validated model, PyYAML, and jinja2 for render; validate prints without rich);
+   validated model, PyYAML, and jinja2 for render; validate prints without rich); ``render`` / ``validate`` also
+   called as a library (``main([...])``), which ends with the interpreter's normal teardown instead of the
+   CLI's quick exit, so what that exit is worth is printed beside the rest;
 2. the artefact job: ``lmi render`` against SDK v2 doing the same work (``DJLModel`` + ``prepare_container_def``
    + ``production_variant``), and ``lmi plan`` against SDK v3's ``ModelBuilder.build()``, with AWS calls counted,
    both against the embedded emulator;
@@ -143,6 +145,17 @@ def _calls_line(facts: dict[str, Any]) -> str:
 _MODEL = "from pydantic import BaseModel, Field\nclass M(BaseModel):\n    a: int = Field(1, ge=1)\nM(a=2)\n"
 RENDER_FLOOR = _MODEL + "import yaml, jinja2"
 VALIDATE_FLOOR = _MODEL + "import yaml"  # validate writes its lines without rich (deploy/cli/_output.py)
+# The same command called as a library (`main([...])` in the caller's process), which ends as any Python program
+# does: the fast path's quick exit (deploy/cli/quick_exit.py: no teardown, no cyclic GC passes) is not armed, so
+# these rows show what that exit is worth and where lmi would stand without it.
+NORMAL_EXIT = """
+import sys
+from deploy.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit as exc:
+    sys.exit(exc.code)
+"""
 
 
 def startup(args: argparse.Namespace, sdk: dict[str, str], emulator_url: str | None) -> None:
@@ -155,6 +168,8 @@ def startup(args: argparse.Namespace, sdk: dict[str, str], emulator_url: str | N
         "lmi --help": command([py, "-m", "deploy.cli", "--help"]),
         "lmi render": command([py, "-m", "deploy.cli", "render", spec]),
         "lmi validate": command([py, "-m", "deploy.cli", "validate", spec]),
+        "lmi render, normal exit": command([py, "-c", NORMAL_EXIT, "render", spec]),
+        "lmi validate, normal exit": command([py, "-c", NORMAL_EXIT, "validate", spec]),
     }
     for major, python in sdk.items():
         module = "sagemaker" if major == "v2" else "sagemaker.serve"
@@ -172,7 +187,8 @@ def startup(args: argparse.Namespace, sdk: dict[str, str], emulator_url: str | N
     boto3 = "python -c 'import boto3'"
     pairs = [("lmi render", boto3), ("lmi validate", boto3), ("lmi --help", boto3),
              ("floor: pydantic+yaml+jinja2", boto3), ("floor: pydantic+yaml", boto3),
-             ("lmi render", "floor: pydantic+yaml+jinja2"), ("lmi validate", "floor: pydantic+yaml")]  # fmt: skip
+             ("lmi render", "floor: pydantic+yaml+jinja2"), ("lmi validate", "floor: pydantic+yaml"),
+             ("lmi render, normal exit", boto3), ("lmi validate, normal exit", boto3)]  # fmt: skip
     pairs += [("lmi render", name) for name in results if name.startswith("SDK")]
     for a, b in pairs:
         wall, cpu = ratios(results, a, b), ratios(results, a, b, cpu=True)
