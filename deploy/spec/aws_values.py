@@ -26,17 +26,19 @@ import unicodedata
 TAG_KEY_MAX, TAG_VALUE_MAX = 128, 256
 _TAG_PUNCTUATION = set("_.:/=+-@")
 _ROLE_ARN = re.compile(r"arn:(aws[a-z-]*):iam::(\d{12}):role/((?:[A-Za-z0-9+=,.@_/-]*/)?)([A-Za-z0-9+=,.@_-]{1,64})")
-_BUCKET_CHARS = re.compile(r"[a-z0-9][a-z0-9.-]*[a-z0-9]")
+# Patterns of optional fields are plain strings: `re` compiles each on its first use (and caches it), not on every
+# `lmi` start-up.
+_BUCKET_CHARS = r"[a-z0-9][a-z0-9.-]*[a-z0-9]"
 _BUCKET_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 _BUCKET_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
-_KEY_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32}")
-_ALIAS = re.compile(r"alias/[A-Za-z0-9/_-]+")
-_KMS_ARN = re.compile(r"arn:(aws[a-z-]*):kms:([a-z0-9-]+):(\d{12}):(key/.+|alias/.+)")
-_ECR_HOST = re.compile(r"(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.(amazonaws\.com(?:\.cn)?|[a-z0-9.-]+)")
-_REPOSITORY = re.compile(r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*")
-_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
-_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
-_VPC_ID = re.compile(r"[-0-9a-zA-Z]{1,32}")
+_KEY_ID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32}"
+_ALIAS = r"alias/[A-Za-z0-9/_-]+"
+_KMS_ARN = r"arn:(aws[a-z-]*):kms:([a-z0-9-]+):(\d{12}):(key/.+|alias/.+)"
+_ECR_HOST = r"(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.(amazonaws\.com(?:\.cn)?|[a-z0-9.-]+)"
+_REPOSITORY = r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*"
+_TAG = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"
+_DIGEST = r"sha256:[0-9a-f]{64}"
+_VPC_ID = r"[-0-9a-zA-Z]{1,32}"
 
 
 def _is_tag_char(char: str) -> bool:
@@ -98,7 +100,7 @@ def check_bucket_name(bucket: str) -> str:
 def _bucket_rule_broken(bucket: str) -> str | None:
     if not 3 <= len(bucket) <= 63:
         return f"is {len(bucket)} characters; bucket names are 3-63"
-    if not _BUCKET_CHARS.fullmatch(bucket):
+    if not re.fullmatch(_BUCKET_CHARS, bucket):
         return (
             "has characters S3 refuses; bucket names use only lowercase letters, digits, dots and hyphens, "
             "and start and end with a letter or digit"
@@ -165,7 +167,7 @@ def check_kms_key(key: str, *, region: str | None, partition: str | None) -> str
         return _check_kms_arn(key, region=region, partition=partition)
     if key.startswith("alias/"):
         return _check_alias(key)
-    if not _KEY_ID.fullmatch(key):
+    if not re.fullmatch(_KEY_ID, key):
         raise ValueError(
             f"{key!r} is not a KMS key id (a UUID like 1234abcd-12ab-34cd-56ef-1234567890ab, or mrk-<32 hex> for a "
             "multi-Region key); or write alias/<name>"
@@ -174,7 +176,7 @@ def check_kms_key(key: str, *, region: str | None, partition: str | None) -> str
 
 
 def _check_alias(alias: str) -> str:
-    if len(alias) > 256 or not _ALIAS.fullmatch(alias):
+    if len(alias) > 256 or not re.fullmatch(_ALIAS, alias):
         raise ValueError(
             f"{alias!r} is not a KMS alias name (KMS: alias/ followed by letters, digits, /, _ or -, "
             "at most 256 characters)"
@@ -183,7 +185,7 @@ def _check_alias(alias: str) -> str:
 
 
 def _check_kms_arn(arn: str, *, region: str | None, partition: str | None) -> str:
-    match = _KMS_ARN.fullmatch(arn)
+    match = re.fullmatch(_KMS_ARN, arn)
     if match is None:
         raise ValueError(
             f"{arn!r} is not a KMS ARN; write arn:{partition or 'aws'}:kms:{region or '<region>'}:<account>:key/<id>"
@@ -196,7 +198,7 @@ def _check_kms_arn(arn: str, *, region: str | None, partition: str | None) -> st
         )
     if resource.startswith("alias/"):
         _check_alias(resource)
-    elif not _KEY_ID.fullmatch(resource.removeprefix("key/")):
+    elif not re.fullmatch(_KEY_ID, resource.removeprefix("key/")):
         raise ValueError(f"{arn!r}: {resource.removeprefix('key/')!r} is not a KMS key id")
     return arn
 
@@ -219,7 +221,7 @@ def check_image_uri(image: str, *, region: str | None, dns_suffix: str | None) -
     if not image or len(image) > 255 or any(c.isspace() for c in image):
         raise ValueError(f"lmi.image is {len(image)} characters or has spaces; SageMaker Image is 1-255, no spaces")
     host, _, rest = image.partition("/")
-    ecr = _ECR_HOST.fullmatch(host)
+    ecr = re.fullmatch(_ECR_HOST, host)
     if ecr is None:
         raise ValueError(
             f"{image!r} is not an ECR image; SageMaker pulls images from Amazon ECR "
@@ -241,9 +243,9 @@ def _check_repository_reference(image: str, reference: str) -> None:
     elif ":" in reference:
         repository, _, tag = reference.rpartition(":")
     problems = [
-        (not _REPOSITORY.fullmatch(repository) or not 2 <= len(repository) <= 256, "repository"),
-        (tag is not None and not _TAG.fullmatch(tag), "tag"),
-        (digest is not None and not _DIGEST.fullmatch(digest), "digest"),
+        (not re.fullmatch(_REPOSITORY, repository) or not 2 <= len(repository) <= 256, "repository"),
+        (tag is not None and not re.fullmatch(_TAG, tag), "tag"),
+        (digest is not None and not re.fullmatch(_DIGEST, digest), "digest"),
     ]
     for broken, what in problems:
         if broken:
@@ -258,7 +260,7 @@ def check_vpc_ids(ids: list[str], *, what: str, most: int) -> list[str]:
     if len(ids) > most:
         raise ValueError(f"{len(ids)} {what}; SageMaker VpcConfig allows at most {most}")
     for item in ids:
-        if not _VPC_ID.fullmatch(item):
+        if not re.fullmatch(_VPC_ID, item):
             raise ValueError(
                 f"{item!r} is not a valid {what[:-1]} id (SageMaker VpcConfig: letters, digits and -, at most 32)"
             )

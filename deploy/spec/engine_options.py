@@ -71,9 +71,9 @@ TOOL_PARSERS_0_8_4 = (  # in registration order, as LMI's message lists them
 PYDANTIC_TRUE = {"true", "1", "yes", "on", "t", "y"}
 PYDANTIC_FALSE = {"false", "0", "no", "off", "f", "n"}
 LMI_PARSERS = {"tool_call_parser": "tool call", "reasoning_parser": "reasoning"}
-# Matched with fullmatch (`$` would also accept a trailing newline).
-INT_TEXT = re.compile(r"[+-]?\d+")
-FLOAT_TEXT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+# Matched with fullmatch (`$` would also accept a trailing newline); strings that `re` compiles on first use.
+INT_TEXT = r"[+-]?\d+"
+FLOAT_TEXT = r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?"
 
 
 @record
@@ -158,7 +158,7 @@ def value_problem(key: str, value: Any, spec: dict[str, Any]) -> OptionProblem |
 
 def _int_problem(key: str, value: Any, flag: str) -> OptionProblem | None:
     if isinstance(value, bool) or not (
-        isinstance(value, int) or (isinstance(value, str) and INT_TEXT.fullmatch(value))
+        isinstance(value, int) or (isinstance(value, str) and re.fullmatch(INT_TEXT, value))
     ):
         whole = f"; write {int(value)}" if isinstance(value, float) and value.is_integer() else ""
         return OptionProblem(
@@ -173,7 +173,7 @@ def _int_problem(key: str, value: Any, flag: str) -> OptionProblem | None:
 
 def _float_problem(key: str, value: Any, flag: str) -> OptionProblem | None:
     if isinstance(value, bool) or not (
-        isinstance(value, (int, float)) or (isinstance(value, str) and FLOAT_TEXT.fullmatch(value))
+        isinstance(value, (int, float)) or (isinstance(value, str) and re.fullmatch(FLOAT_TEXT, value))
     ):
         return OptionProblem(
             key,
@@ -263,7 +263,7 @@ def _choice_problem(key: str, value: Any, flag: str, choices: list[Any]) -> Opti
     if any(text == _text(choice) for choice in choices):
         return None
     shown = ", ".join(repr(c) for c in choices)
-    parsed = int(text) if INT_TEXT.fullmatch(text) and all(isinstance(c, int) for c in choices) else text
+    parsed = int(text) if re.fullmatch(INT_TEXT, text) and all(isinstance(c, int) for c in choices) else text
     return OptionProblem(
         key,
         value,

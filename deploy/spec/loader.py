@@ -148,8 +148,9 @@ def _read_toml(text: str, path: Path) -> Any:
 
 _TOML_KEY_PART = r'(?:[A-Za-z0-9_-]+|"[^"\n]*"|\'[^\'\n]*\')'
 _TOML_KEY = rf"{_TOML_KEY_PART}(?:\s*\.\s*{_TOML_KEY_PART})*"
-_TOML_TABLE = re.compile(rf"\s*\[\[?\s*({_TOML_KEY})\s*\]\]?\s*(?:#.*)?")  # fullmatch, like every validating pattern
-_TOML_ASSIGN = re.compile(rf"^\s*({_TOML_KEY})\s*=")
+# Only TOML specs use these: strings that `re` compiles on first use, not on every start-up.
+_TOML_TABLE = rf"\s*\[\[?\s*({_TOML_KEY})\s*\]\]?\s*(?:#.*)?"  # fullmatch, like every validating pattern
+_TOML_ASSIGN = rf"^\s*({_TOML_KEY})\s*="
 
 
 def _toml_key_lines(text: str) -> Lines:
@@ -166,12 +167,12 @@ def _toml_key_lines(text: str) -> Lines:
             if line.count(in_string) % 2:
                 in_string = None
             continue
-        header = _TOML_TABLE.fullmatch(line)
+        header = re.fullmatch(_TOML_TABLE, line)
         if header:
             table = _toml_key_path(header.group(1))
             out.setdefault(table, number)
             continue
-        assign = _TOML_ASSIGN.match(line)
+        assign = re.match(_TOML_ASSIGN, line)
         if assign:
             out.setdefault((*table, *_toml_key_path(assign.group(1))), number)
             rest = line[assign.end() :]

@@ -73,9 +73,9 @@ REFUSED_IN_ASYNC = {
     "enable_streaming": 'deprecated; send "stream": true in the request instead',
 }
 
-# Matched with fullmatch (`$` would also accept a trailing newline).
-LITERAL_TOKEN = re.compile(r"hf_[A-Za-z0-9]{10,}|[A-Za-z0-9]{30,}")
-ENV_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,1023}")  # SageMaker EnvironmentKey
+# Matched with fullmatch (`$` would also accept a trailing newline); strings that `re` compiles on first use.
+LITERAL_TOKEN = r"hf_[A-Za-z0-9]{10,}|[A-Za-z0-9]{30,}"
+ENV_KEY = r"[A-Za-z_][A-Za-z0-9_]{0,1023}"  # SageMaker EnvironmentKey
 
 
 def vllm_engine_args() -> frozenset[str]:
@@ -115,7 +115,7 @@ def check_hf_token_ref(value: str) -> str:
 
     if REFERENCE.fullmatch(value):
         return value
-    if LITERAL_TOKEN.fullmatch(value):
+    if re.fullmatch(LITERAL_TOKEN, value):
         raise ValueError("looks like a literal token; never put secrets in the spec, write env:HF_TOKEN instead")
     raise ValueError("is not a token reference (the value given is hidden); write env:<VARIABLE>, e.g. env:HF_TOKEN")
 
@@ -187,7 +187,7 @@ def check_engine_options(options: dict[str, Any], quantize: str | None, lmi_vers
 
 def check_env_keys(env: dict[str, str]) -> dict[str, str]:
     for key in env:
-        if not ENV_KEY.fullmatch(key):
+        if not re.fullmatch(ENV_KEY, key):
             raise ValueError(
                 f"env key {key[:40]!r} is not a valid environment variable name; use letters, digits and "
                 "underscores, not starting with a digit, at most 1024 characters (SageMaker EnvironmentKey)"
