@@ -297,8 +297,9 @@ def _pairing_problems(options: dict[str, Any]) -> list[OptionProblem]:
     """Switches that need their parser (LMI raises "Invalid ... parser: None"), and parsers with no switch."""
     out = []
     for switch, parser in (("enable_auto_tool_choice", "tool_call_parser"), ("enable_reasoning", "reasoning_parser")):
-        choices, kind = _parsers(parser), LMI_PARSERS[parser]
         if _is_on(options, switch) and parser not in options:
+            # The parser names only when they are quoted: reading them loads the engine-argument table.
+            choices, kind = _parsers(parser), LMI_PARSERS[parser]
             out.append(
                 OptionProblem(
                     switch,
