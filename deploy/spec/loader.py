@@ -14,7 +14,6 @@ import yaml
 from pydantic import ValidationError
 
 from deploy.errors import SpecError
-from deploy.spec.explain import spec_error_from
 from deploy.spec.limits import (
     MAX_DEPTH,
     check_data_depth,
@@ -284,6 +283,8 @@ def parse_spec(
     try:
         return DeploymentSpec.model_validate(data)
     except ValidationError as exc:
+        from deploy.spec.explain import spec_error_from  # the error path only: not at start-up
+
         raise spec_error_from(exc, source=source, lines=lines or {}, root=DeploymentSpec) from None
 
 
@@ -321,6 +322,8 @@ def parse_any_spec(
     try:
         return ComponentEndpointSpec.model_validate(data)
     except ValidationError as exc:
+        from deploy.spec.explain import spec_error_from  # the error path only: not at start-up
+
         raise spec_error_from(exc, source=source, lines=lines or {}, root=ComponentEndpointSpec) from None
 
 

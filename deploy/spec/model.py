@@ -38,7 +38,6 @@ from deploy.spec.aws_values import (
     check_vpc_ids,
     split_s3_uri,
 )
-from deploy.spec.explain import spec_error_from
 from deploy.spec.rules import (
     check_engine_options,
     check_env_keys,
@@ -469,6 +468,8 @@ class _RaisesSpecError(ModelMetaclass):
         try:
             return super().__call__(*args, **kwargs)
         except ValidationError as exc:
+            from deploy.spec.explain import spec_error_from  # the error path only: not at start-up
+
             raise spec_error_from(exc, source="<spec>", lines={}, root=cast("type[BaseModel]", cls)) from None
 
 
