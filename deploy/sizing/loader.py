@@ -12,7 +12,6 @@ headers; the library's ``_parameters`` (dtype -> count) give exact totals otherw
 
 from __future__ import annotations
 
-import difflib
 import json
 from dataclasses import replace
 from functools import lru_cache
@@ -138,6 +137,8 @@ def _bundled(ref: str) -> tuple[ModelShape, str] | None:
 
 def suggestions(ref: str) -> str:
     """``did you mean A, B?`` from the bundled ids close to ``ref`` (empty when none is close)."""
+    import difflib  # an unknown id only: not at every start-up
+
     known = bundled_ids()
     close = difflib.get_close_matches(ref.lower(), [k.lower() for k in known], n=3, cutoff=0.5)
     found = [k for k in known if k.lower() in close]
