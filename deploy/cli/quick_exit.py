@@ -27,9 +27,14 @@ _exit_code: int | None = None
 
 
 def arm() -> None:
-    """Before the command runs: no cyclic GC passes, and an exit handler that will end the process quickly."""
+    """Before the command runs: no cyclic GC passes, and an exit handler that will end the process quickly.
+
+    Not when an exit handler is registered already: it would run after ours, that is never, and such handlers are
+    the ones that save state (``coverage run`` writes its data file in one, a ``sitecustomize`` may add its own).
+    """
     gc.disable()
-    atexit.register(_end_now)
+    if atexit._ncallbacks() == 0:
+        atexit.register(_end_now)
 
 
 def leave(code: int) -> None:
@@ -44,8 +49,9 @@ def _end_now() -> None:
         return
     code = _exit_code
     try:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:  # None: the descriptor was closed when Python started (`2>&-`)
+                stream.flush()
     except BrokenPipeError:
         from deploy.cli import closed_pipe
 

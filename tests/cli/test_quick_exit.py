@@ -135,3 +135,53 @@ main()
     done = _script(code)
     assert done.returncode == 1
     assert "a socket, not stdout" in done.stderr
+
+
+# Whether the quick exit happened: an object still alive at the end is finalised only by the normal teardown.
+_TEARDOWN_MARK = """
+class _Mark:
+    def __del__(self, _open=open):  # builtins may be gone by then: keep a reference
+        _open({mark!r}, "a").write("teardown\\n")
+_mark = _Mark()
+"""
+
+
+@pytest.mark.parametrize("handlers", [1, 3])
+@pytest.mark.parametrize(("spec", "expected"), [("examples/qwen25-7b.yaml", 0), ("missing.yaml", 2)])
+@pytest.mark.parametrize("command", ["validate", "render"])
+def test_exit_handlers_registered_before_the_entry_point_still_run(
+    tmp_path: Path, handlers: int, spec: str, expected: int, command: str
+) -> None:
+    # coverage run saves its data in such a handler; a quick exit would run before it, that is instead of it
+    marks = tmp_path / "marks"
+    register = "".join(
+        f"atexit.register(lambda: open({str(marks)!r}, 'a').write('saved {n}\\n'))\n" for n in range(handlers)
+    )
+    code = f"import atexit, sys\n{register}sys.argv = ['lmi', {command!r}, {spec!r}]\n"
+    code += "from deploy.cli import main\nmain()\n"
+    done = _script(code)
+    assert done.returncode == expected, done.stderr
+    assert sorted(marks.read_text().splitlines()) == [f"saved {n}" for n in range(handlers)]
+
+
+@pytest.mark.parametrize("closed", ["2>&-", "<&- 2>&-"])
+@pytest.mark.parametrize("spec", ["examples/qwen25-7b.yaml", "examples/components.yaml"])
+def test_a_closed_stderr_still_ends_quickly_with_the_output(tmp_path: Path, closed: str, spec: str) -> None:
+    mark = tmp_path / "mark"
+    code = _TEARDOWN_MARK.format(mark=str(mark)) + f"import sys\nsys.argv = ['lmi', 'validate', {spec!r}]\n"
+    code += "from deploy.cli import main\nmain()\n"
+    done = subprocess.run(
+        ["sh", "-c", f'exec "$0" -c "$1" {closed}', sys.executable, code],
+        capture_output=True, text=True, env=_env(), timeout=120, cwd=ROOT,
+    )  # fmt: skip
+    assert done.returncode == 0 and "fits" in done.stdout
+    assert not mark.exists(), "the normal teardown ran: the quick exit gave up on sys.stderr being None"
+
+
+def test_the_teardown_mark_sees_a_normal_exit(tmp_path: Path) -> None:
+    # the check above can fail: without the quick exit (main([...]) is never armed) the mark is written
+    mark = tmp_path / "mark"
+    code = _TEARDOWN_MARK.format(mark=str(mark))
+    code += "from deploy.cli import main\nmain(['validate', 'examples/qwen25-7b.yaml'])\n"
+    assert _script(code).returncode == 0
+    assert mark.read_text() == "teardown\n"
