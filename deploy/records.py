@@ -28,13 +28,16 @@ else:
 
 T = TypeVar("T", bound=type)
 _MISSING = dataclasses.MISSING
+_INIT_VAR = getattr(dataclasses, "_FIELD_INITVAR", None)
 
 
 def _init_table(cls: type) -> tuple[tuple[str, Any, Any], ...]:
     """``(name, default, default_factory)`` per field, in declaration order (bases first)."""
     table = []
-    for f in dataclasses.fields(cls):
-        if not f.init or f.kw_only is True or "InitVar" in str(f.type):
+    # an InitVar is not in fields() (it is an argument, not a field): find it in the whole table
+    init_vars = [f for f in cls.__dataclass_fields__.values() if f._field_type is _INIT_VAR]  # type: ignore[attr-defined]
+    for f in [*dataclasses.fields(cls), *init_vars]:
+        if not f.init or f.kw_only is True or f in init_vars or "InitVar" in str(f.type):
             raise TypeError(f"@record {cls.__qualname__}.{f.name}: init=False, kw_only and InitVar need @dataclass")
         table.append((f.name, f.default, f.default_factory))
     return tuple(table)

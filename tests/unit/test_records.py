@@ -195,8 +195,11 @@ def test_a_hand_written_eq_or_hash_is_kept() -> None:
         {"__annotations__": {"a": "int"}, "a": dataclasses.field(default=0, init=False)},
         {"__annotations__": {"a": "int"}, "a": dataclasses.field(default=0, kw_only=True)},
         {"__annotations__": {"a": "InitVar[int]"}},
+        {"__annotations__": {"a": "int", "b": dataclasses.InitVar[int]}},  # an InitVar is not in fields()
+        {"__annotations__": {"a": "dataclasses.InitVar[int]"}},  # a string dataclasses resolves to InitVar
+        {"__annotations__": {"a": dataclasses.InitVar[str], "b": "int"}},
     ],
-    ids=["__init__", "__setattr__", "init=False", "kw_only", "InitVar"],
+    ids=["__init__", "__setattr__", "init=False", "kw_only", "InitVar", "InitVar object", "InitVar resolved", "first"],
 )
 def test_shapes_a_record_does_not_support_are_refused_at_definition(body: dict[str, Any]) -> None:
     with pytest.raises(TypeError, match="@record"):
