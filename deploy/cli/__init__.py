@@ -101,14 +101,20 @@ def _show_budget(exc: Any) -> None:
     Console(stderr=True, highlight=False).print(estimate_table(estimate))
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point: run the app and map errors to exit codes.
+def run() -> None:
+    """The process's own entry point (the ``lmi`` console script, ``python -m deploy.cli``): :func:`main` on
+    ``sys.argv``, and the fast path may end the process quickly (:mod:`deploy.cli.quick_exit`). A program that
+    calls :func:`main` itself keeps its normal exit and its own exit code."""
+    main(entry_point=True)
+
+
+def main(argv: list[str] | None = None, *, entry_point: bool = False) -> None:
+    """Run the app on ``argv`` (default ``sys.argv[1:]``) and map errors to exit codes.
 
     Ctrl-C is exit 130 with one line wherever it lands, also while the command modules are still being imported
-    (``build_app``), which takes long enough on a busy machine to be hit. Called without ``argv`` it is the
-    process's entry point, and the fast path may end the process quickly (:mod:`deploy.cli.quick_exit`)."""
+    (``build_app``), which takes long enough on a busy machine to be hit."""
     try:
-        _main(list(sys.argv[1:] if argv is None else argv), entry_point=argv is None)
+        _main(list(sys.argv[1:] if argv is None else argv), entry_point=entry_point)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         sys.exit(130)

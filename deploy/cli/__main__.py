@@ -1,5 +1,5 @@
 """`python -m deploy.cli` runs the CLI (used by tests that need a real subprocess without the console script)."""
 
-from deploy.cli import main
+from deploy.cli import run
 
-main()
+run()

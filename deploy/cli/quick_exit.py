@@ -12,8 +12,9 @@ handler first, so it runs last), then stdout and stderr are flushed; only then d
 stdout pipe ends quietly with 1 as everywhere in the CLI (:mod:`deploy.cli.closed_pipe`); another failure to flush falls
 back to the normal exit, which reports it as Python always has.
 
-Only the process's own entry point arms it (``deploy.cli.main()`` reading ``sys.argv``): a caller that runs
-``main([...])`` inside its own process (tests, notebooks) keeps its normal exit and its own exit code.
+Only the process's own entry point arms it (``deploy.cli.run``: the ``lmi`` console script and
+``python -m deploy.cli``): a program that calls ``deploy.cli.main()`` inside its own process (tests, notebooks,
+wrappers) keeps its normal exit and its own exit code.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ def arm() -> None:
     the ones that save state (``coverage run`` writes its data file in one, a ``sitecustomize`` may add its own).
     """
     gc.disable()
-    if atexit._ncallbacks() == 0:
+    registered = getattr(atexit, "_ncallbacks", None)  # CPython's count; without it, assume there may be some
+    if registered is not None and registered() == 0:
         atexit.register(_end_now)
 
 

@@ -1,9 +1,10 @@
 """The fast path's quick exit (deploy/cli/quick_exit.py) changes how the process ends, never what it says.
 
-A real `python -m deploy.cli` process (armed: the entry point reads sys.argv) must give the same exit code, stdout
-and stderr as `main([...])` inside this process (never armed), for good and bad specs in every output form; exit
-handlers registered by the command and non-daemon threads it started still finish; a caller running `main([...])`
-in its own process keeps its own exit code; a closed stdout pipe ends quietly with 1, as typer commands do.
+A real `python -m deploy.cli` process (armed: `deploy.cli.run` is the process's entry point) must give the same
+exit code, stdout and stderr as `main([...])` inside this process (never armed), for good and bad specs in every
+output form; exit handlers registered by the command and non-daemon threads it started still finish; a program
+calling `main()` in its own process keeps its own exit code; a closed stdout pipe ends quietly with 1, as typer
+commands do.
 """
 
 from __future__ import annotations
@@ -82,8 +83,8 @@ def validate(*args):
     return original(*args)
 offline.validate = validate
 sys.argv = ["lmi", "validate", "examples/qwen25-7b.yaml"]
-from deploy.cli import main
-main()
+from deploy.cli import run
+run()
 """
     done = _script(code)
     assert done.returncode == 0, done.stderr
@@ -91,13 +92,17 @@ main()
     assert marks.read_text().splitlines() == ["thread", "exit handler"]  # threads are joined before exit handlers
 
 
+@pytest.mark.parametrize("call", ["main(['validate', SPEC])", "main()"])
 @pytest.mark.parametrize(("spec", "caller_code"), [("examples/qwen25-7b.yaml", 7), ("missing.yaml", 0), ("x", 3)])
-def test_a_caller_running_main_in_its_own_process_keeps_its_exit_code(spec: str, caller_code: int) -> None:
+def test_a_caller_running_main_in_its_own_process_keeps_its_exit_code(spec: str, caller_code: int, call: str) -> None:
+    # only deploy.cli.run (the console script, python -m deploy.cli) is the process's entry point; main() never is
     code = f"""
 import sys
 from deploy.cli import main
+SPEC = {spec!r}
+sys.argv = ["wrapper", "validate", SPEC]
 try:
-    main(["validate", {spec!r}])
+    {call}
 except SystemExit as exc:
     print("lmi said", exc.code)
 print("after lmi")
@@ -129,8 +134,8 @@ def validate(*args):
     raise BrokenPipeError(32, "a socket, not stdout")
 offline.validate = validate
 sys.argv = ["lmi", "validate", "examples/qwen25-7b.yaml"]
-from deploy.cli import main
-main()
+from deploy.cli import run
+run()
 """
     done = _script(code)
     assert done.returncode == 1
@@ -158,7 +163,7 @@ def test_exit_handlers_registered_before_the_entry_point_still_run(
         f"atexit.register(lambda: open({str(marks)!r}, 'a').write('saved {n}\\n'))\n" for n in range(handlers)
     )
     code = f"import atexit, sys\n{register}sys.argv = ['lmi', {command!r}, {spec!r}]\n"
-    code += "from deploy.cli import main\nmain()\n"
+    code += "from deploy.cli import run\nrun()\n"
     done = _script(code)
     assert done.returncode == expected, done.stderr
     assert sorted(marks.read_text().splitlines()) == [f"saved {n}" for n in range(handlers)]
@@ -169,7 +174,7 @@ def test_exit_handlers_registered_before_the_entry_point_still_run(
 def test_a_closed_stderr_still_ends_quickly_with_the_output(tmp_path: Path, closed: str, spec: str) -> None:
     mark = tmp_path / "mark"
     code = _TEARDOWN_MARK.format(mark=str(mark)) + f"import sys\nsys.argv = ['lmi', 'validate', {spec!r}]\n"
-    code += "from deploy.cli import main\nmain()\n"
+    code += "from deploy.cli import run\nrun()\n"
     done = subprocess.run(
         ["sh", "-c", f'exec "$0" -c "$1" {closed}', sys.executable, code],
         capture_output=True, text=True, env=_env(), timeout=120, cwd=ROOT,
