@@ -113,18 +113,22 @@ def main(argv: list[str] | None = None, *, entry_point: bool = False) -> None:
 
     Ctrl-C is exit 130 with one line wherever it lands, also while the command modules are still being imported
     (``build_app``), which takes long enough on a busy machine to be hit."""
+    if sys.stdout is None:  # descriptor 1 closed at start (`>&-`): drop the output, as print() does
+        from deploy.cli.stdout_failures import ensure_stdout
+
+        ensure_stdout()
     try:
         _main(list(sys.argv[1:] if argv is None else argv), entry_point=entry_point)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         sys.exit(130)
-    except BrokenPipeError:
-        from deploy.cli import closed_pipe
+    except BrokenPipeError as exc:  # the reader of stdout went away
+        from deploy.cli.stdout_failures import exit_code_for
 
-        if not closed_pipe.stdout_closed():
+        code = exit_code_for(exc)
+        if code is None:
             raise
-        closed_pipe.silence_stdout()
-        sys.exit(closed_pipe.EXIT_CODE)
+        sys.exit(code)
 
 
 def _main(args: list[str], entry_point: bool = False) -> None:

@@ -9,8 +9,8 @@ What still happens, in order, as in a normal exit: non-daemon threads are joined
 exit handlers), every exit handler registered while the command ran runs (``arm`` registers this module's
 handler first, so it runs last), then stdout and stderr are flushed; only then does the process end with
 ``os._exit``. What is skipped: freeing objects and modules, which the operating system does at once. A closed
-stdout pipe ends quietly with 1 as everywhere in the CLI (:mod:`deploy.cli.closed_pipe`); another failure to flush falls
-back to the normal exit, which reports it as Python always has.
+stdout pipe ends quietly with 1 as everywhere in the CLI (:mod:`deploy.cli.stdout_failures`); another failure
+to flush falls back to the normal exit, which reports it as Python always has.
 
 Only the process's own entry point arms it (``deploy.cli.run``: the ``lmi`` console script and
 ``python -m deploy.cli``): a program that calls ``deploy.cli.main()`` inside its own process (tests, notebooks,
@@ -54,13 +54,13 @@ def _end_now() -> None:
         for stream in (sys.stdout, sys.stderr):
             if stream is not None:  # None: the descriptor was closed when Python started (`2>&-`)
                 stream.flush()
-    except BrokenPipeError:
-        from deploy.cli import closed_pipe
+    except BrokenPipeError as exc:  # the reader of stdout went away: ends as in deploy.cli.main
+        from deploy.cli.stdout_failures import exit_code_for
 
-        if not closed_pipe.stdout_closed():
+        handled = exit_code_for(exc)
+        if handled is None:  # not stdout's reader: let the normal exit report it
             return
-        closed_pipe.silence_stdout()
-        code = closed_pipe.EXIT_CODE
+        code = handled
     except (OSError, ValueError):  # another failure to flush: let the normal exit report it
         return
     os._exit(code)

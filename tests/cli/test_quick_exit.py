@@ -190,3 +190,24 @@ def test_the_teardown_mark_sees_a_normal_exit(tmp_path: Path) -> None:
     code += "from deploy.cli import main\nmain(['validate', 'examples/qwen25-7b.yaml'])\n"
     assert _script(code).returncode == 0
     assert mark.read_text() == "teardown\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["validate", "examples/qwen25-7b.yaml"], 0),
+        (["render", "examples/qwen25-7b.yaml", "--json"], 0),
+        (["validate", "missing.yaml"], 2),
+        (["catalog", "instances"], 0),
+    ],
+    ids=["validate", "render --json", "validate missing", "catalog"],
+)
+def test_stdout_closed_at_start_drops_the_output_and_keeps_the_exit_code(args: list[str], expected: int) -> None:
+    # `lmi validate spec >&-`: sys.stdout is None; the exit code still says whether the spec is valid
+    done = subprocess.run(
+        ["sh", "-c", 'exec "$0" -m deploy.cli "$@" >&-', sys.executable, *args],
+        capture_output=True, text=True, env=_env(), timeout=120, cwd=ROOT,
+    )  # fmt: skip
+    assert done.returncode == expected, done.stderr
+    assert "Traceback" not in done.stderr
+    assert ("does not exist" in done.stderr) == (expected == 2)
