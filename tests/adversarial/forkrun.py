@@ -4,7 +4,8 @@ Why: the adversarial suite runs a few hundred command lines; a fresh interpreter
 suite take minutes on a 2-core CI machine. This server imports the CLI once, then forks one child per command line:
 each child is its own process with its own working directory, environment, stdout/stderr files and exit status, and
 runs the CLI's ``deploy.cli.main`` on the command line (what the console script ``deploy.cli:run`` runs, without
-its quick exit). The parent never runs a command, so no state of one run reaches another. Children are bounded: address space (``MAX_MEMORY_BYTES``) and wall time per run.
+its quick exit). The parent never runs a command, so no state of one run reaches another. Children are bounded:
+address space (``MAX_MEMORY_BYTES``) and wall time per run.
 
 Protocol: one JSON object per line on stdin (``{"argv": [...], "cwd": ..., "env": {...}}``), one JSON result per
 line on stdout (``{"code": int, "stdout": str, "stderr": str, "seconds": float}``).
