@@ -122,10 +122,10 @@ def main(argv: list[str] | None = None, *, entry_point: bool = False) -> None:
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         sys.exit(130)
-    except BrokenPipeError as exc:  # the reader of stdout went away
-        from deploy.cli.stdout_failures import exit_code_for
+    except BrokenPipeError:  # the reader of stdout went away, or another pipe broke
+        from deploy.cli.stdout_failures import reader_gone_exit_code
 
-        code = exit_code_for(exc)
+        code = reader_gone_exit_code()
         if code is None:
             raise
         sys.exit(code)

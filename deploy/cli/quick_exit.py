@@ -54,10 +54,10 @@ def _end_now() -> None:
         for stream in (sys.stdout, sys.stderr):
             if stream is not None:  # None: the descriptor was closed when Python started (`2>&-`)
                 stream.flush()
-    except BrokenPipeError as exc:  # the reader of stdout went away: ends as in deploy.cli.main
-        from deploy.cli.stdout_failures import exit_code_for
+    except BrokenPipeError:  # the reader of stdout went away: ends as in deploy.cli.main
+        from deploy.cli.stdout_failures import reader_gone_exit_code
 
-        handled = exit_code_for(exc)
+        handled = reader_gone_exit_code()
         if handled is None:  # not stdout's reader: let the normal exit report it
             return
         code = handled

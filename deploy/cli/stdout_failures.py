@@ -4,7 +4,7 @@
   the CLI already does (click's handling of EPIPE). Python ignores SIGPIPE, so the write raises BrokenPipeError
   instead of ending the process; stdout is pointed at /dev/null before exiting, so the interpreter's final flush
   cannot fail again. A BrokenPipeError that is not about stdout (a socket) is not this case:
-  :func:`exit_code_for` checks the descriptor itself and answers None.
+  :func:`reader_gone_exit_code` checks the descriptor itself and answers None.
 - Closed before the start (``>&-``): the output is dropped, as ``print`` does when ``sys.stdout`` is None, and the
   exit code still says whether the spec is valid (:func:`ensure_stdout`, called first by ``deploy.cli.main``).
 """
@@ -23,9 +23,9 @@ def ensure_stdout() -> None:
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process, like stdout itself
 
 
-def exit_code_for(exc: OSError) -> int | None:
-    """The exit code when ``exc`` is the reader of stdout gone, else None."""
-    if not isinstance(exc, BrokenPipeError) or not stdout_closed():
+def reader_gone_exit_code() -> int | None:
+    """After a BrokenPipeError: the exit code when it is stdout's reader that went away, else None."""
+    if not stdout_closed():
         return None
     silence_stdout()
     return EXIT_CODE
