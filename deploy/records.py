@@ -28,19 +28,24 @@ else:
 
 T = TypeVar("T", bound=type)
 _MISSING = dataclasses.MISSING
-_INIT_VAR = getattr(dataclasses, "_FIELD_INITVAR", None)
+
+
+def _is_init_var(f: dataclasses.Field[Any]) -> bool:
+    # dataclasses resolves `x: InitVar[int]` to an InitVar object, a postponed annotation may stay the text
+    return isinstance(f.type, dataclasses.InitVar) or "InitVar" in str(f.type)
 
 
 def _init_table(cls: type) -> tuple[tuple[str, Any, Any], ...]:
     """``(name, default, default_factory)`` per field, in declaration order (bases first)."""
-    table = []
-    # an InitVar is not in fields() (it is an argument, not a field): find it in the whole table
-    init_vars = [f for f in cls.__dataclass_fields__.values() if f._field_type is _INIT_VAR]  # type: ignore[attr-defined]
-    for f in [*dataclasses.fields(cls), *init_vars]:
-        if not f.init or f.kw_only is True or f in init_vars or "InitVar" in str(f.type):
-            raise TypeError(f"@record {cls.__qualname__}.{f.name}: init=False, kw_only and InitVar need @dataclass")
-        table.append((f.name, f.default, f.default_factory))
-    return tuple(table)
+    # fields() leaves InitVars out (they are arguments, not fields): look for them in the whole table
+    init_var = next((f for f in cls.__dataclass_fields__.values() if _is_init_var(f)), None)  # type: ignore[attr-defined]
+    unsupported = [init_var] if init_var is not None else []
+    fields = dataclasses.fields(cls)
+    unsupported += [f for f in fields if not f.init or f.kw_only is True]
+    if unsupported:
+        name = unsupported[0].name
+        raise TypeError(f"@record {cls.__qualname__}.{name}: init=False, kw_only and InitVar need @dataclass")
+    return tuple((f.name, f.default, f.default_factory) for f in fields)
 
 
 def _bind(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -122,8 +127,9 @@ def record(cls: T) -> T:
     }
     for name, value in always.items():
         setattr(cls, name, value)
-    kept = {"__repr__": _repr, "__eq__": _eq, "__hash__": None if explicit_hash else _hash}
-    for name, method in kept.items():
-        if method is not None and (name == "__hash__" or name not in cls.__dict__):
-            setattr(cls, name, method)  # a hand-written __repr__, __eq__ or __hash__ stays, as dataclass keeps it
+    for name, method in (("__repr__", _repr), ("__eq__", _eq)):
+        if name not in cls.__dict__:  # a hand-written __repr__ or __eq__ stays, as dataclass keeps it
+            setattr(cls, name, method)
+    if not explicit_hash:
+        cls.__hash__ = _hash  # type: ignore[assignment, method-assign]
     return cls
